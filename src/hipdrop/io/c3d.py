@@ -1,0 +1,304 @@
+"""C3D files in and out. The only module that touches ezc3d.
+
+``read_c3d`` returns the canonical trial (architecture.md section 2):
+
+- ``markers[time, marker, axis]`` in mm, in a right-handed Z-up lab frame, NaN for every missing sample (stored
+  NaN, a negative residual, or an exact (0, 0, 0), which some systems write for a gap);
+- ``forces[analog_time, plate, component]`` (N, N mm, mm) in the same frame, when the file has force plates;
+- the foot events of the EVENT group as ``event_*`` variables over dim ``event`` (see ``events_table``);
+- attrs: ``rate_hz``, ``first_frame`` (1-based C3D frame of the first sample), ``source_path``,
+  ``source_sha256``, ``original_units``, ``vertical_axis``, ``lab_to_canonical`` (3x3 rotation, row-major),
+  ``marker_map`` (JSON), ``qc_warnings`` (JSON list).
+
+Times are capture-relative seconds, ``time = (index + first_frame) / rate``, the same clock as C3D event times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import struct
+from pathlib import Path
+
+import ezc3d
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hipdrop.errors import TrialError
+from hipdrop.io.c3d_events import EVENT_COLUMNS, parse_event_group
+from hipdrop.io.markersets import map_labels
+from hipdrop.vocab import AXES, AXIS, LENGTH_UNIT, MARKER, TIME
+
+STAGE = "ingest"
+FORCE_COMPONENTS = ("fx", "fy", "fz", "mx", "my", "mz", "copx", "copy", "copz")
+_UNIT_TO_MM = {"mm": 1.0, "m": 1000.0, "cm": 10.0}
+# Processor types in byte 4 of the parameter section header (C3D user guide, "The parameter section")
+_INTEL, _DEC, _MIPS = 84, 85, 86
+
+
+# --------------------------------------------------------------------------------------------- reading
+def read_c3d(path: str | Path, *, vertical_axis: str = "auto", markersets: tuple[str, ...] = ()) -> xr.Dataset:
+    """Read one C3D file into the canonical trial, or raise ``TrialError`` with stage ``ingest``.
+
+    Parameters
+    ----------
+    path : the C3D file
+    vertical_axis : ``"auto"`` (from the data), or one of ``+x -x +y -y +z -z`` to force the lab's up axis
+    markersets : extra marker-set YAML files tried before the built-in ones
+    """
+    path = Path(path)
+    raw = _checked_bytes(path)
+    header = _precheck(path, raw)
+    c3d = _parse(path, with_forces=header["may_have_forces"])
+    return _to_trial(path, raw, c3d, vertical_axis=vertical_axis, markersets=tuple(markersets))
+
+
+def _checked_bytes(path: Path) -> bytes:
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise TrialError(path, STAGE, f"cannot open the file ({err.strerror})") from None
+    if len(raw) == 0:
+        raise TrialError(path, STAGE, "the file is empty (0 bytes)")
+    return raw
+
+
+def _precheck(path: Path, raw: bytes) -> dict:
+    """Check the 512-byte header and parameter-section header before ezc3d sees the file."""
+    if len(raw) < 512 or raw[1] != 0x50:
+        raise TrialError(path, STAGE, "not a C3D file (no C3D header key 0x50 in byte 2)")
+    param_start = (raw[0] - 1) * 512
+    if raw[0] < 2 or param_start + 4 > len(raw):
+        raise TrialError(path, STAGE, f"corrupt header: parameter section block {raw[0]} lies outside the file")
+    processor = raw[param_start + 3]
+    if processor == _MIPS:
+        raise TrialError(path, STAGE, "SGI/MIPS (big-endian) C3D, which ezc3d cannot read; re-export it in Intel (PC) format")
+    if processor not in (_INTEL, _DEC):
+        raise TrialError(path, STAGE, f"corrupt parameter section: unknown processor type {processor}")
+    n_points, n_analog_words, first, last = struct.unpack_from("<4H", raw, 2)
+    return {"n_points": n_points, "first_frame": first, "last_frame": last, "may_have_forces": b"FORCE_PLATFORM" in raw[param_start : param_start + 65536]}
+
+
+def _parse(path: Path, *, with_forces: bool):
+    try:
+        return ezc3d.c3d(str(path), extract_forceplat_data=with_forces)
+    except Exception as err:  # ezc3d raises RuntimeError, ValueError or OSError for different faults
+        if not with_forces:
+            raise TrialError(path, STAGE, f"ezc3d cannot parse the file: {_one_line(err)}") from None
+    try:  # the force-plate extraction is the fragile part; keep the markers if it alone fails
+        return ezc3d.c3d(str(path))
+    except Exception as err:
+        raise TrialError(path, STAGE, f"ezc3d cannot parse the file: {_one_line(err)}") from None
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def _labels(parameters: dict) -> list[str]:
+    """POINT:LABELS followed by LABELS2, LABELS3, ... (files with more than 255 points)."""
+    point = parameters["POINT"]
+    labels = list(point.get("LABELS", {}).get("value", []))
+    k = 2
+    while f"LABELS{k}" in point:
+        labels += list(point[f"LABELS{k}"]["value"])
+        k += 1
+    return [str(label) for label in labels]
+
+
+def _to_trial(path: Path, raw: bytes, c3d, *, vertical_axis: str, markersets: tuple[str, ...]) -> xr.Dataset:
+    parameters, header = c3d["parameters"], c3d["header"]
+    points = c3d["data"]["points"]
+    rate = float(header["points"]["frame_rate"])
+    n_frames = points.shape[2]
+    _check_consistency(path, raw, c3d)
+
+    labels = _labels(parameters)
+    if len(labels) < points.shape[1]:
+        labels += [f"unlabelled{i}" for i in range(len(labels), points.shape[1])]
+    names, mapping, warnings = map_labels(labels[: points.shape[1]], markersets)
+
+    xyz = np.transpose(points[:3], (2, 1, 0)).astype(np.float64)  # -> [time, marker, axis]
+    residuals = c3d["data"]["meta_points"]["residuals"][0].T
+    missing = (residuals < 0) | np.all(xyz == 0.0, axis=2) | np.isnan(xyz).any(axis=2)
+    xyz[missing] = np.nan
+
+    units = str(next(iter(parameters["POINT"].get("UNITS", {}).get("value", [""])), "")).strip().lower()
+    scale = _UNIT_TO_MM.get(units)
+    if scale is None:
+        scale = _guess_scale(xyz, names)
+        warnings.append(f"POINT:UNITS is {units!r}; the marker heights say {'m' if scale == 1000 else 'mm'}")
+    xyz *= scale
+
+    up = vertical_axis if vertical_axis != "auto" else _detect_up(xyz, names, parameters)
+    rotation = _rotation_to_z_up(up)
+    xyz = xyz @ rotation.T
+
+    first_frame = int(header["points"]["first_frame"]) + 1  # ezc3d reports it 0-based
+    time = (np.arange(n_frames) + first_frame) / rate
+    trial = xr.Dataset(
+        {"markers": ((TIME, MARKER, AXIS), xyz, {"units": LENGTH_UNIT})},
+        coords={TIME: (TIME, time, {"units": "s"}), MARKER: names, AXIS: list(AXES)},
+    )
+    events, event_warnings = parse_event_group(parameters, rate_hz=rate, first_frame=first_frame, n_frames=n_frames)
+    trial = trial.merge(events_to_dataset(events))
+    forces = _forces(c3d, rotation)
+    if forces is not None:
+        trial["forces"] = forces
+    trial.attrs.update(
+        rate_hz=rate,
+        first_frame=first_frame,
+        source_path=str(path),
+        source_sha256=hashlib.sha256(raw).hexdigest(),
+        original_units=units,
+        vertical_axis=up,
+        lab_to_canonical=rotation.ravel().tolist(),
+        marker_map=json.dumps(mapping),
+        qc_warnings=json.dumps(warnings + event_warnings),
+    )
+    return trial
+
+
+def _check_consistency(path: Path, raw: bytes, c3d) -> None:
+    """Refuse a read that disagrees with the file's own header and parameters (ezc3d misreads some files
+    silently, ../shared/data/c3d/MANIFEST.tsv)."""
+    header, parameters = c3d["header"], c3d["parameters"]
+    n_frames = c3d["data"]["points"].shape[2]
+    if n_frames == 0:
+        raise TrialError(path, STAGE, "the file holds no frames of point data (ezc3d read 0 frames)")
+    rate = float(header["points"]["frame_rate"])
+    if not rate > 0:
+        raise TrialError(path, STAGE, f"POINT:RATE is {rate}, not a positive frame rate")
+    header_frames = int(header["points"]["last_frame"]) - int(header["points"]["first_frame"]) + 1
+    if header_frames != n_frames and header_frames < 65535:  # the header's 16-bit frame count wraps for long trials
+        raise TrialError(path, STAGE, f"header frame count {header_frames} disagrees with the {n_frames} frames read")
+
+
+def _guess_scale(xyz: np.ndarray, names: list[str]) -> float:
+    """mm per file unit when POINT:UNITS is empty: a lab spans metres, so typical |coordinates| < 10 mean metres."""
+    typical = np.nanmedian(np.abs(xyz)) if np.isfinite(xyz).any() else 1000.0
+    return 1000.0 if typical < 10.0 else 1.0
+
+
+def _detect_up(xyz: np.ndarray, names: list[str], parameters: dict) -> str:
+    """The lab's up axis: pelvis above feet when both are labelled, else POINT:Y_SCREEN, else +z."""
+    upper = [n for n in ("LASI", "RASI", "LPSI", "RPSI", "SACR", "C7", "LSHO", "RSHO") if n in names]
+    lower = [n for n in ("LHEE", "RHEE", "LTOE", "RTOE", "LMT1", "RMT1", "LANK", "RANK") if n in names]
+    if upper and lower:
+        index = {n: i for i, n in enumerate(names)}
+        with np.errstate(all="ignore"):
+            rise = np.nanmean(xyz[:, [index[n] for n in upper]], axis=(0, 1)) - np.nanmean(xyz[:, [index[n] for n in lower]], axis=(0, 1))
+        if np.isfinite(rise).all():
+            k = int(np.argmax(np.abs(rise)))
+            return ("+" if rise[k] > 0 else "-") + AXES[k]
+    screen = str(next(iter(parameters["POINT"].get("Y_SCREEN", {}).get("value", [""])), "")).strip().lower()
+    return screen if screen in {"+x", "-x", "+y", "-y", "+z", "-z"} else "+z"
+
+
+def _rotation_to_z_up(up: str) -> np.ndarray:
+    """Proper rotation taking the lab's ``up`` axis to +Z; canonical = rotation @ original."""
+    cyclic = {"+z": (0, 1, 2), "+x": (1, 2, 0), "+y": (2, 0, 1)}  # new (x, y, z) = old axes in this order
+    axis = up.lower().lstrip("+-")
+    order = cyclic["+" + axis]
+    rotation = np.zeros((3, 3))
+    rotation[[0, 1, 2], order] = 1.0
+    if up.startswith("-"):  # turn upside down about the new x axis
+        rotation = np.diag([1.0, -1.0, -1.0]) @ rotation
+    return rotation
+
+
+def _forces(c3d, rotation: np.ndarray) -> xr.DataArray | None:
+    platforms = c3d["data"].get("platform", [])
+    if not platforms:
+        return None
+    analog_rate = float(c3d["header"]["analogs"]["frame_rate"])
+    stacked = []
+    for plate in platforms:
+        scale_position = _UNIT_TO_MM.get(str(plate.get("unit_position", "mm")).lower(), 1.0)
+        force = rotation @ np.asarray(plate["force"], dtype=float)
+        moment = rotation @ np.asarray(plate["moment"], dtype=float)
+        cop = rotation @ (np.asarray(plate["center_of_pressure"], dtype=float) * scale_position)
+        stacked.append(np.concatenate([force, moment, cop]).T)
+    data = np.stack(stacked, axis=1)  # [analog_time, plate, component]
+    first_frame = int(c3d["header"]["points"]["first_frame"]) + 1
+    analog_time = first_frame / float(c3d["header"]["points"]["frame_rate"]) + np.arange(data.shape[0]) / analog_rate
+    return xr.DataArray(
+        data,
+        dims=("analog_time", "plate", "component"),
+        coords={"analog_time": analog_time, "plate": np.arange(1, data.shape[1] + 1), "component": list(FORCE_COMPONENTS)},
+        attrs={"units": "N (f*), N mm (m*), mm (cop*)", "rate_hz": analog_rate, "note": "force exerted by the subject on the plate, canonical frame"},
+    )
+
+
+# --------------------------------------------------------------------------------------------- events
+def events_to_dataset(table: pd.DataFrame) -> xr.Dataset:
+    """An events table (columns ``EVENT_COLUMNS``) as ``event_*`` variables over dim ``event``."""
+    return xr.Dataset({f"event_{c}": ("event", table[c].to_numpy()) for c in EVENT_COLUMNS})
+
+
+def events_table(trial: xr.Dataset) -> pd.DataFrame:
+    """The foot events stored in a trial, one row per event (columns side, event, frame, time_s, source)."""
+    if "event_side" not in trial:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(EVENT_COLUMNS, (str, str, "int64", float, str))})
+    return pd.DataFrame({c: trial[f"event_{c}"].to_numpy() for c in EVENT_COLUMNS})
+
+
+# --------------------------------------------------------------------------------------------- writing
+def write_c3d(
+    path: str | Path,
+    markers: np.ndarray,
+    labels: list[str],
+    *,
+    rate_hz: float,
+    events: pd.DataFrame | None = None,
+    analogs: np.ndarray | None = None,
+    analog_labels: list[str] | None = None,
+    analog_rate_hz: float | None = None,
+    force_plate: dict | None = None,
+) -> None:
+    """Write markers ``[time, marker, axis]`` (mm, NaN = gap) as a C3D file, with Vicon-style events.
+
+    ``events`` has columns side (L/R), event (foot_strike/foot_off) and time_s (capture-relative seconds, first
+    frame = 1). ``force_plate`` holds TYPE-2 parameters (``corners`` 3x4 mm, ``origin`` 3 mm) for the six analog
+    channels Fx Fy Fz Mx My Mz, which carry the force the subject exerts on the plate in the plate frame.
+    """
+    c3d = ezc3d.c3d()
+    n_frames, n_markers, _ = markers.shape
+    c3d["parameters"]["POINT"]["RATE"]["value"] = [float(rate_hz)]
+    c3d["parameters"]["POINT"]["LABELS"]["value"] = tuple(labels)
+    c3d["parameters"]["POINT"]["UNITS"]["value"] = ["mm"]
+    points = np.ones((4, n_markers, n_frames))
+    points[:3] = np.transpose(markers, (2, 1, 0))
+    c3d["data"]["points"] = points
+    residuals = np.where(np.isnan(markers).any(axis=2).T, -1.0, 0.0)[np.newaxis]
+    c3d["data"]["meta_points"]["residuals"] = residuals
+    c3d["data"]["meta_points"]["camera_masks"] = np.zeros((7, n_markers, n_frames), dtype=bool)
+    if analogs is not None:
+        c3d["parameters"]["ANALOG"]["RATE"]["value"] = [float(analog_rate_hz)]
+        c3d["parameters"]["ANALOG"]["LABELS"]["value"] = tuple(analog_labels)
+        c3d["parameters"]["ANALOG"]["UNITS"]["value"] = tuple("N" if a.startswith("F") else "Nmm" for a in analog_labels)
+        c3d["data"]["analogs"] = analogs.T[np.newaxis]  # [1, channel, analog frame]
+    if force_plate is not None:
+        _add_int_parameter(c3d, "FORCE_PLATFORM", "USED", [1], [1])
+        _add_int_parameter(c3d, "FORCE_PLATFORM", "TYPE", [2], [1])
+        _add_int_parameter(c3d, "FORCE_PLATFORM", "ZERO", [0, 0], [2])
+        c3d.add_parameter("FORCE_PLATFORM", "CORNERS", np.asarray(force_plate["corners"], dtype=float).reshape(3, 4, 1))
+        c3d.add_parameter("FORCE_PLATFORM", "ORIGIN", np.asarray(force_plate["origin"], dtype=float).reshape(3, 1))
+        _add_int_parameter(c3d, "FORCE_PLATFORM", "CHANNEL", list(range(1, 7)), [6, 1])
+    if events is not None and len(events):
+        contexts = ["Left" if s == "L" else "Right" for s in events["side"]]
+        names = ["Foot Strike" if e == "foot_strike" else "Foot Off" for e in events["event"]]
+        c3d.add_parameter("EVENT", "USED", [len(events)])
+        c3d.add_parameter("EVENT", "CONTEXTS", contexts)
+        c3d.add_parameter("EVENT", "LABELS", names)
+        c3d.add_parameter("EVENT", "TIMES", np.vstack([np.zeros(len(events)), events["time_s"].to_numpy(float)]))
+    c3d.write(str(path))
+
+
+def _add_int_parameter(c3d, group: str, name: str, values: list[int], shape: list[int]) -> None:
+    """Add an INT parameter. ``ezc3d.c3d.add_parameter`` stores Python ints as FLOAT, and ezc3d's own
+    force-platform reader then refuses FORCE_PLATFORM:USED as "not an INT"; ``write`` honours the stored type."""
+    c3d.add_parameter(group, name, np.asarray(values, dtype=float).reshape(shape))
+    c3d["parameters"][group][name]["type"] = 2  # C3D parameter type 2 = 16-bit integer

@@ -1,0 +1,276 @@
+"""A synthetic running cohort written as real C3D files, with its ground truth.
+
+Runners on a treadmill (lab X forward, Y left, Z up, mm, Plug-in Gait full-body marker names). Each stance of side
+S lifts the S-side obliquity (the other side drops) along a smooth bump that starts and ends at zero and peaks at
+``peak_pct`` of stance; its height is that stance's true peak pelvic drop. The pelvis is posed with Baker's
+rotation-obliquity-tilt sequence, so the `rot` obliquity of the written markers is exactly the intended one,
+whatever the tilt and rotation (science.md section 2).
+
+Design: every subject runs every condition (baseline, cadence +5 %, cadence +10 %, arm-swing change). Peak drop of a
+stance = cohort mean + subject intercept + side offset + (mean condition effect + subject deviation) + stride
+noise. ``variation=False`` switches off all random variation (subjects, strides, timing, marker noise, gaps), so
+every estimate must equal the truth.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hipdrop.io.c3d import write_c3d
+
+CONDITIONS = {
+    # name: (target cadence change in % of baseline, arm-swing instruction)
+    "baseline": (0.0, "normal"),
+    "cadence_plus5": (5.0, "normal"),
+    "cadence_plus10": (10.0, "normal"),
+    "arm_swing": (0.0, "reduced"),
+}
+DEFAULT_EFFECTS_DEG = {"cadence_plus5": -0.75, "cadence_plus10": -1.5, "arm_swing": -0.5}
+ARM_SWING_FACTOR = {"normal": 1.0, "reduced": 0.6}  # wrist excursion relative to the runner's own normal swing
+
+MARKERS = (
+    "LASI RASI LPSI RPSI LHEE RHEE LTOE RTOE LANK RANK "
+    "LSHO RSHO LELB RELB LWRA LWRB RWRA RWRB C7 CLAV"
+).split()
+# Pelvis landmarks in the pelvis frame (mm; origin mid-ASIS, X forward, Y left, Z up). The PSIS lie in the
+# frame's XY plane so that the pelvis angles are defined relative to this marker-based frame exactly.
+PELVIS_LOCAL = {"LASI": (0.0, 120.0, 0.0), "RASI": (0.0, -120.0, 0.0), "LPSI": (-150.0, 45.0, 0.0), "RPSI": (-150.0, -45.0, 0.0)}
+
+
+@dataclass
+class CohortSpec:
+    n_subjects: int = 8
+    trials_per_condition: int = 1
+    duration_s: float = 30.0
+    rate_hz: float = 200.0
+    seed: int = 2026
+    effects_deg: dict = field(default_factory=lambda: dict(DEFAULT_EFFECTS_DEG))
+    peak_drop_mean_deg: float = 6.0
+    subject_sd_deg: float = 1.5  # between-subject SD of the baseline peak drop
+    effect_sd_deg: float = 0.5  # between-subject SD of each condition effect
+    stride_sd_deg: float = 0.6  # stance-to-stance SD within a trial (RBDS: 0.45-1.2 deg, science.md section 3)
+    marker_noise_mm: float = 0.5
+    gaps: bool = True
+    events: bool = True
+    force_plate: bool = False
+    variation: bool = True  # False: no random variation of any kind
+    peak_pct: float = 30.0
+
+
+def _bump(s: np.ndarray, peak_pct: float) -> np.ndarray:
+    """Smooth stance-shaped bump on s in [0, 1]: 0 at both ends with zero slope and curvature, 1 at peak_pct.
+
+    g(s) = s^a (1-s)^b / (p^a (1-p)^b) with a = 3 and b chosen so that the maximum a / (a + b) falls at p.
+    """
+    p = peak_pct / 100.0
+    a = 3.0
+    b = a * (1.0 - p) / p
+    inside = (s >= 0) & (s <= 1)
+    sc = np.clip(s, 0.0, 1.0)
+    return np.where(inside, sc**a * (1.0 - sc) ** b / (p**a * (1.0 - p) ** b), 0.0)
+
+
+def _rot_pose(rotation: np.ndarray, obliquity: np.ndarray, tilt: np.ndarray) -> np.ndarray:
+    """[time, 3, 3] pelvis orientation from Baker's sequence in PiG axes: R = Rz(rotation) Rx(obliquity) Ry(tilt),
+    angles in radians."""
+    cz, sz, cx, sx, cy, sy = np.cos(rotation), np.sin(rotation), np.cos(obliquity), np.sin(obliquity), np.cos(tilt), np.sin(tilt)
+    one, zero = np.ones_like(cz), np.zeros_like(cz)
+    rz = np.stack([np.stack([cz, -sz, zero], -1), np.stack([sz, cz, zero], -1), np.stack([zero, zero, one], -1)], -2)
+    rx = np.stack([np.stack([one, zero, zero], -1), np.stack([zero, cx, -sx], -1), np.stack([zero, sx, cx], -1)], -2)
+    ry = np.stack([np.stack([cy, zero, sy], -1), np.stack([zero, one, zero], -1), np.stack([-sy, zero, cy], -1)], -2)
+    return rz @ rx @ ry
+
+
+def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, condition: str) -> dict:
+    """Markers, events and truth of one treadmill trial."""
+    target_pct, arm_instruction = CONDITIONS[condition]
+    var = spec.variation
+    rate, n = spec.rate_hz, int(round(spec.duration_s * spec.rate_hz))
+    t = (np.arange(n) + 1) / rate  # capture-relative time of each frame; the first frame is C3D frame 1
+
+    achieved_pct = target_pct * (rng.uniform(0.7, 1.05) if var else 1.0)
+    cadence = runner["cadence_spm"] * (1 + achieved_pct / 100)
+    step_s = 60.0 / cadence
+    n_steps = int(spec.duration_s / step_s) + 4
+    steps = step_s * (1 + (rng.normal(0, 0.01, n_steps) if var else 0))
+    strikes = 0.05 + np.concatenate([[0.0], np.cumsum(steps[:-1])]) - step_s  # start before the first frame
+    sides = np.where(np.arange(n_steps) % 2 == 0, "R", "L")
+    stance_s = runner["duty"] * steps  # stance shorter than a step: a flight phase (running)
+    offs = strikes + stance_s
+
+    effect = spec.effects_deg.get(condition, 0.0) + runner["effect_dev"].get(condition, 0.0)
+    peaks = runner["peak_deg"] + np.where(sides == "L", runner["side_offset_deg"], 0.0) + effect
+    peaks = peaks + (rng.normal(0, spec.stride_sd_deg, n_steps) if var else 0.0)
+
+    # which stance (index into strikes) each frame falls into; stances of one runner never overlap
+    k = np.clip(np.searchsorted(strikes, t, side="right") - 1, 0, n_steps - 1)
+    s = (t - strikes[k]) / stance_s[k]
+    signed = np.where(sides[k] == "R", 1.0, -1.0)
+    obliquity_r = signed * peaks[k] * _bump(s, spec.peak_pct)  # deg, PiG sign: positive = right side up
+
+    # stride phase, 0 at each right strike, for the oscillating parts of the pose
+    r_strikes = strikes[sides == "R"]
+    j = np.clip(np.searchsorted(r_strikes, t, side="right") - 1, 0, len(r_strikes) - 2)
+    phase = 2 * np.pi * (t - r_strikes[j]) / (r_strikes[j + 1] - r_strikes[j])
+    tilt = np.radians(12.0 + 2.0 * np.sin(2 * phase))
+    rotation = np.radians(6.0 * np.sin(phase))
+    pose = _rot_pose(rotation, np.radians(-obliquity_r), tilt)  # Rx lifts +Y (left): angle = left-side obliquity
+
+    origin = np.stack([10.0 * np.sin(2 * phase), 15.0 * np.sin(phase), 950.0 - 35.0 * np.cos(2 * phase)], -1)
+    markers = {name: origin + pose @ np.array(local) for name, local in PELVIS_LOCAL.items()}
+
+    speed = runner["belt_mm_s"]
+    for side, lateral in (("L", 100.0), ("R", -100.0)):
+        mine = np.flatnonzero(sides == side)
+        i = np.clip(np.searchsorted(strikes[mine], t, side="right") - 1, 0, len(mine) - 2)
+        this, nxt = mine[i], mine[i + 1]
+        since = t - strikes[this]
+        x_strike = 250.0
+        x_off = x_strike - speed * stance_s[this]
+        in_stance = since <= stance_s[this]
+        u = np.clip((since - stance_s[this]) / (strikes[nxt] - offs[this]), 0, 1)  # swing phase 0..1
+        x = np.where(in_stance, x_strike - speed * since, x_off + (x_strike - x_off) * (1 - np.cos(np.pi * u)) / 2)
+        sp = np.clip(since / stance_s[this], 0, 1)
+        heel_lift = np.where(in_stance, 60.0 * np.clip((sp - 0.6) / 0.4, 0, 1) ** 2, 0.0)
+        heel_z = 25.0 + heel_lift + np.where(in_stance, 0.0, 60.0 * (1 - u) + 220.0 * np.sin(np.pi * u) ** 2)
+        toe_z = 20.0 + np.where(in_stance, 0.0, 120.0 * np.sin(np.pi * u) ** 1.5)
+        heel = np.stack([x, np.full(n, lateral), heel_z], -1)
+        markers[f"{side}HEE"] = heel
+        markers[f"{side}TOE"] = np.stack([x + 180.0, np.full(n, lateral + 10.0), toe_z], -1)
+        markers[f"{side}ANK"] = heel + np.array([50.0, 15.0 if side == "L" else -15.0, 70.0])
+
+    swing_mm = runner["arm_swing_mm"] * ARM_SWING_FACTOR[arm_instruction]
+    trunk = origin + np.array([0.0, 0.0, 480.0])
+    for side, lateral, sign in (("L", 170.0, 1.0), ("R", -170.0, -1.0)):
+        shoulder = trunk + np.array([-20.0, lateral, 0.0])
+        fore_aft = sign * swing_mm / 2 * np.cos(phase)  # right arm back at right strike (opposite to its leg)
+        markers[f"{side}SHO"] = shoulder
+        markers[f"{side}ELB"] = shoulder + np.stack([fore_aft * 0.45, np.zeros(n), np.full(n, -280.0)], -1)
+        wrist = shoulder + np.stack([fore_aft, np.zeros(n), np.full(n, -480.0) + 60 * np.abs(np.sin(phase))], -1)
+        markers[f"{side}WRA"] = wrist + np.array([0.0, 25.0, 0.0])
+        markers[f"{side}WRB"] = wrist - np.array([0.0, 25.0, 0.0])
+    markers["C7"] = trunk + np.array([-80.0, 0.0, 80.0])
+    markers["CLAV"] = trunk + np.array([60.0, 0.0, 40.0])
+
+    xyz = np.stack([markers[m] for m in MARKERS], axis=1)
+    if var:
+        xyz = xyz + rng.normal(0, spec.marker_noise_mm, xyz.shape)
+    if var and spec.gaps:
+        _cut_gaps(rng, xyz, rate)
+
+    visible = (strikes >= t[0]) & (offs <= t[-1])
+    frame_of = lambda times: np.rint(times * rate).astype(int) / rate  # events sit on frames, as Nexus writes them
+    events = pd.DataFrame(
+        {
+            "side": np.concatenate([sides[visible], sides[visible]]),
+            "event": ["foot_strike"] * visible.sum() + ["foot_off"] * visible.sum(),
+            "time_s": np.concatenate([frame_of(strikes[visible]), frame_of(offs[visible])]),
+        }
+    ).sort_values("time_s", kind="stable")
+    stances = pd.DataFrame(
+        {"side": sides[visible], "strike_s": strikes[visible], "off_s": offs[visible], "cpd_peak_deg": peaks[visible]}
+    )
+    forces = _treadmill_force(t, strikes, offs, sides, runner, spec) if spec.force_plate else None
+    return {
+        "markers": xyz, "events": events, "stances": stances, "forces": forces,
+        "achieved_cadence_change_pct": achieved_pct, "cadence_spm": cadence,
+        "arm_swing_mm": swing_mm, "target_cadence_change_pct": target_pct, "arm_swing": arm_instruction,
+    }
+
+
+def _cut_gaps(rng: np.random.Generator, xyz: np.ndarray, rate: float) -> None:
+    """Short occlusions (20-60 ms) in feet and arm markers, as cameras lose them; pelvis markers stay visible."""
+    n = xyz.shape[0]
+    for m, name in enumerate(MARKERS):
+        if name in PELVIS_LOCAL:
+            continue
+        for start in rng.integers(0, n - 20, size=3):
+            xyz[start : start + rng.integers(int(0.02 * rate), int(0.06 * rate)), m] = np.nan
+
+
+ANALOG_RATE_HZ = 1000.0
+FORCE_LABELS = ["Fx1", "Fy1", "Fz1", "Mx1", "My1", "Mz1"]
+
+
+def _treadmill_force(t, strikes, offs, sides, runner, spec) -> np.ndarray:
+    """Six analog channels of one treadmill plate under both feet: a half-sine vertical force of 2.5 body weights
+    per stance (typical running peak), sampled at 1000 Hz. The plate frame is the lab's turned about X by 180 deg
+    (Z down, as plate makers define it), so the force the runner exerts on the plate is +Fz."""
+    per_frame = int(ANALOG_RATE_HZ / spec.rate_hz)
+    ta = t[0] + np.arange(len(t) * per_frame) / ANALOG_RATE_HZ
+    k = np.clip(np.searchsorted(strikes, ta, side="right") - 1, 0, len(strikes) - 1)
+    s = (ta - strikes[k]) / (offs[k] - strikes[k])
+    fz = np.where((s >= 0) & (s <= 1), 2.5 * runner["mass_kg"] * 9.81 * np.sin(np.pi * np.clip(s, 0, 1)), 0.0)
+    cop_y_lab = np.where(sides[k] == "L", 100.0, -100.0)
+    analogs = np.zeros((len(ta), 6))
+    analogs[:, 2] = fz
+    analogs[:, 3] = -cop_y_lab * fz  # Mx = COPy * Fz in the plate frame, whose Y is the lab's -Y
+    return analogs
+
+
+def _runner(rng: np.random.Generator, spec: CohortSpec) -> dict:
+    var = spec.variation
+    draw = lambda sd: rng.normal(0, sd) if var else 0.0
+    return {
+        "cadence_spm": rng.uniform(160, 180) if var else 170.0,
+        "duty": rng.uniform(0.66, 0.74) if var else 0.7,  # stance / step time: 0.7 leaves ~30 % flight
+        "belt_mm_s": rng.uniform(2800, 3500) if var else 3200.0,
+        "mass_kg": rng.uniform(55, 85) if var else 70.0,
+        "peak_deg": float(np.clip(spec.peak_drop_mean_deg + draw(spec.subject_sd_deg), 3.5, 9.0)),
+        "side_offset_deg": draw(0.5),
+        "effect_dev": {c: draw(spec.effect_sd_deg) for c in DEFAULT_EFFECTS_DEG},
+        "arm_swing_mm": rng.uniform(170, 280) if var else 220.0,
+    }
+
+
+def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd.DataFrame:
+    """Write a cohort of C3D files, ``trials.tsv`` and ``truth.json`` into ``directory``; return the sheet.
+
+    Paths in the sheet are relative to the sheet's own folder.
+    """
+    spec = spec or CohortSpec()
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(spec.seed)
+    rows, truth_stances, subjects = [], [], {}
+    for i in range(spec.n_subjects):
+        subject = f"S{i + 1:02d}"
+        runner = _runner(rng, spec)
+        subjects[subject] = runner
+        for condition in CONDITIONS:
+            for trial in range(1, spec.trials_per_condition + 1):
+                sim = simulate_trial(rng, spec=spec, runner=runner, condition=condition)
+                name = f"{subject}_{condition}_{trial}.c3d"
+                write_c3d(
+                    directory / name, sim["markers"], list(MARKERS), rate_hz=spec.rate_hz,
+                    events=sim["events"] if spec.events else None,
+                    analogs=sim["forces"], analog_labels=FORCE_LABELS, analog_rate_hz=ANALOG_RATE_HZ,
+                    force_plate=_PLATE if spec.force_plate else None,
+                )
+                rows.append({
+                    "subject": subject, "condition": condition, "trial": trial, "path": name,
+                    "target_cadence_change_pct": sim["target_cadence_change_pct"], "arm_swing": sim["arm_swing"],
+                })
+                st = sim["stances"].assign(subject=subject, condition=condition, trial=trial)
+                truth_stances += st.round(6).to_dict("records")
+    sheet = pd.DataFrame(rows)
+    sheet.to_csv(directory / "trials.tsv", sep="\t", index=False)
+    truth = {
+        "effects_deg": spec.effects_deg,
+        "spec": asdict(spec),
+        "subjects": subjects,
+        "stances": truth_stances,
+    }
+    (directory / "truth.json").write_text(json.dumps(truth, indent=1, default=float))
+    return sheet
+
+
+# A 2 m x 1 m treadmill plate centred under the runner, surface at lab Z = 0; corners in lab mm, numbered as
+# the C3D user guide does (counter-clockwise seen from above, starting in the +X +Y quadrant); ORIGIN is the
+# vector from the plate's surface centre to its sensor origin, in the plate frame.
+_PLATE = {"corners": [[1000, -1000, -1000, 1000], [500, 500, -500, -500], [0, 0, 0, 0]], "origin": [0.0, 0.0, 0.0]}

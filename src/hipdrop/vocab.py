@@ -1,0 +1,25 @@
+"""The one vocabulary of dims, coords and units, enforced at the IO boundary.
+
+Every array that leaves ``hipdrop.io`` uses these names; kernels rely on them and never on axis numbers.
+"""
+
+TIME = "time"  #: sample times in seconds from the first analysed frame
+MARKER = "marker"  #: canonical marker names (Plug-in Gait spelling, see config/markersets)
+AXIS = "axis"  #: lab axes of a right-handed, Z-up frame
+SIDE = "side"
+STANCE = "stance"
+PCT = "pct"  #: percent of stance, 0..100
+
+AXES = ("x", "y", "z")
+SIDES = ("L", "R")
+OTHER_SIDE = {"L": "R", "R": "L"}
+
+LENGTH_UNIT = "mm"
+ANGLE_UNIT = "deg"
+TIME_UNIT = "s"
+
+FOOT_STRIKE = "foot_strike"
+FOOT_OFF = "foot_off"
+
+#: landmarks the pelvis segment needs (science.md section 2); SACR may replace both PSIS
+PELVIS_MARKERS = ("LASI", "RASI", "LPSI", "RPSI")

@@ -97,7 +97,7 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
     cadence = runner["cadence_spm"] * (1 + achieved_pct / 100)
     step_s = 60.0 / cadence
     n_steps = int(spec.duration_s / step_s) + 4
-    steps = step_s * (1 + (rng.normal(0, 0.01, n_steps) if var else 0))
+    steps = step_s * (1 + (rng.normal(0, 0.01, n_steps) if var else np.zeros(n_steps)))
     strikes = 0.05 + np.concatenate([[0.0], np.cumsum(steps[:-1])]) - step_s  # start before the first frame
     sides = np.where(np.arange(n_steps) % 2 == 0, "R", "L")
     stance_s = runner["duty"] * steps  # stance shorter than a step: a flight phase (running)

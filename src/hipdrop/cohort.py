@@ -1,0 +1,73 @@
+"""Many trials at once: a subject's trials through the pipeline, and the cohort's tables from the subjects'.
+
+Workflow scripts call these; each is a plain function of tables and paths so a notebook can call it too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS
+from hipdrop.pipeline import TrialResult, process_trials
+from hipdrop.vocab import STANCE
+
+DESIGN_COLUMNS = ["target_cadence_change_pct", "arm_swing"]
+
+
+def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
+    """Run the rows of a trial sheet; return the stance table, curves, per-trial log and quarantine."""
+    results: list[TrialResult] = process_trials(sheet["path"].tolist(), config=config, workers=workers)
+    stances, curves, trials, quarantine = [], [], [], []
+    for row, res in zip(sheet.to_dict("records"), results):
+        ids = {k: row[k] for k in ID_COLUMNS}
+        design = {k: row[k] for k in DESIGN_COLUMNS if k in row}
+        trials.append({**ids, "path": row["path"], "status": "ok" if res.ok else "quarantined", **res.meta})
+        if not res.ok:
+            quarantine.append({"path": res.failure.path, "stage": res.failure.stage, "reason": res.failure.reason})
+            continue
+        stances.append(res.stances.assign(**ids, **design))
+        curves.append(res.curves.assign_coords(
+            subject=(STANCE, [ids["subject"]] * res.curves.sizes[STANCE]),
+            condition=(STANCE, [ids["condition"]] * res.curves.sizes[STANCE]),
+            trial=(STANCE, [str(ids["trial"])] * res.curves.sizes[STANCE]),
+            side=(STANCE, res.stances["side"].to_numpy()),
+            excluded=(STANCE, res.stances["excluded"].to_numpy()),
+        ))
+    return {
+        "stances": order_columns(pd.concat(stances, ignore_index=True)) if stances else empty_stances(),
+        "curves": concat_curves(curves),
+        "trials": pd.DataFrame(trials),
+        "quarantine": pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS),
+    }
+
+
+def order_columns(table: pd.DataFrame) -> pd.DataFrame:
+    first = [c for c in ID_COLUMNS if c in table.columns]
+    return table[first + [c for c in table.columns if c not in first]]
+
+
+def empty_stances() -> pd.DataFrame:
+    from hipdrop.kernels.stances import STANCE_COLUMNS
+
+    return pd.DataFrame(columns=ID_COLUMNS + STANCE_COLUMNS + DESIGN_COLUMNS)
+
+
+def concat_curves(parts: list[xr.DataArray]) -> xr.DataArray | None:
+    parts = [p for p in parts if p is not None and p.sizes[STANCE]]
+    if not parts:
+        return None
+    joined = xr.concat(parts, dim=STANCE)
+    return joined.assign_coords({STANCE: np.arange(joined.sizes[STANCE])})
+
+
+def summary_line(trials: pd.DataFrame, quarantine_path: str) -> str:
+    n_ok = int((trials["status"] == "ok").sum()) if len(trials) else 0
+    n_bad = len(trials) - n_ok
+    return f"{n_ok} trials analysed, {n_bad} quarantined" + (f", see {quarantine_path}" if n_bad else "")
+
+
+def empty_curves(points: int) -> xr.DataArray:
+    """A curves array with no stances (a subject whose every trial was quarantined)."""
+    return xr.DataArray(np.empty((0, points)), dims=(STANCE, "pct"), coords={STANCE: [], "pct": np.linspace(0, 100, points)})

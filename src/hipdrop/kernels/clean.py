@@ -1,0 +1,139 @@
+"""Gap repair and low-pass filtering of marker trajectories.
+
+Array convention: markers ``[time, marker, axis]`` in mm (``hipdrop.vocab``), NaN = missing. Each step returns the
+repaired markers and a boolean ``filled[time, marker]`` mask of the samples it invented, so that stances resting on
+invented pelvis data can be excluded downstream (architecture.md section 6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from scipy.interpolate import CubicSpline
+from scipy.signal import butter, sosfiltfilt
+
+from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, TIME
+
+
+def _runs(mask: np.ndarray) -> np.ndarray:
+    """(start, stop) index pairs of the True runs of a 1-D boolean array."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1)
+
+
+def _spline_fill_1d(y: np.ndarray, max_gap: int) -> np.ndarray:
+    """Cubic-spline fill of interior NaN runs up to ``max_gap`` samples long (edges are never extrapolated)."""
+    missing = np.isnan(y)
+    if not missing.any() or missing.all():
+        return y
+    valid = np.flatnonzero(~missing)
+    gaps = _runs(missing)
+    short = gaps[(gaps[:, 1] - gaps[:, 0] <= max_gap) & (gaps[:, 0] > valid[0]) & (gaps[:, 1] <= valid[-1])]
+    if not len(short):
+        return y
+    spline = CubicSpline(valid, y[valid])
+    out = y.copy()
+    idx = np.concatenate([np.arange(a, b) for a, b in short])
+    out[idx] = spline(idx)
+    return out
+
+
+def fill_short_gaps(markers: xr.DataArray, *, max_gap_s: float, rate_hz: float) -> tuple[xr.DataArray, xr.DataArray]:
+    """Fill interior gaps of at most ``max_gap_s`` seconds by a cubic spline through all valid samples.
+
+    Returns
+    -------
+    filled markers (mm) and the ``[time, marker]`` mask of filled samples.
+    """
+    max_gap = int(np.floor(max_gap_s * rate_hz + 1e-9))
+    filled = xr.apply_ufunc(
+        lambda a: np.apply_along_axis(_spline_fill_1d, -1, a, max_gap),
+        markers, input_core_dims=[[TIME]], output_core_dims=[[TIME]],
+        dask="parallelized", output_dtypes=[markers.dtype],
+    ).transpose(*markers.dims)
+    mask = (markers.isnull() & filled.notnull()).any(AXIS)
+    return filled, mask
+
+
+def _frame_of(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """[time, 3, 3] orthonormal frames (columns) built from three points, Gram-Schmidt on b - a, c - a."""
+    e1 = b - a
+    e1 /= np.linalg.norm(e1, axis=-1, keepdims=True)
+    v = c - a
+    e2 = v - (v * e1).sum(-1, keepdims=True) * e1
+    e2 /= np.linalg.norm(e2, axis=-1, keepdims=True)
+    return np.stack([e1, e2, np.cross(e1, e2)], axis=-1)
+
+
+def _rigid_refill(xyz: np.ndarray) -> np.ndarray:
+    """xyz [time, 4, 3] of the four pelvis markers; refill each marker where the other three are visible."""
+    out = xyz.copy()
+    visible = ~np.isnan(xyz).any(-1)
+    reference = visible.all(-1)
+    if reference.sum() < 3:
+        return out
+    for m in range(4):
+        others = [k for k in range(4) if k != m]
+        todo = ~visible[:, m] & visible[:, others].all(-1)
+        if not todo.any():
+            continue
+        a, b, c = (xyz[:, k] for k in others)
+        frames = _frame_of(a, b, c)
+        local = np.einsum("tji,tj->ti", frames[reference], xyz[reference, m] - a[reference]).mean(0)
+        out[todo, m] = a[todo] + frames[todo] @ local
+    return out
+
+
+def refill_pelvis(markers: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
+    """Rebuild a missing pelvis marker as a rigid body from the other three while they are visible.
+
+    Notes
+    -----
+    The marker's position in a frame built from the other three is averaged over every frame where all four are
+    visible. A straight-line fill of a 1.5 s ASIS gap in real running gives a false 38 deg obliquity; the pelvis
+    is close to rigid, so the rigid-body estimate follows it.
+    """
+    present = [m for m in PELVIS_MARKERS if m in markers[MARKER].values]
+    if len(present) < 4:
+        return markers, xr.zeros_like(markers.isnull().any(AXIS))
+    pelvis = markers.sel({MARKER: list(PELVIS_MARKERS)})
+    refilled = xr.apply_ufunc(
+        _rigid_refill, pelvis, input_core_dims=[[TIME, MARKER, AXIS]], output_core_dims=[[TIME, MARKER, AXIS]],
+        dask="parallelized", output_dtypes=[markers.dtype],
+    )
+    out = xr.concat([markers.drop_sel({MARKER: list(PELVIS_MARKERS)}), refilled], dim=MARKER).sel({MARKER: markers[MARKER]})
+    mask = (markers.isnull() & out.notnull()).any(AXIS)
+    return out.transpose(*markers.dims), mask
+
+
+def _lowpass_1d(y: np.ndarray, sos: np.ndarray, padlen: int) -> np.ndarray:
+    out = y.copy()
+    for start, stop in _runs(~np.isnan(y)):
+        if stop - start > padlen:  # too short to filter without edge artefacts: leave as measured
+            out[start:stop] = sosfiltfilt(sos, y[start:stop], padlen=padlen)
+    return out
+
+
+def lowpass(markers: xr.DataArray, *, cutoff_hz: float, order: int, rate_hz: float) -> xr.DataArray:
+    """Zero-lag Butterworth low-pass applied to each contiguous run of valid samples.
+
+    ``order`` is that of the filter run once; the forward-backward pass doubles it and squares the gain, so the
+    -3 dB point of the result lies a little below ``cutoff_hz`` (Winter 2009, Biomechanics and Motor Control of
+    Human Movement, section 3.4).
+    """
+    sos = butter(order, cutoff_hz, btype="low", fs=rate_hz, output="sos")
+    padlen = 3 * (2 * len(sos) + 1)
+    return xr.apply_ufunc(
+        lambda a: np.apply_along_axis(_lowpass_1d, -1, a, sos, padlen),
+        markers, input_core_dims=[[TIME]], output_core_dims=[[TIME]],
+        dask="parallelized", output_dtypes=[markers.dtype],
+    ).transpose(*markers.dims).assign_attrs(markers.attrs)
+
+
+def clean_markers(markers: xr.DataArray, *, rate_hz: float, max_gap_s: float, cutoff_hz: float, order: int) -> xr.Dataset:
+    """Spline-fill short gaps, refill the pelvis as a rigid body, then low-pass. Returns ``markers`` and
+    ``filled[time, marker]``."""
+    filled, short = fill_short_gaps(markers, max_gap_s=max_gap_s, rate_hz=rate_hz)
+    refilled, rigid = refill_pelvis(filled)
+    smooth = lowpass(refilled, cutoff_hz=cutoff_hz, order=order, rate_hz=rate_hz)
+    return xr.Dataset({"markers": smooth, "filled": short | rigid})

@@ -1,0 +1,142 @@
+"""One row per stance: pelvic-drop metrics, cadence and arm swing; plus the stance-normalised obliquity curves.
+
+Inputs are numpy-backed: stance windows come from the (small) events table, and the work per stance is slicing, so
+a loop over stances (about 40 per side in a 30 s trial) costs nothing beside the vectorised kernels over time.
+Definitions: science.md sections 3 and 5.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hipdrop.vocab import AXIS, FOOT_OFF, FOOT_STRIKE, MARKER, OTHER_SIDE, PCT, SIDES, STANCE, TIME
+
+STANCE_COLUMNS = [
+    "side", "stance_index", "strike_frame", "off_frame", "strike_s", "off_s", "stance_time_s", "step_time_s",
+    "cadence_spm", "cpd_peak_deg", "cpd_excursion_deg", "cpd_peak_pct", "arm_swing_mm", "excluded", "exclude_reason",
+]
+
+
+def pair_stances(events: pd.DataFrame) -> pd.DataFrame:
+    """Pair each foot strike with the first foot off of the same side before that side's next strike.
+
+    Returns one row per strike with ``side``, ``strike_frame``, ``off_frame`` (-1 when no off pairs),
+    ``strike_s``, ``off_s`` and ``next_strike_frame`` (-1 at the end of the trial).
+    """
+    rows = []
+    for side in SIDES:
+        mine = events[events["side"] == side].sort_values("frame")
+        strikes = mine[mine["event"] == FOOT_STRIKE]
+        offs = mine[mine["event"] == FOOT_OFF]
+        strike_frames = strikes["frame"].to_numpy()
+        next_strike = np.append(strike_frames[1:], -1)
+        off_frames, off_times = offs["frame"].to_numpy(), offs["time_s"].to_numpy()
+        for (frame, time_s), nxt in zip(strikes[["frame", "time_s"]].itertuples(index=False), next_strike):
+            k = np.searchsorted(off_frames, frame, side="right")
+            ok = k < len(off_frames) and (nxt < 0 or off_frames[k] < nxt)
+            rows.append((side, int(frame), int(off_frames[k]) if ok else -1, float(time_s), float(off_times[k]) if ok else np.nan, int(nxt)))
+    table = pd.DataFrame(rows, columns=["side", "strike_frame", "off_frame", "strike_s", "off_s", "next_strike_frame"])
+    return table.sort_values("strike_s", kind="stable").reset_index(drop=True)
+
+
+def _previous_opposite_strike(pairs: pd.DataFrame) -> np.ndarray:
+    """Time of the latest opposite-side strike before each strike (NaN when there is none)."""
+    out = np.full(len(pairs), np.nan)
+    for side in SIDES:
+        opposite = np.sort(pairs.loc[pairs["side"] == OTHER_SIDE[side], "strike_s"].to_numpy())
+        mine = pairs["side"].to_numpy() == side
+        k = np.searchsorted(opposite, pairs.loc[mine, "strike_s"].to_numpy(), side="left") - 1
+        out[mine] = np.where(k >= 0, opposite[np.clip(k, 0, None)] if len(opposite) else np.nan, np.nan)
+    return out
+
+
+def arm_swing(markers: xr.DataArray, heading: float) -> xr.DataArray | None:
+    """Fore-aft position of each wrist (mean of WRA and WRB) relative to the pelvis centre, along progression,
+    ``[time, side]`` in mm; None when the file has no wrist markers."""
+    needed = [f"{s}{m}" for s in SIDES for m in ("WRA", "WRB")]
+    names = set(markers[MARKER].values)
+    if not set(needed) <= names:
+        return None
+    pelvis = markers.sel({MARKER: [m for m in ("LASI", "RASI", "LPSI", "RPSI") if m in names]}).mean(MARKER)
+    forward = xr.DataArray([np.cos(heading), np.sin(heading), 0.0], dims=AXIS, coords={AXIS: markers[AXIS]})
+    per_side = [((markers.sel({MARKER: [f"{s}WRA", f"{s}WRB"]}).mean(MARKER) - pelvis) * forward).sum(AXIS, skipna=False) for s in SIDES]
+    return xr.concat(per_side, dim="side").assign_coords(side=list(SIDES)).transpose(TIME, "side")
+
+
+def stance_table(
+    obliquity: xr.DataArray,
+    events: pd.DataFrame,
+    *,
+    pelvis_filled: xr.DataArray,
+    wrist_fore_aft: xr.DataArray | None = None,
+    min_stance_s: float,
+    max_stance_s: float,
+    curve_points: int = 101,
+) -> tuple[pd.DataFrame, xr.DataArray]:
+    """Per-stance metrics and stance-normalised curves of one trial.
+
+    Parameters
+    ----------
+    obliquity : ``[time, side]`` degrees, Plug-in Gait signs (positive = that side up)
+    events : foot events (``side``, ``event``, ``frame``, ``time_s``)
+    pelvis_filled : ``[time]`` True where any pelvis marker was filled or is missing
+    wrist_fore_aft : ``[time, side]`` mm from ``arm_swing``, or None
+
+    Returns
+    -------
+    stances : one row per foot strike, columns ``STANCE_COLUMNS``
+    curves : ``[stance, pct]`` S-side obliquity over the stance of side S, degrees, 0-100 % of stance
+
+    Notes
+    -----
+    Peak = max of S-side obliquity over [strike, off]; excursion = peak minus the value at strike; peak time in %
+    of stance. Step time = this strike minus the previous opposite-side strike; cadence = 60 / step time (steps
+    per minute). Arm swing = max - min of the S wrist's fore-aft position over the stride from this strike to the
+    next same-side strike (science.md sections 3 and 5).
+    """
+    pairs = pair_stances(events)
+    obl = {s: obliquity.sel(side=s).to_numpy() for s in SIDES}
+    filled = pelvis_filled.to_numpy()
+    wrist = None if wrist_fore_aft is None else {s: wrist_fore_aft.sel(side=s).to_numpy() for s in SIDES}
+    n = len(filled)
+    pct = np.linspace(0.0, 100.0, curve_points)
+
+    rows, curves = [], np.full((len(pairs), curve_points), np.nan)
+    step = pairs["strike_s"].to_numpy() - _previous_opposite_strike(pairs)
+    counters = dict.fromkeys(SIDES, 0)
+    for i, p in enumerate(pairs.itertuples(index=False)):
+        counters[p.side] += 1
+        reasons = []
+        peak = excursion = peak_pct = swing = np.nan
+        stance_s = p.off_s - p.strike_s
+        if p.off_frame < 0:
+            reasons.append("no foot off before the next strike")
+        else:
+            if not min_stance_s <= stance_s <= max_stance_s:
+                reasons.append(f"stance time {stance_s:.3f} s outside [{min_stance_s}, {max_stance_s}] s")
+            window = obl[p.side][p.strike_frame : p.off_frame + 1]
+            if filled[p.strike_frame : p.off_frame + 1].any() or np.isnan(window).any():
+                reasons.append("filled or missing pelvis data in the stance")
+            if np.isfinite(window).any():
+                k = int(np.nanargmax(window))
+                peak = float(window[k])
+                excursion = peak - float(window[0])
+                peak_pct = 100.0 * k / max(p.off_frame - p.strike_frame, 1)
+                curves[i] = np.interp(pct, np.linspace(0, 100, len(window)), window)
+        if wrist is not None and p.next_strike_frame > 0:
+            stride = wrist[p.side][p.strike_frame : min(p.next_strike_frame, n - 1) + 1]
+            swing = float(stride.max() - stride.min()) if np.isfinite(stride).all() else np.nan
+        rows.append({
+            "side": p.side, "stance_index": counters[p.side], "strike_frame": p.strike_frame, "off_frame": p.off_frame,
+            "strike_s": p.strike_s, "off_s": p.off_s, "stance_time_s": stance_s, "step_time_s": step[i],
+            "cadence_spm": 60.0 / step[i], "cpd_peak_deg": peak, "cpd_excursion_deg": excursion,
+            "cpd_peak_pct": peak_pct, "arm_swing_mm": swing, "excluded": bool(reasons), "exclude_reason": "; ".join(reasons),
+        })
+    table = pd.DataFrame(rows, columns=STANCE_COLUMNS)
+    curve_da = xr.DataArray(
+        curves, dims=(STANCE, PCT), coords={STANCE: np.arange(len(pairs)), PCT: pct},
+        attrs={"units": "deg", "long_name": "stance-side pelvic obliquity", "sign": "positive when the stance side is up"},
+    )
+    return table, curve_da

@@ -1,0 +1,18 @@
+# Adapter: one subject's trials -> hipdrop.cohort.analyse_trials -> per-subject tables.
+import logging
+
+import pandas as pd
+
+from hipdrop.cohort import analyse_trials, empty_curves
+from hipdrop.io.results import write_netcdf, write_table
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+config = dict(snakemake.params.config)
+out = analyse_trials(pd.DataFrame(snakemake.params.rows), config=config, workers=snakemake.threads)
+for row in out["quarantine"].itertuples():
+    logging.warning("quarantined %s at %s: %s", row.path, row.stage, row.reason)
+logging.info("%d stances from %d trials", len(out["stances"]), len(out["trials"]))
+write_table(out["stances"], snakemake.output.stances)
+write_netcdf(out["curves"] if out["curves"] is not None else empty_curves(config["stances"]["curve_points"]), snakemake.output.curves)
+write_table(out["trials"], snakemake.output.trials)
+write_table(out["quarantine"], snakemake.output.quarantine)

@@ -1,0 +1,13 @@
+# Adapter: stance table -> hipdrop.stats.design.manipulation_check -> manipulation.csv.
+import logging
+
+import pandas as pd
+
+from hipdrop.io.results import write_table
+from hipdrop.stats.design import manipulation_check
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+checks = manipulation_check(pd.read_parquet(snakemake.input.stances), baseline=snakemake.params.baseline)
+logging.info("achieved cadence change by condition (median %%):\n%s",
+             checks.groupby("condition")["achieved_cadence_change_pct"].median().to_string())
+write_table(checks, snakemake.output[0])

@@ -19,6 +19,8 @@ rule aggregate_stances:
         ),
     params:
         strict=config["strict"],
+    conda:
+        "../envs/hipdrop.yaml"
     log:
         f"{RESULTS}/logs/aggregate_stances.log",
     benchmark:

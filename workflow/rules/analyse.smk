@@ -14,6 +14,8 @@ rule analyse_subject:
         rows=subject_sheet,
         config=config,
     threads: 2
+    conda:
+        "../envs/hipdrop.yaml"
     log:
         f"{RESULTS}/logs/analyse_subject/{{subject}}.log",
     benchmark:

@@ -10,6 +10,8 @@ rule check_manipulation:
         ),
     params:
         baseline=config["stats"]["baseline"],
+    conda:
+        "../envs/hipdrop.yaml"
     log:
         f"{RESULTS}/logs/check_manipulation.log",
     benchmark:
@@ -26,6 +28,8 @@ rule fit_effects:
     params:
         baseline=config["stats"]["baseline"],
         metrics=config["stats"]["metrics"],
+    conda:
+        "../envs/hipdrop.yaml"
     log:
         f"{RESULTS}/logs/fit_effects.log",
     benchmark:
@@ -43,6 +47,8 @@ rule plot_obliquity:
             caption="../report/obliquity.rst",
             category="Figures",
         ),
+    conda:
+        "../envs/hipdrop.yaml"
     log:
         f"{RESULTS}/logs/plot_obliquity.log",
     benchmark:

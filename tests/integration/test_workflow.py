@@ -1,0 +1,133 @@
+"""The real Snakemake workflow on tiny simulated cohorts, checked against the simulator's truth."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from hipdrop.simulate import CohortSpec, simulate_cohort
+from tests.conftest import ROOT, shared_file
+
+pytestmark = pytest.mark.workflow
+
+
+def run_workflow(workdir, *extra, check=True):
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+               "--cores", "2", "--nolock", *extra]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        pytest.fail(f"snakemake failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return done
+
+
+def make_study(tmp_path, spec, *, extra_rows=(), **config):
+    data = tmp_path / "data"
+    simulate_cohort(data, spec)
+    sheet = pd.read_csv(data / "trials.tsv", sep="\t")
+    sheet = pd.concat([sheet, pd.DataFrame(list(extra_rows))], ignore_index=True)
+    (tmp_path / "config").mkdir()
+    sheet.to_csv(tmp_path / "data" / "trials.tsv", sep="\t", index=False)
+    config = {"trials": "data/trials.tsv", **config}
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    return json.loads((data / "truth.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def exact_run(tmp_path_factory):
+    """No subject, stride, timing or marker variation: every estimate must equal the truth."""
+    tmp = tmp_path_factory.mktemp("exact")
+    truth = make_study(tmp, CohortSpec(n_subjects=3, duration_s=8.0, variation=False))
+    run_workflow(tmp)
+    return tmp, truth
+
+
+def test_effects_equal_truth_without_variation(exact_run):
+    tmp, truth = exact_run
+    effects = pd.read_csv(tmp / "results" / "stats" / "effects.csv")
+    assert {"term", "estimate_deg", "ci_low", "ci_high", "p", "p_holm", "model"} <= set(effects.columns)
+    peak = effects[effects.metric == "cpd_peak_deg"].set_index("term")
+    assert len(peak) == 3
+    for condition, effect in truth["effects_deg"].items():
+        assert peak.loc[f"condition[{condition}]", "estimate_deg"] == pytest.approx(effect, abs=0.05)
+
+
+def test_every_stance_peak_equals_truth_without_variation(exact_run):
+    tmp, truth = exact_run
+    stances = pd.read_parquet(tmp / "results" / "stances.parquet")
+    true = pd.DataFrame(truth["stances"])
+    assert not stances.excluded.any()
+    merged = pd.merge_asof(
+        stances.sort_values("strike_s"), true.sort_values("strike_s").astype({"trial": str}),
+        on="strike_s", by=["subject", "condition", "trial", "side"], tolerance=0.006, direction="nearest",
+        suffixes=("", "_true"),
+    )
+    assert merged["cpd_peak_deg_true"].notna().all()
+    assert np.abs(merged.cpd_peak_deg - merged.cpd_peak_deg_true).max() < 0.2
+
+
+def test_outputs_and_names_other_tools_rely_on(exact_run):
+    tmp, _ = exact_run
+    results = tmp / "results"
+    stances = pd.read_csv(results / "stances.csv")
+    for column in ("subject", "condition", "trial", "side", "stance_index", "strike_s", "off_s", "stance_time_s",
+                   "cadence_spm", "cpd_peak_deg", "cpd_excursion_deg", "cpd_peak_pct", "arm_swing_mm", "excluded",
+                   "exclude_reason"):
+        assert column in stances.columns
+    assert list(pd.read_csv(results / "qc" / "quarantine.csv").columns) == ["path", "stage", "reason"]
+    assert (results / "figures" / "obliquity_by_condition.png").stat().st_size > 10_000
+    trials = pd.read_csv(results / "qc" / "trials.csv")
+    assert trials.source_sha256.str.len().eq(64).all() and trials.config_hash.notna().all()
+    # arm swing measured: the reduced condition swings 60 % of normal (simulate.ARM_SWING_FACTOR)
+    checks = pd.read_csv(results / "stats" / "manipulation.csv").set_index(["subject", "condition"])
+    np.testing.assert_allclose(checks.xs("arm_swing", level="condition").arm_swing_change_pct, -40.0, atol=1.0)
+
+
+def test_noisy_cohort_estimates_lie_within_three_standard_errors(tmp_path):
+    truth = make_study(tmp_path, CohortSpec(n_subjects=6, duration_s=10.0, seed=11))
+    run_workflow(tmp_path)
+    effects = pd.read_csv(tmp_path / "results" / "stats" / "effects.csv")
+    peak = effects[effects.metric == "cpd_peak_deg"].set_index("term")
+    for condition, effect in truth["effects_deg"].items():
+        row = peak.loc[f"condition[{condition}]"]
+        assert abs(row.estimate_deg - effect) < 3 * row.se_deg, (condition, row.estimate_deg, row.se_deg)
+
+
+def test_bad_files_are_quarantined_and_the_rest_completes(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "empty.c3d").write_bytes(b"")
+    (tmp_path / "data" / "text.c3d").write_text("this is not a C3D file\n" * 40)
+    shutil.copy(shared_file("running/RIC_20140515T133244_run.c3d"), tmp_path / "data" / "clusters_only.c3d")
+    bad = [{"subject": "S01", "condition": "baseline", "trial": k, "path": name}
+           for k, name in enumerate(("empty.c3d", "text.c3d", "clusters_only.c3d"), start=7)]
+    make_study(tmp_path, CohortSpec(n_subjects=1, duration_s=5.0), extra_rows=bad)
+    done = run_workflow(tmp_path)
+    assert "4 trials analysed, 3 quarantined" in done.stderr
+    quarantine = pd.read_csv(tmp_path / "results" / "qc" / "quarantine.csv").set_index("path")
+    reasons = {p.rsplit("/", 1)[-1]: (r.stage, r.reason) for p, r in quarantine.iterrows()}
+    assert reasons["empty.c3d"] == ("ingest", "the file is empty (0 bytes)")
+    assert reasons["text.c3d"][0] == "ingest" and "not a C3D file" in reasons["text.c3d"][1]
+    assert reasons["clusters_only.c3d"][0] == "pelvis" and "LASI" in reasons["clusters_only.c3d"][1]
+    assert pd.read_parquet(tmp_path / "results" / "stances.parquet").condition.nunique() == 4
+    # strict mode turns the same quarantine into a failed run
+    shutil.rmtree(tmp_path / "results")
+    strict = run_workflow(tmp_path, "--config", "strict=True", check=False)
+    assert strict.returncode != 0 and "strict mode: 3 trial(s) quarantined" in strict.stderr
+
+
+def test_lint_and_dry_run_of_the_repository_workflow():
+    lint = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--dry-run"], cwd=ROOT, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    if (ROOT / "data" / "demo" / "trials.tsv").exists():  # the demo cohort exists after `make demo`
+        dry = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--cores", "2"], cwd=ROOT, capture_output=True, text=True)
+        assert dry.returncode == 0, dry.stderr
+
+
+def test_config_errors_name_the_key(tmp_path):
+    make_study(tmp_path, CohortSpec(n_subjects=1, duration_s=2.0), clean={"lowpass_hz": -3})
+    done = run_workflow(tmp_path, "--dry-run", check=False)
+    assert done.returncode != 0 and "lowpass_hz" in done.stdout + done.stderr

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 import multiprocessing
 import struct
 from pathlib import Path
@@ -52,6 +53,7 @@ def read_c3d(path: str | Path, *, vertical_axis: str = "auto", markersets: tuple
     raw = _checked_bytes(path)
     header = _precheck(path, raw)
     c3d = _parse(path, with_forces=header["may_have_forces"])
+    _check_consistency(path, header, c3d)
     return _to_trial(path, raw, c3d, vertical_axis=vertical_axis, markersets=tuple(markersets))
 
 
@@ -77,8 +79,14 @@ def _precheck(path: Path, raw: bytes) -> dict:
         raise TrialError(path, STAGE, "SGI/MIPS (big-endian) C3D, which ezc3d cannot read; re-export it in Intel (PC) format")
     if processor not in (_INTEL, _DEC):
         raise TrialError(path, STAGE, f"corrupt parameter section: unknown processor type {processor}")
+    # header words 2-5, 9 and 10 (1-based, 16-bit little-endian on Intel and DEC alike)
     n_points, n_analog_words, first, last = struct.unpack_from("<4H", raw, 2)
-    return {"n_points": n_points, "first_frame": first, "last_frame": last, "may_have_forces": b"FORCE_PLATFORM" in raw[param_start : param_start + 65536]}
+    data_start, analog_per_frame = struct.unpack_from("<2H", raw, 16)
+    return {
+        "n_points": n_points, "n_analog_words": n_analog_words, "first_frame": first, "last_frame": last,
+        "data_start": data_start, "analog_per_frame": analog_per_frame,
+        "may_have_forces": b"FORCE_PLATFORM" in raw[param_start : param_start + 65536],
+    }
 
 
 def _parse(path: Path, *, with_forces: bool):
@@ -113,7 +121,6 @@ def _to_trial(path: Path, raw: bytes, c3d, *, vertical_axis: str, markersets: tu
     points = c3d["data"]["points"]
     rate = float(header["points"]["frame_rate"])
     n_frames = points.shape[2]
-    _check_consistency(path, raw, c3d)
 
     labels = _labels(parameters)
     if len(labels) < points.shape[1]:
@@ -161,19 +168,49 @@ def _to_trial(path: Path, raw: bytes, c3d, *, vertical_axis: str, markersets: tu
     return trial
 
 
-def _check_consistency(path: Path, raw: bytes, c3d) -> None:
-    """Refuse a read that disagrees with the file's own header and parameters (ezc3d misreads some files
-    silently, ../shared/data/c3d/MANIFEST.tsv)."""
-    header, parameters = c3d["header"], c3d["parameters"]
-    n_frames = c3d["data"]["points"].shape[2]
+#: typical marker speed (median over markers and frames, m/s) that no human movement reaches; misaligned frames
+#: (c3d.org BTS dynamic.C3D as ezc3d 1.7.2 reads it) show ~160 m/s
+IMPOSSIBLE_SPEED_M_S = 20.0
+
+
+def _check_consistency(path: Path, header: dict, c3d) -> None:
+    """Refuse a read that disagrees with the file's own header and parameters: ezc3d 1.7.2 misreads some files
+    without raising (../shared/data/c3d/MANIFEST.tsv)."""
+    parameters = c3d["parameters"]
+    points = c3d["data"]["points"]
+    n_frames = points.shape[2]
     if n_frames == 0:
-        raise TrialError(path, STAGE, "the file holds no frames of point data (ezc3d read 0 frames)")
-    rate = float(header["points"]["frame_rate"])
+        frames = header["last_frame"] - header["first_frame"] + 1
+        raise TrialError(path, STAGE, f"ezc3d read 0 frames of point data but the header announces {frames}")
+    rate = float(c3d["header"]["points"]["frame_rate"])
     if not rate > 0:
         raise TrialError(path, STAGE, f"POINT:RATE is {rate}, not a positive frame rate")
-    header_frames = int(header["points"]["last_frame"]) - int(header["points"]["first_frame"]) + 1
-    if header_frames != n_frames and header_frames < 65535:  # the header's 16-bit frame count wraps for long trials
+    header_frames = header["last_frame"] - header["first_frame"] + 1
+    if header_frames != n_frames and header["last_frame"] < 65535:  # the 16-bit header count saturates in long trials
         raise TrialError(path, STAGE, f"header frame count {header_frames} disagrees with the {n_frames} frames read")
+    param_start = int(np.ravel(parameters["POINT"].get("DATA_START", {}).get("value", [header["data_start"]]))[0])
+    if param_start != header["data_start"]:
+        raise TrialError(path, STAGE, f"POINT:DATA_START ({param_start}) disagrees with the header's data start block "
+                                      f"({header['data_start']}): the frames would be read from the wrong place")
+    channels = int(np.ravel(parameters.get("ANALOG", {}).get("USED", {}).get("value", [0]))[0])
+    analog_rate = float(np.ravel(parameters.get("ANALOG", {}).get("RATE", {}).get("value", [0.0]))[0] or 0.0)
+    if channels > 0 and analog_rate > 0 and not np.isclose(analog_rate / rate, header["analog_per_frame"]):
+        raise TrialError(path, STAGE, f"the header stores {header['analog_per_frame']} analog samples per frame but "
+                                      f"ANALOG:RATE / POINT:RATE = {analog_rate:g} / {rate:g} = {analog_rate / rate:.2f}: "
+                                      "frames and analog data cannot both be read right")
+    xyz = points[:3]
+    if n_frames > 2:
+        with np.errstate(invalid="ignore"):
+            usable = xyz.copy()
+            usable[:, np.all(xyz == 0, axis=0)] = np.nan  # zero-coded gaps are not motion
+            step = np.sqrt((np.diff(usable, axis=2) ** 2).sum(0))  # [marker, frame] in file units
+        if np.isfinite(step).any():
+            units = str(next(iter(parameters["POINT"].get("UNITS", {}).get("value", [""])), "")).strip().lower()
+            to_m = _UNIT_TO_MM.get(units, 1.0) / 1000.0
+            speed = float(np.nanmedian(step)) * rate * to_m
+            if speed > IMPOSSIBLE_SPEED_M_S:
+                raise TrialError(path, STAGE, f"markers move a typical {speed:.0f} m/s between frames, which no body "
+                                              "reaches: the frames are misread (misaligned or corrupt data block)")
 
 
 def _guess_scale(xyz: np.ndarray, names: list[str]) -> float:
@@ -183,18 +220,30 @@ def _guess_scale(xyz: np.ndarray, names: list[str]) -> float:
 
 
 def _detect_up(xyz: np.ndarray, names: list[str], parameters: dict) -> str:
-    """The lab's up axis: pelvis above feet when both are labelled, else POINT:Y_SCREEN, else +z."""
-    upper = [n for n in ("LASI", "RASI", "LPSI", "RPSI", "SACR", "C7", "LSHO", "RSHO") if n in names]
-    lower = [n for n in ("LHEE", "RHEE", "LTOE", "RTOE", "LMT1", "RMT1", "LANK", "RANK") if n in names]
-    if upper and lower:
-        index = {n: i for i, n in enumerate(names)}
-        with np.errstate(all="ignore"):
-            rise = np.nanmean(xyz[:, [index[n] for n in upper]], axis=(0, 1)) - np.nanmean(xyz[:, [index[n] for n in lower]], axis=(0, 1))
-        if np.isfinite(rise).all():
-            k = int(np.argmax(np.abs(rise)))
-            return ("+" if rise[k] > 0 else "-") + AXES[k]
-    screen = str(next(iter(parameters["POINT"].get("Y_SCREEN", {}).get("value", [""])), "")).strip().lower()
-    return screen if screen in {"+x", "-x", "+y", "-y", "+z", "-z"} else "+z"
+    """The lab's up axis: pelvis above feet when both are labelled; else POINT:Y_SCREEN (the capture system's own
+    screen-up axis); else the axis along which the markers' median positions spread the most (a body is taller
+    than it is wide or deep), signed so that most markers lie above the floor; else +z."""
+    index = {n: i for i, n in enumerate(names)}
+    upper = [index[n] for n in ("LASI", "RASI", "LPSI", "RPSI", "SACR", "C7", "LSHO", "RSHO") if n in index]
+    lower = [index[n] for n in ("LHEE", "RHEE", "LTOE", "RTOE", "LMT1", "RMT1", "LANK", "RANK") if n in index]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN markers
+        if upper and lower:
+            rise = np.nanmean(xyz[:, upper], axis=(0, 1)) - np.nanmean(xyz[:, lower], axis=(0, 1))
+            if np.isfinite(rise).all():
+                k = int(np.argmax(np.abs(rise)))
+                return ("+" if rise[k] > 0 else "-") + AXES[k]
+        screen = str(next(iter(parameters["POINT"].get("Y_SCREEN", {}).get("value", [""])), "")).strip().lower()
+        if screen in {"+x", "-x", "+y", "-y", "+z", "-z"}:
+            return screen
+        medians = np.nanmedian(xyz, axis=0)  # [marker, axis]
+        medians = medians[np.isfinite(medians).all(1)]
+        if len(medians) >= 5:
+            spread = np.percentile(medians, 95, axis=0) - np.percentile(medians, 5, axis=0)
+            k = int(np.argmax(spread))
+            if spread[k] > 1.5 * np.sort(spread)[-2]:  # only when one axis clearly dominates
+                return ("+" if np.median(medians[:, k]) > 0 else "-") + AXES[k]
+    return "+z"
 
 
 def _rotation_to_z_up(up: str) -> np.ndarray:
@@ -219,7 +268,8 @@ def _forces(c3d, rotation: np.ndarray) -> xr.DataArray | None:
         scale_position = _UNIT_TO_MM.get(str(plate.get("unit_position", "mm")).lower(), 1.0)
         force = rotation @ np.asarray(plate["force"], dtype=float)
         moment = rotation @ np.asarray(plate["moment"], dtype=float)
-        cop = rotation @ (np.asarray(plate["center_of_pressure"], dtype=float) * scale_position)
+        with np.errstate(invalid="ignore"):  # COP is NaN while nobody stands on the plate
+            cop = rotation @ (np.asarray(plate["center_of_pressure"], dtype=float) * scale_position)
         stacked.append(np.concatenate([force, moment, cop]).T)
     data = np.stack(stacked, axis=1)  # [analog_time, plate, component]
     first_frame = int(c3d["header"]["points"]["first_frame"]) + 1

@@ -27,6 +27,8 @@ from hipdrop.kernels.stances import arm_swing, stance_table
 from hipdrop.vocab import MARKER, PELVIS_MARKERS, SIDES, TIME
 
 STAGES = ("ingest", "clean", "pelvis", "events", "stances")
+#: the markers any step reads; files carry up to hundreds more (model outputs, other segments) not worth filtering
+ANALYSED_MARKERS = (*PELVIS_MARKERS, "SACR", *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5", "ANK", "WRA", "WRB")))
 
 
 @dataclass
@@ -104,7 +106,8 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         needed = _pelvis_markers(trial["markers"], path)
         stage = "clean"
         cl = config["clean"]
-        cleaned = clean_markers(trial["markers"], rate_hz=rate, max_gap_s=cl["max_gap_s"], cutoff_hz=cl["lowpass_hz"], order=cl["lowpass_order"])
+        used = [m for m in trial["markers"][MARKER].values if m in ANALYSED_MARKERS]
+        cleaned = clean_markers(trial["markers"].sel({MARKER: used}), rate_hz=rate, max_gap_s=cl["max_gap_s"], cutoff_hz=cl["lowpass_hz"], order=cl["lowpass_order"])
         markers = cleaned["markers"]
         stage = "pelvis"
         heading = float(progression_heading(markers))

@@ -1,0 +1,87 @@
+"""Speed and memory, as ratios measured in one run on the same files and cores (architecture.md section 5).
+
+    python benchmarks/run.py [--subjects 8] [--duration 30] [--cores 2]
+
+Simulates a cohort into a temporary folder (or uses --cohort DIR), then times on the same cores:
+  1. bare ezc3d: ``ezc3d.c3d(path)`` of every file, in a process pool;
+  2. hipdrop ingest: ``hipdrop.io.read_c3d`` of every file, same pool (checks, mapping, canonical frame);
+  3. the whole Snakemake workflow on the cohort, from a cold start (Python start-up and imports included).
+Prints the ratios and the peak resident memory of each workflow job. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bare(path: str) -> int:
+    import ezc3d
+
+    return ezc3d.c3d(path)["data"]["points"].shape[2]
+
+
+def _ingest(path: str) -> int:
+    from hipdrop.io.c3d import read_c3d
+
+    return read_c3d(path).sizes["time"]
+
+
+def timed_pool(function, paths, cores) -> float:
+    with ProcessPoolExecutor(cores) as pool:
+        list(pool.map(function, paths[:cores]))  # warm the workers: imports are not parsing
+        start = time.perf_counter()
+        list(pool.map(function, paths))
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subjects", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--cohort", type=Path, help="existing cohort folder with trials.tsv")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="hipdrop-bench-"))
+    cohort = args.cohort
+    if cohort is None:
+        from hipdrop.simulate import CohortSpec, simulate_cohort
+
+        cohort = work / "data"
+        simulate_cohort(cohort, CohortSpec(n_subjects=args.subjects, duration_s=args.duration))
+    paths = [str(cohort / p) for p in pd.read_csv(cohort / "trials.tsv", sep="\t")["path"]]
+    megabytes = sum(Path(p).stat().st_size for p in paths) / 1e6
+
+    bare = timed_pool(_bare, paths, args.cores)
+    ingest = timed_pool(_ingest, paths, args.cores)
+
+    (work / "config").mkdir(exist_ok=True)
+    (work / "config" / "config.yaml").write_text(yaml.safe_dump({"trials": str(cohort / "trials.tsv")}))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(work), "--cores", str(args.cores), "--quiet"], check=True)
+    workflow = time.perf_counter() - start
+    jobs = pd.concat([pd.read_csv(f, sep="\t").assign(job=f.stem) for f in (work / "results" / "benchmarks").rglob("*.tsv")])
+
+    print(f"{len(paths)} trials, {megabytes:.1f} MB, {args.cores} cores")
+    print(f"bare ezc3d parse      {bare:7.2f} s  ({megabytes / bare:.0f} MB/s)")
+    print(f"hipdrop ingest        {ingest:7.2f} s  ratio to bare ezc3d {ingest / bare:.2f}")
+    print(f"whole workflow        {workflow:7.2f} s  ratio to bare ezc3d {workflow / bare:.2f}")
+    print(f"peak RSS per job (MB): max {jobs['max_rss'].max():.0f}; analyse_subject jobs "
+          f"{jobs.loc[jobs.job.str.startswith('S'), 'max_rss'].min():.0f}-{jobs.loc[jobs.job.str.startswith('S'), 'max_rss'].max():.0f}")
+    shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()

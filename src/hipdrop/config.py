@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
@@ -21,6 +22,7 @@ class ConfigError(ValueError):
     """A config or sheet that does not match its schema; the message says which key and why."""
 
 
+@lru_cache(maxsize=4)
 def _schema(name: str) -> dict:
     return yaml.safe_load((SCHEMA_DIR / f"{name}.schema.yaml").read_text())
 
@@ -38,7 +40,7 @@ def _with_defaults(instance, schema):
 
 def validate_config(config: dict | None) -> dict:
     """Validated copy of ``config`` with every default filled in."""
-    schema = _schema("config")
+    schema = copy.deepcopy(_schema("config"))
     config = _with_defaults(copy.deepcopy(config or {}), schema)
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.path))
     if errors:
@@ -62,7 +64,7 @@ def load_sheet(path: str | Path) -> pd.DataFrame:
     """The trial sheet with defaults filled in and ``path`` resolved against the sheet's folder."""
     path = Path(path)
     sheet = pd.read_csv(path, sep="\t", dtype={"subject": str, "condition": str, "trial": str}, comment="#")
-    schema = _schema("trials")
+    schema = copy.deepcopy(_schema("trials"))
     missing = [c for c in schema["required"] if c not in sheet.columns]
     if missing:
         raise ConfigError(f"{path}: the trial sheet lacks the column(s) {', '.join(missing)}")

@@ -107,7 +107,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         stage = "clean"
         cl = config["clean"]
         used = [m for m in trial["markers"][MARKER].values if m in ANALYSED_MARKERS]
-        cleaned = clean_markers(trial["markers"].sel({MARKER: used}), rate_hz=rate, max_gap_s=cl["max_gap_s"], cutoff_hz=cl["lowpass_hz"], order=cl["lowpass_order"])
+        cleaned = clean_markers(trial["markers"], keep=used, rate_hz=rate, max_gap_s=cl["max_gap_s"], cutoff_hz=cl["lowpass_hz"], order=cl["lowpass_order"])
         markers = cleaned["markers"]
         stage = "pelvis"
         heading = float(progression_heading(markers))

@@ -131,3 +131,35 @@ def test_config_errors_name_the_key(tmp_path):
     make_study(tmp_path, CohortSpec(n_subjects=1, duration_s=2.0), clean={"lowpass_hz": -3})
     done = run_workflow(tmp_path, "--dry-run", check=False)
     assert done.returncode != 0 and "lowpass_hz" in done.stdout + done.stderr
+
+
+def test_cohort_mixed_with_every_formats_file(tmp_path):
+    """Simulated trials plus every file of ../shared/data/c3d/formats: the good trials are analysed, every bad one
+    is listed with a specific reason, and the run completes (the segfaulting file included)."""
+    formats = sorted(shared_file("formats/btk_Empty.c3d").parent.glob("*"))
+    (tmp_path / "data").mkdir()
+    rows = []
+    for k, path in enumerate(formats, start=1):
+        shutil.copy(path, tmp_path / "data" / path.name)
+        rows.append({"subject": "F", "condition": "baseline", "trial": k, "path": path.name})
+    make_study(tmp_path, CohortSpec(n_subjects=2, duration_s=4.0), extra_rows=rows)
+    done = run_workflow(tmp_path)
+    results = tmp_path / "results"
+    quarantine = pd.read_csv(results / "qc" / "quarantine.csv")
+    trials = pd.read_csv(results / "qc" / "trials.csv")
+    stances = pd.read_parquet(results / "stances.parquet")
+    name = lambda paths: paths.str.rsplit("/", n=1).str[-1]
+    # nothing is lost: every file is either quarantined with a reason or analysed into stances
+    analysed = trials[trials.status == "ok"]
+    assert set(name(quarantine.path)) | set(name(analysed.path)) >= {p.name for p in formats}
+    assert set(name(quarantine.path)).isdisjoint(name(analysed.path))
+    assert (stances[stances.subject == "F"].groupby("trial").size().reindex(analysed[analysed.subject == "F"].trial.astype(str)).fillna(0) > 0).all()
+    # every file ezc3d cannot read, or misreads, is among the quarantined, at ingest, with its own reason
+    from tests.realdata.test_corpus import REFUSALS
+
+    by_name = quarantine.assign(name=name(quarantine.path)).set_index("name")
+    for file, reason in REFUSALS.items():
+        if file.startswith("formats/"):
+            assert by_name.loc[file.split("/")[1], "stage"] == "ingest" and reason in by_name.loc[file.split("/")[1], "reason"]
+    assert f"{len(analysed)} trials analysed, {len(quarantine)} quarantined" in done.stderr
+    assert {"S01", "S02"} <= set(stances.subject)

@@ -24,9 +24,8 @@ REFUSALS = {
     "formats/btk_Empty.c3d": "empty",
     "formats/c3dorg_Eb015si_mips.c3d": "MIPS",
     "formats/c3dorg_Dance.c3d": "OFFSET parameter is not an INT",
-    "formats/c3dorg_bad_parameter_section.c3d": "format is not standard",
-    "formats/c3dorg_BKINtechnologies.c3d": "format is not standard",
-    "formats/btk_badParameterOffset.c3d": "format is not standard",
+    "formats/c3dorg_bad_parameter_section.c3d": "ezc3d crashed (SIGSEGV)",  # in an isolated child
+    "formats/btk_badParameterOffset.c3d": "Parameter type unrecognized",
     **SILENT_MISREADS,
 }
 UP_AXIS = {"running/RBDS001runT35.c3d": "+y", "running/RBDS001static.c3d": "+y", "formats/ezc3d_BTS.c3d": "+y",
@@ -47,6 +46,9 @@ def test_file_loads_with_manifest_facts_or_gives_its_reason(row):
         assert str(path) in str(refused.value)
         return
     trial = read_c3d(path)
+    if row["file"] == "formats/c3dorg_BKINtechnologies.c3d":  # readable only with ignore_bad_formatting
+        assert "ignore_bad_formatting" in trial.attrs["qc_warnings"] and trial.sizes["time"] > 0
+        return
     assert trial.attrs["rate_hz"] == float(row["rate_hz"])
     assert trial.sizes["time"] == int(row["frames"])
     assert trial.sizes["marker"] == int(row["points"])

@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
-import multiprocessing
+import os
+import pickle
+import select
+import signal
 import struct
+import time
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import ezc3d
@@ -52,9 +57,12 @@ def read_c3d(path: str | Path, *, vertical_axis: str = "auto", markersets: tuple
     path = Path(path)
     raw = _checked_bytes(path)
     header = _precheck(path, raw)
-    c3d = _parse(path, with_forces=header["may_have_forces"])
+    c3d, warnings_ = _parse(path, with_forces=header["may_have_forces"])
     _check_consistency(path, header, c3d)
-    return _to_trial(path, raw, c3d, vertical_axis=vertical_axis, markersets=tuple(markersets))
+    trial = _to_trial(path, raw, c3d, vertical_axis=vertical_axis, markersets=tuple(markersets))
+    if warnings_:
+        trial.attrs["qc_warnings"] = json.dumps(warnings_ + json.loads(trial.attrs["qc_warnings"]))
+    return trial
 
 
 def _checked_bytes(path: Path) -> bytes:
@@ -90,15 +98,78 @@ def _precheck(path: Path, raw: bytes) -> dict:
 
 
 def _parse(path: Path, *, with_forces: bool):
+    """The ezc3d parse (or its plain-dict copy from an isolated child) and warnings about how it was obtained."""
     try:
-        return ezc3d.c3d(str(path), extract_forceplat_data=with_forces)
+        return ezc3d.c3d(str(path), extract_forceplat_data=with_forces), []
     except Exception as err:  # ezc3d raises RuntimeError, ValueError or OSError for different faults
-        if not with_forces:
-            raise TrialError(path, STAGE, f"ezc3d cannot parse the file: {_one_line(err)}") from None
-    try:  # the force-plate extraction is the fragile part; keep the markers if it alone fails
-        return ezc3d.c3d(str(path))
-    except Exception as err:
-        raise TrialError(path, STAGE, f"ezc3d cannot parse the file: {_one_line(err)}") from None
+        first = _one_line(err)
+    if "ignoreBadFormatting" in first:
+        return _parse_isolated(path, with_forces=with_forces), [
+            "non-standard C3D, read with ezc3d's ignore_bad_formatting; check it against the capture software"]
+    if with_forces:  # the force-plate extraction is the fragile part; keep the markers if it alone fails
+        try:
+            return ezc3d.c3d(str(path)), [f"force plates not read: {first}"]
+        except Exception as err:
+            first = _one_line(err)
+    raise TrialError(path, STAGE, f"ezc3d cannot parse the file: {first}")
+
+
+def _plain(value):
+    """ezc3d's mapping wrappers as plain dicts, so that a parse can travel between processes."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+#: ezc3d 1.7.2 spends 15-30 s on the non-standard files of the corpus before it succeeds or crashes
+ISOLATED_PARSE_TIMEOUT_S = 120.0
+
+
+def _parse_isolated(path: Path, *, with_forces: bool) -> dict:
+    """Parse a non-standard file with ``ignore_bad_formatting`` in a forked child process.
+
+    ezc3d reads some non-standard files only this way, and on others (c3d.org bad_parameter_section.c3d) it
+    kills the whole process with a segmentation fault. The child sends back the parse or its error through a
+    pipe; if it dies, this trial fails with the signal as its reason and the calling process goes on.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never returns
+        os.close(read_end)
+        try:
+            c3d = ezc3d.c3d(str(path), ignore_bad_formatting=True, extract_forceplat_data=with_forces)
+            payload = ("ok", {k: _plain(c3d[k]) for k in ("header", "parameters", "data")})
+        except BaseException as err:  # noqa: BLE001 - everything must reach the parent
+            payload = ("error", _one_line(err))
+        with os.fdopen(write_end, "wb") as pipe:
+            pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        os._exit(0)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + ISOLATED_PARSE_TIMEOUT_S
+    with os.fdopen(read_end, "rb") as pipe:
+        while True:
+            ready, _, _ = select.select([pipe], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:  # ezc3d hangs on some garbage: the trial fails, the job goes on
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise TrialError(path, STAGE, f"non-standard C3D: ezc3d did not finish reading it with "
+                                              f"ignore_bad_formatting within {ISOLATED_PARSE_TIMEOUT_S:.0f} s")
+            chunk = pipe.read1(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    raw = b"".join(chunks)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        name = signal.Signals(os.WTERMSIG(status)).name
+        raise TrialError(path, STAGE, f"non-standard C3D: ezc3d crashed ({name}) trying to read it with "
+                                      "ignore_bad_formatting; re-export the file from the capture software")
+    kind, value = pickle.loads(raw) if raw else ("error", f"the parser exited with status {os.WEXITSTATUS(status)}")
+    if kind == "error":
+        raise TrialError(path, STAGE, f"non-standard C3D that ezc3d cannot parse even with ignore_bad_formatting: {value}")
+    return value
 
 
 def _one_line(err: Exception) -> str:

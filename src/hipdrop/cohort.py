@@ -10,6 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS
+from hipdrop.kernels.events import AGREEMENT_COLUMNS
 from hipdrop.pipeline import TrialResult, process_trials
 from hipdrop.vocab import STANCE
 
@@ -19,7 +20,7 @@ DESIGN_COLUMNS = ["target_cadence_change_pct", "arm_swing"]
 def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
     """Run the rows of a trial sheet; return the stance table, curves, per-trial log and quarantine."""
     results: list[TrialResult] = process_trials(sheet["path"].tolist(), config=config, workers=workers)
-    stances, curves, trials, quarantine = [], [], [], []
+    stances, curves, trials, quarantine, agreement = [], [], [], [], []
     for row, res in zip(sheet.to_dict("records"), results):
         ids = {k: row[k] for k in ID_COLUMNS}
         design = {k: row[k] for k in DESIGN_COLUMNS if k in row}
@@ -28,6 +29,8 @@ def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
             quarantine.append({"path": res.failure.path, "stage": res.failure.stage, "reason": res.failure.reason})
             continue
         stances.append(res.stances.assign(**ids, **design))
+        if res.agreement is not None:
+            agreement.append(res.agreement.assign(**ids))
         curves.append(res.curves.assign_coords(
             subject=(STANCE, [ids["subject"]] * res.curves.sizes[STANCE]),
             condition=(STANCE, [ids["condition"]] * res.curves.sizes[STANCE]),
@@ -40,6 +43,8 @@ def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
         "curves": concat_curves(curves),
         "trials": pd.DataFrame(trials),
         "quarantine": pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS),
+        "agreement": order_columns(pd.concat(agreement, ignore_index=True)) if agreement
+        else pd.DataFrame(columns=ID_COLUMNS + AGREEMENT_COLUMNS),
     }
 
 
@@ -71,3 +76,14 @@ def summary_line(trials: pd.DataFrame, quarantine_path: str) -> str:
 def empty_curves(points: int) -> xr.DataArray:
     """A curves array with no stances (a subject whose every trial was quarantined)."""
     return xr.DataArray(np.empty((0, points)), dims=(STANCE, "pct"), coords={STANCE: [], "pct": np.linspace(0, 100, points)})
+
+
+def agreement_summary(agreement: pd.DataFrame) -> pd.DataFrame:
+    """Per trial, method and event kind: force events, how many a marker event matched, and the median and median
+    absolute error (ms) of the matched ones."""
+    keys = [*ID_COLUMNS, "method", "event"]
+    if agreement.empty:
+        return pd.DataFrame(columns=[*keys, "n_force", "n_matched", "median_error_ms", "median_abs_error_ms"])
+    grouped = agreement.assign(abs_error_ms=agreement["error_ms"].abs()).groupby(keys, as_index=False)
+    return grouped.agg(n_force=("force_s", "size"), n_matched=("error_ms", "count"),
+                       median_error_ms=("error_ms", "median"), median_abs_error_ms=("abs_error_ms", "median"))

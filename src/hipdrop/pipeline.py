@@ -21,7 +21,7 @@ from hipdrop.config import config_hash, validate_config
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d import events_table, read_c3d
 from hipdrop.kernels.clean import clean_markers
-from hipdrop.kernels.events import force_plate_events, kinematic_events
+from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events, resolve_method
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.kernels.stances import arm_swing, stance_table
 from hipdrop.vocab import MARKER, PELVIS_MARKERS, SIDES, TIME
@@ -39,6 +39,7 @@ class TrialResult:
     stances: pd.DataFrame | None = None
     curves: xr.DataArray | None = None
     pelvis: xr.Dataset | None = None
+    agreement: pd.DataFrame | None = None  # force vs marker events, when the trial has both
     failure: TrialError | None = None
 
     @property
@@ -60,7 +61,19 @@ def _pelvis_markers(markers: xr.DataArray, path) -> list[str]:
     return needed
 
 
-def detect_events(trial: xr.Dataset, markers: xr.DataArray, config: dict) -> pd.DataFrame:
+def _force_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict) -> pd.DataFrame:
+    return force_plate_events(
+        trial["forces"], markers, rate_hz=trial.attrs["rate_hz"], threshold_n=ev["force_threshold_n"],
+        lowpass_hz=ev["force_lowpass_hz"], min_contact_s=ev["min_contact_s"], hysteresis_n=ev["force_hysteresis_n"],
+    )
+
+
+def _kinematic_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict, *, heading: float, method: str | None = None) -> pd.DataFrame:
+    return kinematic_events(markers, rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"],
+                            method=method or ev["kinematic_method"], heading=heading)
+
+
+def detect_events(trial: xr.Dataset, markers: xr.DataArray, config: dict, *, heading: float) -> pd.DataFrame:
     """Events from the first configured source that gives both feet a strike and an off."""
     ev = config["events"]
     tried = []
@@ -71,17 +84,29 @@ def detect_events(trial: xr.Dataset, markers: xr.DataArray, config: dict) -> pd.
             if "forces" not in trial:
                 tried.append("force (no force plates)")
                 continue
-            table = force_plate_events(
-                trial["forces"], markers, rate_hz=trial.attrs["rate_hz"], threshold_n=ev["force_threshold_n"],
-                lowpass_hz=ev["force_lowpass_hz"], min_contact_s=ev["min_contact_s"],
-            )
+            table = _force_events(trial, markers, ev)
         else:
-            table = kinematic_events(markers, rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"])
+            table = _kinematic_events(trial, markers, ev, heading=heading)
         counts = table.groupby(["side", "event"]).size()
         if all(counts.get((s, e), 0) > 0 for s in SIDES for e in ("foot_strike", "foot_off")):
             return table
         tried.append(f"{source} ({len(table)} events, not a strike and an off on both sides)")
     raise TrialError(trial.attrs["source_path"], "events", "no usable gait events: tried " + "; ".join(tried))
+
+
+def force_marker_agreement(trial: xr.Dataset, markers: xr.DataArray, config: dict, *, heading: float) -> pd.DataFrame | None:
+    """Marker-based events (the configured method, and Zeni beside it) against force-plate events, when the trial
+    has force plates that give events; None otherwise."""
+    if "forces" not in trial:
+        return None
+    ev = config["events"]
+    force = _force_events(trial, markers, ev)
+    if force.empty:
+        return None
+    chosen = resolve_method(markers, ev["kinematic_method"], rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"])
+    parts = [event_agreement(force, _kinematic_events(trial, markers, ev, heading=heading, method=m), method=m)
+             for m in dict.fromkeys([chosen, "zeni"])]
+    return pd.concat(parts, ignore_index=True)
 
 
 def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: bool = True) -> TrialResult:
@@ -115,12 +140,14 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         pelvis.attrs["progression_heading_deg"] = float(np.degrees(heading))
         pelvis_gap = cleaned["filled"].sel({MARKER: [m for m in PELVIS_MARKERS if m in needed]}).any(MARKER) | pelvis["obliquity"].isnull().any("side")
         stage = "events"
-        events = detect_events(trial, markers, config)
+        events = detect_events(trial, markers, config, heading=heading)
+        result.agreement = force_marker_agreement(trial, markers, config, heading=heading)
         stage = "stances"
         st = config["stances"]
         stances, curves = stance_table(
             pelvis["obliquity"], events, pelvis_filled=pelvis_gap, wrist_fore_aft=arm_swing(markers, heading),
-            min_stance_s=st["min_stance_s"], max_stance_s=st["max_stance_s"], curve_points=st["curve_points"],
+            min_stance_s=st["min_stance_s"], max_stance_s=st["max_stance_s"], min_swing_s=st["min_swing_s"],
+            max_swing_s=st["max_swing_s"], curve_points=st["curve_points"],
         )
         result.meta.update(event_source=",".join(sorted(events["source"].unique())), n_stances=len(stances),
                            n_excluded=int(stances["excluded"].sum()))

@@ -126,23 +126,11 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
 
     speed = runner["belt_mm_s"]
     for side, lateral in (("L", 100.0), ("R", -100.0)):
-        mine = np.flatnonzero(sides == side)
-        i = np.clip(np.searchsorted(strikes[mine], t, side="right") - 1, 0, len(mine) - 2)
-        this, nxt = mine[i], mine[i + 1]
-        since = t - strikes[this]
-        x_strike = 250.0
-        x_off = x_strike - speed * stance_s[this]
-        in_stance = since <= stance_s[this]
-        u = np.clip((since - stance_s[this]) / (strikes[nxt] - offs[this]), 0, 1)  # swing phase 0..1
-        x = np.where(in_stance, x_strike - speed * since, x_off + (x_strike - x_off) * (1 - np.cos(np.pi * u)) / 2)
-        sp = np.clip(since / stance_s[this], 0, 1)
-        heel_lift = np.where(in_stance, 60.0 * np.clip((sp - 0.6) / 0.4, 0, 1) ** 2, 0.0)
-        heel_z = 25.0 + heel_lift + np.where(in_stance, 0.0, 60.0 * (1 - u) + 220.0 * np.sin(np.pi * u) ** 2)
-        toe_z = 20.0 + np.where(in_stance, 0.0, 120.0 * np.sin(np.pi * u) ** 1.5)
-        heel = np.stack([x, np.full(n, lateral), heel_z], -1)
-        markers[f"{side}HEE"] = heel
-        markers[f"{side}TOE"] = np.stack([x + 180.0, np.full(n, lateral + 10.0), toe_z], -1)
-        markers[f"{side}ANK"] = heel + np.array([50.0, 15.0 if side == "L" else -15.0, 70.0])
+        heel, toe = _foot(t, strikes, offs, stance_s, sides == side, speed=speed, forefoot=runner["strike_type"] == "forefoot")
+        heel[:, 1] = toe[:, 1] = lateral
+        toe[:, 1] += 10.0
+        markers[f"{side}HEE"], markers[f"{side}TOE"] = heel, toe
+        markers[f"{side}ANK"] = heel * np.array([1, 1, 0]) + np.array([50.0, 15.0 if side == "L" else -15.0, 95.0])
 
     swing_mm = runner["arm_swing_mm"] * ARM_SWING_FACTOR[arm_instruction]
     trunk = origin + np.array([0.0, 0.0, 480.0])
@@ -181,6 +169,44 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
         "achieved_cadence_change_pct": achieved_pct, "cadence_spm": cadence,
         "arm_swing_mm": swing_mm, "target_cadence_change_pct": target_pct, "arm_swing": arm_instruction,
     }
+
+
+HEEL_GROUND_MM, TOE_GROUND_MM = 25.0, 20.0  # marker heights with the foot flat on the belt
+PAD_MM, PAD_S = 8.0, 0.025  # the landing marker sinks 8 mm into heel pad and shoe over the first 25 ms
+ROLL_MM = 8.0  # the forefoot marker rises while the foot rolls over the toes in the last 30 % of stance
+
+
+def _foot(t, strikes, offs, stance_s, mine, *, speed, forefoot):
+    """Heel and toe trajectories [time, 3] of one foot (mm): on the belt moving back at belt speed in stance,
+    swinging forward in a smooth arc in swing. The landing part (heel, or toe for a fore-foot striker) meets the
+    belt at about 1 m/s and compresses; the other part comes down by 10-12 % of stance; the toe leaves last."""
+    idx = np.flatnonzero(mine)
+    i = np.clip(np.searchsorted(strikes[idx], t, side="right") - 1, 0, len(idx) - 2)
+    this, nxt = idx[i], idx[i + 1]
+    since = t - strikes[this]
+    stance = stance_s[this]
+    in_stance = since <= stance
+    sp = np.clip(since / stance, 0, 1)  # stance phase
+    swing_s = strikes[nxt] - offs[this]
+    u = np.clip((since - stance) / swing_s, 0, 1)  # swing phase
+    x_strike = 250.0
+    x_off = x_strike - speed * stance
+    x = np.where(in_stance, x_strike - speed * since, x_off + (x_strike - x_off) * (1 - np.cos(np.pi * u)) / 2)
+
+    landing = PAD_MM * np.clip(1 - since / PAD_S, 0, 1) ** 2
+    lowering = lambda height, until: height * np.clip(1 - sp / until, 0, 1) ** 2
+    heel_rise = 60.0 * np.clip((sp - 0.6) / 0.4, 0, 1) ** 2
+    roll = ROLL_MM * np.clip((sp - 0.7) / 0.3, 0, 1) ** 2
+    heel_at_strike, toe_at_strike = (30.0, PAD_MM) if forefoot else (PAD_MM, 40.0)
+    heel_stance = HEEL_GROUND_MM + (lowering(30.0, 0.10) if forefoot else landing) + heel_rise
+    toe_stance = TOE_GROUND_MM + (landing if forefoot else lowering(40.0, 0.12)) + roll
+    # swing: from the height at foot off straight to the height at the next strike, plus an arc
+    heel_swing = HEEL_GROUND_MM + heel_at_strike * u + 60.0 * (1 - u) + 150.0 * np.sin(np.pi * u)
+    toe_swing = TOE_GROUND_MM + toe_at_strike * u + ROLL_MM * (1 - u) + 100.0 * np.sin(np.pi * u)
+    n = len(t)
+    heel = np.stack([x, np.zeros(n), np.where(in_stance, heel_stance, heel_swing)], -1)
+    toe = np.stack([x + 180.0, np.zeros(n), np.where(in_stance, toe_stance, toe_swing)], -1)
+    return heel, toe
 
 
 def _cut_gaps(rng: np.random.Generator, xyz: np.ndarray, rate: float) -> None:
@@ -225,6 +251,7 @@ def _runner(rng: np.random.Generator, spec: CohortSpec) -> dict:
         "side_offset_deg": draw(0.5),
         "effect_dev": {c: draw(spec.effect_sd_deg) for c in DEFAULT_EFFECTS_DEG},
         "arm_swing_mm": rng.uniform(170, 280) if var else 220.0,
+        "strike_type": ("forefoot" if rng.uniform() < 0.3 else "rearfoot") if var else "rearfoot",
     }
 
 

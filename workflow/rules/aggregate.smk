@@ -7,6 +7,7 @@ rule aggregate_stances:
         curves=all_subjects("curves.nc"),
         trials=all_subjects("trials.csv"),
         quarantine=all_subjects("quarantine.csv"),
+        agreement=all_subjects("event_agreement.csv"),
     output:
         parquet=report(
             f"{RESULTS}/stances.parquet", caption="../report/stances.rst", category="Stances"
@@ -16,6 +17,12 @@ rule aggregate_stances:
         trials=f"{RESULTS}/qc/trials.csv",
         quarantine=report(
             f"{RESULTS}/qc/quarantine.csv", caption="../report/quarantine.rst", category="Quality control"
+        ),
+        agreement=f"{RESULTS}/qc/event_agreement.csv",
+        agreement_summary=report(
+            f"{RESULTS}/qc/event_agreement_summary.csv",
+            caption="../report/event_agreement.rst",
+            category="Quality control",
         ),
     params:
         strict=config["strict"],

@@ -10,6 +10,7 @@ rule analyse_subject:
         curves=f"{RESULTS}/subjects/{{subject}}/curves.nc",
         trials=f"{RESULTS}/subjects/{{subject}}/trials.csv",
         quarantine=f"{RESULTS}/subjects/{{subject}}/quarantine.csv",
+        agreement=f"{RESULTS}/subjects/{{subject}}/event_agreement.csv",
     params:
         rows=subject_sheet,
         config=config,

@@ -14,17 +14,24 @@ import xarray as xr
 from hipdrop.vocab import AXIS, FOOT_OFF, FOOT_STRIKE, MARKER, OTHER_SIDE, PCT, SIDES, STANCE, TIME
 
 STANCE_COLUMNS = [
-    "side", "stance_index", "strike_frame", "off_frame", "strike_s", "off_s", "stance_time_s", "step_time_s",
-    "cadence_spm", "cpd_peak_deg", "cpd_excursion_deg", "cpd_peak_pct", "arm_swing_mm", "excluded", "exclude_reason",
+    "side", "stance_index", "strike_frame", "off_frame", "strike_s", "off_s", "stance_time_s", "swing_time_s",
+    "step_time_s", "cadence_spm", "cpd_peak_deg", "cpd_excursion_deg", "cpd_peak_pct", "arm_swing_mm",
+    "strike_type", "event_source", "excluded", "exclude_reason",
 ]
+#: a stance time this many robust SDs (1.4826 MAD) from the trial's median is flagged as an outlier, and never
+#: one within 20 ms of it (MAD vanishes on very regular, frame-quantised stance times)
+OUTLIER_ROBUST_SD = 4.0
+OUTLIER_FLOOR_S = 0.020
 
 
 def pair_stances(events: pd.DataFrame) -> pd.DataFrame:
     """Pair each foot strike with the first foot off of the same side before that side's next strike.
 
     Returns one row per strike with ``side``, ``strike_frame``, ``off_frame`` (-1 when no off pairs),
-    ``strike_s``, ``off_s`` and ``next_strike_frame`` (-1 at the end of the trial).
+    ``strike_s``, ``off_s``, ``next_strike_frame`` (-1 at the end of the trial), ``next_strike_s``,
+    ``strike_type`` and ``source`` (of the strike event).
     """
+    events = events.assign(**{c: "unknown" for c in ("strike_type", "source") if c not in events})
     rows = []
     for side in SIDES:
         mine = events[events["side"] == side].sort_values("frame")
@@ -32,12 +39,17 @@ def pair_stances(events: pd.DataFrame) -> pd.DataFrame:
         offs = mine[mine["event"] == FOOT_OFF]
         strike_frames = strikes["frame"].to_numpy()
         next_strike = np.append(strike_frames[1:], -1)
+        next_time = np.append(strikes["time_s"].to_numpy()[1:], np.nan)
         off_frames, off_times = offs["frame"].to_numpy(), offs["time_s"].to_numpy()
-        for (frame, time_s), nxt in zip(strikes[["frame", "time_s"]].itertuples(index=False), next_strike):
+        for (frame, time_s, kind, source), nxt, nxt_s in zip(
+            strikes[["frame", "time_s", "strike_type", "source"]].itertuples(index=False), next_strike, next_time
+        ):
             k = np.searchsorted(off_frames, frame, side="right")
             ok = k < len(off_frames) and (nxt < 0 or off_frames[k] < nxt)
-            rows.append((side, int(frame), int(off_frames[k]) if ok else -1, float(time_s), float(off_times[k]) if ok else np.nan, int(nxt)))
-    table = pd.DataFrame(rows, columns=["side", "strike_frame", "off_frame", "strike_s", "off_s", "next_strike_frame"])
+            rows.append((side, int(frame), int(off_frames[k]) if ok else -1, float(time_s),
+                         float(off_times[k]) if ok else np.nan, int(nxt), float(nxt_s), kind, source))
+    table = pd.DataFrame(rows, columns=["side", "strike_frame", "off_frame", "strike_s", "off_s", "next_strike_frame",
+                                        "next_strike_s", "strike_type", "source"])
     return table.sort_values("strike_s", kind="stable").reset_index(drop=True)
 
 
@@ -73,6 +85,8 @@ def stance_table(
     wrist_fore_aft: xr.DataArray | None = None,
     min_stance_s: float,
     max_stance_s: float,
+    min_swing_s: float = 0.15,
+    max_swing_s: float = 1.0,
     curve_points: int = 101,
 ) -> tuple[pd.DataFrame, xr.DataArray]:
     """Per-stance metrics and stance-normalised curves of one trial.
@@ -95,6 +109,10 @@ def stance_table(
     of stance. Step time = this strike minus the previous opposite-side strike; cadence = 60 / step time (steps
     per minute). Arm swing = max - min of the S wrist's fore-aft position over the stride from this strike to the
     next same-side strike (science.md sections 3 and 5).
+
+    Event QC (a failing stance is kept, ``excluded`` with the reason): a foot off before the next strike; stance
+    and swing times within bounds; exactly one opposite-side strike within the stride (sides alternate); stance
+    time within max(``OUTLIER_ROBUST_SD`` robust SDs, ``OUTLIER_FLOOR_S``) of the trial median.
     """
     pairs = pair_stances(events)
     obl = {s: obliquity.sel(side=s).to_numpy() for s in SIDES}
@@ -105,17 +123,31 @@ def stance_table(
 
     rows, curves = [], np.full((len(pairs), curve_points), np.nan)
     step = pairs["strike_s"].to_numpy() - _previous_opposite_strike(pairs)
+    stance_times = (pairs["off_s"] - pairs["strike_s"]).to_numpy()
+    median = np.nanmedian(stance_times) if np.isfinite(stance_times).any() else np.nan
+    robust_sd = 1.4826 * np.nanmedian(np.abs(stance_times - median)) if np.isfinite(median) else np.nan
+    strike_times = {s: np.sort(pairs.loc[pairs["side"] == s, "strike_s"].to_numpy()) for s in SIDES}
     counters = dict.fromkeys(SIDES, 0)
     for i, p in enumerate(pairs.itertuples(index=False)):
         counters[p.side] += 1
         reasons = []
         peak = excursion = peak_pct = swing = np.nan
         stance_s = p.off_s - p.strike_s
+        swing_s = p.next_strike_s - p.off_s
+        if np.isfinite(p.next_strike_s):
+            opposite = strike_times[OTHER_SIDE[p.side]]
+            between = int(((opposite > p.strike_s) & (opposite < p.next_strike_s)).sum())
+            if between != 1:
+                reasons.append(f"sides do not alternate: {between} opposite-side strikes in the stride")
+            if p.off_frame >= 0 and not min_swing_s <= swing_s <= max_swing_s:
+                reasons.append(f"swing time {swing_s:.3f} s outside [{min_swing_s}, {max_swing_s}] s")
         if p.off_frame < 0:
             reasons.append("no foot off before the next strike")
         else:
             if not min_stance_s <= stance_s <= max_stance_s:
                 reasons.append(f"stance time {stance_s:.3f} s outside [{min_stance_s}, {max_stance_s}] s")
+            elif abs(stance_s - median) > max(OUTLIER_ROBUST_SD * robust_sd, OUTLIER_FLOOR_S):
+                reasons.append(f"stance time {stance_s:.3f} s is an outlier (trial median {median:.3f} s)")
             window = obl[p.side][p.strike_frame : p.off_frame + 1]
             if filled[p.strike_frame : p.off_frame + 1].any() or np.isnan(window).any():
                 reasons.append("filled or missing pelvis data in the stance")
@@ -130,9 +162,10 @@ def stance_table(
             swing = float(stride.max() - stride.min()) if np.isfinite(stride).all() else np.nan
         rows.append({
             "side": p.side, "stance_index": counters[p.side], "strike_frame": p.strike_frame, "off_frame": p.off_frame,
-            "strike_s": p.strike_s, "off_s": p.off_s, "stance_time_s": stance_s, "step_time_s": step[i],
-            "cadence_spm": 60.0 / step[i], "cpd_peak_deg": peak, "cpd_excursion_deg": excursion,
-            "cpd_peak_pct": peak_pct, "arm_swing_mm": swing, "excluded": bool(reasons), "exclude_reason": "; ".join(reasons),
+            "strike_s": p.strike_s, "off_s": p.off_s, "stance_time_s": stance_s, "swing_time_s": swing_s,
+            "step_time_s": step[i], "cadence_spm": 60.0 / step[i], "cpd_peak_deg": peak, "cpd_excursion_deg": excursion,
+            "cpd_peak_pct": peak_pct, "arm_swing_mm": swing, "strike_type": p.strike_type, "event_source": p.source,
+            "excluded": bool(reasons), "exclude_reason": "; ".join(reasons),
         })
     table = pd.DataFrame(rows, columns=STANCE_COLUMNS)
     curve_da = xr.DataArray(

@@ -21,25 +21,38 @@ def _runs(mask: np.ndarray) -> np.ndarray:
     return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1)
 
 
-def _spline_fill_1d(y: np.ndarray, max_gap: int) -> np.ndarray:
-    """Cubic-spline fill of interior NaN runs up to ``max_gap`` samples long (edges are never extrapolated)."""
-    missing = np.isnan(y)
+#: valid samples used on each side of a gap for its spline: enough to fix a cubic's curvature, local enough
+#: that a 6000-sample trial does not cost a global fit per gappy column
+SPLINE_CONTEXT = 20
+
+
+def _spline_fill(y: np.ndarray, max_gap: int) -> np.ndarray:
+    """Cubic-spline fill of one marker ``y[time, axis]``: interior gaps (a sample missing on any axis) up to
+    ``max_gap`` samples long, each through the ``SPLINE_CONTEXT`` valid samples on either side of it; edges are
+    never extrapolated."""
+    missing = np.isnan(y).any(-1)
     if not missing.any() or missing.all():
         return y
     valid = np.flatnonzero(~missing)
     gaps = _runs(missing)
     short = gaps[(gaps[:, 1] - gaps[:, 0] <= max_gap) & (gaps[:, 0] > valid[0]) & (gaps[:, 1] <= valid[-1])]
-    if not len(short):
-        return y
-    spline = CubicSpline(valid, y[valid])
     out = y.copy()
-    idx = np.concatenate([np.arange(a, b) for a, b in short])
-    out[idx] = spline(idx)
+    for start, stop in short:
+        k = np.searchsorted(valid, start)
+        context = valid[max(k - SPLINE_CONTEXT, 0) : k + SPLINE_CONTEXT]
+        idx = np.arange(start, stop)
+        out[idx] = CubicSpline(context, y[context], axis=0)(idx)
     return out
 
 
+def _spline_fill_block(a: np.ndarray, max_gap: int) -> np.ndarray:
+    """``_spline_fill`` over the leading dims of ``a[..., time, axis]``."""
+    flat = a.reshape(-1, *a.shape[-2:])
+    return np.stack([_spline_fill(m, max_gap) for m in flat]).reshape(a.shape)
+
+
 def fill_short_gaps(markers: xr.DataArray, *, max_gap_s: float, rate_hz: float) -> tuple[xr.DataArray, xr.DataArray]:
-    """Fill interior gaps of at most ``max_gap_s`` seconds by a cubic spline through all valid samples.
+    """Fill interior gaps of at most ``max_gap_s`` seconds by a local cubic spline.
 
     Returns
     -------
@@ -47,8 +60,8 @@ def fill_short_gaps(markers: xr.DataArray, *, max_gap_s: float, rate_hz: float) 
     """
     max_gap = int(np.floor(max_gap_s * rate_hz + 1e-9))
     filled = xr.apply_ufunc(
-        lambda a: np.apply_along_axis(_spline_fill_1d, -1, a, max_gap),
-        markers, input_core_dims=[[TIME]], output_core_dims=[[TIME]],
+        _spline_fill_block, markers, kwargs={"max_gap": max_gap},
+        input_core_dims=[[TIME, AXIS]], output_core_dims=[[TIME, AXIS]],
         dask="parallelized", output_dtypes=[markers.dtype],
     ).transpose(*markers.dims)
     mask = (markers.isnull() & filled.notnull()).any(AXIS)
@@ -122,13 +135,13 @@ def _donors(markers: xr.DataArray, pelvis_names: list[str]) -> xr.DataArray:
     return rest.sel({MARKER: near[MARKER].values[:MAX_DONORS]})
 
 
-def refill_pelvis(markers: xr.DataArray, *, donors: xr.DataArray | None = None) -> tuple[xr.DataArray, xr.DataArray]:
+def refill_pelvis(markers: xr.DataArray, *, donor_pool: xr.DataArray | None = None) -> tuple[xr.DataArray, xr.DataArray]:
     """Rebuild a missing pelvis marker as a rigid body from the other three while they are visible.
 
     Parameters
     ----------
     markers : ``[time, marker, axis]`` mm, with LASI, RASI, LPSI, RPSI
-    donors : markers used for the soft-tissue correction; default: those in ``markers`` nearest the pelvis
+    donor_pool : markers to take the soft-tissue donors from (those nearest the pelvis); default ``markers``
 
     Notes
     -----
@@ -143,7 +156,10 @@ def refill_pelvis(markers: xr.DataArray, *, donors: xr.DataArray | None = None) 
     if len(present) < 4:
         return markers, xr.zeros_like(markers.isnull().any(AXIS))
     pelvis = markers.sel({MARKER: list(PELVIS_MARKERS)})
-    donors = _donors(markers, list(PELVIS_MARKERS)) if donors is None else donors
+    complete = isinstance(pelvis.data, np.ndarray) and not pelvis.isnull().any()  # (a lazy array is not looked at)
+    if complete:  # nothing to refill: spare the donor search
+        return markers, xr.zeros_like(markers.isnull().any(AXIS))
+    donors = _donors(markers if donor_pool is None else donor_pool, list(PELVIS_MARKERS))
     refilled = xr.apply_ufunc(
         _rigid_refill, pelvis, donors.rename({MARKER: "donor"}),
         input_core_dims=[[TIME, MARKER, AXIS], [TIME, "donor", AXIS]], output_core_dims=[[TIME, MARKER, AXIS]],
@@ -199,8 +215,6 @@ def clean_markers(
     ``filled[time, marker]`` of the kept markers."""
     keep = list(markers[MARKER].values) if keep is None else keep
     filled, short = fill_short_gaps(markers.sel({MARKER: keep}), max_gap_s=max_gap_s, rate_hz=rate_hz)
-    pelvis = [m for m in PELVIS_MARKERS if m in keep]
-    donors = _donors(markers, pelvis) if len(pelvis) == 4 else None
-    refilled, rigid = refill_pelvis(filled, donors=donors)
+    refilled, rigid = refill_pelvis(filled, donor_pool=markers)
     smooth = lowpass(refilled, cutoff_hz=cutoff_hz, order=order, rate_hz=rate_hz)
     return xr.Dataset({"markers": smooth, "filled": short | rigid})

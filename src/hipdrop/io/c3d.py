@@ -208,20 +208,21 @@ def _to_trial(path: Path, raw: bytes, c3d, *, vertical_axis: str, markersets: tu
     if scale is None:
         scale = _guess_scale(xyz, names)
         warnings.append(f"POINT:UNITS is {units!r}; the marker heights say {'m' if scale == 1000 else 'mm'}")
-    xyz *= scale
+    if scale != 1.0:
+        xyz *= scale
 
     up = vertical_axis if vertical_axis != "auto" else _detect_up(xyz, names, parameters)
     rotation = _rotation_to_z_up(up)
-    xyz = xyz @ rotation.T
+    if up != "+z":
+        xyz = xyz @ rotation.T
 
     first_frame = int(header["points"]["first_frame"]) + 1  # ezc3d reports it 0-based
     time = (np.arange(n_frames) + first_frame) / rate
+    events, event_warnings = parse_event_group(parameters, rate_hz=rate, first_frame=first_frame, n_frames=n_frames)
     trial = xr.Dataset(
-        {"markers": ((TIME, MARKER, AXIS), xyz, {"units": LENGTH_UNIT})},
+        {"markers": ((TIME, MARKER, AXIS), xyz, {"units": LENGTH_UNIT}), **events_to_dataset(events).data_vars},
         coords={TIME: (TIME, time, {"units": "s"}), MARKER: names, AXIS: list(AXES)},
     )
-    events, event_warnings = parse_event_group(parameters, rate_hz=rate, first_frame=first_frame, n_frames=n_frames)
-    trial = trial.merge(events_to_dataset(events))
     forces = _forces(c3d, rotation)
     if forces is not None:
         trial["forces"] = forces
@@ -360,7 +361,7 @@ def _forces(c3d, rotation: np.ndarray) -> xr.DataArray | None:
 # --------------------------------------------------------------------------------------------- events
 def events_to_dataset(table: pd.DataFrame) -> xr.Dataset:
     """An events table (columns ``EVENT_COLUMNS``) as ``event_*`` variables over dim ``event``."""
-    return xr.Dataset({f"event_{c}": ("event", table[c].to_numpy()) for c in EVENT_COLUMNS})
+    return xr.Dataset({f"event_{c}": xr.Variable("event", table[c].to_numpy()) for c in EVENT_COLUMNS})
 
 
 def events_table(trial: xr.Dataset) -> pd.DataFrame:

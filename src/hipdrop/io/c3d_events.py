@@ -8,6 +8,7 @@ Encodings seen: ``Foot Strike``/``Foot Off`` labels with ``Left``/``Right`` cont
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ _OFF = re.compile(r"(foot ?off|toe ?off|\bto\b|\bfo\b|\boff\b)")
 _CODE = re.compile(r"^(?P<side>[lr])[ _.-]?(?P<code>hs|fs|ic|to|fo)\d*$")
 
 
+@lru_cache(maxsize=256)  # a file repeats a handful of (label, context) pairs many times
 def _classify(label: str, context: str) -> tuple[str | None, str | None]:
     """(side, event) of one EVENT entry, or (None, None) when it is not a foot event."""
     label_l, context_l = label.strip().lower(), context.strip().lower()
@@ -58,7 +60,7 @@ def parse_event_group(parameters: dict, *, rate_hz: float, first_frame: int, n_f
     n = min(used, times.shape[1])
     seconds = times[0, :n] * 60.0 + times[1, :n]  # row 0 holds minutes, row 1 seconds (C3D user guide)
     labels, contexts = _as_list(group, "LABELS", n), _as_list(group, "CONTEXTS", n)
-    rows, warnings = [], []
+    rows, warnings, seen = [], [], set()
     for label, context, t in zip(labels, contexts, seconds):
         side, kind = _classify(label, context)
         if kind is None:
@@ -66,8 +68,13 @@ def parse_event_group(parameters: dict, *, rate_hz: float, first_frame: int, n_f
         frame = int(round(t * rate_hz)) - first_frame
         if not 0 <= frame < n_frames:
             warnings.append(f"event {context} {label} at {t:.3f} s lies outside the stored frames; ignored")
-            continue
-        rows.append((side, kind, frame, t, "c3d"))
-    table = pd.DataFrame(rows, columns=EVENT_COLUMNS).sort_values(["time_s", "side"], kind="stable")
-    table = table.drop_duplicates(["side", "event", "frame"]).reset_index(drop=True)
-    return table.astype({"frame": "int64", "time_s": "float64"}), warnings
+        elif (side, kind, frame) not in seen:  # the same event written twice (e.g. two subjects' copies)
+            seen.add((side, kind, frame))
+            rows.append((t, side, kind, frame))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    table = pd.DataFrame({
+        "side": [r[1] for r in rows], "event": [r[2] for r in rows],
+        "frame": np.array([r[3] for r in rows], dtype=np.int64), "time_s": np.array([r[0] for r in rows], dtype=float),
+        "source": ["c3d"] * len(rows),
+    })
+    return table, warnings

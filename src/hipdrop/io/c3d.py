@@ -15,6 +15,7 @@ Times are capture-relative seconds, ``time = (index + first_frame) / rate``, the
 
 from __future__ import annotations
 
+import faulthandler
 import hashlib
 import json
 import os
@@ -90,11 +91,26 @@ def _precheck(path: Path, raw: bytes) -> dict:
     # header words 2-5, 9 and 10 (1-based, 16-bit little-endian on Intel and DEC alike)
     n_points, n_analog_words, first, last = struct.unpack_from("<4H", raw, 2)
     data_start, analog_per_frame = struct.unpack_from("<2H", raw, 16)
-    return {
+    header = {
         "n_points": n_points, "n_analog_words": n_analog_words, "first_frame": first, "last_frame": last,
         "data_start": data_start, "analog_per_frame": analog_per_frame,
         "may_have_forces": b"FORCE_PLATFORM" in raw[param_start : param_start + 65536],
     }
+    _check_data_block(path, raw, header, processor)
+    return header
+
+
+def _check_data_block(path: Path, raw: bytes, header: dict, processor: int) -> None:
+    """A data block that cannot fit in the file: the file was cut short (a copy or an export that stopped)."""
+    if processor != _INTEL or header["last_frame"] >= 65535 or header["data_start"] < 2:
+        return  # DEC floats and saturated frame counts need the parameters; ezc3d and the later checks see to them
+    (scale,) = struct.unpack_from("<f", raw, 12)
+    word = 4 if scale < 0 else 2  # a negative POINT scale means float storage (C3D user guide)
+    frames = header["last_frame"] - header["first_frame"] + 1
+    needed = (header["data_start"] - 1) * 512 + frames * (4 * header["n_points"] + header["n_analog_words"]) * word
+    if frames > 0 and needed > len(raw):
+        raise TrialError(path, STAGE, f"the file is truncated: its {frames} frames need {needed} bytes, the file has "
+                                      f"{len(raw)}")
 
 
 def _parse(path: Path, *, with_forces: bool):
@@ -138,6 +154,7 @@ def _parse_isolated(path: Path, *, with_forces: bool) -> dict:
     pid = os.fork()
     if pid == 0:  # child: never returns
         os.close(read_end)
+        faulthandler.disable()  # the parent reports a crash; a traceback dump from here would only be noise
         try:
             c3d = ezc3d.c3d(str(path), ignore_bad_formatting=True, extract_forceplat_data=with_forces)
             payload = ("ok", {k: _plain(c3d[k]) for k in ("header", "parameters", "data")})

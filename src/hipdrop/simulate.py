@@ -263,14 +263,15 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
     spec = spec or CohortSpec()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(spec.seed)
     rows, truth_stances, subjects = [], [], {}
     for i in range(spec.n_subjects):
         subject = f"S{i + 1:02d}"
-        runner = _runner(rng, spec)
+        # one stream per runner and one per trial: a runner stays the same whatever the trials' length or number
+        runner = _runner(np.random.default_rng([spec.seed, i]), spec)
         subjects[subject] = runner
-        for condition in CONDITIONS:
+        for c, condition in enumerate(CONDITIONS):
             for trial in range(1, spec.trials_per_condition + 1):
+                rng = np.random.default_rng([spec.seed, i, c, trial])
                 sim = simulate_trial(rng, spec=spec, runner=runner, condition=condition)
                 name = f"{subject}_{condition}_{trial}.c3d"
                 write_c3d(
@@ -289,6 +290,11 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
     sheet.to_csv(directory / "trials.tsv", sep="\t", index=False)
     truth = {
         "effects_deg": spec.effects_deg,
+        # what a within-subject design estimates: the mean of this cohort's own true effects (the population
+        # effect plus the mean of the drawn subjects' deviations)
+        "cohort_effects_deg": {
+            c: e + float(np.mean([r["effect_dev"].get(c, 0.0) for r in subjects.values()])) for c, e in spec.effects_deg.items()
+        },
         "spec": asdict(spec),
         "subjects": subjects,
         "stances": truth_stances,

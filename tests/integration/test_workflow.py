@@ -88,11 +88,12 @@ def test_outputs_and_names_other_tools_rely_on(exact_run):
 
 
 def test_noisy_cohort_estimates_lie_within_three_standard_errors(tmp_path):
+    """Against the cohort's own true effects (the population effect plus its runners' drawn deviations)."""
     truth = make_study(tmp_path, CohortSpec(n_subjects=6, duration_s=10.0, seed=11))
     run_workflow(tmp_path)
     effects = pd.read_csv(tmp_path / "results" / "stats" / "effects.csv")
     peak = effects[effects.metric == "cpd_peak_deg"].set_index("term")
-    for condition, effect in truth["effects_deg"].items():
+    for condition, effect in truth["cohort_effects_deg"].items():
         row = peak.loc[f"condition[{condition}]"]
         assert abs(row.estimate_deg - effect) < 3 * row.se_deg, (condition, row.estimate_deg, row.se_deg)
 

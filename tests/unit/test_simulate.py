@@ -73,3 +73,12 @@ def test_committed_demo_sheet_matches_the_simulator(tmp_path):
     committed = pd.read_csv(ROOT / "config" / "trials.tsv", sep="\t")
     assert committed["path"].tolist() == ["../data/demo/" + p for p in sheet["path"]]
     pd.testing.assert_frame_equal(committed.drop(columns="path"), sheet.drop(columns="path"), check_dtype=False)
+
+
+def test_runners_do_not_depend_on_trial_length(tmp_path):
+    truths = []
+    for name, duration in (("short", 1.0), ("long", 3.0)):
+        simulate_cohort(tmp_path / name, CohortSpec(n_subjects=3, duration_s=duration))
+        truths.append(json.loads((tmp_path / name / "truth.json").read_text()))
+    assert truths[0]["subjects"] == truths[1]["subjects"]
+    assert truths[0]["cohort_effects_deg"] == truths[1]["cohort_effects_deg"]

@@ -17,19 +17,31 @@ def rbds():
     return read_c3d(shared_file("running/RBDS001runT35.c3d"))
 
 
-@pytest.mark.parametrize("marker", ["LASI", "RASI"])
-@pytest.mark.parametrize("start_s", [5.0, 14.0, 22.0])
-def test_refilled_asis_keeps_obliquity_within_half_a_degree(rbds, marker, start_s):
-    rate = rbds.attrs["rate_hz"]
-    markers = rbds["markers"]
+@pytest.fixture(scope="module")
+def uncut(rbds):
     keep = ["LASI", "RASI", "LPSI", "RPSI"]
-    uncut = pelvic_angles(clean_markers(markers, keep=keep, rate_hz=rate, **CLEAN)["markers"], sequence="rot", heading=0.0)
-    cut = markers.copy(deep=True)
+    cleaned = clean_markers(rbds["markers"], keep=keep, rate_hz=rbds.attrs["rate_hz"], **CLEAN)["markers"]
+    return pelvic_angles(cleaned, sequence="rot", heading=0.0).obliquity.sel(side="R")
+
+
+def refill_error(rbds, uncut, marker, start_s):
+    rate = rbds.attrs["rate_hz"]
+    cut = rbds["markers"].copy(deep=True)
     gap = slice(int(start_s * rate), int((start_s + 1.5) * rate))
     cut.loc[{"marker": marker}][gap] = np.nan
-    cleaned = clean_markers(cut, keep=keep, rate_hz=rate, **CLEAN)
+    cleaned = clean_markers(cut, keep=["LASI", "RASI", "LPSI", "RPSI"], rate_hz=rate, **CLEAN)
     assert int(cleaned["filled"].sel(marker=marker)[gap].sum()) == gap.stop - gap.start
-    refilled = pelvic_angles(cleaned["markers"], sequence="rot", heading=0.0)
-    error = (refilled.obliquity - uncut.obliquity).sel(side="R")[gap]
-    assert float(np.sqrt((error**2).mean())) < 0.5
-    assert float(abs(error).max()) < 1.2  # stride-to-stride variation of the skin motion the model cannot know
+    refilled = pelvic_angles(cleaned["markers"], sequence="rot", heading=0.0).obliquity.sel(side="R")
+    return (refilled - uncut)[gap].values
+
+
+def test_refilled_asis_keeps_obliquity_within_half_a_degree(rbds, uncut):
+    """1.5 s gaps at 12 places through the 30 s trial, in either ASIS (24 cuts). Measured: RMS 0.07-0.20 deg;
+    the worst sample within 0.5 deg in 21 of 24 cuts and 0.58 deg at most."""
+    worst = []
+    for marker in ("LASI", "RASI"):
+        for start_s in np.linspace(1.0, 27.5, 12):
+            error = refill_error(rbds, uncut, marker, start_s)
+            assert np.sqrt((error**2).mean()) < 0.25, (marker, start_s)
+            worst.append(np.abs(error).max())
+    assert max(worst) < 0.65 and np.mean(np.array(worst) < 0.5) >= 0.85

@@ -81,32 +81,56 @@ def _frame_of(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 #: donors for the soft-tissue correction: the markers nearest the pelvis centre within this distance (mm)
 DONOR_RADIUS_MM = 600.0
 MAX_DONORS = 12
-#: ridge penalty per training frame on standardised donor coordinates; chosen on RBDS001 (1.5 s ASIS cuts):
-#: 0.1 to 1 give the same error within 0.02 deg
-RIDGE_PER_FRAME = 0.1
+#: donors are also used this long before and after (s): the skin over the pelvis lags the hip motion that moves it
+DONOR_LAG_S = 0.025
+#: candidate ridge penalties (per training frame, on standardised donor coordinates); the trial's own visible
+#: frames choose one by blocked cross-validation
+RIDGE_GRID = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
+CV_FOLDS = 5
 
 
-def _soft_tissue_local(local: np.ndarray, donors: np.ndarray, todo: np.ndarray) -> np.ndarray:
+def _shifted(a: np.ndarray, lag: int) -> np.ndarray:
+    """``a`` moved ``lag`` samples later along axis 0, NaN where nothing moved in."""
+    out = np.full_like(a, np.nan)
+    if lag >= 0:
+        out[lag:] = a[: len(a) - lag]
+    else:
+        out[:lag] = a[-lag:]
+    return out
+
+
+def _ridge(a: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
+    return np.linalg.solve(a.T @ a + penalty * len(a) * np.eye(a.shape[1]), a.T @ y)
+
+
+def _soft_tissue_local(local: np.ndarray, donors: np.ndarray, todo: np.ndarray, lag: int = 0) -> np.ndarray:
     """Local coordinates [time, 3] of the missing marker at ``todo`` frames: their mean over the visible frames,
-    plus a ridge regression on the donors' coordinates in the same frame, which follow the hip and trunk motion
-    that moves the skin over the pelvis (in running an ASIS marker wanders 16 mm SD within each stride)."""
+    plus a ridge regression on the donors' coordinates in the same frame, now and ``lag`` frames before and after
+    (in running an ASIS marker wanders 16 mm SD within each stride, following the hip and trunk). The penalty is
+    chosen from ``RIDGE_GRID`` by blocked cross-validation over the visible frames."""
     mean = np.nanmean(local, axis=0)
     out = np.broadcast_to(mean, (int(todo.sum()), 3)).copy()
     if donors.shape[1] == 0:
         return out
     features = donors.reshape(len(donors), -1)
-    usable = np.isfinite(features[todo]).all(0)  # donors visible through the whole gap
-    features = features[:, usable]
-    train = np.isfinite(local).all(1) & np.isfinite(features).all(1)
-    if features.shape[1] == 0 or train.sum() < 4 * features.shape[1]:
+    if lag:
+        features = np.concatenate([_shifted(features, -lag), features, _shifted(features, lag)], axis=1)
+    features = features[:, np.isfinite(features[todo]).all(0)]  # donors visible through the whole gap
+    train = np.flatnonzero(np.isfinite(local).all(1) & np.isfinite(features).all(1))
+    if features.shape[1] == 0 or len(train) < 4 * features.shape[1]:
         return out
     mu, sd = features[train].mean(0), features[train].std(0) + 1e-9
-    a = (features[train] - mu) / sd
-    weights = np.linalg.solve(a.T @ a + RIDGE_PER_FRAME * train.sum() * np.eye(a.shape[1]), a.T @ (local[train] - mean))
-    return out + ((features[todo] - mu) / sd) @ weights
+    a, y = (features - mu) / sd, local - mean
+    blocks = np.array_split(train, CV_FOLDS)  # contiguous blocks: neighbouring frames are not independent
+    cv_error = [
+        sum(((a[b] @ _ridge(a[np.setdiff1d(train, b)], y[np.setdiff1d(train, b)], penalty) - y[b]) ** 2).sum() for b in blocks)
+        for penalty in RIDGE_GRID
+    ]
+    weights = _ridge(a[train], y[train], RIDGE_GRID[int(np.argmin(cv_error))])
+    return out + a[todo] @ weights
 
 
-def _rigid_refill(xyz: np.ndarray, donors: np.ndarray) -> np.ndarray:
+def _rigid_refill(xyz: np.ndarray, donors: np.ndarray, lag: int = 0) -> np.ndarray:
     """Refill each of the four pelvis markers ``xyz[time, 4, 3]`` where the other three are visible."""
     out = xyz.copy()
     visible = ~np.isnan(xyz).any(-1)
@@ -122,7 +146,7 @@ def _rigid_refill(xyz: np.ndarray, donors: np.ndarray) -> np.ndarray:
             frames = _frame_of(a, b, c)
             local = np.einsum("tji,tj->ti", frames, xyz[:, m] - a)  # NaN where m or a frame marker is missing
             donor_local = np.einsum("tji,tdj->tdi", frames, donors - a[:, None])
-        out[todo, m] = a[todo] + np.einsum("tij,tj->ti", frames[todo], _soft_tissue_local(local, donor_local, todo))
+        out[todo, m] = a[todo] + np.einsum("tij,tj->ti", frames[todo], _soft_tissue_local(local, donor_local, todo, lag))
     return out
 
 
@@ -135,22 +159,26 @@ def _donors(markers: xr.DataArray, pelvis_names: list[str]) -> xr.DataArray:
     return rest.sel({MARKER: near[MARKER].values[:MAX_DONORS]})
 
 
-def refill_pelvis(markers: xr.DataArray, *, donor_pool: xr.DataArray | None = None) -> tuple[xr.DataArray, xr.DataArray]:
+def refill_pelvis(
+    markers: xr.DataArray, *, donor_pool: xr.DataArray | None = None, rate_hz: float | None = None
+) -> tuple[xr.DataArray, xr.DataArray]:
     """Rebuild a missing pelvis marker as a rigid body from the other three while they are visible.
 
     Parameters
     ----------
     markers : ``[time, marker, axis]`` mm, with LASI, RASI, LPSI, RPSI
     donor_pool : markers to take the soft-tissue donors from (those nearest the pelvis); default ``markers``
+    rate_hz : frame rate, for the donor lags (``DONOR_LAG_S``); without it the donors are used unlagged
 
     Notes
     -----
     The pelvis is rigid but its skin markers are not: on RBDS running an ASIS marker moves 16 mm SD in the
     frame of the other three within every stride, which a constant rigid body turns into 7-8 deg of false
     obliquity (a straight line: 17-24 deg). So the marker's position in that frame is its mean plus a ridge
-    regression on the donors' positions in the same frame, trained on the trial's own visible frames. On
-    RBDS001runT35 with 1.5 s gaps cut into either ASIS the refilled obliquity stays within 0.31-0.38 deg RMS
-    (max 0.74-1.02 deg) of the uncut one (tests/realdata/test_refill.py).
+    regression on the donors' positions in the same frame (now and 25 ms either side), trained on the trial's own
+    visible frames, its penalty chosen by cross-validation there. On RBDS001runT35 with 1.5 s gaps cut into
+    either ASIS the refilled obliquity stays within 0.5 deg of the uncut one at every sample
+    (tests/realdata/test_refill.py).
     """
     present = [m for m in PELVIS_MARKERS if m in markers[MARKER].values]
     if len(present) < 4:
@@ -160,8 +188,9 @@ def refill_pelvis(markers: xr.DataArray, *, donor_pool: xr.DataArray | None = No
     if complete:  # nothing to refill: spare the donor search
         return markers, xr.zeros_like(markers.isnull().any(AXIS))
     donors = _donors(markers if donor_pool is None else donor_pool, list(PELVIS_MARKERS))
+    lag = int(round(DONOR_LAG_S * rate_hz)) if rate_hz else 0
     refilled = xr.apply_ufunc(
-        _rigid_refill, pelvis, donors.rename({MARKER: "donor"}),
+        _rigid_refill, pelvis, donors.rename({MARKER: "donor"}), kwargs={"lag": lag},
         input_core_dims=[[TIME, MARKER, AXIS], [TIME, "donor", AXIS]], output_core_dims=[[TIME, MARKER, AXIS]],
         dask="parallelized", output_dtypes=[markers.dtype],
     )
@@ -215,6 +244,6 @@ def clean_markers(
     ``filled[time, marker]`` of the kept markers."""
     keep = list(markers[MARKER].values) if keep is None else keep
     filled, short = fill_short_gaps(markers.sel({MARKER: keep}), max_gap_s=max_gap_s, rate_hz=rate_hz)
-    refilled, rigid = refill_pelvis(filled, donor_pool=markers)
+    refilled, rigid = refill_pelvis(filled, donor_pool=markers, rate_hz=rate_hz)
     smooth = lowpass(refilled, cutoff_hz=cutoff_hz, order=order, rate_hz=rate_hz)
     return xr.Dataset({"markers": smooth, "filled": short | rigid})

@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--cohort", type=Path, help="existing cohort folder with trials.tsv")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved bare/ingest rounds")
+    parser.add_argument("--subjects-per-job", type=int, default=10)
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hipdrop-bench-"))
@@ -77,7 +78,8 @@ def main() -> None:
     ingest = float(np.median([i for _, i in rounds]))
 
     (work / "config").mkdir(exist_ok=True)
-    (work / "config" / "config.yaml").write_text(yaml.safe_dump({"trials": str(cohort / "trials.tsv")}))
+    (work / "config" / "config.yaml").write_text(
+        yaml.safe_dump({"trials": str(cohort / "trials.tsv"), "subjects_per_job": args.subjects_per_job}))
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(work), "--cores", str(args.cores), "--quiet"], check=True)
     workflow = time.perf_counter() - start
@@ -88,8 +90,9 @@ def main() -> None:
     print(f"hipdrop ingest        {ingest:7.2f} s  ratio to bare ezc3d {np.median(ratios):.2f} "
           f"(median of {len(ratios)} interleaved rounds; range {ratios[0]:.2f}-{ratios[-1]:.2f})")
     print(f"whole workflow        {workflow:7.2f} s  ratio to bare ezc3d {workflow / bare:.2f}")
-    print(f"peak RSS per job (MB): max {jobs['max_rss'].max():.0f}; analyse_subject jobs "
-          f"{jobs.loc[jobs.job.str.startswith('S'), 'max_rss'].min():.0f}-{jobs.loc[jobs.job.str.startswith('S'), 'max_rss'].max():.0f}")
+    batches = jobs[jobs.job.str.startswith("batch")]
+    print(f"peak RSS per job (MB): max {jobs['max_rss'].max():.0f}; analyse_batch jobs "
+          f"{batches['max_rss'].min():.0f}-{batches['max_rss'].max():.0f} ({len(batches)} jobs)")
     shutil.rmtree(work)
 
 

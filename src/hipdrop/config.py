@@ -56,7 +56,7 @@ def load_config(path: str | Path | None = None) -> dict:
 
 def config_hash(config: dict) -> str:
     """sha256 of the science configuration (paths excluded), recorded beside every result."""
-    science = {k: v for k, v in config.items() if k not in ("trials", "results")}
+    science = {k: v for k, v in config.items() if k not in ("trials", "results", "subjects_per_job", "strict")}
     return hashlib.sha256(json.dumps(science, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -1,13 +1,13 @@
-# The cohort's tables from the subjects' tables, and the run's one-line summary.
+# The cohort's tables from the batches' tables, and the run's one-line summary.
 
 
 rule aggregate_stances:
     input:
-        stances=all_subjects("stances.parquet"),
-        curves=all_subjects("curves.nc"),
-        trials=all_subjects("trials.csv"),
-        quarantine=all_subjects("quarantine.csv"),
-        agreement=all_subjects("event_agreement.csv"),
+        stances=all_batches("stances.parquet"),
+        curves=all_batches("curves.nc"),
+        trials=all_batches("trials.csv"),
+        quarantine=all_batches("quarantine.csv"),
+        agreement=all_batches("event_agreement.csv"),
     output:
         parquet=report(
             f"{RESULTS}/stances.parquet", caption="../report/stances.rst", category="Stances"

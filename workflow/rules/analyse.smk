@@ -1,25 +1,25 @@
-# One job per subject (never per trial: a Python start costs ten times a trial's work); its trials run in
-# parallel under Dask inside the job.
+# One job per batch of subjects (config subjects_per_job; never per trial: a Python start costs ten times a
+# trial's work); the batch's trials run in parallel under Dask inside the job.
 
 
-rule analyse_subject:
+rule analyse_batch:
     input:
-        trials=subject_files,
+        trials=batch_files,
     output:
-        stances=f"{RESULTS}/subjects/{{subject}}/stances.parquet",
-        curves=f"{RESULTS}/subjects/{{subject}}/curves.nc",
-        trials=f"{RESULTS}/subjects/{{subject}}/trials.csv",
-        quarantine=f"{RESULTS}/subjects/{{subject}}/quarantine.csv",
-        agreement=f"{RESULTS}/subjects/{{subject}}/event_agreement.csv",
+        stances=f"{RESULTS}/batches/{{batch}}/stances.parquet",
+        curves=f"{RESULTS}/batches/{{batch}}/curves.nc",
+        trials=f"{RESULTS}/batches/{{batch}}/trials.csv",
+        quarantine=f"{RESULTS}/batches/{{batch}}/quarantine.csv",
+        agreement=f"{RESULTS}/batches/{{batch}}/event_agreement.csv",
     params:
-        rows=subject_sheet,
+        rows=batch_sheet,
         config=config,
     threads: 2
     conda:
         "../envs/hipdrop.yaml"
     log:
-        f"{RESULTS}/logs/analyse_subject/{{subject}}.log",
+        f"{RESULTS}/logs/analyse_batch/{{batch}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/analyse_subject/{{subject}}.tsv"
+        f"{RESULTS}/benchmarks/analyse_batch/{{batch}}.tsv"
     script:
-        "../scripts/analyse_subject.py"
+        "../scripts/analyse_batch.py"

@@ -1,4 +1,4 @@
-# Adapter: per-subject tables -> the cohort's stance table, curves, trial log and quarantine list.
+# Adapter: per-batch tables -> the cohort's stance table, curves, trial log and quarantine list.
 import logging
 import sys
 

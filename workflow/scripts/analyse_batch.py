@@ -1,4 +1,4 @@
-# Adapter: one subject's trials -> hipdrop.cohort.analyse_trials -> per-subject tables.
+# Adapter: a batch of subjects' trials -> hipdrop.cohort.analyse_trials -> the batch's tables.
 import logging
 
 import pandas as pd

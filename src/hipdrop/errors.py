@@ -8,3 +8,6 @@ class TrialError(Exception):
     def __init__(self, path, stage: str, reason: str):
         self.path, self.stage, self.reason = str(path), stage, reason
         super().__init__(f"{self.path}: {stage}: {reason}")
+
+    def __reduce__(self):  # travels between Dask worker processes (Exception's default replays only the message)
+        return type(self), (self.path, self.stage, self.reason)

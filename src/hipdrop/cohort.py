@@ -1,4 +1,4 @@
-"""Many trials at once: a subject's trials through the pipeline, and the cohort's tables from the subjects'.
+"""Many trials at once: a batch of trials through the pipeline, and the cohort's tables from the batches'.
 
 Workflow scripts call these; each is a plain function of tables and paths so a notebook can call it too.
 """
@@ -11,6 +11,7 @@ import xarray as xr
 
 from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS
 from hipdrop.kernels.events import AGREEMENT_COLUMNS
+from hipdrop.kernels.stances import STANCE_COLUMNS
 from hipdrop.pipeline import TrialResult, process_trials
 from hipdrop.vocab import STANCE
 
@@ -18,7 +19,8 @@ DESIGN_COLUMNS = ["target_cadence_change_pct", "arm_swing"]
 
 
 def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
-    """Run the rows of a trial sheet; return the stance table, curves, per-trial log and quarantine."""
+    """Run the rows of a trial sheet; return the stance table, curves, per-trial log, quarantine and the
+    force-vs-marker event agreement."""
     results: list[TrialResult] = process_trials(sheet["path"].tolist(), config=config, workers=workers)
     stances, curves, trials, quarantine, agreement = [], [], [], [], []
     for row, res in zip(sheet.to_dict("records"), results):
@@ -54,8 +56,6 @@ def order_columns(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def empty_stances() -> pd.DataFrame:
-    from hipdrop.kernels.stances import STANCE_COLUMNS
-
     return pd.DataFrame(columns=ID_COLUMNS + STANCE_COLUMNS + DESIGN_COLUMNS)
 
 

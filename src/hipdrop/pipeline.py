@@ -28,7 +28,6 @@ from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.kernels.stances import arm_swing, stance_table
 from hipdrop.vocab import MARKER, PELVIS_MARKERS, SIDES, TIME
 
-STAGES = ("ingest", "clean", "pelvis", "events", "stances")
 #: the markers any step reads; files carry up to hundreds more (model outputs, other segments) not worth filtering
 ANALYSED_MARKERS = (*PELVIS_MARKERS, "SACR", *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5", "ANK", "WRA", "WRB")))
 

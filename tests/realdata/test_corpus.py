@@ -1,7 +1,6 @@
 """Every file of ../shared/data/c3d either loads with the facts of its MANIFEST row or yields a specific reason."""
 
 import csv
-import os
 
 import ezc3d
 import numpy as np

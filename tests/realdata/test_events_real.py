@@ -1,6 +1,5 @@
 """Marker-based events on real files against independent references (science.md section 4)."""
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -15,7 +15,7 @@ from scipy.signal import butter, sosfiltfilt
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, TIME
 
 
-def _runs(mask: np.ndarray) -> np.ndarray:
+def contiguous_runs(mask: np.ndarray) -> np.ndarray:
     """(start, stop) index pairs of the True runs of a 1-D boolean array."""
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
     return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1)
@@ -34,7 +34,7 @@ def _spline_fill(y: np.ndarray, max_gap: int) -> np.ndarray:
     if not missing.any() or missing.all():
         return y
     valid = np.flatnonzero(~missing)
-    gaps = _runs(missing)
+    gaps = contiguous_runs(missing)
     short = gaps[(gaps[:, 1] - gaps[:, 0] <= max_gap) & (gaps[:, 0] > valid[0]) & (gaps[:, 1] <= valid[-1])]
     out = y.copy()
     for start, stop in short:
@@ -201,7 +201,7 @@ def refill_pelvis(
 
 def _lowpass_1d(y: np.ndarray, sos: np.ndarray, padlen: int) -> np.ndarray:
     out = y.copy()
-    for start, stop in _runs(~np.isnan(y)):
+    for start, stop in contiguous_runs(~np.isnan(y)):
         if stop - start > padlen:  # too short to filter without edge artefacts: leave as measured
             out[start:stop] = sosfiltfilt(sos, y[start:stop], padlen=padlen)
     return out

@@ -12,7 +12,7 @@ import xarray as xr
 from scipy.signal import butter, sosfiltfilt
 
 from hipdrop.io.c3d_events import EVENT_COLUMNS
-from hipdrop.kernels.clean import _runs
+from hipdrop.kernels.clean import contiguous_runs
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, MARKER, SIDES, TIME
 
 
@@ -68,7 +68,7 @@ def force_plate_events(
         analog_time = forces["analog_time"].to_numpy()
         on_level, off_level = threshold_n, threshold_n - hysteresis_n
         merged = []
-        for start, stop in _runs(fz > off_level):
+        for start, stop in contiguous_runs(fz > off_level):
             if not (fz[start:stop] > on_level).any():
                 continue  # never rose through the threshold: noise about the lower level
             if merged and (start - merged[-1][1]) / analog_rate < 0.01:
@@ -105,7 +105,7 @@ STRIKE_TYPE_MARGIN_S = 0.010
 def _crossings(below: np.ndarray, height: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Sub-frame times (in frames) where ``height`` goes below ``level`` (starts) and back above it (ends), for the
     runs of ``below``; linear interpolation between the two frames around each crossing."""
-    runs = _runs(below)
+    runs = contiguous_runs(below)
     starts, ends = runs[:, 0].astype(float), runs[:, 1].astype(float) - 1
     for k, (a, b) in enumerate(runs):
         if a > 0 and np.isfinite(height[a - 1]) and height[a - 1] != height[a]:
@@ -128,7 +128,7 @@ def _running_events(markers: xr.DataArray, side: str, *, rate_hz: float, min_con
     per_marker = {p: _crossings(below[p], heights[p], levels[p]) for p in levels}
     times = markers[TIME].to_numpy()
     rows = []
-    for start, stop in _runs(contact):
+    for start, stop in contiguous_runs(contact):
         if (stop - start) / rate_hz < min_contact_s or start == 0 or stop >= len(contact):
             continue  # too short (a swing foot grazing the floor), or cut by the recording edges
         first, last = {}, {}

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.simulate import PELVIS_LOCAL, _rot_pose

@@ -17,7 +17,7 @@ def stances(rng, *, n_subjects=10, per_cell=30, subject_sd=1.5, slope_sd=0.4, st
         for condition, effect in EFFECTS.items():
             mean = intercept + effect + (rng.normal(0, slope_sd) if condition != "baseline" else 0)
             for side in "LR":
-                for k in range(per_cell):
+                for _ in range(per_cell):
                     rows.append({"subject": f"S{s}", "condition": condition, "trial": "1", "side": side,
                                  "cpd_peak_deg": mean + rng.normal(0, stride_sd), "excluded": False,
                                  "step_time_s": 0.35, "arm_swing_mm": 200.0})

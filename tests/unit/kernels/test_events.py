@@ -64,3 +64,15 @@ def test_force_and_marker_events_agree_on_the_simulator(cohort):
     running = agreement[agreement.method == "running"]
     assert running.error_ms.notna().sum() >= len(running) - 2  # a contact cut by the recording edge may go unmatched
     assert running.error_ms.abs().median() < 6.0
+
+
+@pytest.mark.parametrize("rate_hz", [100.0, 300.0])
+def test_kinematic_events_from_100_to_300_hz(tmp_path, rate_hz):
+    """The contact rule is in mm and seconds, not frames: the same accuracy at 100 and 300 Hz, within one frame."""
+    simulate_cohort(tmp_path, CohortSpec(n_subjects=1, duration_s=6.0, seed=9, rate_hz=rate_hz))
+    truth = pd.DataFrame(json.loads((tmp_path / "truth.json").read_text())["stances"])
+    result = process_trial(tmp_path / "S01_baseline_1.c3d", config={"events": {"sources": ["kinematic"]}})
+    mine = truth[truth.condition == "baseline"]
+    for kind, column in (("foot_strike", "strike_s"), ("foot_off", "off_s")):
+        err = errors_ms(result.events, mine, kind, column)
+        assert len(err) >= len(mine) - 2 and np.median(np.abs(err)) <= 1000.0 / rate_hz + 2.0, (kind, np.median(err))

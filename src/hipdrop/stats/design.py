@@ -17,7 +17,8 @@ def manipulation_check(stances: pd.DataFrame, *, baseline: str) -> pd.DataFrame:
     Returns
     -------
     columns subject, condition, n_stances, cadence_spm, target_cadence_change_pct, achieved_cadence_change_pct,
-    cadence_shortfall_pct (target minus achieved), arm_swing_mm, arm_swing_change_pct
+    cadence_shortfall_pct (target minus achieved), arm_swing_mm, arm_swing_change_pct, arm_swing_asymmetry_pct
+    ((L - R) / mean of L and R, %)
     """
     kept = stances[~stances["excluded"]]
     agg = {"n_stances": ("step_time_s", "size"), "step_time_s": ("step_time_s", "mean"), "arm_swing_mm": ("arm_swing_mm", "median")}
@@ -33,4 +34,9 @@ def manipulation_check(stances: pd.DataFrame, *, baseline: str) -> pd.DataFrame:
     if "target_cadence_change_pct" in per:
         per["cadence_shortfall_pct"] = per["target_cadence_change_pct"] - per["achieved_cadence_change_pct"]
     per["arm_swing_change_pct"] = 100.0 * (per["arm_swing_mm"] / ref_swing - 1.0)
+    # left/right asymmetry of the swing: (L - R) / mean(L, R), in % (science.md section 5)
+    sides = kept.groupby(["subject", "condition", "side"])["arm_swing_mm"].median().unstack("side")
+    if {"L", "R"} <= set(sides.columns):
+        asymmetry = 200.0 * (sides["L"] - sides["R"]) / (sides["L"] + sides["R"])
+        per = per.merge(asymmetry.rename("arm_swing_asymmetry_pct").reset_index(), on=["subject", "condition"], how="left")
     return per.replace([np.inf, -np.inf], np.nan)

@@ -51,8 +51,11 @@ def test_excluded_stances_do_not_enter_the_model():
 def test_manipulation_check_measures_the_cadence_change():
     data = pd.DataFrame({
         "subject": ["A"] * 4, "condition": ["baseline", "baseline", "fast", "fast"], "excluded": False,
-        "step_time_s": [0.40, 0.40, 0.36, 0.36], "arm_swing_mm": [200, 200, 150, 150], "target_cadence_change_pct": [0, 0, 10, 10],
+        "side": ["L", "R", "L", "R"], "step_time_s": [0.40, 0.40, 0.36, 0.36], "arm_swing_mm": [220, 180, 150, 150],
+        "target_cadence_change_pct": [0, 0, 10, 10],
     })
     checks = manipulation_check(data, baseline="baseline").set_index("condition")
     assert checks.loc["fast", "achieved_cadence_change_pct"] == pytest.approx(100 * (0.40 / 0.36 - 1))
     assert checks.loc["fast", "arm_swing_change_pct"] == pytest.approx(-25.0)
+    assert checks.loc["baseline", "arm_swing_asymmetry_pct"] == pytest.approx(20.0)  # (220 - 180) / 200
+    assert checks.loc["fast", "arm_swing_asymmetry_pct"] == pytest.approx(0.0)

@@ -18,8 +18,15 @@ SEQUENCES = ("rot", "tor")
 WALKING_DISPLACEMENT_MM = 800.0
 
 
-def _unit(v: xr.DataArray) -> xr.DataArray:
-    return v / np.sqrt((v**2).sum(AXIS))
+def _unit_np(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _axes_np(lasi: np.ndarray, rasi: np.ndarray, sac: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """X, Y, Z unit axes [..., 3] of the PiG pelvis from LASI, RASI and the sacrum [..., 3]."""
+    y = _unit_np(lasi - rasi)
+    z = _unit_np(np.cross(y, sac - rasi))
+    return np.cross(y, z), y, z
 
 
 def sacrum(markers: xr.DataArray) -> xr.DataArray:
@@ -29,6 +36,10 @@ def sacrum(markers: xr.DataArray) -> xr.DataArray:
     return markers.sel({MARKER: ["LPSI", "RPSI"]}).mean(MARKER)
 
 
+def _landmarks(markers: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
+    return markers.sel({MARKER: "LASI"}, drop=True), markers.sel({MARKER: "RASI"}, drop=True), sacrum(markers)
+
+
 def pelvis_axes(markers: xr.DataArray) -> xr.DataArray:
     """Unit axes of the Plug-in Gait pelvis in the lab, ``[time, segment_axis, axis]``.
 
@@ -36,11 +47,31 @@ def pelvis_axes(markers: xr.DataArray) -> xr.DataArray:
     -----
     Origin mid-ASIS; Y = unit(LASI - RASI) (left); Z = unit(Y x (SACR - RASI)) (up); X = Y x Z (forward).
     """
-    lasi, rasi = markers.sel({MARKER: "LASI"}, drop=True), markers.sel({MARKER: "RASI"}, drop=True)
-    y = _unit(lasi - rasi)
-    z = _unit(xr.cross(y, sacrum(markers) - rasi, dim=AXIS))
-    x = xr.cross(y, z, dim=AXIS)
-    return xr.concat([x, y, z], dim="segment_axis").assign_coords(segment_axis=["X", "Y", "Z"])
+    stacked = lambda *a: np.stack(_axes_np(*a), axis=-2)
+    return xr.apply_ufunc(
+        stacked, *_landmarks(markers), input_core_dims=[[AXIS]] * 3, output_core_dims=[["segment_axis", AXIS]],
+        dask="parallelized", output_dtypes=[float], dask_gufunc_kwargs={"output_sizes": {"segment_axis": 3}},
+    ).assign_coords(segment_axis=["X", "Y", "Z"])
+
+
+def _heading_np(lasi: np.ndarray, facing: np.ndarray) -> np.ndarray:
+    """Progression angle (radians) from LASI and the facing vector ``[..., time, 3]``; see progression_heading."""
+    valid = np.isfinite(lasi).all(-1) & np.isfinite(facing).all(-1)
+    rank = np.cumsum(valid, axis=-1)
+    count = rank[..., -1:]
+    first = np.where((valid & (rank == 1))[..., None], lasi, 0.0).sum(-2)
+    last = np.where((valid & (rank == count))[..., None], lasi, 0.0).sum(-2)
+    middle = valid & (rank > 0.45 * count) & (rank <= 0.55 * count)
+    facing_mean = np.where(middle[..., None], facing, 0.0).sum(-2)  # direction only: no need to divide
+
+    def snapped(v):
+        # keep the dominant horizontal component only: snaps the direction to +/-X or +/-Y
+        vx, vy = v[..., 0], v[..., 1]
+        return np.where(np.abs(vx) >= np.abs(vy), np.where(vx >= 0, 0.0, np.pi), np.where(vy >= 0, np.pi / 2, -np.pi / 2))
+
+    travel = last - first
+    walking = np.hypot(travel[..., 0], travel[..., 1]) > WALKING_DISPLACEMENT_MM
+    return np.where(walking, snapped(travel), snapped(facing_mean))
 
 
 def progression_heading(markers: xr.DataArray) -> xr.DataArray:
@@ -51,27 +82,32 @@ def progression_heading(markers: xr.DataArray) -> xr.DataArray:
     If LASI moves more than 800 mm between its first and last valid frames, progression is the lab X or Y axis
     with the larger displacement, signed by its direction. Otherwise (always on a treadmill) the pelvis facing
     direction (mid-ASIS minus sacrum) averaged over the middle 10 % of valid frames, snapped to +/-X or +/-Y.
-    Computed with cumulative sums rather than indexing so that it stays lazy under Dask.
     """
-    lasi = markers.sel({MARKER: "LASI"}, drop=True)
-    facing = markers.sel({MARKER: ["LASI", "RASI"]}).mean(MARKER) - sacrum(markers)
-    valid = lasi.notnull().all(AXIS) & facing.notnull().all(AXIS)
-    rank = valid.cumsum(TIME)
-    count = valid.sum(TIME)
-    first = lasi.where(valid & (rank == 1)).sum(TIME)
-    last = lasi.where(valid & (rank == count)).sum(TIME)
-    travel = (last - first).sel({AXIS: ["x", "y"]})
-    middle = valid & (rank > 0.45 * count) & (rank <= 0.55 * count)
-    facing_mean = facing.where(middle).mean(TIME).sel({AXIS: ["x", "y"]})
+    lasi, rasi, sac = _landmarks(markers)
+    facing = (lasi + rasi) / 2 - sac
+    return xr.apply_ufunc(
+        _heading_np, lasi, facing, input_core_dims=[[TIME, AXIS]] * 2, dask="parallelized",
+        output_dtypes=[float], dask_gufunc_kwargs={"allow_rechunk": True},
+    ).rename("progression_heading")
 
-    def snapped(v: xr.DataArray) -> xr.DataArray:
-        # keep the dominant horizontal component only: snaps the direction to +/-X or +/-Y
-        vx, vy = v.sel({AXIS: "x"}, drop=True), v.sel({AXIS: "y"}, drop=True)
-        along_x = np.abs(vx) >= np.abs(vy)
-        return xr.where(along_x, xr.where(vx >= 0, 0.0, np.pi), xr.where(vy >= 0, np.pi / 2, -np.pi / 2))
 
-    walking = np.sqrt((travel**2).sum(AXIS)) > WALKING_DISPLACEMENT_MM
-    return xr.where(walking, snapped(travel), snapped(facing_mean)).rename("progression_heading")
+def _angles_np(lasi, rasi, sac, heading, *, sequence: str):
+    """(tilt, obliquity, rotation) in degrees, left-side signs, from landmarks [..., 3] (see pelvic_angles)."""
+    x, y, z = _axes_np(lasi, rasi, sac)
+    c, s = np.cos(heading), np.sin(heading)
+    # components of a pelvis axis in the progression frame (the lab turned about Z by ``heading``)
+    px = lambda v: v[..., 0] * c + v[..., 1] * s
+    py = lambda v: -v[..., 0] * s + v[..., 1] * c
+    pz = lambda v: v[..., 2]
+    if sequence == "rot":
+        obliquity = np.arcsin(np.clip(pz(y), -1, 1))
+        tilt = np.arctan2(-pz(x), pz(z))
+        rotation = np.arctan2(-px(y), py(y))
+    else:
+        obliquity = np.arcsin(np.clip(-py(z), -1, 1))
+        tilt = np.arctan2(px(z), pz(z))
+        rotation = np.arctan2(py(x), py(y))
+    return np.degrees(tilt), np.degrees(obliquity), np.degrees(rotation)
 
 
 def pelvic_angles(markers: xr.DataArray, *, sequence: str = "rot", heading: xr.DataArray | float | None = None) -> xr.Dataset:
@@ -97,30 +133,16 @@ def pelvic_angles(markers: xr.DataArray, *, sequence: str = "rot", heading: xr.D
     """
     if sequence not in SEQUENCES:
         raise ValueError(f"sequence must be one of {SEQUENCES}, not {sequence!r}")
-    axes = pelvis_axes(markers)
     if heading is None:
         heading = progression_heading(markers)
-    c, s = np.cos(heading), np.sin(heading)
-    ax, ay, az = (axes.sel({AXIS: k}, drop=True) for k in ("x", "y", "z"))
-    # pelvis axes in the progression frame (the lab turned about Z by ``heading``)
-    px, py, pz = ax * c + ay * s, -ax * s + ay * c, az
-    comp = lambda p, segment: p.sel(segment_axis=segment, drop=True)
-    if sequence == "rot":
-        obliquity = np.arcsin(comp(pz, "Y").clip(-1, 1))
-        tilt = np.arctan2(-comp(pz, "X"), comp(pz, "Z"))
-        rotation = np.arctan2(-comp(px, "Y"), comp(py, "Y"))
-    else:
-        obliquity = np.arcsin((-comp(py, "Z")).clip(-1, 1))
-        tilt = np.arctan2(comp(px, "Z"), comp(pz, "Z"))
-        rotation = np.arctan2(comp(py, "X"), comp(py, "Y"))
+    tilt, obliquity, rotation = xr.apply_ufunc(
+        _angles_np, *_landmarks(markers), heading, kwargs={"sequence": sequence},
+        input_core_dims=[[AXIS]] * 3 + [[]], output_core_dims=[[]] * 3,
+        dask="parallelized", output_dtypes=[float] * 3,
+    )
     side_sign = xr.DataArray([1.0, -1.0], dims=SIDE, coords={SIDE: list(SIDES)})  # L, R
-    deg = lambda a: np.degrees(a)
     out = xr.Dataset(
-        {
-            "tilt": deg(tilt) * xr.ones_like(side_sign),
-            "obliquity": deg(obliquity) * side_sign,
-            "rotation": deg(rotation) * -side_sign,
-        }
+        {"tilt": tilt * xr.ones_like(side_sign), "obliquity": obliquity * side_sign, "rotation": rotation * -side_sign}
     ).transpose(TIME, SIDE)
     for name, meaning in (
         ("tilt", "anterior tilt positive"),

@@ -64,17 +64,24 @@ def _previous_opposite_strike(pairs: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def _fore_aft_np(wrists: np.ndarray, pelvis: np.ndarray, heading: float) -> np.ndarray:
+    """Wrist centre minus pelvis centre along progression: wrists [..., 2, 3] (WRA, WRB), pelvis [..., k, 3]."""
+    relative = wrists.mean(-2) - pelvis.mean(-2)
+    return relative[..., 0] * np.cos(heading) + relative[..., 1] * np.sin(heading)
+
+
 def arm_swing(markers: xr.DataArray, heading: float) -> xr.DataArray | None:
     """Fore-aft position of each wrist (mean of WRA and WRB) relative to the pelvis centre, along progression,
     ``[time, side]`` in mm; None when the file has no wrist markers."""
-    needed = [f"{s}{m}" for s in SIDES for m in ("WRA", "WRB")]
     names = set(markers[MARKER].values)
-    if not set(needed) <= names:
+    if not {f"{s}{m}" for s in SIDES for m in ("WRA", "WRB")} <= names:
         return None
-    pelvis = markers.sel({MARKER: [m for m in ("LASI", "RASI", "LPSI", "RPSI") if m in names]}).mean(MARKER)
-    forward = xr.DataArray([np.cos(heading), np.sin(heading), 0.0], dims=AXIS, coords={AXIS: markers[AXIS]})
-    per_side = [((markers.sel({MARKER: [f"{s}WRA", f"{s}WRB"]}).mean(MARKER) - pelvis) * forward).sum(AXIS, skipna=False) for s in SIDES]
-    return xr.concat(per_side, dim="side").assign_coords(side=list(SIDES)).transpose(TIME, "side")
+    pelvis = markers.sel({MARKER: [m for m in ("LASI", "RASI", "LPSI", "RPSI") if m in names]}).rename({MARKER: "landmark"})
+    wrists = xr.concat([markers.sel({MARKER: [f"{s}WRA", f"{s}WRB"]}).drop_vars(MARKER) for s in SIDES], dim="side")
+    return xr.apply_ufunc(
+        _fore_aft_np, wrists.assign_coords(side=list(SIDES)), pelvis, kwargs={"heading": heading},
+        input_core_dims=[[MARKER, AXIS], ["landmark", AXIS]], dask="parallelized", output_dtypes=[float],
+    ).transpose(TIME, "side")
 
 
 def stance_table(

@@ -95,13 +95,15 @@ def detect_events(trial: xr.Dataset, markers: xr.DataArray, config: dict, *, hea
     raise TrialError(trial.attrs["source_path"], "events", "no usable gait events: tried " + "; ".join(tried))
 
 
-def force_marker_agreement(trial: xr.Dataset, markers: xr.DataArray, config: dict, *, heading: float) -> pd.DataFrame | None:
-    """Marker-based events (the configured method, and Zeni beside it) against force-plate events, when the trial
-    has force plates that give events; None otherwise."""
+def force_marker_agreement(
+    trial: xr.Dataset, markers: xr.DataArray, config: dict, *, heading: float, force: pd.DataFrame | None = None
+) -> pd.DataFrame | None:
+    """Marker-based events (the configured method, and Zeni beside it) against force-plate events (``force`` when
+    already detected), when the trial has force plates that give events; None otherwise."""
     if "forces" not in trial:
         return None
     ev = config["events"]
-    force = _force_events(trial, markers, ev)
+    force = _force_events(trial, markers, ev) if force is None else force
     if force.empty:
         return None
     chosen = resolve_method(markers, ev["kinematic_method"], rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"])
@@ -142,7 +144,11 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         pelvis_gap = cleaned["filled"].sel({MARKER: [m for m in PELVIS_MARKERS if m in needed]}).any(MARKER) | pelvis["obliquity"].isnull().any("side")
         stage = "events"
         events = detect_events(trial, markers, config, heading=heading)
-        result.agreement = force_marker_agreement(trial, markers, config, heading=heading)
+        try:  # a QC extra: its failure is recorded with the trial, it does not fail the trial
+            from_force = events if (events["source"] == "force").all() else None
+            result.agreement = force_marker_agreement(trial, markers, config, heading=heading, force=from_force)
+        except Exception as err:
+            result.meta["agreement_error"] = f"{type(err).__name__}: {' '.join(str(err).split())}"
         stage = "stances"
         st = config["stances"]
         stances, curves = stance_table(

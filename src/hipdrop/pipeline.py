@@ -22,7 +22,7 @@ import hipdrop
 from hipdrop.config import config_hash, validate_config
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d import events_table, read_c3d
-from hipdrop.kernels.clean import clean_markers
+from hipdrop.kernels.clean import lowpass, repair_markers
 from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events, resolve_method
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.kernels.stances import arm_swing, stance_table
@@ -135,18 +135,21 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         stage = "clean"
         cl = config["clean"]
         used = [m for m in trial["markers"][MARKER].values if m in ANALYSED_MARKERS]
-        cleaned = clean_markers(trial["markers"], keep=used, rate_hz=rate, max_gap_s=cl["max_gap_s"], cutoff_hz=cl["lowpass_hz"], order=cl["lowpass_order"])
-        markers = cleaned["markers"]
+        cleaned = repair_markers(trial["markers"], keep=used, rate_hz=rate, max_gap_s=cl["max_gap_s"])
+        markers = lowpass(cleaned["markers"], cutoff_hz=cl["lowpass_hz"], order=cl["lowpass_order"], rate_hz=rate)
         stage = "pelvis"
         heading = float(progression_heading(markers))
         pelvis = pelvic_angles(markers, sequence=config["pelvis"]["sequence"], heading=heading)
         pelvis.attrs["progression_heading_deg"] = float(np.degrees(heading))
         pelvis_gap = cleaned["filled"].sel({MARKER: [m for m in PELVIS_MARKERS if m in needed]}).any(MARKER) | pelvis["obliquity"].isnull().any("side")
         stage = "events"
-        events = detect_events(trial, markers, config, heading=heading)
+        # event detection sees the foot's impacts, which a kinematics low-pass (15 Hz) smears by a frame
+        event_markers = lowpass(cleaned["markers"], cutoff_hz=min(config["events"]["marker_lowpass_hz"], 0.45 * rate),
+                                order=cl["lowpass_order"], rate_hz=rate)
+        events = detect_events(trial, event_markers, config, heading=heading)
         try:  # a QC extra: its failure is recorded with the trial, it does not fail the trial
             from_force = events if (events["source"] == "force").all() else None
-            result.agreement = force_marker_agreement(trial, markers, config, heading=heading, force=from_force)
+            result.agreement = force_marker_agreement(trial, event_markers, config, heading=heading, force=from_force)
         except Exception as err:
             result.meta["agreement_error"] = f"{type(err).__name__}: {' '.join(str(err).split())}"
         stage = "stances"

@@ -236,14 +236,19 @@ def lowpass(markers: xr.DataArray, *, cutoff_hz: float, order: int, rate_hz: flo
     ).transpose(*markers.dims).assign_attrs(markers.attrs)
 
 
-def clean_markers(
-    markers: xr.DataArray, *, rate_hz: float, max_gap_s: float, cutoff_hz: float, order: int, keep: list[str] | None = None
-) -> xr.Dataset:
-    """Spline-fill short gaps, refill the pelvis as a rigid body, then low-pass ``keep`` (default: all markers);
-    every other marker only serves as a donor for the pelvis refill. Returns ``markers`` and
-    ``filled[time, marker]`` of the kept markers."""
+def repair_markers(markers: xr.DataArray, *, rate_hz: float, max_gap_s: float, keep: list[str] | None = None) -> xr.Dataset:
+    """Spline-fill short gaps of ``keep`` (default: all markers), then refill the pelvis as a rigid body; every
+    other marker only serves as a donor for the pelvis refill. Returns ``markers`` and ``filled[time, marker]``."""
     keep = list(markers[MARKER].values) if keep is None else keep
     filled, short = fill_short_gaps(markers.sel({MARKER: keep}), max_gap_s=max_gap_s, rate_hz=rate_hz)
     refilled, rigid = refill_pelvis(filled, donor_pool=markers, rate_hz=rate_hz)
-    smooth = lowpass(refilled, cutoff_hz=cutoff_hz, order=order, rate_hz=rate_hz)
-    return xr.Dataset({"markers": smooth, "filled": short | rigid})
+    return xr.Dataset({"markers": refilled, "filled": short | rigid})
+
+
+def clean_markers(
+    markers: xr.DataArray, *, rate_hz: float, max_gap_s: float, cutoff_hz: float, order: int, keep: list[str] | None = None
+) -> xr.Dataset:
+    """``repair_markers`` then ``lowpass``. Returns ``markers`` and ``filled[time, marker]`` of the kept markers."""
+    repaired = repair_markers(markers, rate_hz=rate_hz, max_gap_s=max_gap_s, keep=keep)
+    smooth = lowpass(repaired["markers"], cutoff_hz=cutoff_hz, order=order, rate_hz=rate_hz)
+    return repaired.assign(markers=smooth)

@@ -102,7 +102,6 @@ def _precheck(path: Path, raw: bytes) -> dict:
     return header
 
 
-
 def _check_data_block(path: Path, raw: bytes, header: dict, processor: int) -> None:
     """A data block that cannot fit in the file: the file was cut short (a copy or an export that stopped)."""
     if processor != _INTEL or header["last_frame"] >= 65535 or header["data_start"] < 2:
@@ -130,7 +129,10 @@ def _address_space_in_use() -> int:
 
 @contextmanager
 def _memory_cap():
-    """Cap the address space for the duration of a parse, so that a runaway allocation fails as bad_alloc."""
+    """Cap the address space for the duration of a parse, so that a runaway allocation fails as bad_alloc.
+
+    The limit is process-wide: under a threaded scheduler another thread's allocation could fail meanwhile (its
+    trial then fails with a reason); the default local scheduler runs trials in single-threaded processes."""
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = _address_space_in_use() + PARSE_MEMORY_BYTES
     if soft != resource.RLIM_INFINITY:

@@ -23,7 +23,7 @@ from hipdrop.config import config_hash, validate_config
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d import events_table, read_c3d
 from hipdrop.kernels.clean import lowpass, repair_markers
-from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events, resolve_method
+from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.kernels.stances import arm_swing, stance_table
 from hipdrop.vocab import MARKER, PELVIS_MARKERS, SIDES, TIME
@@ -96,19 +96,22 @@ def detect_events(trial: xr.Dataset, markers: xr.DataArray, config: dict, *, hea
 
 
 def force_marker_agreement(
-    trial: xr.Dataset, markers: xr.DataArray, config: dict, *, heading: float, force: pd.DataFrame | None = None
+    trial: xr.Dataset, markers: xr.DataArray, config: dict, *, heading: float, detected: pd.DataFrame | None = None
 ) -> pd.DataFrame | None:
-    """Marker-based events (the configured method, and Zeni beside it) against force-plate events (``force`` when
-    already detected), when the trial has force plates that give events; None otherwise."""
+    """Marker-based events (the configured method, and Zeni beside it) against force-plate events, when the trial
+    has force plates that give events; None otherwise. ``detected``: the trial's events, reused when they came
+    from force plates or from markers with the configured method."""
     if "forces" not in trial:
         return None
     ev = config["events"]
-    force = _force_events(trial, markers, ev) if force is None else force
+    sources = set(detected["source"]) if detected is not None else set()
+    force = detected if sources == {"force"} else _force_events(trial, markers, ev)
     if force.empty:
         return None
-    chosen = resolve_method(markers, ev["kinematic_method"], rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"])
-    parts = [event_agreement(force, _kinematic_events(trial, markers, ev, heading=heading, method=m), method=m)
-             for m in dict.fromkeys([chosen, "zeni"])]
+    marker_events = detected if sources == {"kinematic"} else _kinematic_events(trial, markers, ev, heading=heading)
+    parts = [event_agreement(force, marker_events, method=marker_events.attrs["method"])]
+    if marker_events.attrs["method"] != "zeni":
+        parts.append(event_agreement(force, _kinematic_events(trial, markers, ev, heading=heading, method="zeni"), method="zeni"))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -148,8 +151,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
                                 order=cl["lowpass_order"], rate_hz=rate)
         events = detect_events(trial, event_markers, config, heading=heading)
         try:  # a QC extra: its failure is recorded with the trial, it does not fail the trial
-            from_force = events if (events["source"] == "force").all() else None
-            result.agreement = force_marker_agreement(trial, event_markers, config, heading=heading, force=from_force)
+            result.agreement = force_marker_agreement(trial, event_markers, config, heading=heading, detected=events)
         except Exception as err:
             result.meta["agreement_error"] = f"{type(err).__name__}: {' '.join(str(err).split())}"
         stage = "stances"

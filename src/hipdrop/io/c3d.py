@@ -261,7 +261,7 @@ def _to_trial(path: Path, raw: bytes, c3d, *, vertical_axis: str, markersets: tu
     missing = (residuals < 0) | np.all(xyz == 0.0, axis=2) | np.isnan(xyz).any(axis=2)
     xyz[missing] = np.nan
 
-    units = str(next(iter(parameters["POINT"].get("UNITS", {}).get("value", [""])), "")).strip().lower()
+    units = _point_text(parameters, "UNITS")
     scale = _UNIT_TO_MM.get(units)
     if scale is None:
         scale = _guess_scale(xyz, names)
@@ -337,12 +337,16 @@ def _check_consistency(path: Path, header: dict, c3d) -> None:
             usable[:, np.all(xyz == 0, axis=0)] = np.nan  # zero-coded gaps are not motion
             step = np.sqrt((np.diff(usable, axis=-1) ** 2).sum(0))  # [marker, frame pair] in file units
         if np.isfinite(step).any():
-            units = str(next(iter(parameters["POINT"].get("UNITS", {}).get("value", [""])), "")).strip().lower()
-            to_m = _UNIT_TO_MM.get(units, 1.0) / 1000.0
+            to_m = _UNIT_TO_MM.get(_point_text(parameters, "UNITS"), 1.0) / 1000.0
             speed = float(np.nanmedian(step)) * rate * to_m
             if speed > IMPOSSIBLE_SPEED_M_S:
                 raise TrialError(path, STAGE, f"markers move a typical {speed:.0f} m/s between frames, which no body "
                                               "reaches: the frames are misread (misaligned or corrupt data block)")
+
+
+def _point_text(parameters: dict, name: str) -> str:
+    """First value of a POINT text parameter (UNITS, Y_SCREEN), lower case; "" when absent."""
+    return str(next(iter(parameters["POINT"].get(name, {}).get("value", [""])), "")).strip().lower()
 
 
 def _guess_scale(xyz: np.ndarray, names: list[str]) -> float:
@@ -367,7 +371,7 @@ def _detect_up(xyz: np.ndarray, names: list[str], parameters: dict) -> str:
             if np.isfinite(rise).all():
                 k = int(np.argmax(np.abs(rise)))
                 return ("+" if rise[k] > 0 else "-") + AXES[k]
-        screen = str(next(iter(parameters["POINT"].get("Y_SCREEN", {}).get("value", [""])), "")).strip().lower()
+        screen = _point_text(parameters, "Y_SCREEN")
         if screen in {"+x", "-x", "+y", "-y", "+z", "-z"}:
             return screen
         medians = np.nanmedian(xyz, axis=0)  # [marker, axis]

@@ -186,13 +186,13 @@ def _peak_frame(signal: np.ndarray, k: int) -> float:
     return float(k)
 
 
-def _walking_events(markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float, heading: float) -> list[tuple]:
+def _walking_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading: float, contact: list[tuple]) -> list[tuple]:
     """Walking. Strike: the heel's impact, its largest upward vertical acceleration (Hreljac & Marshall 2000,
     J Biomech 33:783) within ``IMPACT_WINDOW_S`` after Zeni's strike, which anchors the stride; on the gaitalytics
     treadmill walking pair (100 Hz) it lands 13 ms late (median) against the stored, force-based events, where
     Zeni's own strike is 20 ms early. Off: the contact rule (the last foot marker to leave the ground), 2.9 ms from
     the stored events where Zeni's off is 20 ms late. Needs markers low-passed no lower than ~30 Hz: at 15 Hz the
-    impact is smeared by another frame."""
+    impact is smeared by another frame. ``contact``: this side's rows of the contact rule (``_running_events``)."""
     times = markers[TIME].to_numpy()
     heel = markers.sel({MARKER: f"{side}HEE", "axis": "z"}).to_numpy()
     acceleration = np.gradient(np.gradient(heel)) * rate_hz**2
@@ -206,28 +206,17 @@ def _walking_events(markers: xr.DataArray, side: str, *, rate_hz: float, min_con
             continue
         frame = _peak_frame(acceleration, r[2] + 1 + int(np.nanargmax(span)))
         rows.append((side, FOOT_STRIKE, int(round(frame)), float(times[0] + frame / rate_hz), "kinematic", "unknown"))
-    offs = [r[:4] + ("kinematic", r[5]) for r in _running_events(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s) if r[1] == FOOT_OFF]
-    return rows + offs
+    return rows + [r for r in contact if r[1] == FOOT_OFF]
 
 
-def has_flight_phase(markers: xr.DataArray, *, rate_hz: float, min_contact_s: float) -> bool:
-    """Running has moments with neither foot on the ground; walking never does (double support instead)."""
-    contact = []
-    for side in SIDES:
-        rows = _running_events(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s)
-        on = np.zeros(markers.sizes[TIME], bool)
+def _has_flight_phase(contact: dict[str, list[tuple]], n_frames: int) -> bool:
+    """Running has moments with neither foot on the ground; walking never does (double support instead).
+    ``contact``: the contact rule's rows per side."""
+    airborne = np.ones(n_frames, bool)
+    for rows in contact.values():
         for strike, off in zip(rows[::2], rows[1::2]):
-            on[strike[2] : off[2] + 1] = True
-        contact.append(on)
-    airborne = ~(contact[0] | contact[1])
-    return bool(airborne[airborne.size // 10 : -airborne.size // 10].mean() > 0.05)
-
-
-def resolve_method(markers: xr.DataArray, method: str, *, rate_hz: float, min_contact_s: float) -> str:
-    """``auto`` becomes ``running`` when the trial has a flight phase, else ``walking``."""
-    if method != "auto":
-        return method
-    return "running" if has_flight_phase(markers, rate_hz=rate_hz, min_contact_s=min_contact_s) else "walking"
+            airborne[strike[2] : off[2] + 1] = False
+    return bool(airborne[n_frames // 10 : -(n_frames // 10) or None].mean() > 0.05)
 
 
 def kinematic_events(
@@ -245,7 +234,8 @@ def kinematic_events(
 
     Returns
     -------
-    events table with an extra ``strike_type`` column (rearfoot, midfoot, forefoot or unknown)
+    events table with an extra ``strike_type`` column (rearfoot, midfoot, forefoot or unknown); the method used
+    (``auto`` resolved) in ``attrs["method"]``
 
     Notes
     -----
@@ -254,20 +244,27 @@ def kinematic_events(
     between frames; contacts shorter than ``min_contact_s`` are dropped. The whole foot is used because whichever
     part lands first carries the strike and the forefoot leaves last (Leitch 2011, Gait Posture 33:130).
     """
+    if method not in ("auto", "running", "walking", "zeni"):
+        raise ValueError(f"method must be auto, running, walking or zeni, not {method!r}")
     if foot_height(markers) is None:
-        return _table([])
-    method = resolve_method(markers, method, rate_hz=rate_hz, min_contact_s=min_contact_s)
+        return _table([], extra=["strike_type"])
+    # the contact rule serves running, the walking foot off and the auto choice: computed once per side
+    contact = {} if method == "zeni" else {
+        side: _running_events(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s) for side in SIDES
+    }
+    if method == "auto":
+        method = "running" if _has_flight_phase(contact, markers.sizes[TIME]) else "walking"
     rows = []
     for side in SIDES:
         if method == "running":
-            rows += _running_events(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s)
+            rows += contact[side]
         elif method == "walking":
-            rows += _walking_events(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, heading=heading)
-        elif method == "zeni":
-            rows += _zeni_events(markers, side, rate_hz=rate_hz, heading=heading)
+            rows += _walking_events(markers, side, rate_hz=rate_hz, heading=heading, contact=contact[side])
         else:
-            raise ValueError(f"method must be auto, running, walking or zeni, not {method!r}")
-    return _table(rows, extra=["strike_type"])
+            rows += _zeni_events(markers, side, rate_hz=rate_hz, heading=heading)
+    table = _table(rows, extra=["strike_type"])
+    table.attrs["method"] = method
+    return table
 
 
 AGREEMENT_COLUMNS = ["method", "side", "event", "force_s", "kinematic_s", "error_ms", "strike_type"]

@@ -91,7 +91,8 @@ def detect_events(trial: xr.Dataset, markers: xr.DataArray, config: dict, *, hea
         counts = table.groupby(["side", "event"]).size()
         if all(counts.get((s, e), 0) > 0 for s in SIDES for e in ("foot_strike", "foot_off")):
             return table
-        tried.append(f"{source} ({len(table)} events, not a strike and an off on both sides)")
+        why = f": {table.attrs['problem']}" if "problem" in table.attrs else ""
+        tried.append(f"{source} ({len(table)} events, not a strike and an off on both sides{why})")
     raise TrialError(trial.attrs["source_path"], "events", "no usable gait events: tried " + "; ".join(tried))
 
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from hipdrop.io.c3d import events_table, read_c3d
-from hipdrop.kernels.events import event_agreement
+from hipdrop.kernels.events import IMPACT_LAG_S, event_agreement
 from hipdrop.pipeline import process_trial
 from tests.conftest import shared_file
 
@@ -51,15 +51,33 @@ def test_walking_foot_off_within_one_frame_of_the_stored_events(walking_pair):
     assert off.notna().mean() > 0.8 and off.abs().median() <= frame_ms
 
 
-def test_walking_foot_strike_within_two_frames(walking_pair):
+def test_walking_foot_strike_within_one_frame_of_the_stored_events(walking_pair):
     agreement, frame_ms = walking_pair
     strike = agreement[agreement.event == "foot_strike"].error_ms
-    assert strike.notna().mean() > 0.8 and strike.abs().median() <= 2 * frame_ms + 0.01  # times carry float noise
+    assert strike.notna().mean() > 0.8 and strike.abs().median() <= frame_ms
 
 
-@pytest.mark.xfail(strict=True, reason="the heel-impact strike lands 13 ms (1.3 frames) after the stored, force-based "
-                                       "events on this treadmill walking pair (Zeni's: 20 ms early); the 1-frame "
-                                       "target is not met yet")
-def test_walking_foot_strike_within_one_frame(walking_pair):
-    agreement, frame_ms = walking_pair
-    assert agreement[agreement.event == "foot_strike"].error_ms.abs().median() <= frame_ms
+#: the corpus's other walking files with stored events and heel markers; the gaitalytics lab (the test pair's) is
+#: left out, so the impact lag is not fitted to the pair that scores it
+LAG_FILES = ["pig/c3dorg_pycgm2_cgm24_walking01.c3d", "pig/fmc_MH0222_BP06.c3d", "events/ezc3d_Qualisys.c3d",
+             "pig/sydney_S4-AMGait03.c3d", "pig/sydney_S4-AMGait04.c3d", "formats/rch_RCH08_labels2.c3d"]
+
+
+def test_the_impact_lag_is_what_other_labs_walking_files_give():
+    """IMPACT_LAG_S is the median over LAG_FILES of each file's median lag from the heel's impact peak back to the
+    lab's stored foot strike: recomputed here, so a change to the detector or its filtering cannot leave it stale."""
+    file_medians = []
+    for name in LAG_FILES:
+        path = shared_file(name)
+        reference = events_table(read_c3d(path))
+        detected = process_trial(path, config={"events": {"sources": ["kinematic"], "kinematic_method": "walking"}}).events
+        agreement = event_agreement(reference.assign(strike_type=""), detected, method="walking")
+        strike = agreement[agreement.event == "foot_strike"].error_ms.dropna()
+        assert len(strike) >= 3, name
+        file_medians.append((strike + 1000 * IMPACT_LAG_S).median())  # the peak's own lag, correction undone
+    assert abs(pd.Series(file_medians).median() - 1000 * IMPACT_LAG_S) <= 0.5
+
+
+def test_walking_without_heel_markers_says_so():
+    result = process_trial(shared_file("pig/c3dorg_gait-pig-nz.c3d"), config={"events": {"sources": ["kinematic"], "kinematic_method": "walking"}})
+    assert result.failure.stage == "events" and "need heel markers" in result.failure.reason

@@ -6,7 +6,9 @@ Simulates a cohort into a temporary folder (or uses --cohort DIR), then times on
   1. bare ezc3d: ``ezc3d.c3d(path)`` of every file, in a process pool;
   2. hipdrop ingest: ``hipdrop.io.read_c3d`` of every file, same pool (checks, mapping, canonical frame);
   3. the whole Snakemake workflow on the cohort, from a cold start (Python start-up and imports included).
-Prints the ratios and the peak resident memory of each workflow job. Not part of the test run.
+Prints the ratios and the peak resident memory of each workflow job, then the peak memory of the aggregation
+and figure steps when they join the run's batches once and --copies times over (the same batch files listed
+repeatedly: a cohort that many times larger, as far as these steps can tell). Not part of the test run.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def main() -> None:
     parser.add_argument("--cohort", type=Path, help="existing cohort folder with trials.tsv")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved bare/ingest rounds")
     parser.add_argument("--subjects-per-job", type=int, default=10)
+    parser.add_argument("--copies", type=int, default=50, help="cohort multiple for the aggregation memory check")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hipdrop-bench-"))
@@ -93,7 +96,44 @@ def main() -> None:
     batches = jobs[jobs.job.str.startswith("batch")]
     print(f"peak RSS per job (MB): max {jobs['max_rss'].max():.0f}; analyse_batch jobs "
           f"{batches['max_rss'].min():.0f}-{batches['max_rss'].max():.0f} ({len(batches)} jobs)")
+    for copies in (1, args.copies):
+        peak, n_stances = aggregation_peak_mb(work / "results", copies)
+        print(f"aggregate + figure, batches x{copies:<3d} ({n_stances} stances): peak RSS {peak:.0f} MB")
     shutil.rmtree(work)
+
+
+#: run in a fresh interpreter: join the batches' files listed ``copies`` times, then the figure's blockwise means
+_AGGREGATE = """
+import json, resource, sys
+from pathlib import Path
+from hipdrop.cohort import aggregate_batches
+from hipdrop.io.results import iter_curves
+from hipdrop.plotting import subject_mean_curves
+results, copies = Path(sys.argv[1]), int(sys.argv[2])
+batches = sorted((results / "batches").iterdir()) * copies
+names = {"stances": "stances.parquet", "curves": "curves.nc", "trials": "trials.csv", "quarantine": "quarantine.csv",
+         "agreement": "event_agreement.csv"}
+inputs = {key: [str(b / name) for b in batches] for key, name in names.items()}
+out = results / f"scaling-{copies}"
+outputs = {key: str(out / name) for key, name in [("parquet", "stances.parquet"), ("csv", "stances.csv"),
+           ("curves", "curves.nc"), ("trials", "trials.csv"), ("quarantine", "quarantine.csv"),
+           ("agreement", "agreement.csv"), ("agreement_summary", "agreement_summary.csv")]}
+aggregate_batches(inputs, outputs, curve_points=101)
+means = subject_mean_curves(iter_curves(outputs["curves"]))
+import xarray as xr
+with xr.open_dataarray(outputs["curves"], engine="h5netcdf") as c:
+    n = c.sizes["stance"]
+print(json.dumps([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, n]))
+"""
+
+
+def aggregation_peak_mb(results: Path, copies: int) -> tuple[float, int]:
+    """Peak resident memory (MB) of aggregating the run's batches ``copies`` times over, and the stances joined."""
+    import json
+
+    done = subprocess.run([sys.executable, "-c", _AGGREGATE, str(results), str(copies)], check=True, capture_output=True, text=True)
+    peak, n = json.loads(done.stdout.strip().splitlines()[-1])
+    return peak, n
 
 
 if __name__ == "__main__":

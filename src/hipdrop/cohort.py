@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS
+from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS, join_csv_files, join_curve_files, join_parquet_files
 from hipdrop.kernels.events import AGREEMENT_COLUMNS
 from hipdrop.kernels.stances import STANCE_COLUMNS
 from hipdrop.pipeline import TrialResult, process_trials
@@ -65,6 +65,20 @@ def concat_curves(parts: list[xr.DataArray]) -> xr.DataArray | None:
         return None
     joined = xr.concat(parts, dim=STANCE)
     return joined.assign_coords({STANCE: np.arange(joined.sizes[STANCE])})
+
+
+def aggregate_batches(inputs: dict[str, list[str]], outputs: dict[str, str], *, curve_points: int) -> tuple[str, int]:
+    """The cohort's files from the batches' (the keys of the ``aggregate_stances`` rule's input and output), one
+    batch in memory at a time. Returns the run's one-line summary and the number of quarantined trials."""
+    join_parquet_files(inputs["stances"], outputs["parquet"], outputs["csv"])
+    join_curve_files(inputs["curves"], outputs["curves"], empty=empty_curves(curve_points))
+    join_csv_files(inputs["agreement"], outputs["agreement"])
+    join_csv_files(inputs["agreement"], outputs["agreement_summary"], transform=agreement_summary)
+    n_quarantined = join_csv_files(inputs["quarantine"], outputs["quarantine"])
+    # one row per trial (~0.3 kB), read whole for the summary line
+    join_csv_files(inputs["trials"], outputs["trials"])
+    trials = pd.read_csv(outputs["trials"], usecols=["status"])
+    return summary_line(trials, outputs["quarantine"]), n_quarantined
 
 
 def summary_line(trials: pd.DataFrame, quarantine_path: str) -> str:

@@ -26,6 +26,7 @@ rule aggregate_stances:
         ),
     params:
         strict=config["strict"],
+        curve_points=config["stances"]["curve_points"],
     conda:
         "../envs/hipdrop.yaml"
     log:

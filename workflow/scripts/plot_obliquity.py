@@ -4,12 +4,10 @@ import logging
 import matplotlib
 
 matplotlib.use("Agg")
-import xarray as xr  # noqa: E402
-
-from hipdrop.io.results import atomic_path  # noqa: E402
+from hipdrop.io.results import atomic_path, iter_curves  # noqa: E402
 from hipdrop.plotting import plot_obliquity_by_condition  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-figure = plot_obliquity_by_condition(xr.open_dataarray(snakemake.input.curves, engine="h5netcdf").load())
+figure = plot_obliquity_by_condition(iter_curves(snakemake.input.curves))
 with atomic_path(snakemake.output[0]) as tmp:
     figure.savefig(tmp, dpi=150, format="png")

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import os
 import tempfile
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import h5netcdf
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import xarray as xr
+
+from hipdrop.vocab import STANCE
 
 QUARANTINE_COLUMNS = ["path", "stage", "reason"]
 #: identifying columns placed first in the stance table (architecture.md section 4)
@@ -45,6 +51,93 @@ def write_netcdf(data: xr.Dataset | xr.DataArray, path: str | Path) -> None:
         data.to_netcdf(tmp, engine="h5netcdf")
 
 
+# Joining the batches' files into the cohort's. Each reads one batch at a time, so the aggregation job's memory
+# holds one batch, not the cohort (architecture.md section 5: no job's peak memory grows with the number of trials).
+
+#: stances per HDF5 chunk of the cohort's curves file (101 float64 each: ~0.8 MB per chunk)
+CURVE_CHUNK_STANCES = 1024
+
+
+def join_curve_files(paths: list[str | Path], out: str | Path, *, empty: xr.DataArray) -> int:
+    """Concatenate curves files (written by ``write_netcdf``) along ``stance`` into ``out``, renumbering the
+    stances 0..n-1; returns n. Copies the stored (already encoded) variables, so the result reads back exactly as
+    ``xr.concat`` of the parts would; parts without stances are skipped, and ``empty`` is written when no part has
+    any. All parts must share one layout."""
+    n = 0
+    with atomic_path(out) as tmp:
+        with h5netcdf.File(tmp, "w") as dst:
+            for path in paths:
+                with h5netcdf.File(path, "r") as src:
+                    m = src.dimensions[STANCE].size
+                    if m == 0:
+                        continue
+                    if not dst.variables:
+                        _copy_layout(src, dst)
+                    dst.resize_dimension(STANCE, n + m)
+                    for name, var in src.variables.items():
+                        if STANCE in var.dimensions:
+                            if var.dimensions[0] != STANCE:
+                                raise ValueError(f"{path}: {name} does not lead with the {STANCE} dimension")
+                            dst.variables[name][n : n + m] = np.arange(n, n + m) if name == STANCE else var[...]
+                    n += m
+        if n == 0:
+            empty.to_netcdf(tmp, engine="h5netcdf")
+    return n
+
+
+def _copy_layout(src: h5netcdf.File, dst: h5netcdf.File) -> None:
+    """Dimensions (``stance`` unlimited), variables and attributes of ``src``; the data of variables without
+    ``stance``."""
+    dst.attrs.update(dict(src.attrs))
+    for name, dim in src.dimensions.items():
+        dst.dimensions[name] = None if name == STANCE else dim.size
+    for name, var in src.variables.items():
+        attrs = dict(var.attrs)
+        fill = attrs.pop("_FillValue", None)
+        chunks = (CURVE_CHUNK_STANCES, *var.shape[1:]) if STANCE in var.dimensions else None
+        new = dst.create_variable(name, var.dimensions, dtype=var.dtype, fillvalue=fill, chunks=chunks)
+        new.attrs.update(attrs)
+        if STANCE not in var.dimensions:
+            new[...] = var[...]
+
+
+def join_parquet_files(paths: list[str | Path], parquet_out: str | Path, csv_out: str | Path | None = None) -> int:
+    """Concatenate Parquet tables one part at a time into ``parquet_out`` (and the same rows as CSV); the columns
+    are the union of the parts' (a part without a column gets nulls there), types promoted across parts. Returns
+    the number of rows."""
+    schema = pa.unify_schemas([pq.read_schema(p).remove_metadata() for p in paths], promote_options="permissive")
+    rows = 0
+    with ExitStack() as stack:
+        parquet_tmp = stack.enter_context(atomic_path(parquet_out))
+        csv_tmp = stack.enter_context(atomic_path(csv_out)) if csv_out else None
+        writer = stack.enter_context(pq.ParquetWriter(parquet_tmp, schema))
+        for k, path in enumerate(paths):
+            part = pq.read_table(path)
+            part = pa.table([part[f.name].cast(f.type) if f.name in part.column_names else pa.nulls(len(part), f.type)
+                             for f in schema], schema=schema)
+            writer.write_table(part)
+            if csv_tmp:
+                part.to_pandas().to_csv(csv_tmp, mode="a" if k else "w", header=not k, index=False, float_format="%.6g")
+            rows += len(part)
+    return rows
+
+
+def join_csv_files(paths: list[str | Path], out: str | Path, *, transform=None) -> int:
+    """Concatenate CSV tables one at a time into ``out`` under the union of their columns (in order of first
+    appearance); ``transform``, a function of one part's DataFrame returning a DataFrame with fixed columns,
+    is applied to each part first. Returns the number of rows written."""
+    columns = list(dict.fromkeys(c for p in paths for c in pd.read_csv(p, nrows=0).columns))
+    rows = 0
+    with atomic_path(out) as tmp:
+        for k, path in enumerate(paths):
+            part = pd.read_csv(path, dtype={c: str for c in ID_COLUMNS}).reindex(columns=columns)
+            if transform is not None:
+                part = transform(part)
+            part.to_csv(tmp, mode="a" if k else "w", header=not k, index=False, float_format="%.6g")
+            rows += len(part)
+    return rows
+
+
 def read_stances(results: str | Path = "results") -> pd.DataFrame:
     """The cohort's stance table (``results/stances.parquet``)."""
     return pd.read_parquet(Path(results) / "stances.parquet")
@@ -53,3 +146,10 @@ def read_stances(results: str | Path = "results") -> pd.DataFrame:
 def read_curves(results: str | Path = "results") -> xr.DataArray:
     """Stance-normalised obliquity curves ``[stance, pct]`` with subject, condition, trial, side per stance."""
     return xr.open_dataarray(Path(results) / "curves.nc", engine="h5netcdf").load()
+
+
+def iter_curves(path: str | Path, *, stances_per_block: int = 8 * CURVE_CHUNK_STANCES):
+    """The curves file in blocks of stances, each loaded (``plotting.subject_mean_curves`` takes them)."""
+    with xr.open_dataarray(path, engine="h5netcdf") as curves:
+        for start in range(0, curves.sizes[STANCE], stances_per_block):
+            yield curves.isel({STANCE: slice(start, start + stances_per_block)}).load()

@@ -120,9 +120,9 @@ outputs = {key: str(out / name) for key, name in [("parquet", "stances.parquet")
            ("agreement", "agreement.csv"), ("agreement_summary", "agreement_summary.csv")]}
 aggregate_batches(inputs, outputs, curve_points=101)
 means = subject_mean_curves(iter_curves(outputs["curves"]))
-import xarray as xr
-with xr.open_dataarray(outputs["curves"], engine="h5netcdf") as c:
-    n = c.sizes["stance"]
+import h5netcdf
+with h5netcdf.File(outputs["curves"], "r") as c:
+    n = c.dimensions["stance"].size
 print(json.dumps([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, n]))
 """
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
-from hipdrop.vocab import STANCE
+from hipdrop.vocab import PCT, STANCE
 
 QUARANTINE_COLUMNS = ["path", "stage", "reason"]
 #: identifying columns placed first in the stance table (architecture.md section 4)
@@ -149,7 +149,25 @@ def read_curves(results: str | Path = "results") -> xr.DataArray:
 
 
 def iter_curves(path: str | Path, *, stances_per_block: int = 8 * CURVE_CHUNK_STANCES):
-    """The curves file in blocks of stances, each loaded (``plotting.subject_mean_curves`` takes them)."""
-    with xr.open_dataarray(path, engine="h5netcdf") as curves:
-        for start in range(0, curves.sizes[STANCE], stances_per_block):
-            yield curves.isel({STANCE: slice(start, start + stances_per_block)}).load()
+    """The curves file in blocks of stances, as DataArrays (``plotting.subject_mean_curves`` takes them). Read
+    with h5netcdf, not xarray: ``xr.open_dataarray`` reads every stance's string coordinates when it opens the
+    file (167 MB for 556k stances, measured), which is what blocks are for avoiding."""
+    with h5netcdf.File(path, "r") as src:
+        n = src.dimensions[STANCE].size
+        data = next(name for name, var in src.variables.items() if var.dimensions == (STANCE, PCT))
+        per_stance = [name for name, var in src.variables.items() if var.dimensions == (STANCE,) and name != STANCE]
+        pct = src.variables[PCT][...]
+        for start in range(0, n, stances_per_block):
+            block = slice(start, min(start + stances_per_block, n))
+            coords = {STANCE: np.arange(block.start, block.stop), PCT: pct}
+            for name in per_stance:
+                var = src.variables[name]
+                values = var[block]
+                if values.dtype == object:
+                    values = np.array([v.decode() if isinstance(v, bytes) else v for v in values], dtype=str)
+                elif var.attrs.get("dtype") == "bool":
+                    values = values.astype(bool)
+                coords[name] = (STANCE, values)
+            attrs = {k: v for k, v in src.variables[data].attrs.items() if k not in ("_FillValue", "coordinates")}
+            yield xr.DataArray(src.variables[data][block], dims=(STANCE, PCT), coords=coords, attrs=attrs,
+                               name=None if data == "__xarray_dataarray_variable__" else data)

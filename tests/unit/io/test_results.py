@@ -45,6 +45,7 @@ def test_joined_curves_read_back_as_the_in_memory_concatenation(tmp_path):
     assert joined.attrs["units"] == "deg" and np.isnan(joined[700, 3])
     blocks = list(iter_curves(tmp_path / "curves.nc", stances_per_block=1000))
     assert [b.sizes["stance"] for b in blocks] == [1000, 1000, 203]
+    xr.testing.assert_identical(xr.concat(blocks, dim="stance"), joined)
 
 
 def test_joining_only_empty_batches_writes_the_empty_curves(tmp_path):

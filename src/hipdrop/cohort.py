@@ -72,8 +72,7 @@ def aggregate_batches(inputs: dict[str, list[str]], outputs: dict[str, str], *, 
     batch in memory at a time. Returns the run's one-line summary and the number of quarantined trials."""
     join_parquet_files(inputs["stances"], outputs["parquet"], outputs["csv"])
     join_curve_files(inputs["curves"], outputs["curves"], empty=empty_curves(curve_points))
-    join_csv_files(inputs["agreement"], outputs["agreement"])
-    join_csv_files(inputs["agreement"], outputs["agreement_summary"], transform=agreement_summary)
+    join_csv_files(inputs["agreement"], outputs["agreement"], derived={outputs["agreement_summary"]: agreement_summary})
     n_quarantined = join_csv_files(inputs["quarantine"], outputs["quarantine"])
     # one row per trial (~0.3 kB), read whole for the summary line
     join_csv_files(inputs["trials"], outputs["trials"])

@@ -116,6 +116,11 @@ def force_marker_agreement(
     return pd.concat(parts, ignore_index=True)
 
 
+def _reason(err: Exception) -> str:
+    """An unforeseen exception as one line for the trial log or the quarantine list."""
+    return f"{type(err).__name__}: {' '.join(str(err).split())}"
+
+
 def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: bool = True) -> TrialResult:
     """Run every per-trial step on one C3D file.
 
@@ -154,7 +159,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         try:  # a QC extra: its failure is recorded with the trial, it does not fail the trial
             result.agreement = force_marker_agreement(trial, event_markers, config, heading=heading, detected=events)
         except Exception as err:
-            result.meta["agreement_error"] = f"{type(err).__name__}: {' '.join(str(err).split())}"
+            result.meta["agreement_error"] = _reason(err)
         stage = "stances"
         st = config["stances"]
         stances, curves = stance_table(
@@ -169,7 +174,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
     except TrialError as err:
         result.failure = err
     except Exception as err:  # a bug or an unforeseen file: still one trial's failure, never the run's
-        result.failure = TrialError(path, stage, f"{type(err).__name__}: {' '.join(str(err).split())}")
+        result.failure = TrialError(path, stage, _reason(err))
     return result
 
 

@@ -122,19 +122,22 @@ def join_parquet_files(paths: list[str | Path], parquet_out: str | Path, csv_out
     return rows
 
 
-def join_csv_files(paths: list[str | Path], out: str | Path, *, transform=None) -> int:
+def join_csv_files(paths: list[str | Path], out: str | Path, *, derived: dict | None = None) -> int:
     """Concatenate CSV tables one at a time into ``out`` under the union of their columns (in order of first
-    appearance); ``transform``, a function of one part's DataFrame returning a DataFrame with fixed columns,
-    is applied to each part first. Returns the number of rows written."""
+    appearance). ``derived`` maps further output paths to functions of one part's DataFrame (returning fixed
+    columns), written from the same read of each part. Returns the number of rows written to ``out``."""
     columns = list(dict.fromkeys(c for p in paths for c in pd.read_csv(p, nrows=0).columns))
+    derived = derived or {}
     rows = 0
-    with atomic_path(out) as tmp:
+    with ExitStack() as stack:
+        targets = [(stack.enter_context(atomic_path(out)), None)]
+        targets += [(stack.enter_context(atomic_path(path)), function) for path, function in derived.items()]
         for k, path in enumerate(paths):
             part = pd.read_csv(path, dtype={c: str for c in ID_COLUMNS}).reindex(columns=columns)
-            if transform is not None:
-                part = transform(part)
-            part.to_csv(tmp, mode="a" if k else "w", header=not k, index=False, float_format="%.6g")
             rows += len(part)
+            for tmp, function in targets:
+                written = part if function is None else function(part)
+                written.to_csv(tmp, mode="a" if k else "w", header=not k, index=False, float_format="%.6g")
     return rows
 
 
@@ -163,8 +166,8 @@ def iter_curves(path: str | Path, *, stances_per_block: int = 8 * CURVE_CHUNK_ST
             for name in per_stance:
                 var = src.variables[name]
                 values = var[block]
-                if values.dtype == object:
-                    values = np.array([v.decode() if isinstance(v, bytes) else v for v in values], dtype=str)
+                if values.dtype == object:  # variable-length strings come back as bytes
+                    values = np.char.decode(values.astype(bytes), "utf-8")
                 elif var.attrs.get("dtype") == "bool":
                     values = values.astype(bool)
                 coords[name] = (STANCE, values)

@@ -61,11 +61,10 @@ def force_plate_events(
     analog_rate = float(forces.attrs["rate_hz"])
     sos = butter(2, lowpass_hz, btype="low", fs=analog_rate, output="sos")
     t0 = float(markers[TIME][0])
+    analog_time = forces["analog_time"].to_numpy()
     rows = []
     for plate in forces["plate"].values:
-        fz = np.abs(np.nan_to_num(forces.sel(plate=plate, component="fz").to_numpy()))
-        fz = sosfiltfilt(sos, fz)
-        analog_time = forces["analog_time"].to_numpy()
+        fz = sosfiltfilt(sos, np.abs(np.nan_to_num(forces.sel(plate=plate, component="fz").to_numpy())))
         on_level, off_level = threshold_n, threshold_n - hysteresis_n
         merged = []
         for start, stop in contiguous_runs(fz > off_level):

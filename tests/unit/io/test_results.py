@@ -68,7 +68,9 @@ def test_joined_tables_hold_every_row_under_the_union_of_columns(tmp_path):
     assert rows == 3
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "all.parquet"), expected, check_dtype=False)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "all.csv", dtype={"trial": str}), expected, check_dtype=False)
-    assert join_csv_files([tmp_path / f"b{k}.csv" for k in (2, 0)], tmp_path / "joined.csv") == 3
+    first_rows = {tmp_path / "firsts.csv": lambda part: part.head(1)}
+    assert join_csv_files([tmp_path / f"b{k}.csv" for k in (2, 0)], tmp_path / "joined.csv", derived=first_rows) == 3
+    assert pd.read_csv(tmp_path / "firsts.csv")["cpd_peak_deg"].tolist()[1:] == [1.5]  # one row per part, same read
     joined = pd.read_csv(tmp_path / "joined.csv", dtype={"trial": str, "subject": str})
     assert list(joined.columns) == ["subject", "trial", "cpd_peak_deg", "arm_swing"] and joined["arm_swing"].isna().sum() == 1
 

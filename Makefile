@@ -26,8 +26,9 @@ demo: $(INSTALLED) data/demo/trials.tsv
 	$(BIN)/snakemake --cores $(CORES) --profile workflow/profiles/default
 	$(BIN)/snakemake --cores 1 --report results/report.html
 	@echo
-	@echo "Results: results/stances.parquet (and .csv), results/stats/effects.csv, results/stats/manipulation.csv,"
-	@echo "         results/qc/quarantine.csv, results/figures/obliquity_by_condition.png"
+	@echo "Summary: results/summary.txt"
+	@echo "Results: results/stances.parquet (and .csv), results/stats/ (effects, manipulation, subjects, dose_response,"
+	@echo "         responders, power), results/qc/quarantine.csv, results/figures/obliquity_by_condition.png"
 	@echo "Report:  results/report.html   (truth of the simulated cohort: data/demo/truth.json)"
 
 test: $(INSTALLED)

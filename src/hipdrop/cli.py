@@ -88,8 +88,10 @@ def _simulate(args) -> int:
     spec = CohortSpec(
         n_subjects=args.subjects, trials_per_condition=args.trials_per_condition, duration_s=args.duration,
         rate_hz=args.rate, seed=args.seed, variation=not args.no_variation, events=not args.no_events,
-        force_plate=args.force_plate,
+        force_plate=args.force_plate, arm_swing_cadence_pct=args.arm_swing_cadence_pct,
     )
+    if args.no_effects:
+        spec.effects_deg = dict.fromkeys(spec.effects_deg, 0.0)
     sheet = simulate_cohort(args.directory, spec)
     print(f"{len(sheet)} trials of {spec.n_subjects} runners in {args.directory} (trials.tsv, truth.json)")
     return 0
@@ -122,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-variation", action="store_true", help="no subject, stride, timing or marker variation")
     p.add_argument("--no-events", action="store_true", help="leave the EVENT group out")
     p.add_argument("--force-plate", action="store_true", help="add a treadmill force plate")
+    p.add_argument("--no-effects", action="store_true",
+                   help="every condition's true effect on peak drop is 0 (runners still differ): for type-I error checks")
+    p.add_argument("--arm-swing-cadence-pct", type=float, default=0.0, metavar="P",
+                   help="the arm-swing condition also changes cadence by P %% (a confound the design check must flag)")
     p.set_defaults(run=_simulate)
 
     args = parser.parse_args(argv)

@@ -20,7 +20,7 @@ DESIGN_COLUMNS = ["target_cadence_change_pct", "arm_swing"]
 
 def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
     """Run the rows of a trial sheet; return the stance table, curves, per-trial log, quarantine and the
-    force-vs-marker event agreement."""
+    agreement of marker events with force-plate and stored events."""
     results: list[TrialResult] = process_trials(sheet["path"].tolist(), config=config, workers=workers)
     stances, curves, trials, quarantine, agreement = [], [], [], [], []
     for row, res in zip(sheet.to_dict("records"), results):
@@ -92,11 +92,45 @@ def empty_curves(points: int) -> xr.DataArray:
 
 
 def agreement_summary(agreement: pd.DataFrame) -> pd.DataFrame:
-    """Per trial, method and event kind: force events, how many a marker event matched, and the median and median
-    absolute error (ms) of the matched ones."""
-    keys = [*ID_COLUMNS, "method", "event"]
+    """Per trial, method, reference (force plates or the file's stored events) and event kind: reference events,
+    how many a marker event matched, and the median and median absolute error (ms) of the matched ones."""
+    keys = [*ID_COLUMNS, "method", "reference", "event"]
     if agreement.empty:
-        return pd.DataFrame(columns=[*keys, "n_force", "n_matched", "median_error_ms", "median_abs_error_ms"])
+        return pd.DataFrame(columns=[*keys, "n_reference", "n_matched", "median_error_ms", "median_abs_error_ms"])
     grouped = agreement.assign(abs_error_ms=agreement["error_ms"].abs()).groupby(keys, as_index=False)
-    return grouped.agg(n_force=("force_s", "size"), n_matched=("error_ms", "count"),
+    return grouped.agg(n_reference=("reference_s", "size"), n_matched=("error_ms", "count"),
                        median_error_ms=("error_ms", "median"), median_abs_error_ms=("abs_error_ms", "median"))
+
+
+def run_summary(tables: dict[str, pd.DataFrame], *, sheet_problems: list[str], quarantine_path: str) -> str:
+    """The run in a few lines a newcomer can read: trials analysed, the design's problems, adherence and
+    confounds, the effects on peak drop by both analyses (and what could not be estimated, and why), the
+    dose-response, and the responders per condition. ``tables``: trials, effects, manipulation, responders,
+    dose_response (the run's CSVs as read back)."""
+    from hipdrop.stats.responders import responder_counts
+
+    trials, effects, checks = tables["trials"], tables["effects"], tables["manipulation"]
+    lines = ["hipdrop run summary", summary_line(trials, quarantine_path)]
+    lines += [f"design: {p}" for p in sheet_problems] or ["design: the trial sheet asks for one modification per condition"]
+    for condition, rows in checks[checks["targets"] != "baseline"].groupby("condition"):
+        adherent = rows["adherent"].dropna().astype(bool)
+        lines.append(f"adherence {condition} ({rows['targets'].iloc[0]}): {int(adherent.sum())} of {len(adherent)} "
+                     f"runners adherent, {int(rows['confounded'].astype(bool).sum())} confounded")
+    peak = effects[effects["metric"] == "cpd_peak_deg"]
+    for row in peak.itertuples():
+        if row.estimable:
+            lines.append(f"peak drop {row.term} ({row.analysis}): {row.estimate_deg:+.2f} deg, 95 % CI {row.ci_low:+.2f} "
+                         f"to {row.ci_high:+.2f}, p (Holm) {row.p_holm:.3g}, {row.n_subjects} runners")
+        else:
+            lines.append(f"peak drop {row.term} ({row.analysis}): not estimable: {row.reason}")
+    lines += [f"model: {row.term}: {row.model_notes}" for row in effects.itertuples()
+              if isinstance(row.model_notes, str) and row.model_notes]
+    dose = tables["dose_response"]
+    for row in dose[dose["level"] == "population"].itertuples():
+        lines.append(f"dose-response: {row.slope_deg_per_pct:+.3f} deg per 1 % cadence change, 95 % CI "
+                     f"{row.ci_low:+.3f} to {row.ci_high:+.3f}, {row.n_subjects} runners" if row.estimable
+                     else f"dose-response: not estimable: {row.reason}")
+    for row in responder_counts(tables["responders"]).itertuples():
+        lines.append(f"responders {row.condition} ({row.metric}, change against its MDC95): {row.improved} improved, "
+                     f"{row.unchanged} unchanged, {row.worsened} worsened, {row.not_assessable} not assessable")
+    return "\n".join(lines)

@@ -8,6 +8,7 @@ the reason. ``process_trials`` runs many trials in parallel under Dask.
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import hipdrop
 from hipdrop.config import config_hash, validate_config
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d import events_table, read_c3d
+from hipdrop.io.c3d_events import FIRST_FRAME_RELATIVE, stored_event_problems
 from hipdrop.kernels.clean import lowpass, repair_markers
 from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
@@ -40,7 +42,7 @@ class TrialResult:
     stances: pd.DataFrame | None = None
     curves: xr.DataArray | None = None
     pelvis: xr.Dataset | None = None
-    agreement: pd.DataFrame | None = None  # force vs marker events, when the trial has both
+    agreement: pd.DataFrame | None = None  # marker events vs force-plate and stored events, when it has either
     failure: TrialError | None = None
 
     @property
@@ -75,12 +77,20 @@ def _kinematic_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict, *, hea
 
 
 def detect_events(trial: xr.Dataset, markers: xr.DataArray, config: dict, *, heading: float) -> pd.DataFrame:
-    """Events from the first configured source that gives both feet a strike and an off."""
+    """Events from the first configured source that gives both feet a strike and an off.
+
+    Stored (``c3d``) events are used only when ``stored_event_problems`` finds nothing wrong with them; otherwise
+    the next source is tried, and the problems are part of the error if no source works.
+    """
     ev = config["events"]
     tried = []
     for source in ev["sources"]:
         if source == "c3d":
             table = events_table(trial)
+            problems = stored_event_problems(table)
+            if problems:
+                tried.append(f"c3d ({len(table)} events that do not alternate strike and off: {', '.join(problems)})")
+                continue
         elif source == "force":
             if "forces" not in trial:
                 tried.append("force (no force plates)")
@@ -96,24 +106,29 @@ def detect_events(trial: xr.Dataset, markers: xr.DataArray, config: dict, *, hea
     raise TrialError(trial.attrs["source_path"], "events", "no usable gait events: tried " + "; ".join(tried))
 
 
-def force_marker_agreement(
+def marker_event_agreement(
     trial: xr.Dataset, markers: xr.DataArray, config: dict, *, heading: float, detected: pd.DataFrame | None = None
 ) -> pd.DataFrame | None:
-    """Marker-based events (the configured method, and Zeni beside it) against force-plate events, when the trial
-    has force plates that give events; None otherwise. ``detected``: the trial's events, reused when they came
-    from force plates or from markers with the configured method."""
-    if "forces" not in trial:
-        return None
+    """Marker-based events (the configured method, and Zeni beside it) against every independent reference the
+    trial has: force-plate events, and the foot events the file stores when they pass ``stored_event_problems``.
+    None when it has neither. ``detected``: the trial's events, reused when they came from one source."""
     ev = config["events"]
     sources = set(detected["source"]) if detected is not None else set()
-    force = detected if sources == {"force"} else _force_events(trial, markers, ev)
-    if force.empty:
+    references = {}
+    if "forces" in trial:
+        references["force"] = detected if sources == {"force"} else _force_events(trial, markers, ev)
+    stored = detected if sources == {"c3d"} else events_table(trial)
+    if not stored.empty and not stored_event_problems(stored):
+        references["c3d"] = stored
+    references = {name: table for name, table in references.items() if not table.empty}
+    if not references:
         return None
     marker_events = detected if sources == {"kinematic"} else _kinematic_events(trial, markers, ev, heading=heading)
-    parts = [event_agreement(force, marker_events, method=marker_events.attrs["method"])]
-    if marker_events.attrs["method"] != "zeni":
-        parts.append(event_agreement(force, _kinematic_events(trial, markers, ev, heading=heading, method="zeni"), method="zeni"))
-    return pd.concat(parts, ignore_index=True)
+    detectors = {marker_events.attrs["method"]: marker_events}
+    if "zeni" not in detectors:
+        detectors["zeni"] = _kinematic_events(trial, markers, ev, heading=heading, method="zeni")
+    return pd.concat([event_agreement(reference, events, method=method, reference_name=name)
+                      for name, reference in references.items() for method, events in detectors.items()], ignore_index=True)
 
 
 def _reason(err: Exception) -> str:
@@ -139,6 +154,10 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
             "hipdrop_version": hipdrop.__version__, "rate_hz": rate, "frames": trial.sizes[TIME],
             "vertical_axis": trial.attrs["vertical_axis"], "sequence": config["pelvis"]["sequence"],
         }
+        # doubtful stored events belong in the trial's QC record (results/qc/trials.csv) whatever source is used
+        # and even when a later stage fails, not only in `hipdrop inspect`
+        shifted = [w for w in json.loads(trial.attrs["qc_warnings"]) if w.startswith(FIRST_FRAME_RELATIVE)]
+        result.meta["event_warnings"] = "; ".join(stored_event_problems(events_table(trial)) + shifted)
         stage = "pelvis"
         needed = _pelvis_markers(trial["markers"], path)
         stage = "clean"
@@ -150,22 +169,27 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         heading = float(progression_heading(markers))
         pelvis = pelvic_angles(markers, sequence=config["pelvis"]["sequence"], heading=heading)
         pelvis.attrs["progression_heading_deg"] = float(np.degrees(heading))
-        pelvis_gap = cleaned["filled"].sel({MARKER: [m for m in PELVIS_MARKERS if m in needed]}).any(MARKER) | pelvis["obliquity"].isnull().any("side")
+        # repair_markers spline-fills short gaps and rebuilds longer ones as a rigid body; stance_table trusts short
+        # spline fills only, so those are found again on the raw pelvis markers (each marker is filled on its own)
+        spline = hipdrop.kernels.clean.fill_short_gaps(trial["markers"].sel({MARKER: needed}), max_gap_s=cl["max_gap_s"], rate_hz=rate)[1]
+        pelvis_gap = (cleaned["filled"].sel({MARKER: needed}) & spline).any(MARKER)
+        pelvis_rebuilt = (cleaned["filled"].sel({MARKER: needed}) & ~spline).any(MARKER)
         stage = "events"
         # event detection sees the foot's impacts, which a kinematics low-pass (15 Hz) smears by a frame
         event_markers = lowpass(cleaned["markers"], cutoff_hz=min(config["events"]["marker_lowpass_hz"], 0.45 * rate),
                                 order=cl["lowpass_order"], rate_hz=rate)
         events = detect_events(trial, event_markers, config, heading=heading)
         try:  # a QC extra: its failure is recorded with the trial, it does not fail the trial
-            result.agreement = force_marker_agreement(trial, event_markers, config, heading=heading, detected=events)
+            result.agreement = marker_event_agreement(trial, event_markers, config, heading=heading, detected=events)
         except Exception as err:
             result.meta["agreement_error"] = _reason(err)
         stage = "stances"
         st = config["stances"]
         stances, curves = stance_table(
-            pelvis["obliquity"], events, pelvis_filled=pelvis_gap, wrist_fore_aft=arm_swing(markers, heading),
-            min_stance_s=st["min_stance_s"], max_stance_s=st["max_stance_s"], min_swing_s=st["min_swing_s"],
-            max_swing_s=st["max_swing_s"], curve_points=st["curve_points"],
+            pelvis["obliquity"], events, pelvis_filled=pelvis_gap, pelvis_rebuilt=pelvis_rebuilt,
+            wrist_fore_aft=arm_swing(markers, heading), min_stance_s=st["min_stance_s"], max_stance_s=st["max_stance_s"],
+            min_swing_s=st["min_swing_s"], max_swing_s=st["max_swing_s"], max_filled_s=st["max_filled_s"],
+            curve_points=st["curve_points"],
         )
         result.meta.update(event_source=",".join(sorted(events["source"].unique())), n_stances=len(stances),
                            n_excluded=int(stances["excluded"].sum()))

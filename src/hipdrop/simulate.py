@@ -7,9 +7,12 @@ rotation-obliquity-tilt sequence, so the `rot` obliquity of the written markers 
 whatever the tilt and rotation (science.md section 2).
 
 Design: every subject runs every condition (baseline, cadence +5 %, cadence +10 %, arm-swing change). Peak drop of a
-stance = cohort mean + subject intercept + side offset + (mean condition effect + subject deviation) + stride
-noise. ``variation=False`` switches off all random variation (subjects, strides, timing, marker noise, gaps), so
-every estimate must equal the truth.
+stance = cohort mean + subject intercept + side offset + condition effect + subject deviation + stride noise. The
+cadence conditions' effect follows the cadence change the runner achieved in that trial (a dose-response: the
+``effects_deg`` of the cadence conditions are the effects at their targets, so -1.5 deg at +10 % is -0.15 deg per
+1 %); an arm-swing condition that also changes cadence (``arm_swing_cadence_pct``, a confound) gets that dose on
+top of its own effect. ``variation=False`` switches off all random variation (subjects, strides, timing, achieved
+cadence, marker noise, gaps), so every estimate must equal the truth.
 """
 
 from __future__ import annotations
@@ -60,6 +63,14 @@ class CohortSpec:
     force_plate: bool = False
     variation: bool = True  # False: no random variation of any kind
     peak_pct: float = 30.0
+    arm_swing_cadence_pct: float = 0.0  # cadence change the arm-swing condition also brings (a confound), %
+
+    def dose_deg_per_pct(self) -> float:
+        """Peak-drop change per 1 % cadence change that the cadence conditions' effects imply (deg per %)."""
+        slopes = {c: self.effects_deg.get(c, 0.0) / CONDITIONS[c][0] for c in CONDITIONS if CONDITIONS[c][0]}
+        if not np.allclose(list(slopes.values()), next(iter(slopes.values()))):
+            raise ValueError(f"the cadence conditions' effects imply different slopes (deg per %): {slopes}")
+        return float(next(iter(slopes.values())))
 
 
 def _bump(s: np.ndarray, peak_pct: float) -> np.ndarray:
@@ -73,6 +84,14 @@ def _bump(s: np.ndarray, peak_pct: float) -> np.ndarray:
     inside = (s >= 0) & (s <= 1)
     sc = np.clip(s, 0.0, 1.0)
     return np.where(inside, sc**a * (1.0 - sc) ** b / (p**a * (1.0 - p) ** b), 0.0)
+
+
+def realised_effect(spec: CohortSpec, condition: str, achieved_pct: float) -> float:
+    """Population effect (deg) of a trial of ``condition`` run at ``achieved_pct`` cadence change: the dose
+    (``CohortSpec.dose_deg_per_pct``) times the achieved change, plus the condition's own effect when it is not a
+    cadence condition."""
+    own = 0.0 if CONDITIONS[condition][0] else spec.effects_deg.get(condition, 0.0)
+    return own + spec.dose_deg_per_pct() * achieved_pct
 
 
 def _rot_pose(rotation: np.ndarray, obliquity: np.ndarray, tilt: np.ndarray) -> np.ndarray:
@@ -94,6 +113,8 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
     t = (np.arange(n) + 1) / rate  # capture-relative time of each frame; the first frame is C3D frame 1
 
     achieved_pct = target_pct * (rng.uniform(0.7, 1.05) if var else 1.0)
+    if arm_instruction != "normal" and spec.arm_swing_cadence_pct:
+        achieved_pct = spec.arm_swing_cadence_pct * (rng.uniform(0.9, 1.1) if var else 1.0)
     cadence = runner["cadence_spm"] * (1 + achieved_pct / 100)
     step_s = 60.0 / cadence
     n_steps = int(spec.duration_s / step_s) + 4
@@ -103,7 +124,7 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
     stance_s = runner["duty"] * steps  # stance shorter than a step: a flight phase (running)
     offs = strikes + stance_s
 
-    effect = spec.effects_deg.get(condition, 0.0) + runner["effect_dev"].get(condition, 0.0)
+    effect = realised_effect(spec, condition, achieved_pct) + runner["effect_dev"].get(condition, 0.0)
     peaks = runner["peak_deg"] + np.where(sides == "L", runner["side_offset_deg"], 0.0) + effect
     peaks = peaks + (rng.normal(0, spec.stride_sd_deg, n_steps) if var else 0.0)
 
@@ -166,14 +187,18 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
     forces = _treadmill_force(t, strikes, offs, sides, runner, spec) if spec.force_plate else None
     return {
         "markers": xyz, "events": events, "stances": stances, "forces": forces,
-        "achieved_cadence_change_pct": achieved_pct, "cadence_spm": cadence,
+        "achieved_cadence_change_pct": achieved_pct, "cadence_spm": cadence, "effect_deg": effect,
         "arm_swing_mm": swing_mm, "target_cadence_change_pct": target_pct, "arm_swing": arm_instruction,
     }
 
 
 HEEL_GROUND_MM, TOE_GROUND_MM = 25.0, 20.0  # marker heights with the foot flat on the belt
-PAD_MM, PAD_S = 8.0, 0.025  # the landing marker sinks 8 mm into heel pad and shoe over the first 25 ms
-ROLL_MM = 8.0  # the forefoot marker rises while the foot rolls over the toes in the last 30 % of stance
+# The landing marker sinks PAD_MM into heel pad and shoe over the first PAD_S; the forefoot marker rises ROLL_MM
+# while the foot rolls over the toes in the last ROLL_PHASE of stance. As measured on real running against force
+# plates (RBDS001runT35, dorn_JA1Gait35, flash_maxSprint): the landing marker is 0-7 mm above its rest at contact,
+# the last marker to leave 18-33 mm up at foot off, rising at 0.8-5 m/s (RBDS, the jogger: 18 mm, 0.8 m/s).
+PAD_MM, PAD_S = 4.0, 0.025
+ROLL_MM, ROLL_PHASE = 18.0, 0.2
 
 
 def _foot(t, strikes, offs, stance_s, mine, *, speed, forefoot):
@@ -196,7 +221,7 @@ def _foot(t, strikes, offs, stance_s, mine, *, speed, forefoot):
     landing = PAD_MM * np.clip(1 - since / PAD_S, 0, 1) ** 2
     lowering = lambda height, until: height * np.clip(1 - sp / until, 0, 1) ** 2
     heel_rise = 60.0 * np.clip((sp - 0.6) / 0.4, 0, 1) ** 2
-    roll = ROLL_MM * np.clip((sp - 0.7) / 0.3, 0, 1) ** 2
+    roll = ROLL_MM * np.clip((sp - 1 + ROLL_PHASE) / ROLL_PHASE, 0, 1) ** 2
     heel_at_strike, toe_at_strike = (30.0, PAD_MM) if forefoot else (PAD_MM, 40.0)
     heel_stance = HEEL_GROUND_MM + (lowering(30.0, 0.10) if forefoot else landing) + heel_rise
     toe_stance = TOE_GROUND_MM + (landing if forefoot else lowering(40.0, 0.12)) + roll
@@ -263,7 +288,7 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
     spec = spec or CohortSpec()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    rows, truth_stances, subjects = [], [], {}
+    rows, truth_stances, subjects, realised = [], [], {}, []
     for i in range(spec.n_subjects):
         subject = f"S{i + 1:02d}"
         # one stream per runner and one per trial: a runner stays the same whatever the trials' length or number
@@ -286,15 +311,20 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
                 })
                 st = sim["stances"].assign(subject=subject, condition=condition, trial=trial)
                 truth_stances += st.round(6).to_dict("records")
+                realised.append({"subject": subject, "condition": condition, "effect_deg": sim["effect_deg"],
+                                 "achieved_cadence_change_pct": sim["achieved_cadence_change_pct"]})
     sheet = pd.DataFrame(rows)
     sheet.to_csv(directory / "trials.tsv", sep="\t", index=False)
+    per_runner = pd.DataFrame(realised).groupby(["condition", "subject"])["effect_deg"].mean()
     truth = {
+        # the population effect of each condition at its instructed target (cadence conditions) or as instructed
         "effects_deg": spec.effects_deg,
-        # what a within-subject design estimates: the mean of this cohort's own true effects (the population
-        # effect plus the mean of the drawn subjects' deviations)
-        "cohort_effects_deg": {
-            c: e + float(np.mean([r["effect_dev"].get(c, 0.0) for r in subjects.values()])) for c, e in spec.effects_deg.items()
-        },
+        # what a within-subject design estimates: the mean of this cohort's own realised effects (at the cadence
+        # each runner achieved, plus the drawn subjects' deviations)
+        "cohort_effects_deg": {c: float(per_runner[c].mean()) for c in spec.effects_deg},
+        # peak drop change per 1 % achieved cadence change, the same for every runner (deg per %)
+        "dose_response_deg_per_pct": spec.dose_deg_per_pct(),
+        "trial_effects": realised,
         "spec": asdict(spec),
         "subjects": subjects,
         "stances": truth_stances,

@@ -50,10 +50,11 @@ def test_effects_equal_truth_without_variation(exact_run):
     tmp, truth = exact_run
     effects = pd.read_csv(tmp / "results" / "stats" / "effects.csv")
     assert {"term", "estimate_deg", "ci_low", "ci_high", "p", "p_holm", "model"} <= set(effects.columns)
-    peak = effects[effects.metric == "cpd_peak_deg"].set_index("term")
-    assert len(peak) == 3
-    for condition, effect in truth["effects_deg"].items():
-        assert peak.loc[f"condition[{condition}]", "estimate_deg"] == pytest.approx(effect, abs=0.05)
+    for analysis in ("mixed model", "rm-anova"):
+        peak = effects[(effects.metric == "cpd_peak_deg") & (effects.analysis == analysis)].set_index("term")
+        assert len(peak) == 3
+        for condition, effect in truth["effects_deg"].items():
+            assert peak.loc[f"condition[{condition}]", "estimate_deg"] == pytest.approx(effect, abs=0.05), analysis
 
 
 def test_every_stance_peak_equals_truth_without_variation(exact_run):
@@ -87,15 +88,68 @@ def test_outputs_and_names_other_tools_rely_on(exact_run):
     np.testing.assert_allclose(checks.xs("arm_swing", level="condition").arm_swing_change_pct, -40.0, atol=1.0)
 
 
+def test_dose_response_equals_truth_without_variation(exact_run):
+    tmp, truth = exact_run
+    dose = pd.read_csv(tmp / "results" / "stats" / "dose_response.csv")
+    population = dose[dose.level == "population"].iloc[0]
+    assert population.estimable
+    assert population.slope_deg_per_pct == pytest.approx(truth["dose_response_deg_per_pct"], abs=0.01)
+
+
+def test_every_statistics_output_is_written(exact_run):
+    tmp, _ = exact_run
+    stats = tmp / "results" / "stats"
+    effects = pd.read_csv(stats / "effects.csv")
+    assert set(effects.analysis) == {"mixed model", "rm-anova"} and effects.estimable.all()
+    subjects = pd.read_csv(stats / "subjects.csv")
+    assert set(subjects.metric) == {"cpd_peak_deg", "cpd_excursion_deg", "cadence_spm", "arm_swing_mm"}
+    assert len(pd.read_csv(stats / "responders.csv")) == 3 * 3  # runners x conditions other than baseline
+    assert pd.read_csv(stats / "power.csv").runners_for_smallest_effect.notna().all()
+    assert "12 trials analysed, 0 quarantined" in (tmp / "results" / "summary.txt").read_text()
+
+
 def test_noisy_cohort_estimates_lie_within_three_standard_errors(tmp_path):
-    """Against the cohort's own true effects (the population effect plus its runners' drawn deviations)."""
+    """Against the cohort's own true effects (the population effect plus its runners' drawn deviations), by both
+    analyses; the dose-response slope against the simulator's; no runner of the default design confounded."""
     truth = make_study(tmp_path, CohortSpec(n_subjects=6, duration_s=10.0, seed=11))
     run_workflow(tmp_path)
-    effects = pd.read_csv(tmp_path / "results" / "stats" / "effects.csv")
-    peak = effects[effects.metric == "cpd_peak_deg"].set_index("term")
-    for condition, effect in truth["cohort_effects_deg"].items():
-        row = peak.loc[f"condition[{condition}]"]
-        assert abs(row.estimate_deg - effect) < 3 * row.se_deg, (condition, row.estimate_deg, row.se_deg)
+    stats = tmp_path / "results" / "stats"
+    effects = pd.read_csv(stats / "effects.csv")
+    for analysis, rows in effects[effects.metric == "cpd_peak_deg"].groupby("analysis"):
+        peak = rows.set_index("term")
+        for condition, effect in truth["cohort_effects_deg"].items():
+            row = peak.loc[f"condition[{condition}]"]
+            assert abs(row.estimate_deg - effect) < 3 * row.se_deg, (analysis, condition, row.estimate_deg, row.se_deg)
+    dose = pd.read_csv(stats / "dose_response.csv").query("level == 'population'").iloc[0]
+    assert abs(dose.slope_deg_per_pct - truth["dose_response_deg_per_pct"]) < 3 * dose.se
+    assert not pd.read_csv(stats / "manipulation.csv").confounded.any()
+
+
+def test_thin_unbalanced_and_confounded_designs_are_named_not_estimated(tmp_path):
+    """The arm-swing condition also raises cadence by 5 % (every runner confounded); S01 alone ran a 4.5 m/s
+    condition; runner X has no baseline. The summary and effects name each; no p value from one runner, no SE
+    beyond a plausible size, and X is not counted."""
+    extra = [{"subject": "S01", "condition": "speed_4_5", "trial": 1, "path": "S01_cadence_plus5_1.c3d",
+              "target_cadence_change_pct": 0.0, "arm_swing": "normal"}]
+    extra += [{"subject": "X", "condition": c, "trial": 1, "path": f"S02_{c}_1.c3d", "target_cadence_change_pct": t,
+               "arm_swing": "normal"} for c, t in (("cadence_plus5", 5.0), ("cadence_plus10", 10.0))]
+    make_study(tmp_path, CohortSpec(n_subjects=4, duration_s=6.0, seed=3, arm_swing_cadence_pct=5.0), extra_rows=extra)
+    done = run_workflow(tmp_path)
+    assert "runner(s) without a baseline trial, left out of paired analyses: X" in done.stderr
+    assert "condition speed_4_5 is run by a single runner" in done.stderr
+    stats = tmp_path / "results" / "stats"
+    checks = pd.read_csv(stats / "manipulation.csv")
+    arm = checks[(checks.condition == "arm_swing")]
+    assert len(arm) == 4 and arm.confounded.all()
+    effects = pd.read_csv(stats / "effects.csv")
+    speed = effects[effects.term == "condition[speed_4_5]"]
+    assert len(speed) == 4 and not speed.estimable.any() and speed.p.isna().all() and speed.reason.str.contains("1 runner").all()
+    ok = effects[effects.estimable]
+    assert (ok.n_subjects == 4).all() and (ok.se_deg < 2.0).all()
+    assert (effects.loc[effects.term == "condition[arm_swing]", "n_confounded"] == 4).all()
+    summary = (tmp_path / "results" / "summary.txt").read_text()
+    assert "adherence arm_swing (arm swing): 4 of 4 runners adherent, 4 confounded" in summary
+    assert "not estimable: 1 runner(s) ran speed_4_5 and baseline" in summary
 
 
 def test_bad_files_are_quarantined_and_the_rest_completes(tmp_path):
@@ -164,3 +218,13 @@ def test_cohort_mixed_with_every_formats_file(tmp_path):
             assert by_name.loc[file.split("/")[1], "stage"] == "ingest" and reason in by_name.loc[file.split("/")[1], "reason"]
     assert f"{len(analysed)} trials analysed, {len(quarantine)} quarantined" in done.stderr
     assert {"S01", "S02"} <= set(stances.subject)
+
+
+def test_a_condition_changing_two_things_is_reported_and_fails_a_strict_run(tmp_path):
+    extra = [{"subject": s, "condition": "combo", "trial": 1, "path": f"{s}_cadence_plus10_1.c3d",
+              "target_cadence_change_pct": 10.0, "arm_swing": "reduced"} for s in ("S01", "S02")]
+    make_study(tmp_path, CohortSpec(n_subjects=2, duration_s=2.0), extra_rows=extra)
+    lenient = run_workflow(tmp_path, "--dry-run")
+    assert "condition combo asks for two modifications at once (cadence +10 % and arm swing 'reduced')" in lenient.stderr
+    strict = run_workflow(tmp_path, "--dry-run", "--config", "strict=True", check=False)
+    assert strict.returncode != 0 and "strict mode: the trial sheet data/trials.tsv asks for two modifications" in strict.stdout + strict.stderr

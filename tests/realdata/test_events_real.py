@@ -1,5 +1,6 @@
 """Marker-based events on real files against independent references (science.md section 4)."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -17,15 +18,51 @@ def rbds():
     return {source: process_trial(path, config={"events": {"sources": [source]}}) for source in ("force", "kinematic")}
 
 
-def test_running_events_against_the_treadmill_force_plate(rbds):
-    """RBDS001 at 3.5 m/s, 150 Hz, force at 30 N: median |error| <= 10 ms for both events, every force contact
-    matched on its own side; Zeni reported beside (its foot off is known to be ~100 ms late in running)."""
+#: every running file of ../shared/data/c3d with force plates or stored events, and what it is. The detector's
+#: heights were chosen on RBDS and dorn; flash_maxSprint was held out (kernels/events.py, OFF_HEIGHT_MM).
+RUNNING_FILES = {
+    "running/RBDS001runT35.c3d": "treadmill, 150 Hz, heel + MT1/MT5, one plate seeing both feet",
+    "running/dorn_JA1Gait35.c3d": "overground runway, 250 Hz, 1.3 s, heel/toe/P1MT/P5MT, 8 plates and stored events",
+    "running/flash_maxSprint.c3d": "overground sprint, 250 Hz, fore-foot contacts of 0.15 s, CAL/MT1/MT5, 8 plates",
+}
+
+
+def unmatched_detections(reference: pd.DataFrame, detected: pd.DataFrame, *, tolerance_s: float = 0.06) -> int:
+    """Marker events inside the span the reference covers with no reference event of that side and kind nearby."""
+    lo, hi = reference.time_s.min() - tolerance_s, reference.time_s.max() + tolerance_s
+    count = 0
+    for row in detected[(detected.time_s >= lo) & (detected.time_s <= hi)].itertuples():
+        mine = reference[(reference.side == row.side) & (reference.event == row.event)].time_s
+        count += not (np.abs(mine - row.time_s) <= tolerance_s).any()
+    return count
+
+
+@pytest.mark.parametrize("name", RUNNING_FILES)
+def test_running_events_against_force_plates_and_stored_events(name):
+    """Every contact the force plates (at 30 N) or the lab's stored events show is found on its own side, none is
+    made up, and the median |error| is at most 10 ms for both events; Zeni reported beside (its foot off is known
+    to be ~50-100 ms late in running)."""
+    result = process_trial(shared_file(name), config={"events": {"sources": ["kinematic"]}})
+    assert result.ok, result.failure
+    assert result.agreement is not None
+    for reference, mine in result.agreement.groupby("reference"):
+        running, zeni = mine[mine.method == "running"], mine[mine.method == "zeni"]
+        assert running.error_ms.notna().all(), (reference, running[running.error_ms.isna()])
+        for event in ("foot_strike", "foot_off"):
+            assert running[running.event == event].error_ms.abs().median() <= 10.0, (reference, event)
+        table = running.rename(columns={"reference_s": "time_s"})
+        assert unmatched_detections(table, result.events) == 0, reference
+        assert zeni[zeni.event == "foot_off"].error_ms.abs().median() > 30.0
+
+
+def test_running_events_keep_their_treadmill_figures(rbds):
+    """RBDS001 at 3.5 m/s, 150 Hz, against its force plate at 30 N: within the figures of the treadmill-only
+    detector this one replaced (median |error| 3.2 ms at strike, 6.3 ms at off), every contact matched."""
     agreement = rbds["kinematic"].agreement
-    running, zeni = agreement[agreement.method == "running"], agreement[agreement.method == "zeni"]
-    assert running.error_ms.notna().all()  # every force event has a marker event of the same side within 150 ms
-    for event in ("foot_strike", "foot_off"):
-        assert running[running.event == event].error_ms.abs().median() <= 10.0
-    assert zeni[zeni.event == "foot_off"].error_ms.median() > 50.0
+    running = agreement[agreement.method == "running"]
+    assert running.error_ms.notna().all() and len(running) == 170
+    assert running[running.event == "foot_strike"].error_ms.abs().median() <= 3.2
+    assert running[running.event == "foot_off"].error_ms.abs().median() <= 6.3
     assert (running[running.event == "foot_strike"].strike_type != "").all()
 
 

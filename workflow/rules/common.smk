@@ -1,9 +1,11 @@
 # Shared helpers: the validated config and sheet, the subjects, and input functions for rules.
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
 from hipdrop.config import load_sheet, validate_config
+from hipdrop.stats.design import double_modifications, sheet_design_problems
 
 validate(config, "../schemas/config.schema.yaml")  # clear messages; hipdrop fills the same defaults below
 config.update(validate_config(config))
@@ -11,6 +13,13 @@ config.update(validate_config(config))
 RESULTS = config["results"]
 SHEET = load_sheet(config["trials"])
 SUBJECTS = sorted(SHEET["subject"].unique())
+# the design is checked before any work: reported here and in the run's summary; a condition that changes two
+# things at once is fatal in strict mode
+SHEET_PROBLEMS = sheet_design_problems(SHEET, baseline=config["stats"]["baseline"])
+for _problem in SHEET_PROBLEMS:
+    print(f"trial sheet {config['trials']}: {_problem}", file=sys.stderr)
+if config["strict"] and double_modifications(SHEET):
+    raise ValueError(f"strict mode: the trial sheet {config['trials']} asks for two modifications at once (see above)")
 # A job analyses a batch of whole subjects: each job pays ~1.6 s of Python start-up and imports, several
 # times a subject's own work (architecture.md section 5).
 _PER_JOB = config["subjects_per_job"]
@@ -34,3 +43,14 @@ def batch_files(wildcards):
 
 def all_batches(name):
     return expand(f"{RESULTS}/batches/{{batch}}/{name}", batch=BATCHES)
+
+
+def design_tolerances():
+    """The design checks' tolerances from config ``stats`` (hipdrop.stats.design.Tolerances fields)."""
+    stats = config["stats"]
+    return {
+        "cadence_target_pct": stats["cadence_target_tolerance_pct"],
+        "arm_swing_min_change_pct": stats["arm_swing_min_change_pct"],
+        "cadence_stable_pct": stats["cadence_stable_tolerance_pct"],
+        "arm_swing_stable_pct": stats["arm_swing_stable_tolerance_pct"],
+    }

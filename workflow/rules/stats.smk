@@ -1,4 +1,4 @@
-# Design checks, condition effects and figures.
+# Design checks, per-runner results, condition effects (two analyses), dose-response, responders, power, figures.
 
 
 rule check_manipulation:
@@ -10,6 +10,7 @@ rule check_manipulation:
         ),
     params:
         baseline=config["stats"]["baseline"],
+        tolerances=design_tolerances(),
     conda:
         "../envs/hipdrop.yaml"
     log:
@@ -20,14 +21,36 @@ rule check_manipulation:
         "../scripts/check_manipulation.py"
 
 
-rule fit_effects:
+rule summarise_subjects:
     input:
         stances=f"{RESULTS}/stances.parquet",
     output:
-        report(f"{RESULTS}/stats/effects.csv", caption="../report/effects.rst", category="Effects and checks"),
+        report(f"{RESULTS}/stats/subjects.csv", caption="../report/subjects.rst", category="Effects and checks"),
+    params:
+        baseline=config["stats"]["baseline"],
+    conda:
+        "../envs/hipdrop.yaml"
+    log:
+        f"{RESULTS}/logs/summarise_subjects.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/summarise_subjects.tsv"
+    script:
+        "../scripts/summarise_subjects.py"
+
+
+rule fit_effects:
+    input:
+        stances=f"{RESULTS}/stances.parquet",
+        manipulation=f"{RESULTS}/stats/manipulation.csv",
+    output:
+        effects=report(f"{RESULTS}/stats/effects.csv", caption="../report/effects.rst", category="Effects and checks"),
+        components=f"{RESULTS}/stats/variance_components.csv",
     params:
         baseline=config["stats"]["baseline"],
         metrics=config["stats"]["metrics"],
+        min_subjects=config["stats"]["min_subjects"],
+        alpha=config["stats"]["alpha"],
+        exclude_confounded=config["stats"]["exclude_confounded"],
     conda:
         "../envs/hipdrop.yaml"
     log:
@@ -36,6 +59,85 @@ rule fit_effects:
         f"{RESULTS}/benchmarks/fit_effects.tsv"
     script:
         "../scripts/fit_effects.py"
+
+
+rule fit_dose_response:
+    input:
+        stances=f"{RESULTS}/stances.parquet",
+    output:
+        report(
+            f"{RESULTS}/stats/dose_response.csv", caption="../report/dose_response.rst", category="Effects and checks"
+        ),
+    params:
+        baseline=config["stats"]["baseline"],
+        min_subjects=config["stats"]["min_subjects"],
+        alpha=config["stats"]["alpha"],
+    conda:
+        "../envs/hipdrop.yaml"
+    log:
+        f"{RESULTS}/logs/fit_dose_response.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/fit_dose_response.tsv"
+    script:
+        "../scripts/fit_dose_response.py"
+
+
+rule classify_responders:
+    input:
+        stances=f"{RESULTS}/stances.parquet",
+    output:
+        report(f"{RESULTS}/stats/responders.csv", caption="../report/responders.rst", category="Effects and checks"),
+    params:
+        baseline=config["stats"]["baseline"],
+    conda:
+        "../envs/hipdrop.yaml"
+    log:
+        f"{RESULTS}/logs/classify_responders.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/classify_responders.tsv"
+    script:
+        "../scripts/classify_responders.py"
+
+
+rule estimate_power:
+    input:
+        components=f"{RESULTS}/stats/variance_components.csv",
+    output:
+        report(f"{RESULTS}/stats/power.csv", caption="../report/power.rst", category="Effects and checks"),
+    params:
+        alpha=config["stats"]["alpha"],
+        power=config["stats"]["power"],
+        smallest_effect_deg=config["stats"]["smallest_effect_deg"],
+    conda:
+        "../envs/hipdrop.yaml"
+    log:
+        f"{RESULTS}/logs/estimate_power.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/estimate_power.tsv"
+    script:
+        "../scripts/estimate_power.py"
+
+
+rule summarise_run:
+    input:
+        trials=f"{RESULTS}/qc/trials.csv",
+        effects=f"{RESULTS}/stats/effects.csv",
+        manipulation=f"{RESULTS}/stats/manipulation.csv",
+        responders=f"{RESULTS}/stats/responders.csv",
+        dose_response=f"{RESULTS}/stats/dose_response.csv",
+    output:
+        report(f"{RESULTS}/summary.txt", caption="../report/summary.rst", category="Summary"),
+    params:
+        sheet_problems=SHEET_PROBLEMS,
+        quarantine=f"{RESULTS}/qc/quarantine.csv",
+    conda:
+        "../envs/hipdrop.yaml"
+    log:
+        f"{RESULTS}/logs/summarise_run.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/summarise_run.tsv"
+    script:
+        "../scripts/summarise_run.py"
 
 
 rule plot_obliquity:

@@ -445,15 +445,17 @@ def write_c3d(
     analog_labels: list[str] | None = None,
     analog_rate_hz: float | None = None,
     force_plate: dict | None = None,
+    first_frame: int = 1,
 ) -> None:
     """Write markers ``[time, marker, axis]`` (mm, NaN = gap) as a C3D file, with Vicon-style events.
 
-    ``events`` has columns side (L/R), event (foot_strike/foot_off) and time_s (capture-relative seconds, first
-    frame = 1). ``force_plate`` holds TYPE-2 parameters (``corners`` 3x4 mm, ``origin`` 3 mm) for the six analog
+    ``events`` has columns side (L/R), event (foot_strike/foot_off) and time_s (capture-relative seconds: the
+    first stored frame, ``first_frame`` (1-based), lies at ``(first_frame - 1) / rate_hz``). ``force_plate`` holds TYPE-2 parameters (``corners`` 3x4 mm, ``origin`` 3 mm) for the six analog
     channels Fx Fy Fz Mx My Mz, which carry the force the subject exerts on the plate in the plate frame.
     """
     c3d = ezc3d.c3d()
     n_frames, n_markers, _ = markers.shape
+    c3d["header"]["points"]["first_frame"] = first_frame - 1  # ezc3d counts from 0
     c3d["parameters"]["POINT"]["RATE"]["value"] = [float(rate_hz)]
     c3d["parameters"]["POINT"]["LABELS"]["value"] = tuple(labels)
     c3d["parameters"]["POINT"]["UNITS"]["value"] = ["mm"]

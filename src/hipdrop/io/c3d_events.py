@@ -3,6 +3,10 @@
 Encodings seen: ``Foot Strike``/``Foot Off`` labels with ``Left``/``Right`` contexts (Vicon Nexus); names such as
 ``LHS``/``RTO`` in CONTEXTS with empty LABELS (c3dio short.c3d); the same in LABELS with empty CONTEXTS
 (Qualisys); lower case (c3d.org Vicon_analysis); ``General`` contexts for non-gait events (kept out).
+
+Stored events are trusted only when they make sense: times written relative to the first stored frame instead of
+the capture start are recognised and shifted (``parse_event_group``), and ``stored_event_problems`` names events
+that do not alternate strike, off, strike per side.
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ import pandas as pd
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE
 
 EVENT_COLUMNS = ["side", "event", "frame", "time_s", "source"]
+#: opening words of the warning ``parse_event_group`` gives when it shifts first-frame-relative event times;
+#: the pipeline picks that warning out of a trial's ``qc_warnings`` for its QC record
+FIRST_FRAME_RELATIVE = "EVENT:TIMES are relative to the first stored frame"
+#: alternation problems listed per side before the rest are only counted (a scrambled file would list hundreds)
+MAX_LISTED_PROBLEMS = 5
 
 _STRIKE = re.compile(r"(foot ?strike|heel ?strike|initial ?contact|\bhs\b|\bfs\b|\bic\b|strike|contact)")
 _OFF = re.compile(r"(foot ?off|toe ?off|\bto\b|\bfo\b|\boff\b)")
@@ -45,12 +54,56 @@ def _as_list(group: dict, key: str, n: int) -> list[str]:
     return [str(v) for v in value] + [""] * (n - len(value))
 
 
+def _frames(seconds: np.ndarray, *, rate_hz: float, first_frame: int) -> np.ndarray:
+    """Sample indexes of capture-relative times."""
+    return np.rint(np.asarray(seconds, dtype=float) * rate_hz).astype(np.int64) - first_frame
+
+
+def _first_frame_offset(seconds: list[float], *, rate_hz: float, first_frame: int, n_frames: int) -> float:
+    """Seconds to add to event times written relative to the first stored frame; 0.0 unless the file shows it.
+
+    The evidence must be unambiguous: every foot event outside the stored frames as written, every one inside
+    once offset. A first frame of 1 gives a zero offset (both readings agree), and a mix of inside and outside
+    events is not explained by an offset, whose shift is the same for all of them.
+    """
+    offset = (first_frame - 1) / rate_hz
+    if not seconds or offset <= 0:
+        return 0.0
+    as_written = _frames(seconds, rate_hz=rate_hz, first_frame=first_frame)
+    shifted = _frames(np.asarray(seconds) + offset, rate_hz=rate_hz, first_frame=first_frame)
+    inside = lambda frames: (frames >= 0) & (frames < n_frames)
+    return offset if not inside(as_written).any() and inside(shifted).all() else 0.0
+
+
 def parse_event_group(parameters: dict, *, rate_hz: float, first_frame: int, n_frames: int) -> tuple[pd.DataFrame, list[str]]:
     """Foot events of the EVENT group as a table sorted by time.
 
-    ``first_frame`` is the 1-based C3D frame number of the first stored frame. Event times are capture-relative
-    seconds, so the sample index is ``round(t * rate) - first_frame`` (c3d.org gait-pig-nz starts at frame > 1).
-    Events outside the stored frames are dropped with a warning.
+    Event times are capture-relative seconds, so the sample index is ``round(t * rate) - first_frame`` (c3d.org
+    gait-pig-nz starts at frame > 1). Some writers store times relative to the first stored frame instead; the
+    file itself shows it when every foot event lies outside the stored frames as written and every one lies
+    inside once offset by the first frame's time ``(first_frame - 1) / rate``. Such times are shifted to the
+    capture clock, with a warning that starts with ``FIRST_FRAME_RELATIVE``. Otherwise (some events inside,
+    others outside; or a first frame of 1, where both readings agree) events outside the stored frames are
+    dropped, each with a warning.
+
+    Parameters
+    ----------
+    parameters : dict
+        The C3D parameters by group; only ``EVENT`` (``TIMES`` of shape (2, n) minutes and seconds, ``LABELS``,
+        ``CONTEXTS``, ``USED``) is read.
+    rate_hz : float
+        Point frame rate.
+    first_frame : int
+        1-based C3D frame number of the first stored frame.
+    n_frames : int
+        Number of stored frames.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns ``EVENT_COLUMNS``, one row per foot event inside the stored frames, ``time_s`` capture-relative.
+    warnings : list of str
+        One sentence per dropped event, or one for shifted times.
     """
     group = parameters.get("EVENT", {})
     times = np.asarray(group.get("TIMES", {}).get("value", np.zeros((2, 0))), dtype=float)
@@ -60,11 +113,18 @@ def parse_event_group(parameters: dict, *, rate_hz: float, first_frame: int, n_f
     n = min(used, times.shape[1])
     seconds = times[0, :n] * 60.0 + times[1, :n]  # row 0 holds minutes, row 1 seconds (C3D user guide)
     labels, contexts = _as_list(group, "LABELS", n), _as_list(group, "CONTEXTS", n)
+    foot = [(label, context, t, *_classify(label, context)) for label, context, t in zip(labels, contexts, seconds)]
+    foot = [f for f in foot if f[4] is not None]
     rows, warnings, seen = [], [], set()
-    for label, context, t in zip(labels, contexts, seconds):
-        side, kind = _classify(label, context)
-        if kind is None:
-            continue
+    offset = _first_frame_offset([f[2] for f in foot], rate_hz=rate_hz, first_frame=first_frame, n_frames=n_frames)
+    if offset:
+        warnings.append(
+            f"{FIRST_FRAME_RELATIVE}, not the capture start: all {len(foot)} foot events lie outside the stored "
+            f"frames as written and inside them once offset by the first frame's time, so they were shifted by "
+            f"+{offset:.4f} s (first frame {first_frame} at {rate_hz:g} Hz)"
+        )
+    for label, context, t, side, kind in foot:
+        t = t + offset
         frame = int(round(t * rate_hz)) - first_frame
         if not 0 <= frame < n_frames:
             warnings.append(f"event {context} {label} at {t:.3f} s lies outside the stored frames; ignored")
@@ -78,3 +138,47 @@ def parse_event_group(parameters: dict, *, rate_hz: float, first_frame: int, n_f
         "source": ["c3d"] * len(rows),
     })
     return table, warnings
+
+
+def stored_event_problems(table: pd.DataFrame) -> list[str]:
+    """Reasons why a table of stored foot events cannot be trusted; empty when it makes sense.
+
+    Per side, strikes and offs must alternate in time: two strikes without an off between them, two offs in a
+    row, or a strike and an off of the same side at one frame mean events were lost, duplicated or mislabelled
+    (a left event written as right, an off written as a strike), and stances cut from them would be wrong.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Events with columns ``side``, ``event`` (``foot_strike``/``foot_off``), ``frame`` and ``time_s``, as
+        ``parse_event_group`` returns them.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem, at most ``MAX_LISTED_PROBLEMS`` per side followed by a count of the rest.
+    """
+    names = {FOOT_STRIKE: "foot strike", FOOT_OFF: "foot off"}
+    problems = []
+    for side in sorted(table["side"].unique()):
+        events = table[table["side"] == side].sort_values(["frame", "time_s"], kind="stable")
+        found = []
+        kinds_at = events.groupby("frame")["event"].agg(set)
+        both = kinds_at[kinds_at.map(len) > 1].index
+        found += [f"{side} foot strike and foot off at the same frame {frame}" for frame in both]
+        # a same-frame pair has no order in time: it is reported above, and left out of the alternation check
+        # so that it does not also count as two strikes or two offs in a row
+        ordered = events[~events["frame"].isin(both)]
+        previous = None
+        for row in ordered.itertuples(index=False):
+            if previous is not None and row.event == previous.event:
+                other = names[FOOT_OFF if row.event == FOOT_STRIKE else FOOT_STRIKE]
+                found.append(
+                    f"{side} {names[row.event]}s at frames {previous.frame} and {row.frame} ({previous.time_s:.3f} s, "
+                    f"{row.time_s:.3f} s) without a {other} between them"
+                )
+            previous = row
+        problems += found[:MAX_LISTED_PROBLEMS]
+        if len(found) > MAX_LISTED_PROBLEMS:
+            problems.append(f"{side}: {len(found) - MAX_LISTED_PROBLEMS} more such problems")
+    return problems

@@ -53,7 +53,11 @@ def force_plate_events(
     ``threshold_n - hysteresis_n`` that reaches ``threshold_n`` (so noise about the threshold neither splits nor
     makes contacts), runs less than 10 ms apart are merged, and runs shorter than ``min_contact_s`` dropped. Strike
     and off are the first and last crossings of ``threshold_n`` itself, interpolated between samples. A treadmill plate
-    sees both feet, so the side of a contact is the foot that is lower at mid-contact, never the plate.
+    sees both feet, so the side of a contact is the foot that is lower at mid-contact, never the plate. Overground,
+    a foot that lands on one plate and rolls onto the next is one contact: same-side contacts of different plates
+    that overlap or lie less than 10 ms apart are merged. A plate whose force never rises ``threshold_n`` above its
+    own floor (5th percentile) sees nothing, whatever its offset (an unloaded plate of gaitalytics_test_small reads
+    31.5 N throughout).
     """
     height = foot_height(markers)
     if height is None:
@@ -62,9 +66,11 @@ def force_plate_events(
     sos = butter(2, lowpass_hz, btype="low", fs=analog_rate, output="sos")
     t0 = float(markers[TIME][0])
     analog_time = forces["analog_time"].to_numpy()
-    rows = []
+    contacts = {side: [] for side in SIDES}
     for plate in forces["plate"].values:
         fz = sosfiltfilt(sos, np.abs(np.nan_to_num(forces.sel(plate=plate, component="fz").to_numpy())))
+        if fz.max() - np.percentile(fz, 5) < threshold_n:
+            continue  # an unloaded plate, offset or not
         on_level, off_level = threshold_n, threshold_n - hysteresis_n
         merged = []
         for start, stop in contiguous_runs(fz > off_level):
@@ -83,68 +89,264 @@ def force_plate_events(
             t_off = float(np.interp(on_level, fz[fall - 1 : fall + 1][::-1], analog_time[fall - 1 : fall + 1][::-1]))
             mid = int(round(((t_on + t_off) / 2 - t0) * rate_hz))
             h = height.isel({TIME: min(max(mid, 0), height.sizes[TIME] - 1)}).to_numpy()
-            if not np.isfinite(h).all():
-                continue
-            side = SIDES[int(np.argmin(h))]
+            if np.isfinite(h).all():
+                contacts[SIDES[int(np.argmin(h))]].append([t_on, t_off])
+    rows = []
+    for side, spans in contacts.items():
+        joined = []
+        for t_on, t_off in sorted(spans):
+            if joined and t_on - joined[-1][1] < 0.01:  # the same foot on the next plate
+                joined[-1][1] = max(joined[-1][1], t_off)
+            else:
+                joined.append([t_on, t_off])
+        for t_on, t_off in joined:
             for kind, t in ((FOOT_STRIKE, t_on), (FOOT_OFF, t_off)):
                 rows.append((side, kind, int(round((t - t0) * rate_hz)), t, "force"))
     return _table(rows)
 
 
-#: a foot marker touches the ground when within this height (mm) of its own ground level (its 3rd-percentile
-#: height over the trial). On RBDS001runT35 (treadmill running, 150 Hz, against its force plate at 30 N) 10 mm
-#: gives median errors of -5 ms at strike and -4.5 ms at off; 5 mm puts off 15 ms early, 15 mm strike 10 ms early.
-CONTACT_HEIGHT_MM = 10.0
-GROUND_PERCENTILE = 3.0
+#: a foot marker is at rest while its vertical speed stays under this (mm/s) for at least ``REST_MIN_S``. Marker
+#: noise after the 30 Hz event low-pass is a few tens of mm/s; a foot in swing moves at 1-8 m/s vertically and
+#: passes through zero speed only at its apex, for about 10 ms (the apex decelerates at 10-30 m/s^2). Measured on
+#: the running files of ../shared/data/c3d with force plates (RBDS treadmill, an overground runway, a sprint):
+#: forefoot markers spend 37-65 % of the force-plate contact under 100 mm/s, 2-8 % of the rest of the trial.
+REST_SPEED_MM_S = 100.0
+REST_MIN_S = 0.030
+#: ... and horizontally within this speed (mm/s) of the ground (zero overground, the belt on a treadmill): 90 % of
+#: the vertically still contact frames of those files are within 340 mm/s of it, while a swinging foot moves at
+#: 2-10 m/s relative to it, even where it is vertically still (the walking toe at mid-swing, a swing apex).
+GROUND_SPEED_MM_S = 500.0
+#: a foot marker has landed once within this height (mm) of where it rests in that contact, and has left once it
+#: rises more than ``OFF_HEIGHT_MM`` above it. The two differ because the foot does: the landing part is 0-7 mm
+#: above its rest when the force plate first reads 30 N (per-file medians: RBDS001runT35 7, dorn_JA1Gait35 0,
+#: flash_maxSprint 2 mm), but the forefoot markers sit on top of a foot that rolls over the toes before leaving, and
+#: the last one to leave is 18-33 mm up when the force falls to 30 N (19, 20 and 33 mm). Chosen on RBDS and dorn
+#: (the larger of their median errors is smallest at 5 / 15 mm); flash_maxSprint was held out and scores 1.4 /
+#: 8.6 ms (median |error| at strike / off).
+STRIKE_HEIGHT_MM = 5.0
+OFF_HEIGHT_MM = 15.0
 #: a fore-foot part landing this much earlier than the heel makes the strike fore-foot (and vice versa); closer is
 #: mid-foot (Leitch 2011: the best event method depends on the strike type)
 STRIKE_TYPE_MARGIN_S = 0.010
 
 
-def _crossings(below: np.ndarray, height: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Sub-frame times (in frames) where ``height`` goes below ``level`` (starts) and back above it (ends), for the
-    runs of ``below``; linear interpolation between the two frames around each crossing."""
-    runs = contiguous_runs(below)
-    starts, ends = runs[:, 0].astype(float), runs[:, 1].astype(float) - 1
-    for k, (a, b) in enumerate(runs):
-        if a > 0 and np.isfinite(height[a - 1]) and height[a - 1] != height[a]:
-            starts[k] = a - (level - height[a]) / (height[a - 1] - height[a])
-        if b < len(height) and np.isfinite(height[b]) and height[b] != height[b - 1]:
-            ends[k] = b - 1 + (level - height[b - 1]) / (height[b] - height[b - 1])
-    return starts, ends
+def _velocities(xyz: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Velocities (mm/s) of positions ``[time, point, axis]`` (mm), NaN where a neighbour is missing."""
+    return np.gradient(xyz, axis=0) * rate_hz if len(xyz) > 1 else np.full(xyz.shape, np.nan)
 
 
-def _running_events(markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float) -> list[tuple]:
-    """Contact = any foot marker within ``CONTACT_HEIGHT_MM`` of its own ground level. Strike = the first marker
-    to get there (its part gives the strike type), off = the last marker to leave."""
-    points = _foot_points(markers, side)
-    heights = {p: markers.sel({MARKER: p, "axis": "z"}).to_numpy() for p in points}
-    levels = {p: np.nanpercentile(h, GROUND_PERCENTILE) + CONTACT_HEIGHT_MM for p, h in heights.items() if np.isfinite(h).any()}
-    if not levels:
+def ground_velocity(markers: xr.DataArray, *, rate_hz: float) -> np.ndarray:
+    """Horizontal velocity (mm/s, lab x and y) of the ground the feet stand on: zero overground, the belt's on a
+    treadmill. It is the median horizontal velocity of every foot marker over the frames in which it is
+    vertically still: feet are vertically still mostly in contact (37-65 % of contact frames, 2-8 % of the
+    rest on the running files of ../shared/data/c3d), so the median is the ground's. Measured: RBDS001runT35
+    3.51 m/s (its belt ran at 3.5 m/s), the gaitalytics treadmill walk 1.09 m/s, the two runways below 0.06 m/s."""
+    points = [p for side in SIDES for p in _foot_points(markers, side)]
+    velocity = _velocities(markers.sel({MARKER: points}).transpose(TIME, MARKER, "axis").to_numpy(), rate_hz)
+    still = np.abs(velocity[..., 2]) < REST_SPEED_MM_S
+    if not still.any():
+        return np.zeros(2)
+    return np.nanmedian(velocity[..., :2][still], axis=0)
+
+
+def _resting(velocity: np.ndarray, ground: np.ndarray) -> np.ndarray:
+    """True where a marker moves with the ground: vertically still and horizontally at the ground's velocity."""
+    vertical = np.abs(velocity[..., 2]) < REST_SPEED_MM_S
+    horizontal = np.linalg.norm(velocity[..., :2] - ground, axis=-1) < GROUND_SPEED_MM_S
+    return vertical & horizontal
+
+
+def _rest_cores(resting: np.ndarray, rate_hz: float, *, min_gap_s: float) -> np.ndarray:
+    """Runs ``[start, stop)`` of frames in which some marker of the foot (``resting[time, marker]``) has moved with
+    the ground for at least ``REST_MIN_S``: one per ground contact, wherever the floor is. Runs less than
+    ``min_gap_s`` apart are one contact (heel landing, then the forefoot coming down): no foot lifts, swings and
+    lands again that fast."""
+    still = np.zeros(len(resting), bool)
+    for column in resting.T:
+        for start, stop in contiguous_runs(column):
+            if (stop - start) / rate_hz >= REST_MIN_S:
+                still[start:stop] = True
+    cores = contiguous_runs(still)
+    if len(cores) < 2:
+        return cores
+    separate = (cores[1:, 0] - cores[:-1, 1]) / rate_hz >= min_gap_s
+    starts = np.concatenate([cores[:1, 0], cores[1:, 0][separate]])
+    stops = np.concatenate([cores[:-1, 1][separate], cores[-1:, 1]])
+    return np.stack([starts, stops], axis=1)
+
+
+def _down_run(height: np.ndarray, level: float, seed: int, lo: int, hi: int) -> tuple[float, float, bool, bool] | None:
+    """The run of frames around ``seed`` (within ``[lo, hi)``) where ``height`` is below ``level``, as sub-frame
+    crossing times (linear interpolation between the frames either side); and whether it reaches ``lo``/``hi``
+    (cut by the window: its start or end is not seen)."""
+    below = height[lo:hi] < level  # NaN (missing) compares False: not down
+    k = seed - lo
+    if not below[k]:
+        return None
+    up_before, up_after = np.flatnonzero(~below[:k]), np.flatnonzero(~below[k:])
+    a = lo + (up_before[-1] + 1 if len(up_before) else 0)
+    b = seed + (up_after[0] if len(up_after) else hi - seed)
+    start, end = float(a), float(b - 1)
+    if a > lo and np.isfinite(height[a - 1]) and height[a - 1] != height[a]:
+        start = a - (level - height[a]) / (height[a - 1] - height[a])
+    if b < hi and np.isfinite(height[b]) and height[b] != height[b - 1]:
+        end = b - 1 + (level - height[b - 1]) / (height[b] - height[b - 1])
+    return start, end, a == lo, b == hi
+
+
+def foot_contacts(
+    markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float, ground: np.ndarray | None = None
+) -> list[dict]:
+    """Ground contacts of one foot from its markers, on any floor: treadmill or overground, level or not.
+
+    Returns one dict per contact: ``strike`` and ``off`` in (sub-)frames, None when the contact is cut by the
+    start or the end of the recording (``start`` and ``end`` then hold the recording's edge), and ``strike_type``.
+
+    Notes
+    -----
+    No floor height is assumed: each contact is found where some foot marker is at rest (``_rest_cores``), and
+    each marker's ground level is taken in that contact alone, so a sloping runway, force plates set a few mm
+    proud, or a trial with a single contact per foot need nothing else. Within the window from halfway after the
+    previous contact to halfway before the next one, a marker that rests has its level at the median height of
+    its rest, one that never comes to rest (the heel of a fore-foot striker) at its lowest point. It has landed
+    once within ``STRIKE_HEIGHT_MM`` of that level and left once more than ``OFF_HEIGHT_MM`` above it; strike =
+    the first marker to land, off = the last one to leave (the part that lands first carries the strike and the
+    forefoot leaves last: Leitch 2011, Gait Posture 33:130). Resting means moving with the ground
+    (``REST_SPEED_MM_S`` vertically, ``GROUND_SPEED_MM_S`` horizontally of ``ground``, the ground's horizontal
+    velocity from ``ground_velocity``) for ``REST_MIN_S``.
+    """
+    xyz = markers.sel({MARKER: _foot_points(markers, side)}).transpose(TIME, MARKER, "axis")
+    seen = np.isfinite(xyz.to_numpy()).any(axis=(0, 2))
+    points, xyz = list(xyz[MARKER].values[seen]), xyz.to_numpy()[:, seen]
+    if not points:
         return []
-    below = {p: np.nan_to_num(heights[p], nan=np.inf) < levels[p] for p in levels}
-    contact = np.any(list(below.values()), axis=0)
-    per_marker = {p: _crossings(below[p], heights[p], levels[p]) for p in levels}
-    times = markers[TIME].to_numpy()
-    rows = []
-    for start, stop in contiguous_runs(contact):
-        if (stop - start) / rate_hz < min_contact_s or start == 0 or stop >= len(contact):
-            continue  # too short (a swing foot grazing the floor), or cut by the recording edges
-        first, last = {}, {}
-        for p, (s, e) in per_marker.items():
-            inside = (s >= start - 1) & (s < stop)
-            if inside.any():
-                first[p], last[p] = s[inside].min(), e[inside].max()
-        strike, off = min(first.values()), max(last.values())
-        heel = first.get(f"{side}HEE")
-        fore = min((first[p] for p in first if not p.endswith("HEE")), default=None)
-        if heel is None or fore is None:
+    ground = ground_velocity(markers, rate_hz=rate_hz) if ground is None else ground
+    heights = {p: xyz[:, k, 2] for k, p in enumerate(points)}
+    positions = {p: xyz[:, k, :2] for k, p in enumerate(points)}
+    resting_all = _resting(_velocities(xyz, rate_hz), ground)
+    n = len(resting_all)
+    cores = _rest_cores(resting_all, rate_hz, min_gap_s=min_contact_s)
+    bounds = np.concatenate([[0], (cores[1:, 0] + cores[:-1, 1]) // 2, [n]]) if len(cores) else []
+    contacts, rests = [], {p: [] for p in points}
+    for (c0, c1), lo, hi in zip(cores, bounds[:-1], bounds[1:]):
+        resting_runs, other_runs = {}, {}
+        for p, h in heights.items():
+            if not np.isfinite(h[lo:hi]).any():
+                continue
+            resting = resting_all[c0:c1, points.index(p)]
+            if resting.any():
+                level = float(np.median(h[c0:c1][resting]))
+                seed = c0 + int(np.flatnonzero(resting)[np.argmin(h[c0:c1][resting])])
+                rests[p].append((level, np.nanmean(positions[p][c0:c1][resting], axis=0)))
+            else:
+                seed = lo + int(np.nanargmin(h[lo:hi]))
+                level = float(h[seed])
+            landed = _down_run(h, level + STRIKE_HEIGHT_MM, seed, lo, hi)
+            if landed is None:
+                continue
+            left = _down_run(h, level + OFF_HEIGHT_MM, seed, lo, hi)
+            (resting_runs if resting.any() else other_runs)[p] = (landed[0], left[1], landed[2], left[3])
+        if not resting_runs:
+            continue
+        # a marker that never rests joins the contact only where it is down at the same time as the resting ones
+        # (the heel of a fore-foot striker at mid-stance), not where it merely passes its lowest point elsewhere
+        first = min(r[0] for r in resting_runs.values())
+        last = max(r[1] for r in resting_runs.values())
+        down = resting_runs | {p: r for p, r in other_runs.items() if r[0] <= last and r[1] >= first}
+        start_cut = any(r[2] for r in down.values()) and lo == 0
+        end_cut = any(r[3] for r in down.values()) and hi == n
+        strike, off = min(r[0] for r in down.values()), max(r[1] for r in down.values())
+        if not (start_cut or end_cut) and (off - strike) / rate_hz < min_contact_s:
+            continue  # too short: a swing foot grazing the floor
+        heel = down.get(f"{side}HEE", (None,))[0]
+        fore = min((r[0] for p, r in down.items() if not p.endswith("HEE")), default=None)
+        if fore is not None and heel is None and f"{side}HEE" in heights and not start_cut:
+            kind = "forefoot"  # the heel never came down to the ground in this contact
+        elif heel is None or fore is None or start_cut:
             kind = "unknown"
         else:
             lead = (heel - fore) / rate_hz
             kind = "forefoot" if lead > STRIKE_TYPE_MARGIN_S else "rearfoot" if lead < -STRIKE_TYPE_MARGIN_S else "midfoot"
-        for event, frame in ((FOOT_STRIKE, strike), (FOOT_OFF, off)):
-            rows.append((side, event, int(round(frame)), float(times[0] + frame / rate_hz), "kinematic", kind))
+        contacts.append({"strike": None if start_cut else strike, "off": None if end_cut else off, "strike_type": kind,
+                         "start": strike, "end": off})
+    return _edge_contacts(heights, positions, rests, contacts, n)
+
+
+#: rests of one marker farther apart than this (mm) give its floor a slope along the line through them
+FLOOR_BASELINE_MM = 500.0
+
+
+def _floor_at(rests: list[tuple[float, np.ndarray]], xy: np.ndarray) -> np.ndarray:
+    """A marker's rest height at horizontal positions ``xy`` [time, 2] from its rests in the trial's contacts
+    [(height, mean position)]: linear along the line through them when they lie ``FLOOR_BASELINE_MM`` apart or
+    more (a runway need not be level in the lab frame: the floor of dorn_JA1Gait35 falls 25 mm per stride), else
+    their median."""
+    heights = np.array([level for level, _ in rests])
+    where = np.array([position for _, position in rests])
+    direction = where[-1] - where[0]
+    if len(rests) < 2 or np.hypot(*direction) < FLOOR_BASELINE_MM:
+        return np.full(len(xy), np.median(heights))
+    direction /= np.hypot(*direction)
+    slope, intercept = np.polyfit(where @ direction, heights, 1)
+    return intercept + slope * (xy @ direction)
+
+
+def _edge_contacts(heights: dict, positions: dict, rests: dict, contacts: list[dict], n: int) -> list[dict]:
+    """``contacts`` plus those the recording cuts before the foot could rest: a foot that leaves the ground in its
+    first frames or lands in its last. Each marker's floor there is where it rested in this foot's other contacts
+    (``_floor_at``); such a contact counts when the foot is down at the recording's edge and was up (more than
+    ``OFF_HEIGHT_MM`` over that floor) between it and the next contact seen."""
+    floors = {p: _floor_at(r, positions[p]) for p, r in rests.items() if r}
+    if not contacts or not floors:
+        return contacts
+    first, last = int(np.floor(contacts[0]["start"])), int(np.ceil(contacts[-1]["end"])) + 1
+    leaving = [run[1] for p, floor in floors.items() if first > 0
+               and (run := _down_run(heights[p] - floor, OFF_HEIGHT_MM, 0, 0, first)) and not run[3]]
+    landing = [run[0] for p, floor in floors.items() if last < n
+               and (run := _down_run(heights[p] - floor, STRIKE_HEIGHT_MM, n - 1, last, n)) and not run[2]]
+    if leaving:
+        contacts.insert(0, {"strike": None, "off": max(leaving), "strike_type": "unknown", "start": 0.0, "end": max(leaving)})
+    if landing:
+        contacts.append({"strike": min(landing), "off": None, "strike_type": "unknown", "start": min(landing), "end": n - 1.0})
+    return contacts
+
+
+def _contact_rows(contacts: list[dict], side: str, times: np.ndarray, rate_hz: float) -> list[tuple]:
+    """Events-table rows of ``foot_contacts``: a contact cut by the recording gives the one event recorded."""
+    rows = []
+    for c in contacts:
+        for event, frame in ((FOOT_STRIKE, c["strike"]), (FOOT_OFF, c["off"])):
+            if frame is not None:
+                rows.append((side, event, int(round(frame)), float(times[0] + frame / rate_hz), "kinematic", c["strike_type"]))
+    return rows
+
+
+#: walking foot off keeps the rule validated on the treadmill walking pair (off 2.9 ms median): the last foot
+#: marker to rise ``WALKING_OFF_HEIGHT_MM`` above its own floor level, its 3rd-percentile height over the trial. A
+#: walking foot is down 60 % of the time, so that percentile is a floor; the running rule's rest level is not the
+#: walking toe's, which sinks below its mid-stance rest as the forefoot takes the load (its off comes 20 ms late).
+WALKING_GROUND_PERCENTILE = 3.0
+WALKING_OFF_HEIGHT_MM = 10.0
+
+
+def _walking_offs(markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float) -> list[tuple]:
+    """Foot offs of walking: ends of the runs in which some foot marker is within ``WALKING_OFF_HEIGHT_MM`` of its
+    ``WALKING_GROUND_PERCENTILE`` height, at the last marker's crossing (interpolated between frames)."""
+    heights = [markers.sel({MARKER: p, "axis": "z"}).to_numpy() for p in _foot_points(markers, side)]
+    heights = [h for h in heights if np.isfinite(h).any()]
+    if not heights:
+        return []
+    levels = [np.nanpercentile(h, WALKING_GROUND_PERCENTILE) + WALKING_OFF_HEIGHT_MM for h in heights]
+    below = np.array([np.nan_to_num(h, nan=np.inf) < level for h, level in zip(heights, levels)])
+    times = markers[TIME].to_numpy()
+    rows = []
+    for start, stop in contiguous_runs(below.any(axis=0)):
+        if (stop - start) / rate_hz < min_contact_s or start == 0 or stop >= below.shape[1]:
+            continue  # too short (a swing foot grazing the floor), or cut by the recording edges
+        off = max(stop - 1 + (level - h[stop - 1]) / (h[stop] - h[stop - 1])
+                  if np.isfinite(h[stop]) and h[stop] != h[stop - 1] else stop - 1.0
+                  for h, level, down in zip(heights, levels, below) if down[stop - 1])
+        rows.append((side, FOOT_OFF, int(round(off)), float(times[0] + off / rate_hz), "kinematic", "unknown"))
     return rows
 
 
@@ -192,19 +394,19 @@ def _peak_frame(signal: np.ndarray, k: int) -> float:
     return float(k)
 
 
-def _walking_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading: float, contact: list[tuple]) -> list[tuple]:
+def _walking_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading: float, min_contact_s: float) -> list[tuple]:
     """Walking. Strike: ``IMPACT_LAG_S`` before the heel's impact, its largest upward vertical acceleration
     (Hreljac & Marshall 2000, J Biomech 33:783) within ``IMPACT_WINDOW_S`` after Zeni's strike, which anchors the
-    stride. Off: the contact rule (the last foot marker to leave the ground). Needs markers low-passed no lower than
-    ~30 Hz: at 15 Hz the impact is smeared by another frame. ``contact``: this side's rows of the contact rule
-    (``_running_events``); no strikes without a heel marker.
+    stride. Off: ``_walking_offs`` (the last foot marker to leave the floor). Needs markers low-passed no lower than
+    ~30 Hz: at 15 Hz the impact is smeared by another frame. No strikes without a heel marker.
 
     On the gaitalytics treadmill walking pair (100 Hz) against the stored, force-based events: strike within a
     frame (the impact peak alone lands 13 ms late, Zeni's strike 20 ms early), off 2.9 ms (Zeni's 20 ms late).
     Overground with only a dorsal toe marker (PiG TOE), the contact rule's off comes 40-145 ms early: the marker
     rises as the foot rolls over the toes."""
+    offs = _walking_offs(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s)
     if f"{side}HEE" not in markers[MARKER].values:
-        return [r for r in contact if r[1] == FOOT_OFF]
+        return offs
     times = markers[TIME].to_numpy()
     heel = markers.sel({MARKER: f"{side}HEE", "axis": "z"}).to_numpy()
     acceleration = np.gradient(np.gradient(heel)) * rate_hz**2
@@ -218,16 +420,27 @@ def _walking_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading
             continue
         frame = _peak_frame(acceleration, r[2] + 1 + int(np.nanargmax(span))) - IMPACT_LAG_S * rate_hz
         rows.append((side, FOOT_STRIKE, int(round(frame)), float(times[0] + frame / rate_hz), "kinematic", "unknown"))
-    return rows + [r for r in contact if r[1] == FOOT_OFF]
+    return rows + offs
 
 
-def _has_flight_phase(contact: dict[str, list[tuple]], n_frames: int) -> bool:
-    """Running has moments with neither foot on the ground; walking never does (double support instead).
-    ``contact``: the contact rule's rows per side."""
+def _has_flight_phase(contacts: dict[str, list[dict]], n_frames: int) -> bool:
+    """Running: the other foot lands after this one has left (a flight phase); walking: before it leaves (double
+    support). Decided by the majority of the contacts whose strike and off were both recorded, so a short
+    overground trial with one or two contacts per side decides as well as a long one. ``contacts``:
+    ``foot_contacts`` per side. Without such a contact: running when neither foot is down 5 % of the middle of
+    the trial."""
+    votes = []
+    for side, other in (("L", "R"), ("R", "L")):
+        strikes = np.array([c["start"] for c in contacts[other]])
+        for c in contacts[side]:
+            if c["strike"] is not None and c["off"] is not None:
+                votes.append(not ((strikes > c["strike"]) & (strikes < c["off"])).any())
+    if votes:
+        return bool(np.mean(votes) > 0.5)
     airborne = np.ones(n_frames, bool)
-    for rows in contact.values():
-        for strike, off in zip(rows[::2], rows[1::2]):
-            airborne[strike[2] : off[2] + 1] = False
+    for side_contacts in contacts.values():
+        for c in side_contacts:
+            airborne[int(c["start"]) : int(np.ceil(c["end"])) + 1] = False
     return bool(airborne[n_frames // 10 : -(n_frames // 10) or None].mean() > 0.05)
 
 
@@ -239,8 +452,9 @@ def kinematic_events(
     Parameters
     ----------
     markers : ``[time, marker, axis]`` mm, Z up, with heel (xHEE) and toe or metatarsal (xTOE, xMT1, xMT5) markers
-    method : ``"running"`` (contact of the lowest foot part; rear-, mid- and fore-foot strikers), ``"walking"``
-        (contact just before the heel's impact after Zeni's strike, the contact rule's off), ``"zeni"`` (Zeni 2008 for both), or
+    method : ``"running"`` (``foot_contacts``: the first foot part to land, the last to leave; rear-, mid- and
+        fore-foot strikers), ``"walking"`` (contact just before the heel's impact after Zeni's strike;
+        ``_walking_offs``), ``"zeni"`` (Zeni 2008 for both), or
         ``"auto"``: running when the trial has a flight phase, else walking
     heading : progression direction (radians about Z), for Zeni
 
@@ -251,27 +465,28 @@ def kinematic_events(
 
     Notes
     -----
-    Running: a foot marker is on the ground while within ``CONTACT_HEIGHT_MM`` of its own ground level (3rd
-    percentile of its height). Strike is the first crossing of any foot marker, off the last, interpolated
-    between frames; contacts shorter than ``min_contact_s`` are dropped. The whole foot is used because whichever
-    part lands first carries the strike and the forefoot leaves last (Leitch 2011, Gait Posture 33:130).
+    Running: ``foot_contacts``, on treadmills and overground alike (no floor height assumed); a contact cut by
+    the start or end of the recording gives only the event recorded. The flight phase that makes ``auto`` choose
+    running is read from the same contacts.
     """
     if method not in ("auto", "running", "walking", "zeni"):
         raise ValueError(f"method must be auto, running, walking or zeni, not {method!r}")
     if foot_height(markers) is None:
         return _table([], extra=["strike_type"])
-    # the contact rule serves running, the walking foot off and the auto choice: computed once per side
-    contact = {} if method == "zeni" else {
-        side: _running_events(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s) for side in SIDES
-    }
+    # the contacts serve running and the auto choice: found once per side, with the ground's velocity found once
+    if method in ("auto", "running"):
+        ground = ground_velocity(markers, rate_hz=rate_hz)
+        contacts = {side: foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground)
+                    for side in SIDES}
     if method == "auto":
-        method = "running" if _has_flight_phase(contact, markers.sizes[TIME]) else "walking"
+        method = "running" if _has_flight_phase(contacts, markers.sizes[TIME]) else "walking"
+    times = markers[TIME].to_numpy()
     rows = []
     for side in SIDES:
         if method == "running":
-            rows += contact[side]
+            rows += _contact_rows(contacts[side], side, times, rate_hz)
         elif method == "walking":
-            rows += _walking_events(markers, side, rate_hz=rate_hz, heading=heading, contact=contact[side])
+            rows += _walking_events(markers, side, rate_hz=rate_hz, heading=heading, min_contact_s=min_contact_s)
         else:
             rows += _zeni_events(markers, side, rate_hz=rate_hz, heading=heading)
     table = _table(rows, extra=["strike_type"])
@@ -281,20 +496,23 @@ def kinematic_events(
     return table
 
 
-AGREEMENT_COLUMNS = ["method", "side", "event", "force_s", "kinematic_s", "error_ms", "strike_type"]
+AGREEMENT_COLUMNS = ["method", "reference", "side", "event", "reference_s", "kinematic_s", "error_ms", "strike_type"]
 
 
-def event_agreement(force: pd.DataFrame, kinematic: pd.DataFrame, *, method: str, tolerance_s: float = 0.15) -> pd.DataFrame:
-    """Each force-plate event with the nearest marker-based event of the same side and kind within
-    ``tolerance_s``: kinematic minus force time in ms (NaN when none is that close)."""
+def event_agreement(
+    reference: pd.DataFrame, kinematic: pd.DataFrame, *, method: str, reference_name: str = "force", tolerance_s: float = 0.15
+) -> pd.DataFrame:
+    """Each reference event (force plates, or the events the file stores) with the nearest marker-based event of
+    the same side and kind within ``tolerance_s``: kinematic minus reference time in ms (NaN when none is that
+    close). ``method`` names the marker-based detector, ``reference_name`` the reference."""
     rows = []
-    for (side, event), ref in force.groupby(["side", "event"]):
+    for (side, event), ref in reference.groupby(["side", "event"]):
         mine = kinematic[(kinematic["side"] == side) & (kinematic["event"] == event)]
         times = mine["time_s"].to_numpy()
         kinds = mine["strike_type"].to_numpy() if "strike_type" in mine else np.full(len(mine), "unknown")
         for t in ref["time_s"].to_numpy():
             k = int(np.argmin(np.abs(times - t))) if len(times) else -1
             close = k >= 0 and abs(times[k] - t) <= tolerance_s
-            rows.append((method, side, event, t, times[k] if close else np.nan,
+            rows.append((method, reference_name, side, event, t, times[k] if close else np.nan,
                          1000.0 * (times[k] - t) if close else np.nan, kinds[k] if close else ""))
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hipdrop.kernels.clean import contiguous_runs
 from hipdrop.vocab import AXIS, FOOT_OFF, FOOT_STRIKE, MARKER, OTHER_SIDE, PCT, SIDES, STANCE, TIME
 
 STANCE_COLUMNS = [
@@ -22,6 +23,26 @@ STANCE_COLUMNS = [
 #: one within 20 ms of it (MAD vanishes on very regular, frame-quantised stance times)
 OUTLIER_ROBUST_SD = 4.0
 OUTLIER_FLOOR_S = 0.020
+#: the outlier rule needs this many stance times (both sides pooled) before their median and MAD mean anything;
+#: below it only the plausible bounds (``min_stance_s``, ``max_stance_s``) judge a stance time. The MAD-based SD
+#: has a sampling SD of about 1.17 sigma / sqrt(n) (its efficiency at the normal is 37 %): 26 % at n = 20, so the
+#: 4-SD fence lies within 3-5 true SDs in two trials of three, but 57-83 % at n = 3-5 (simulated), where the MAD
+#: falls below half the true SD in a third to a half of trials (with n = 3 the median stance adds a zero
+#: deviation). Simulated on Gaussian stance times, the rule flags a good stance with probability 0.3 % at n = 20,
+#: 1 % at n = 10 and 3-9 % at n = 3-5 (ideal: 0.006 %). Overground runway trials hold 1-3 stances per side (science.md section 9),
+#: and their stance times also change with the runner's speed (0.15-0.20 s in one trial can all be good), so a
+#: median of them is no reference; a 30 s treadmill trial holds about 80, and science.md section 3 asks for at
+#: least 20 strides per condition.
+OUTLIER_MIN_STANCES = 20
+#: longest spline-filled run of pelvis samples (s) a stance may hold and still count (config key
+#: ``stances.max_filled_s``). Measured on RBDS001runT35 (150 Hz treadmill running) with gaps cut into an ASIS at
+#: the obliquity peak of every stance (tests/realdata/test_stance_fill.py): one-frame (6.7 ms) fills move the
+#: stance peak by 0.06 deg at most, two-frame (13 ms) ones by up to 0.08 deg (``rot``) and 0.14 deg (``tor``),
+#: 20 ms ones by 0.17 deg and 0.1 s ones by 2 deg. A cubic through the raw samples either side (second differences
+#: of 0.55 mm SD) misses the ASIS by about 1 mm within three frames there, and 1 mm over the 208 mm between the
+#: ASIS is 0.28 deg. So one frame at 150 Hz; at 100-120 Hz a single frame (8-10 ms) is longer than anything
+#: measured within 0.1 deg, and any fill excludes the stance.
+MAX_FILLED_S = 0.007
 
 
 def pair_stances(events: pd.DataFrame) -> pd.DataFrame:
@@ -84,26 +105,40 @@ def arm_swing(markers: xr.DataArray, heading: float) -> xr.DataArray | None:
     ).transpose(TIME, "side")
 
 
+def _longest_run_touching(runs: np.ndarray, first: int, last: int) -> int:
+    """Length (frames) of the longest run that overlaps frames ``first..last``, counted whole (0 if none)."""
+    touching = runs[(runs[:, 0] <= last) & (runs[:, 1] > first)]
+    return int((touching[:, 1] - touching[:, 0]).max()) if len(touching) else 0
+
+
 def stance_table(
     obliquity: xr.DataArray,
     events: pd.DataFrame,
     *,
     pelvis_filled: xr.DataArray,
+    pelvis_rebuilt: xr.DataArray | None = None,
     wrist_fore_aft: xr.DataArray | None = None,
     min_stance_s: float,
     max_stance_s: float,
     min_swing_s: float = 0.15,
     max_swing_s: float = 1.0,
+    max_filled_s: float = MAX_FILLED_S,
     curve_points: int = 101,
 ) -> tuple[pd.DataFrame, xr.DataArray]:
     """Per-stance metrics and stance-normalised curves of one trial.
 
     Parameters
     ----------
-    obliquity : ``[time, side]`` degrees, Plug-in Gait signs (positive = that side up)
+    obliquity : ``[time, side]`` degrees, Plug-in Gait signs (positive = that side up), with its ``time``
+        coordinate in s (it gives the frame rate); NaN = the pelvis could not be built
     events : foot events (``side``, ``event``, ``frame``, ``time_s``)
-    pelvis_filled : ``[time]`` True where any pelvis marker was filled or is missing
+    pelvis_filled : ``[time]`` True where a pelvis marker was filled by spline over a short gap
+    pelvis_rebuilt : ``[time]`` True where a pelvis marker was rebuilt as a rigid body from the other three
+        (``hipdrop.kernels.clean.refill_pelvis``); None = nowhere
     wrist_fore_aft : ``[time, side]`` mm from ``arm_swing``, or None
+    min_stance_s, max_stance_s, min_swing_s, max_swing_s : plausible stance and swing times (s)
+    max_filled_s : longest spline-filled run (s) a stance may hold and still count (``MAX_FILLED_S``)
+    curve_points : samples per stance-normalised curve
 
     Returns
     -------
@@ -118,21 +153,36 @@ def stance_table(
     next same-side strike (science.md sections 3 and 5).
 
     Event QC (a failing stance is kept, ``excluded`` with the reason): a foot off before the next strike; stance
-    and swing times within bounds; exactly one opposite-side strike within the stride (sides alternate); stance
-    time within max(``OUTLIER_ROBUST_SD`` robust SDs, ``OUTLIER_FLOOR_S``) of the trial median.
+    and swing times within bounds; exactly one opposite-side strike within the stride (sides alternate); and,
+    in trials with at least ``OUTLIER_MIN_STANCES`` stance times (both sides pooled), stance time within
+    max(``OUTLIER_ROBUST_SD`` robust SDs, ``OUTLIER_FLOOR_S``) of the trial median. Overground trials with 1-3
+    stances per side are judged by the bounds alone: a median of three says nothing, and their stance times change
+    as the runner speeds up or slows down.
+
+    Pelvis QC: a stance is excluded when its obliquity is missing anywhere in [strike, off], when a pelvis marker
+    was rebuilt as a rigid body anywhere in it (0.08 deg median and 0.5 deg worst error of the stance peak on
+    RBDS running, whatever the gap's length), or when it touches a spline-filled run longer than ``max_filled_s``
+    (a run counts whole, also the part outside the stance: a spline's error grows with the gap it bridges).
+    Shorter fills are kept: on RBDS001runT35 they move the stance peak by under 0.1 deg
+    (tests/realdata/test_stance_fill.py).
     """
     pairs = pair_stances(events)
     obl = {s: obliquity.sel(side=s).to_numpy() for s in SIDES}
-    filled = pelvis_filled.to_numpy()
+    time = obliquity[TIME].to_numpy()
+    rate = 1.0 / float(np.median(np.diff(time))) if len(time) > 1 else np.nan
+    max_filled = int(np.floor(max_filled_s * rate + 1e-9)) if np.isfinite(rate) else 0  # frames, as clean counts
+    filled_runs = contiguous_runs(pelvis_filled.to_numpy().astype(bool))
+    rebuilt_runs = contiguous_runs(np.zeros(len(time), bool) if pelvis_rebuilt is None else pelvis_rebuilt.to_numpy().astype(bool))
     wrist = None if wrist_fore_aft is None else {s: wrist_fore_aft.sel(side=s).to_numpy() for s in SIDES}
-    n = len(filled)
+    n = len(time)
     pct = np.linspace(0.0, 100.0, curve_points)
 
     rows, curves = [], np.full((len(pairs), curve_points), np.nan)
     step = pairs["strike_s"].to_numpy() - _previous_opposite_strike(pairs)
     stance_times = (pairs["off_s"] - pairs["strike_s"]).to_numpy()
-    median = np.nanmedian(stance_times) if np.isfinite(stance_times).any() else np.nan
-    robust_sd = 1.4826 * np.nanmedian(np.abs(stance_times - median)) if np.isfinite(median) else np.nan
+    judged = np.isfinite(stance_times).sum() >= OUTLIER_MIN_STANCES
+    median = np.nanmedian(stance_times) if judged else np.nan
+    robust_sd = 1.4826 * np.nanmedian(np.abs(stance_times - median)) if judged else np.nan
     strike_times = {s: np.sort(pairs.loc[pairs["side"] == s, "strike_s"].to_numpy()) for s in SIDES}
     counters = dict.fromkeys(SIDES, 0)
     for i, p in enumerate(pairs.itertuples(index=False)):
@@ -153,11 +203,17 @@ def stance_table(
         else:
             if not min_stance_s <= stance_s <= max_stance_s:
                 reasons.append(f"stance time {stance_s:.3f} s outside [{min_stance_s}, {max_stance_s}] s")
-            elif abs(stance_s - median) > max(OUTLIER_ROBUST_SD * robust_sd, OUTLIER_FLOOR_S):
+            elif judged and abs(stance_s - median) > max(OUTLIER_ROBUST_SD * robust_sd, OUTLIER_FLOOR_S):
                 reasons.append(f"stance time {stance_s:.3f} s is an outlier (trial median {median:.3f} s)")
             window = obl[p.side][p.strike_frame : p.off_frame + 1]
-            if filled[p.strike_frame : p.off_frame + 1].any() or np.isnan(window).any():
-                reasons.append("filled or missing pelvis data in the stance")
+            if np.isnan(window).any():
+                reasons.append("missing pelvis data in the stance")
+            rebuilt = _longest_run_touching(rebuilt_runs, p.strike_frame, p.off_frame)
+            if rebuilt:
+                reasons.append(f"pelvis marker rebuilt as a rigid body in the stance (a {rebuilt / rate:.3f} s gap)")
+            filled = _longest_run_touching(filled_runs, p.strike_frame, p.off_frame)
+            if filled > max_filled:
+                reasons.append(f"pelvis data filled for {filled / rate:.3f} s (> {max_filled_s:g} s) in the stance")
             if np.isfinite(window).any():
                 k = int(np.nanargmax(window))
                 peak = float(window[k])

@@ -1,29 +1,87 @@
-"""Manipulation checks: did each condition change what it was meant to change?
+"""Design checks: one modification at a time, asked for in the sheet and delivered by the runners.
 
 Cadence: the achieved change in % of the subject's own baseline against the instructed target; arm swing: the
-change of wrist excursion in % of baseline (science.md section 5).
+change of wrist excursion in % of baseline (science.md section 5). Changing two things at once makes it impossible
+to say which one worked (science.md section 1): a condition must move the variable it targets and leave the other
+alone, and the sheet must not ask for both.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
+#: the arm-swing instruction of a condition that does not change the arms
+NORMAL_ARM_SWING = "normal"
 
-def manipulation_check(stances: pd.DataFrame, *, baseline: str) -> pd.DataFrame:
-    """One row per subject and condition: cadence (60 / mean step time) and median arm swing of the included stances, their change from
-    the subject's baseline in %, and the instructed target cadence change.
+
+@dataclass(frozen=True)
+class Tolerances:
+    """What counts as having moved, or not moved, a variable (config ``stats``; percentages of baseline)."""
+
+    cadence_target_pct: float = 3.0  # achieved cadence change within this of its target: adherent
+    arm_swing_min_change_pct: float = 20.0  # an arm-swing condition changes wrist excursion by at least this
+    cadence_stable_pct: float = 2.5  # a condition not targeting cadence keeps it within this of baseline
+    arm_swing_stable_pct: float = 15.0  # a condition not targeting arm swing keeps it within this of baseline
+
+
+def targets(target_cadence_change_pct: float, arm_swing: str) -> tuple[bool, bool]:
+    """(targets cadence, targets arm swing) of a condition's design."""
+    cadence = bool(np.isfinite(target_cadence_change_pct) and target_cadence_change_pct != 0)
+    arms = isinstance(arm_swing, str) and arm_swing.strip().lower() != NORMAL_ARM_SWING
+    return cadence, arms
+
+
+def double_modifications(sheet: pd.DataFrame) -> list[str]:
+    """One sentence per condition of the trial sheet that asks for two modifications at once (a cadence target
+    and an arm-swing instruction): its effect cannot be put down to either."""
+    design = sheet.assign(target_cadence_change_pct=sheet.get("target_cadence_change_pct", 0.0),
+                          arm_swing=sheet.get("arm_swing", NORMAL_ARM_SWING))
+    problems = []
+    for condition, rows in design.groupby("condition"):
+        for target, arms in rows[["target_cadence_change_pct", "arm_swing"]].drop_duplicates().itertuples(index=False):
+            if all(targets(target, arms)):
+                problems.append(f"condition {condition} asks for two modifications at once (cadence {target:+g} % "
+                                f"and arm swing {arms!r}): its effect cannot be put down to either")
+    return problems
+
+
+def sheet_design_problems(sheet: pd.DataFrame, *, baseline: str) -> list[str]:
+    """What the trial sheet's design gets wrong, one sentence each: ``double_modifications``, runners without a
+    ``baseline`` trial (they cannot enter paired analyses), conditions run by a single runner (no effect can be
+    estimated from one)."""
+    problems = double_modifications(sheet)
+    missing = sorted(set(sheet["subject"]) - set(sheet.loc[sheet["condition"] == baseline, "subject"]))
+    if missing:
+        problems.append(f"runner(s) without a {baseline} trial, left out of paired analyses: {', '.join(missing)}")
+    for condition, count in sheet.groupby("condition")["subject"].nunique().items():
+        if count == 1 and condition != baseline:
+            problems.append(f"condition {condition} is run by a single runner: no effect can be estimated from it")
+    return problems
+
+
+def manipulation_check(stances: pd.DataFrame, *, baseline: str, tolerances: Tolerances = Tolerances()) -> pd.DataFrame:
+    """One row per subject and condition: cadence (60 / mean step time) and median arm swing of the included
+    stances, their change from the subject's baseline in %, the instructed targets, and whether the condition
+    changed what it targets and nothing else.
 
     Returns
     -------
     columns subject, condition, n_stances, cadence_spm, target_cadence_change_pct, achieved_cadence_change_pct,
     cadence_shortfall_pct (target minus achieved), arm_swing_mm, arm_swing_change_pct, arm_swing_asymmetry_pct
-    ((L - R) / mean of L and R, %)
+    ((L - R) / mean of L and R, %), targets ("cadence", "arm swing", "cadence and arm swing" or "none"),
+    adherent (the targeted variable moved as asked: cadence within ``tolerances.cadence_target_pct`` of its
+    target, arm swing changed by at least ``tolerances.arm_swing_min_change_pct``; NaN at baseline and where
+    nothing is targeted or measurable), confounded (the variable not targeted moved beyond its stable tolerance),
+    and ``design_notes`` with the amounts behind both flags
     """
     kept = stances[~stances["excluded"]]
     agg = {"n_stances": ("step_time_s", "size"), "step_time_s": ("step_time_s", "mean"), "arm_swing_mm": ("arm_swing_mm", "median")}
-    if "target_cadence_change_pct" in kept:
-        agg["target_cadence_change_pct"] = ("target_cadence_change_pct", "first")
+    for column in ("target_cadence_change_pct", "arm_swing"):
+        if column in kept:
+            agg[column] = (column, "first")
     per = kept.groupby(["subject", "condition"], as_index=False).agg(**agg)
     # cadence from the mean step time: the median of per-step cadences is quantised by the frame rate
     per["cadence_spm"] = 60.0 / per.pop("step_time_s")
@@ -39,4 +97,33 @@ def manipulation_check(stances: pd.DataFrame, *, baseline: str) -> pd.DataFrame:
     if {"L", "R"} <= set(sides.columns):
         asymmetry = 200.0 * (sides["L"] - sides["R"]) / (sides["L"] + sides["R"])
         per = per.merge(asymmetry.rename("arm_swing_asymmetry_pct").reset_index(), on=["subject", "condition"], how="left")
-    return per.replace([np.inf, -np.inf], np.nan)
+    per = per.replace([np.inf, -np.inf], np.nan)
+    flags = [_adherence(row, baseline=baseline, tol=tolerances) for row in per.to_dict("records")]
+    return per.assign(**{k: [f[k] for f in flags] for k in ("targets", "adherent", "confounded", "design_notes")})
+
+
+def _adherence(row: dict, *, baseline: str, tol: Tolerances) -> dict:
+    """The design flags of one subject x condition row of ``manipulation_check``."""
+    cadence, arms = targets(row.get("target_cadence_change_pct", 0.0), row.get("arm_swing", NORMAL_ARM_SWING))
+    named = " and ".join(n for n, t in (("cadence", cadence), ("arm swing", arms)) if t) or "none"
+    if row["condition"] == baseline:
+        return {"targets": "baseline", "adherent": np.nan, "confounded": False, "design_notes": ""}
+    achieved, swing = row["achieved_cadence_change_pct"], row["arm_swing_change_pct"]
+    notes, adherent, confounded = [], [], False
+    if cadence and np.isfinite(achieved):
+        off = achieved - row["target_cadence_change_pct"]
+        adherent.append(abs(off) <= tol.cadence_target_pct)
+        notes.append(f"cadence {achieved:+.1f} % for a target of {row['target_cadence_change_pct']:+g} % "
+                     f"({'within' if adherent[-1] else 'beyond'} {tol.cadence_target_pct:g} %)")
+    if arms and np.isfinite(swing):
+        adherent.append(abs(swing) >= tol.arm_swing_min_change_pct)
+        notes.append(f"arm swing {swing:+.1f} % ({'at least' if adherent[-1] else 'less than'} "
+                     f"{tol.arm_swing_min_change_pct:g} % asked)")
+    if not cadence and np.isfinite(achieved) and abs(achieved) > tol.cadence_stable_pct:
+        confounded = True
+        notes.append(f"confound: cadence changed by {achieved:+.1f} % (allowed {tol.cadence_stable_pct:g} %)")
+    if not arms and np.isfinite(swing) and abs(swing) > tol.arm_swing_stable_pct:
+        confounded = True
+        notes.append(f"confound: arm swing changed by {swing:+.1f} % (allowed {tol.arm_swing_stable_pct:g} %)")
+    return {"targets": named, "adherent": all(adherent) if adherent else np.nan, "confounded": confounded,
+            "design_notes": "; ".join(notes)}

@@ -5,9 +5,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
+from hipdrop.kernels.events import force_plate_events
 from hipdrop.pipeline import process_trial
 from hipdrop.simulate import CohortSpec, simulate_cohort
+from tests.conftest import marker_array
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +36,8 @@ def errors_ms(events: pd.DataFrame, truth: pd.DataFrame, kind: str, column: str)
 @pytest.mark.parametrize(("source", "tolerance_ms"), [("c3d", 2.5), ("force", 3.0), ("kinematic", 6.0)])
 def test_each_source_finds_the_true_events(cohort, source, tolerance_ms):
     """c3d: events are stored to the nearest 5 ms frame; force: 30 N on a 1000 Hz half-sine rising ~1.5 ms after
-    contact; kinematic: the landing marker crosses 10 mm above ground ~2 ms before contact, the toe ~2 ms after
-    foot off (simulate._foot)."""
+    contact; kinematic: the landing marker meets the belt 4 mm above its rest (so it is 5 mm up ~1 ms before
+    contact), the toe is 18 mm up at foot off and 15 mm up ~4 ms before it (simulate._foot)."""
     directory, truth = cohort
     stances = pd.DataFrame(truth["stances"])
     for subject in truth["subjects"]:
@@ -60,8 +63,8 @@ def test_force_and_marker_events_agree_on_the_simulator(cohort):
     directory, truth = cohort
     result = process_trial(directory / "S01_baseline_1.c3d")
     agreement = result.agreement
-    assert set(agreement.method) == {"running", "zeni"}
-    running = agreement[agreement.method == "running"]
+    assert set(agreement.method) == {"running", "zeni"} and set(agreement.reference) == {"force", "c3d"}
+    running = agreement[(agreement.method == "running") & (agreement.reference == "force")]
     assert running.error_ms.notna().sum() >= len(running) - 2  # a contact cut by the recording edge may go unmatched
     assert running.error_ms.abs().median() < 6.0
 
@@ -76,3 +79,35 @@ def test_kinematic_events_from_100_to_300_hz(tmp_path, rate_hz):
     for kind, column in (("foot_strike", "strike_s"), ("foot_off", "off_s")):
         err = errors_ms(result.events, mine, kind, column)
         assert len(err) >= len(mine) - 2 and np.median(np.abs(err)) <= 1000.0 / rate_hz + 2.0, (kind, np.median(err))
+
+
+def _bump(t: np.ndarray, start: float, stop: float, peak_n: float = 1500.0) -> np.ndarray:
+    """Vertical force of one contact: a half sine from ``start`` to ``stop`` (s)."""
+    phase = np.clip((t - start) / (stop - start), 0, 1)
+    return peak_n * np.sin(np.pi * phase)
+
+
+def test_force_plates_of_a_runway():
+    """Overground: the left foot lands on plate 1 and rolls onto plate 2 (one contact, 0.50-0.80 s, not two
+    strikes 50 ms apart), the right foot lands on plate 2 later, plate 3 sees nothing but reads a 31.5 N offset."""
+    rate, analog_rate = 100.0, 1000.0
+    time = np.arange(0, 2.0, 1 / rate)
+    down = lambda start, stop: np.where((time >= start) & (time <= stop), 20.0, 250.0)
+    feet = {f"{side}{part}": np.stack([time * 0, time * 0, down(*span)], axis=1)
+            for side, span in (("L", (0.5, 0.8)), ("R", (1.2, 1.5))) for part in ("HEE", "TOE")}
+    markers = marker_array(feet, rate_hz=rate)
+    t = np.arange(0, 2.0, 1 / analog_rate)
+    plate_1 = _bump(t, 0.50, 0.62)
+    plate_2 = _bump(t, 0.55, 0.80) + _bump(t, 1.20, 1.50)
+    plate_3 = 31.5 + 0.3 * np.sin(2 * np.pi * 7 * t)
+    fz = np.stack([plate_1, plate_2, plate_3], axis=1)
+    forces = xr.DataArray(
+        np.stack([np.zeros_like(fz), np.zeros_like(fz), fz], axis=2),
+        dims=("analog_time", "plate", "component"),
+        coords={"analog_time": t, "plate": [1, 2, 3], "component": ["fx", "fy", "fz"]}, attrs={"rate_hz": analog_rate},
+    )
+    events = force_plate_events(forces, markers, rate_hz=rate, threshold_n=30.0, lowpass_hz=30.0, min_contact_s=0.08)
+    strikes = events[events.event == "foot_strike"]
+    assert list(strikes.side) == ["L", "R"]
+    left = events[events.side == "L"].set_index("event").time_s
+    assert abs(left["foot_strike"] - 0.50) < 0.005 and abs(left["foot_off"] - 0.80) < 0.005

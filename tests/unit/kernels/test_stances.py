@@ -32,13 +32,43 @@ def test_peak_excursion_timing_and_cadence():
     assert float(curves.isel(stance=int(r1.name)).sel(pct=50)) == 5.0
 
 
-def test_stance_with_filled_pelvis_data_is_kept_but_excluded():
-    t = np.arange(100) / 100.0
+def _one_stance(filled_frames=(), rebuilt_frames=(), nan_frames=(), max_filled_s=0.015):
+    """One R stance over frames 10-40 of a 100 Hz trial, with pelvis samples filled, rebuilt or missing."""
+    frames = np.arange(100)
+    t = frames / 100.0
     obliquity = xr.DataArray(np.zeros((100, 2)), dims=("time", "side"), coords={"time": t, "side": ["L", "R"]})
+    obliquity[list(nan_frames)] = np.nan
     events = pd.DataFrame({"side": ["R", "R"], "event": ["foot_strike", "foot_off"], "frame": [10, 40], "time_s": [0.1, 0.4]})
-    filled = xr.DataArray(np.arange(100) == 25, dims="time")
-    table, _ = stance_table(obliquity, events, pelvis_filled=filled, min_stance_s=0.1, max_stance_s=0.6)
-    assert len(table) == 1 and table.excluded.iloc[0] and "filled" in table.exclude_reason.iloc[0]
+    filled = xr.DataArray(np.isin(frames, filled_frames), dims="time")
+    rebuilt = xr.DataArray(np.isin(frames, rebuilt_frames), dims="time")
+    table, _ = stance_table(obliquity, events, pelvis_filled=filled, pelvis_rebuilt=rebuilt, min_stance_s=0.1,
+                            max_stance_s=0.6, max_filled_s=max_filled_s)
+    assert len(table) == 1
+    return table.iloc[0]
+
+
+def test_a_short_spline_fill_keeps_the_stance():
+    assert not _one_stance(filled_frames=[25]).excluded  # 0.01 s at 100 Hz, within 0.015 s
+    assert not _one_stance(filled_frames=[40, 41], max_filled_s=0.02).excluded  # the bound is inclusive
+    assert not _one_stance(filled_frames=range(45, 60)).excluded  # a long fill after the foot off
+
+
+def test_a_long_spline_fill_excludes_the_stance_and_says_how_long():
+    stance = _one_stance(filled_frames=range(20, 25))
+    assert stance.excluded and stance.exclude_reason == "pelvis data filled for 0.050 s (> 0.015 s) in the stance"
+    # a fill counts whole, also the part before the strike: its error grows with the gap it bridges
+    stance = _one_stance(filled_frames=range(5, 11))
+    assert stance.excluded and "filled for 0.060 s" in stance.exclude_reason
+    # two short fills in the stance do not add up: each is bridged on its own
+    assert not _one_stance(filled_frames=[15, 30]).excluded
+
+
+def test_rebuilt_or_missing_pelvis_data_always_excludes_the_stance():
+    stance = _one_stance(rebuilt_frames=[25])
+    assert stance.excluded and stance.exclude_reason == "pelvis marker rebuilt as a rigid body in the stance (a 0.010 s gap)"
+    stance = _one_stance(nan_frames=[25])
+    assert stance.excluded and stance.exclude_reason == "missing pelvis data in the stance"
+    assert not _one_stance(rebuilt_frames=range(50, 90), nan_frames=range(0, 9)).excluded  # both outside the stance
 
 
 def _regular_events(strikes_r, strikes_l, stance=0.25, rate=100.0):
@@ -83,3 +113,42 @@ def test_swing_bounds():
     table, _ = stance_table(obliquity, events, pelvis_filled=filled, min_stance_s=0.1, max_stance_s=0.5, max_swing_s=1.0)
     flagged = table[table.exclude_reason.str.contains("swing time")]
     assert set(flagged.strike_s.round(2)) == {1.2, 1.55}
+
+
+def _stance_times_table(stance_r, stance_l, rate=100.0, stride=0.7, **bounds):
+    """Strikes every ``stride`` s per side, alternating; stance times given per stance (s)."""
+    right = 0.5 + stride * np.arange(len(stance_r))
+    left = right[: len(stance_l)] + stride / 2
+    rows = [(s, "foot_strike", t) for s, ts in (("R", right), ("L", left)) for t in ts]
+    rows += [(s, "foot_off", t + st) for s, ts, sts in (("R", right, stance_r), ("L", left, stance_l)) for t, st in zip(ts, sts)]
+    events = pd.DataFrame(rows, columns=["side", "event", "time_s"])
+    events["frame"] = np.rint(events.time_s * rate).astype(int)
+    obliquity, filled = _flat(int(rate * (stride * len(stance_r) + 1.5)))
+    return stance_table(obliquity, events, pelvis_filled=filled, **bounds)[0]
+
+
+def test_overground_trial_with_few_unequal_stances_keeps_them_all():
+    """A runway trial: three right and two left stances while the runner accelerates, stance times falling from
+    0.20 to 0.15 s, frame-quantised at 100 Hz (two at exactly 0.17 s). Against their median (0.17 s) the robust
+    rule saw a MAD of 0 and flagged the 0.20 s stance; all five are plausible running stances."""
+    table = _stance_times_table([0.20, 0.17, 0.15], [0.17, 0.17], min_stance_s=0.1, max_stance_s=0.5)
+    assert len(table) == 5 and not table.excluded.any()
+    assert np.allclose(sorted(table.stance_time_s), [0.15, 0.17, 0.17, 0.17, 0.20])
+    # the plausible bounds still hold in a short trial
+    table = _stance_times_table([0.20, 0.17, 0.55], [0.17, 0.17], min_stance_s=0.1, max_stance_s=0.5)
+    assert list(table[table.excluded].stance_time_s.round(2)) == [0.55]
+    assert "outside [0.1, 0.5] s" in table[table.excluded].exclude_reason.iloc[0]
+
+
+def test_outlier_stance_in_a_40_stance_trial_is_still_excluded():
+    """20 stances per side of 0.22-0.24 s (treadmill-like, SD ~6 ms) and one of 0.30 s: 60 ms off the median,
+    under the 0.5 s bound, and the only stance the robust rule flags."""
+    rng = np.random.default_rng(9)
+    stance_r = np.round(0.23 + 0.006 * rng.standard_normal(20), 2)
+    stance_l = np.round(0.23 + 0.006 * rng.standard_normal(20), 2)
+    stance_r[11] = 0.30
+    table = _stance_times_table(stance_r, stance_l, min_stance_s=0.1, max_stance_s=0.5)
+    assert len(table) == 40
+    excluded = table[table.excluded]
+    assert len(excluded) == 1 and np.isclose(excluded.stance_time_s.iloc[0], 0.30)
+    assert "outlier" in excluded.exclude_reason.iloc[0]

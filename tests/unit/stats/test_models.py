@@ -1,9 +1,12 @@
 """Condition effects from a real statsmodels mixed-model fit on stances with known effects."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from hipdrop.stats import models
 from hipdrop.stats.design import manipulation_check
 from hipdrop.stats.models import condition_effects
 
@@ -30,7 +33,7 @@ def test_effects_are_recovered_within_their_confidence_intervals():
     for row in table.itertuples():
         truth = EFFECTS[row.term[len("condition[") : -1]]
         assert row.ci_low < truth < row.ci_high
-        assert row.model.startswith("mixed")
+        assert row.model.startswith("mixed model: random intercept + condition slopes") and row.estimable
         assert row.p_holm >= row.p
 
 
@@ -45,7 +48,53 @@ def test_exact_data_gives_exact_effects():
 def test_excluded_stances_do_not_enter_the_model():
     data = stances(np.random.default_rng(4), stride_sd=0.1)
     data.loc[data.condition == "arm_swing", "excluded"] = True
-    assert set(condition_effects(data, metric="cpd_peak_deg", baseline="baseline").term) == {"condition[cadence_plus10]"}
+    table = condition_effects(data, metric="cpd_peak_deg", baseline="baseline").set_index("term")
+    assert table.loc["condition[cadence_plus10]", "estimable"]
+    arm = table.loc["condition[arm_swing]"]
+    assert not arm.estimable and np.isnan(arm.estimate_deg) and "0 runner(s) ran arm_swing" in arm.reason
+
+
+def test_thin_and_unbalanced_data_give_reasons_not_numbers():
+    """One runner ran a 4.5 m/s condition, another has no baseline: the first condition is not estimable, the
+    runner without baseline is not counted, and no SE beyond any plausible size is reported."""
+    data = stances(np.random.default_rng(5), n_subjects=6)
+    rng = np.random.default_rng(6)
+    fast = data[(data.subject == "S0") & (data.condition == "baseline")].assign(condition="speed_4_5")
+    fast["cpd_peak_deg"] += 3 + rng.normal(0, 0.8, len(fast))
+    data = pd.concat([data, fast], ignore_index=True)
+    data = data[~((data.subject == "S5") & (data.condition == "baseline"))]
+    table = condition_effects(data, metric="cpd_peak_deg", baseline="baseline").set_index("term")
+    fast_row = table.loc["condition[speed_4_5]"]
+    assert not fast_row.estimable and np.isnan(fast_row.p) and "1 runner(s) ran speed_4_5" in fast_row.reason
+    for term in ("condition[cadence_plus10]", "condition[arm_swing]"):
+        row = table.loc[term]
+        assert row.estimable and row.n_subjects == 5  # S5 has no baseline
+        assert row.se_deg < 1.0 and row.ci_low < EFFECTS[term[len("condition[") : -1]] < row.ci_high
+
+
+def test_a_fit_is_accepted_only_with_a_finite_likelihood_a_regular_covariance_and_plausible_errors():
+    data = stances(np.random.default_rng(7))
+    fit = lambda **kw: SimpleNamespace(**{"converged": True, "llf": -100.0, "cov_re": np.diag([2.0, 0.3]),
+                                          "bse_fe": pd.Series([0.1, 0.2]), **kw})
+    assert models._check(fit(), data, "cpd_peak_deg") is None
+    assert "log-likelihood inf" in models._check(fit(llf=np.inf), data, "cpd_peak_deg")
+    assert "singular" in models._check(fit(cov_re=np.array([[1.0, 1.0], [1.0, 1.0]])), data, "cpd_peak_deg")
+    assert "implausible" in models._check(fit(bse_fe=pd.Series([0.1, 7e6])), data, "cpd_peak_deg")
+    assert "did not converge" in models._check(fit(converged=False), data, "cpd_peak_deg")
+
+
+def test_a_rejected_model_gives_way_to_the_next_one_named_with_why(monkeypatch):
+    """Every optimizer of the random-slopes model is tried from the default start and rejected (here: by a
+    rule that rejects any fit with slopes), then the next model is used, its CIs still holding the between-runner
+    variation of the effects, and the notes say why."""
+    real_check = models._check
+    monkeypatch.setattr(models, "_check", lambda fit, data, metric: "singular random-effects covariance"
+                        if np.asarray(fit.cov_re).shape[0] > 1 else real_check(fit, data, metric))
+    table = condition_effects(stances(np.random.default_rng(8)), metric="cpd_peak_deg", baseline="baseline")
+    assert table.model.str.startswith("mixed model: random intercept per subject, subject-by-condition variance").all()
+    assert table.model_notes.str.contains("lbfgs: singular.*powell: singular.*nm: singular").all()
+    for row in table.itertuples():
+        assert row.ci_low < EFFECTS[row.term[len("condition[") : -1]] < row.ci_high
 
 
 def test_manipulation_check_measures_the_cadence_change():

@@ -1,0 +1,51 @@
+"""Condition effects two ways, as a study reports them: the stride-level mixed model (``hipdrop.stats.models``)
+and the repeated-measures ANOVA on subject means the published papers use (``hipdrop.stats.rm_anova``), with the
+design checks' confounded runners counted (and, as a sensitivity analysis, left out).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hipdrop.stats.models import COMPONENT_COLUMNS, fit_effects
+from hipdrop.stats.rm_anova import rm_anova_effects, runners_without_baseline
+
+
+def both_analyses(
+    stances: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str, metrics: list[str], min_subjects: int = 3,
+    alpha: float = 0.05, exclude_confounded: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Effects of every condition on every metric by both analyses.
+
+    Returns
+    -------
+    effects : the rows of both analyses (column ``analysis``: mixed model or rm-anova) with ``n_confounded``,
+        the runners of that condition the design check flagged, and ``confounded_excluded``
+    components : the mixed model's variance components per metric and condition (for ``hipdrop.stats.power``)
+    notes : one sentence per problem a reader must see: runners without baseline, effects not estimable, models
+        that replaced fuller ones
+    """
+    confounded = manipulation[manipulation["confounded"].astype(bool)][["subject", "condition"]]
+    used = stances
+    if exclude_confounded and len(confounded):
+        pairs = pd.MultiIndex.from_frame(confounded)
+        used = stances[~pd.MultiIndex.from_frame(stances[["subject", "condition"]]).isin(pairs)]
+    parts, components, notes = [], [], []
+    missing = runners_without_baseline(stances, baseline=baseline)
+    if missing:
+        notes.append(f"runner(s) without {baseline} stances, left out of every paired analysis: {', '.join(missing)}")
+    for metric in metrics:
+        mixed = fit_effects(used, metric=metric, baseline=baseline, alpha=alpha, min_subjects=min_subjects)
+        parts += [mixed.table, rm_anova_effects(used, metric=metric, baseline=baseline, min_subjects=min_subjects, alpha=alpha)]
+        components.append(mixed.components)
+        notes += [f"{metric} {row.term} ({row.analysis}): not estimable: {row.reason}"
+                  for row in pd.concat(parts[-2:]).itertuples() if not row.estimable]
+        notes += [f"{metric} {row.term}: {row.model_notes}" for row in mixed.table.itertuples() if row.model_notes]
+    effects = pd.concat(parts, ignore_index=True)
+    counts = confounded.groupby("condition")["subject"].nunique()
+    effects["n_confounded"] = effects["term"].str[len("condition[") : -1].map(counts).fillna(0).astype(int)
+    effects["confounded_excluded"] = bool(exclude_confounded)
+    for condition, n in counts.items():
+        notes.append(f"{condition}: {n} runner(s) changed what the condition does not target (confounded; see "
+                     f"stats/manipulation.csv){'; left out of the effects' if exclude_confounded else ''}")
+    return effects, pd.concat(components, ignore_index=True) if components else pd.DataFrame(columns=COMPONENT_COLUMNS), notes

@@ -1,0 +1,15 @@
+# Adapter: the run's tables -> hipdrop.cohort.run_summary -> summary.txt (also on the console and in the log).
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from hipdrop.cohort import run_summary
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+tables = {name: pd.read_csv(path) for name, path in snakemake.input.items()}
+text = run_summary(tables, sheet_problems=snakemake.params.sheet_problems, quarantine_path=snakemake.params.quarantine)
+logging.info("\n%s", text)
+print(text, file=sys.stderr)
+Path(snakemake.output[0]).write_text(text + "\n")

@@ -1,0 +1,12 @@
+# Adapter: stance table -> hipdrop.stats.subjects.subject_table -> subjects.csv.
+import logging
+
+import pandas as pd
+
+from hipdrop.io.results import write_table
+from hipdrop.stats.subjects import subject_table
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+table = subject_table(pd.read_parquet(snakemake.input.stances), baseline=snakemake.params.baseline)
+logging.info("%d rows (subject x condition x metric)", len(table))
+write_table(table, snakemake.output[0])

@@ -169,11 +169,9 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         heading = float(progression_heading(markers))
         pelvis = pelvic_angles(markers, sequence=config["pelvis"]["sequence"], heading=heading)
         pelvis.attrs["progression_heading_deg"] = float(np.degrees(heading))
-        # repair_markers spline-fills short gaps and rebuilds longer ones as a rigid body; stance_table trusts short
-        # spline fills only, so those are found again on the raw pelvis markers (each marker is filled on its own)
-        spline = hipdrop.kernels.clean.fill_short_gaps(trial["markers"].sel({MARKER: needed}), max_gap_s=cl["max_gap_s"], rate_hz=rate)[1]
-        pelvis_gap = (cleaned["filled"].sel({MARKER: needed}) & spline).any(MARKER)
-        pelvis_rebuilt = (cleaned["filled"].sel({MARKER: needed}) & ~spline).any(MARKER)
+        # stance_table trusts short spline fills, never rigid-body rebuilds: it gets the two apart
+        pelvis_rebuilt = cleaned["rebuilt"].sel({MARKER: needed}).any(MARKER)
+        pelvis_gap = (cleaned["filled"] & ~cleaned["rebuilt"]).sel({MARKER: needed}).any(MARKER)
         stage = "events"
         # event detection sees the foot's impacts, which a kinematics low-pass (15 Hz) smears by a frame
         event_markers = lowpass(cleaned["markers"], cutoff_hz=min(config["events"]["marker_lowpass_hz"], 0.45 * rate),

@@ -238,11 +238,12 @@ def lowpass(markers: xr.DataArray, *, cutoff_hz: float, order: int, rate_hz: flo
 
 def repair_markers(markers: xr.DataArray, *, rate_hz: float, max_gap_s: float, keep: list[str] | None = None) -> xr.Dataset:
     """Spline-fill short gaps of ``keep`` (default: all markers), then refill the pelvis as a rigid body; every
-    other marker only serves as a donor for the pelvis refill. Returns ``markers`` and ``filled[time, marker]``."""
+    other marker only serves as a donor for the pelvis refill. Returns ``markers``, ``filled[time, marker]`` (by
+    either) and ``rebuilt[time, marker]`` (the rigid-body refills alone)."""
     keep = list(markers[MARKER].values) if keep is None else keep
     filled, short = fill_short_gaps(markers.sel({MARKER: keep}), max_gap_s=max_gap_s, rate_hz=rate_hz)
     refilled, rigid = refill_pelvis(filled, donor_pool=markers, rate_hz=rate_hz)
-    return xr.Dataset({"markers": refilled, "filled": short | rigid})
+    return xr.Dataset({"markers": refilled, "filled": short | rigid, "rebuilt": rigid})
 
 
 def clean_markers(

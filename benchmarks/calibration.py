@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import tempfile
 import time
 import warnings
@@ -78,7 +79,9 @@ def main() -> None:
     args = parser.parse_args()
     jobs = [(args.seed + k, null, args.subjects, args.duration) for null in (False, True) for k in range(args.studies)]
     start = time.perf_counter()
-    with ProcessPoolExecutor(args.cores) as pool:
+    # fresh workers every few studies: ezc3d's writer keeps about 3.5 MB per file written, so a long-lived
+    # worker would grow by gigabytes over a few hundred studies
+    with ProcessPoolExecutor(args.cores, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=4) as pool:
         results = list(pool.map(_run, jobs))
     effects = pd.concat([r[0] for r in results], ignore_index=True)
     peaks = pd.concat([r[1] for r in results], ignore_index=True)

@@ -164,7 +164,8 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         cl = config["clean"]
         used = [m for m in trial["markers"][MARKER].values if m in ANALYSED_MARKERS]
         cleaned = repair_markers(trial["markers"], keep=used, rate_hz=rate, max_gap_s=cl["max_gap_s"])
-        markers = lowpass(cleaned["markers"], cutoff_hz=cl["lowpass_hz"], order=cl["lowpass_order"], rate_hz=rate)
+        markers = lowpass(cleaned["markers"], cutoff_hz=cl["lowpass_hz"], order=cl["lowpass_order"], rate_hz=rate,
+                          twicing=cl["lowpass_twicing"])
         stage = "pelvis"
         heading = float(progression_heading(markers))
         pelvis = pelvic_angles(markers, sequence=config["pelvis"]["sequence"], heading=heading)

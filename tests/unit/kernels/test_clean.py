@@ -2,6 +2,7 @@
 
 import dask.array
 import numpy as np
+import pytest
 
 from hipdrop.kernels.clean import fill_short_gaps, lowpass, refill_pelvis
 from hipdrop.simulate import PELVIS_LOCAL, _rot_pose
@@ -52,3 +53,18 @@ def test_lowpass_leaves_gaps_as_gaps_and_stays_lazy():
     assert isinstance(out.data, dask.array.Array)
     computed = out.compute()
     assert np.isnan(computed.values[100:120]).all() and np.isfinite(computed.values[:100]).all()
+
+
+def test_twicing_flattens_the_pass_band_as_tukey_says():
+    """Zero-lag 2nd-order digital Butterworth (bilinear, pre-warped): gain |H|^2 = 1 / (1 + (w / wc)^4) with
+    w = tan(pi f / fs); twiced, g (2 - g). At 5 Hz under a 15 Hz cut-off (200 Hz) the plain filter keeps 98.8 % of the
+    amplitude, the twiced one 99.99 %; at 40 Hz both remove most of it."""
+    rate, cutoff = 200.0, 15.0
+    t = np.arange(0, 20, 1 / rate)
+    for f in (5.0, 40.0):
+        x = marker_array({"M": np.stack([np.sin(2 * np.pi * f * t)] * 3, axis=1)}, rate_hz=rate)
+        plain = 1 / (1 + (np.tan(np.pi * f / rate) / np.tan(np.pi * cutoff / rate)) ** 4)
+        for twicing, gain in ((False, plain), (True, plain * (2 - plain))):
+            y = lowpass(x, cutoff_hz=cutoff, order=2, rate_hz=rate, twicing=twicing).values[:, 0, 0]
+            middle = slice(len(t) // 4, 3 * len(t) // 4)  # away from the edges' padding
+            assert np.sqrt(2) * y[middle].std() == pytest.approx(gain, abs=2e-3), (f, twicing)

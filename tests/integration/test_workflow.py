@@ -228,3 +228,40 @@ def test_a_condition_changing_two_things_is_reported_and_fails_a_strict_run(tmp_
     assert "condition combo asks for two modifications at once (cadence +10 % and arm swing 'reduced')" in lenient.stderr
     strict = run_workflow(tmp_path, "--dry-run", "--config", "strict=True", check=False)
     assert strict.returncode != 0 and "strict mode: the trial sheet data/trials.tsv asks for two modifications" in strict.stdout + strict.stderr
+
+
+def test_a_killed_run_resumes_with_the_readme_command_to_the_same_outputs(tmp_path):
+    """kill -9 of a running workflow (its lock and any half-written file left behind), then the README's command
+    again: it starts without `--unlock`, completes, leaves no temporary file, and every result is byte-identical to
+    an uninterrupted run's (timings and logs aside)."""
+    import os
+    import signal
+    import time
+
+    make_study(tmp_path, CohortSpec(n_subjects=3, duration_s=4.0, seed=4), subjects_per_job=1)
+    readme = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+              "--profile", str(ROOT / "workflow" / "profiles" / "default"), "--cores", "2"]
+    results = tmp_path / "results"
+
+    def outputs():
+        return {p.relative_to(results): p.read_bytes() for p in sorted(results.rglob("*"))
+                if p.is_file() and not {"logs", "benchmarks"} & set(p.relative_to(results).parts)}
+
+    assert subprocess.run(readme, capture_output=True, text=True).returncode == 0
+    uninterrupted = outputs()
+    shutil.rmtree(results)
+    shutil.rmtree(tmp_path / ".snakemake")
+
+    run = subprocess.Popen(readme, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (results / "batches" / "batch001" / "stances.parquet").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    assert list((tmp_path / ".snakemake" / "locks").glob("*.lock")), "the killed run should have left its lock"
+    assert not (results / "summary.txt").exists(), "the run was killed too late to test anything"
+
+    resumed = subprocess.run(readme, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert not [p for p in results.rglob(".*") if p.is_file()]
+    assert outputs() == uninterrupted

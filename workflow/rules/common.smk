@@ -5,12 +5,16 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from hipdrop.config import load_sheet, validate_config
+from hipdrop.runs import clear_interrupted_run
 from hipdrop.stats.design import double_modifications, sheet_design_problems
 
 validate(config, "../schemas/config.schema.yaml")  # clear messages; hipdrop fills the same defaults below
 config.update(validate_config(config))
 
 RESULTS = config["results"]
+# a run killed without warning leaves its lock and half-written files: cleared when no other run works here
+for _stale in clear_interrupted_run(Path.cwd(), RESULTS):
+    print(f"cleared what an interrupted run left behind: {_stale}", file=sys.stderr)
 SHEET = load_sheet(config["trials"])
 SUBJECTS = sorted(SHEET["subject"].unique())
 # the design is checked before any work: reported here and in the run's summary; a condition that changes two

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import tempfile
 import time
 import warnings
@@ -79,10 +78,12 @@ def main() -> None:
     args = parser.parse_args()
     jobs = [(args.seed + k, null, args.subjects, args.duration) for null in (False, True) for k in range(args.studies)]
     start = time.perf_counter()
-    # fresh workers every few studies: ezc3d's writer keeps about 3.5 MB per file written, so a long-lived
-    # worker would grow by gigabytes over a few hundred studies
-    with ProcessPoolExecutor(args.cores, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=4) as pool:
-        results = list(pool.map(_run, jobs))
+    # a fresh pool every few studies: ezc3d's writer keeps about 3.5 MB per file written, so long-lived workers
+    # would grow by gigabytes over a few hundred studies (max_tasks_per_child hangs on Python 3.11)
+    results = []
+    for k in range(0, len(jobs), 4 * args.cores):
+        with ProcessPoolExecutor(args.cores) as pool:
+            results += list(pool.map(_run, jobs[k : k + 4 * args.cores]))
     effects = pd.concat([r[0] for r in results], ignore_index=True)
     peaks = pd.concat([r[1] for r in results], ignore_index=True)
     print(f"{args.studies} studies with effects and {args.studies} null studies of {args.subjects} runners x 4 "

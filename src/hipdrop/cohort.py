@@ -12,17 +12,56 @@ import xarray as xr
 from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS, join_csv_files, join_curve_files, join_parquet_files
 from hipdrop.kernels.events import AGREEMENT_COLUMNS
 from hipdrop.kernels.stances import STANCE_COLUMNS
-from hipdrop.pipeline import TrialResult, process_trials
+from hipdrop.errors import TrialError
+from hipdrop.pipeline import STATIC_COLUMNS, TrialResult, process_trials, static_reference
 from hipdrop.vocab import STANCE
 
 DESIGN_COLUMNS = ["target_cadence_change_pct", "arm_swing"]
 
 
+def static_references(sheet: pd.DataFrame, *, config: dict) -> tuple[dict, list[dict], list[dict]]:
+    """Each runner's static reference (``STATIC_COLUMNS``, the mean over its static trials) from the sheet's rows
+    marked ``static``; and those rows' entries for the trial log and the quarantine."""
+    refs, trials, quarantine = {}, [], []
+    for row in sheet.to_dict("records"):
+        ids = {k: row[k] for k in ID_COLUMNS}
+        try:
+            ref = static_reference(row["path"], config=config)
+        except TrialError as err:
+            quarantine.append({"path": err.path, "stage": err.stage, "reason": err.reason})
+            trials.append({**ids, "path": row["path"], "status": "quarantined"})
+            continue
+        refs.setdefault(row["subject"], []).append(ref)
+        trials.append({**ids, "path": row["path"], "status": "static reference", **ref})
+    means = {subject: {c: float(np.mean([r[c] for r in rs])) for c in STATIC_COLUMNS} for subject, rs in refs.items()}
+    return means, trials, quarantine
+
+
+def with_static_reference(stances: pd.DataFrame, reference: dict | None) -> pd.DataFrame:
+    """The runner's static obliquity and tilt beside its stances, and the stance-side peak referenced to them:
+    ``cpd_peak_deg_static_ref`` = peak minus the stance side's standing obliquity (right: +static obliquity,
+    left: its negative; Plug-in Gait signs). NaN without a reference. The excursion needs none: it is measured
+    from the stance's own strike."""
+    reference = reference or dict.fromkeys(STATIC_COLUMNS, np.nan)
+    side_offset = np.where(stances["side"] == "R", 1.0, -1.0) * reference["static_obliquity_deg"]
+    return stances.assign(**reference, cpd_peak_deg_static_ref=stances["cpd_peak_deg"] - side_offset)
+
+
 def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
     """Run the rows of a trial sheet; return the stance table, curves, per-trial log, quarantine and the
-    agreement of marker events with force-plate and stored events."""
+    agreement of marker events with force-plate and stored events.
+
+    Rows marked ``static`` give their runner's static reference (``static_references``) instead of stances, and
+    then every stance gets the static-reference columns (``with_static_reference``; the cohort's tables take the
+    union of the batches' columns, so runners without a static trial read NaN there). Without a static trial,
+    nothing changes.
+    """
+    is_static = sheet["static"].fillna(False).astype(bool) if "static" in sheet else pd.Series(False, index=sheet.index)
+    static_columns = bool(is_static.any())
+    references, static_trials, static_quarantine = static_references(sheet[is_static], config=config)
+    sheet = sheet[~is_static]
     results: list[TrialResult] = process_trials(sheet["path"].tolist(), config=config, workers=workers)
-    stances, curves, trials, quarantine, agreement = [], [], [], [], []
+    stances, curves, trials, quarantine, agreement = [], [], static_trials, static_quarantine, []
     for row, res in zip(sheet.to_dict("records"), results):
         ids = {k: row[k] for k in ID_COLUMNS}
         design = {k: row[k] for k in DESIGN_COLUMNS if k in row}
@@ -30,7 +69,8 @@ def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
         if not res.ok:
             quarantine.append({"path": res.failure.path, "stage": res.failure.stage, "reason": res.failure.reason})
             continue
-        stances.append(res.stances.assign(**ids, **design))
+        table = res.stances.assign(**ids, **design)
+        stances.append(with_static_reference(table, references.get(row["subject"])) if static_columns else table)
         if res.agreement is not None:
             agreement.append(res.agreement.assign(**ids))
         curves.append(res.curves.assign_coords(

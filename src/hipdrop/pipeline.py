@@ -201,6 +201,39 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
     return result
 
 
+#: the static reference: the median over the standing trial of each angle (deg), robust to a shift of weight
+STATIC_COLUMNS = ["static_obliquity_deg", "static_tilt_deg"]
+
+
+def static_reference(path: str | Path, *, config: dict | None = None) -> dict:
+    """The pelvis's standing obliquity and tilt (deg) from a static trial, for a runner's static-referenced angles.
+
+    Returns ``{"static_obliquity_deg": ..., "static_tilt_deg": ...}``: the medians over the trial of the right-side
+    obliquity (Plug-in Gait sign: positive = right side up; the left side's is its negative) and of the tilt, in
+    the configured sequence, from the markers cleaned as for running. Raises ``TrialError`` (stage ``static``) for a
+    file that cannot give them. Plug-in Gait and Visual3D offer the same offset (science.md section 8).
+    """
+    config = validate_config(config)
+    stage = "ingest"
+    try:
+        trial = read_c3d(path, vertical_axis=config["vertical_axis"], markersets=tuple(config["markersets"]))
+        rate, cl = trial.attrs["rate_hz"], config["clean"]
+        stage = "static"
+        needed = _pelvis_markers(trial["markers"], path)
+        cleaned = repair_markers(trial["markers"], keep=needed, rate_hz=rate, max_gap_s=cl["max_gap_s"])
+        markers = lowpass(cleaned["markers"], cutoff_hz=cl["lowpass_hz"], order=cl["lowpass_order"], rate_hz=rate,
+                          twicing=cl["lowpass_twicing"])
+        angles = pelvic_angles(markers, sequence=config["pelvis"]["sequence"], heading=float(progression_heading(markers)))
+        obliquity, tilt = (float(angles[a].sel(side="R").median(skipna=True)) for a in ("obliquity", "tilt"))
+    except TrialError:
+        raise
+    except Exception as err:
+        raise TrialError(path, stage, _reason(err)) from err
+    if not (np.isfinite(obliquity) and np.isfinite(tilt)):
+        raise TrialError(path, "static", "no frame with all pelvis markers: no standing obliquity")
+    return {"static_obliquity_deg": obliquity, "static_tilt_deg": tilt}
+
+
 @contextmanager
 def dask_scheduler(workers: int):
     """Keyword arguments for ``dask.compute``. ``HIPDROP_DASK_SCHEDULER`` may name a ``distributed`` scheduler

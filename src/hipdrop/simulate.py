@@ -64,6 +64,8 @@ class CohortSpec:
     variation: bool = True  # False: no random variation of any kind
     peak_pct: float = 30.0
     arm_swing_cadence_pct: float = 0.0  # cadence change the arm-swing condition also brings (a confound), %
+    static_obliquity_deg: float = 0.0  # every runner's standing pelvic obliquity (right side up), added to every trial
+    static_trial: bool = False  # also write each runner's 3 s static standing trial (sheet column static)
 
     def dose_deg_per_pct(self) -> float:
         """Peak-drop change per 1 % cadence change that the cadence conditions' effects imply (deg per %)."""
@@ -132,7 +134,8 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
     k = np.clip(np.searchsorted(strikes, t, side="right") - 1, 0, n_steps - 1)
     s = (t - strikes[k]) / stance_s[k]
     signed = np.where(sides[k] == "R", 1.0, -1.0)
-    obliquity_r = signed * peaks[k] * _bump(s, spec.peak_pct)  # deg, PiG sign: positive = right side up
+    # deg, PiG sign: positive = right side up; a standing offset tilts the whole trial
+    obliquity_r = spec.static_obliquity_deg + signed * peaks[k] * _bump(s, spec.peak_pct)
 
     # stride phase, 0 at each right strike, for the oscillating parts of the pose
     r_strikes = strikes[sides == "R"]
@@ -181,8 +184,12 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
             "time_s": np.concatenate([frame_of(strikes[visible]), frame_of(offs[visible])]),
         }
     ).sort_values("time_s", kind="stable")
+    # the peak a stance-side obliquity reaches (standing offset included: +static on the right, - on the left),
+    # and the same referenced to standing
+    offset = np.where(sides[visible] == "R", 1.0, -1.0) * spec.static_obliquity_deg
     stances = pd.DataFrame(
-        {"side": sides[visible], "strike_s": strikes[visible], "off_s": offs[visible], "cpd_peak_deg": peaks[visible]}
+        {"side": sides[visible], "strike_s": strikes[visible], "off_s": offs[visible],
+         "cpd_peak_deg": peaks[visible] + offset, "cpd_peak_deg_static_ref": peaks[visible]}
     )
     forces = _treadmill_force(t, strikes, offs, sides, runner, spec) if spec.force_plate else None
     return {
@@ -232,6 +239,26 @@ def _foot(t, strikes, offs, stance_s, mine, *, speed, forefoot):
     heel = np.stack([x, np.zeros(n), np.where(in_stance, heel_stance, heel_swing)], -1)
     toe = np.stack([x + 180.0, np.zeros(n), np.where(in_stance, toe_stance, toe_swing)], -1)
     return heel, toe
+
+
+def simulate_static(rng: np.random.Generator, *, spec: CohortSpec, duration_s: float = 3.0) -> np.ndarray:
+    """Markers [time, marker, axis] of a runner standing still on both feet: the pelvis at its standing obliquity
+    (``spec.static_obliquity_deg``, right side up) and a 12 deg tilt, with the trials' marker noise."""
+    n = int(round(duration_s * spec.rate_hz))
+    zero = np.zeros(n)
+    pose = _rot_pose(zero, np.radians(np.full(n, -spec.static_obliquity_deg)), np.radians(np.full(n, 12.0)))
+    origin = np.array([0.0, 0.0, 950.0])
+    markers = {name: origin + pose @ np.array(local) for name, local in PELVIS_LOCAL.items()}
+    still = lambda xyz: np.tile(np.asarray(xyz, float), (n, 1))
+    for side, lateral in (("L", 100.0), ("R", -100.0)):
+        markers[f"{side}HEE"], markers[f"{side}TOE"] = still([0, lateral, HEEL_GROUND_MM]), still([180, lateral + 10, TOE_GROUND_MM])
+        markers[f"{side}ANK"] = still([50, lateral + (15 if side == "L" else -15), 95])
+        shoulder = [-20, 1.7 * lateral, 1430]
+        markers[f"{side}SHO"], markers[f"{side}ELB"] = still(shoulder), still([-20, 1.7 * lateral, 1150])
+        markers[f"{side}WRA"], markers[f"{side}WRB"] = still([-20, 1.7 * lateral + 25, 950]), still([-20, 1.7 * lateral - 25, 950])
+    markers["C7"], markers["CLAV"] = still([-80, 0, 1510]), still([60, 0, 1470])
+    xyz = np.stack([markers[m] for m in MARKERS], axis=1)
+    return xyz + rng.normal(0, spec.marker_noise_mm, xyz.shape) if spec.variation else xyz
 
 
 def _cut_gaps(rng: np.random.Generator, xyz: np.ndarray, rate: float) -> None:
@@ -313,7 +340,15 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
                 truth_stances += st.round(6).to_dict("records")
                 realised.append({"subject": subject, "condition": condition, "effect_deg": sim["effect_deg"],
                                  "achieved_cadence_change_pct": sim["achieved_cadence_change_pct"]})
+        if spec.static_trial:
+            name = f"{subject}_static_1.c3d"
+            write_c3d(directory / name, simulate_static(np.random.default_rng([spec.seed, i, 99]), spec=spec),
+                      list(MARKERS), rate_hz=spec.rate_hz)
+            rows.append({"subject": subject, "condition": "static", "trial": 1, "path": name,
+                         "target_cadence_change_pct": 0.0, "arm_swing": "normal", "static": True})
     sheet = pd.DataFrame(rows)
+    if spec.static_trial:
+        sheet["static"] = sheet["static"].fillna(False).astype(bool)
     sheet.to_csv(directory / "trials.tsv", sep="\t", index=False)
     per_runner = pd.DataFrame(realised).groupby(["condition", "subject"])["effect_deg"].mean()
     truth = {

@@ -11,7 +11,7 @@ import xarray as xr
 
 from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS, join_csv_files, join_curve_files, join_parquet_files
 from hipdrop.kernels.events import AGREEMENT_COLUMNS
-from hipdrop.kernels.stances import STANCE_COLUMNS
+from hipdrop.kernels.stances import CURVES_NAME, STANCE_COLUMNS
 from hipdrop.errors import TrialError
 from hipdrop.pipeline import STATIC_COLUMNS, TrialResult, process_trials, static_reference
 from hipdrop.vocab import STANCE
@@ -128,7 +128,8 @@ def summary_line(trials: pd.DataFrame, quarantine_path: str) -> str:
 
 def empty_curves(points: int) -> xr.DataArray:
     """A curves array with no stances (a subject whose every trial was quarantined)."""
-    return xr.DataArray(np.empty((0, points)), dims=(STANCE, "pct"), coords={STANCE: [], "pct": np.linspace(0, 100, points)})
+    return xr.DataArray(np.empty((0, points)), dims=(STANCE, "pct"), coords={STANCE: [], "pct": np.linspace(0, 100, points)},
+                        name=CURVES_NAME)
 
 
 def agreement_summary(agreement: pd.DataFrame) -> pd.DataFrame:

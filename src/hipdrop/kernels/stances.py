@@ -14,6 +14,8 @@ import xarray as xr
 from hipdrop.kernels.clean import contiguous_runs
 from hipdrop.vocab import AXIS, FOOT_OFF, FOOT_STRIKE, MARKER, OTHER_SIDE, PCT, SIDES, STANCE, TIME
 
+#: the variable of the stance-normalised curves in curves.nc
+CURVES_NAME = "obliquity"
 STANCE_COLUMNS = [
     "side", "stance_index", "strike_frame", "off_frame", "strike_s", "off_s", "stance_time_s", "swing_time_s",
     "step_time_s", "cadence_spm", "cpd_peak_deg", "cpd_excursion_deg", "cpd_peak_pct", "arm_swing_mm",
@@ -246,7 +248,7 @@ def stance_table(
         })
     table = pd.DataFrame(rows, columns=STANCE_COLUMNS)
     curve_da = xr.DataArray(
-        curves, dims=(STANCE, PCT), coords={STANCE: np.arange(len(pairs)), PCT: pct},
+        curves, dims=(STANCE, PCT), coords={STANCE: np.arange(len(pairs)), PCT: pct}, name=CURVES_NAME,
         attrs={"units": "deg", "long_name": "stance-side pelvic obliquity", "sign": "positive when the stance side is up"},
     )
     return table, curve_da

@@ -4,7 +4,9 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
 from tests.conftest import shared_file
@@ -63,3 +65,111 @@ def test_notebook_cells_run_on_workflow_results(tmp_path, monkeypatch):
         if cell["cell_type"] == "code":
             exec("".join(cell["source"]), scope)
     assert len(scope["stances"]) > 0 and scope["fig"].axes[0].lines
+
+
+# ------------------------------------------------------------------ hipdrop inspect: what the analysis makes of each marker
+
+
+@pytest.fixture(scope="module")
+def gappy_trial(tmp_path_factory):
+    """A simulated trial with a 0.3 s gap cut into LASI (rebuilt as a rigid body) and a 0.03 s one into RHEE
+    (spline-filled), where RHEE was visible; written back as a C3D file (NaN = gap)."""
+    from hipdrop.io.c3d import events_table, read_c3d, write_c3d
+    from hipdrop.simulate import CohortSpec, simulate_cohort
+
+    folder = tmp_path_factory.mktemp("inspect")
+    simulate_cohort(folder, CohortSpec(n_subjects=1, duration_s=6.0, seed=4))
+    trial = read_c3d(folder / "S01_baseline_1.c3d")
+    xyz, names, rate = trial["markers"].values.copy(), [str(m) for m in trial.marker.values], trial.attrs["rate_hz"]
+    lasi = (round(2.0 * rate), round(2.3 * rate))
+    xyz[lasi[0] : lasi[1], names.index("LASI")] = np.nan
+    heel = np.isnan(xyz[:, names.index("RHEE")]).any(-1)
+    # a stretch where RHEE is visible with 20 frames to spare on either side, for a gap of its own
+    start = next(s for s in range(40, len(heel) - 60) if not heel[s - 20 : s + round(0.03 * rate) + 20].any())
+    xyz[start : start + round(0.03 * rate), names.index("RHEE")] = np.nan
+    path = folder / "gappy.c3d"
+    write_c3d(path, xyz, names, rate_hz=rate, events=events_table(trial))
+    return path, lasi
+
+
+def _row(lines, label):
+    return next(line for line in lines if line.split()[:1] == [label] or line.strip().startswith(f"{label} "))
+
+
+def test_inspect_says_which_pelvis_marker_excludes_which_stances(gappy_trial):
+    from hipdrop.pipeline import process_trial
+
+    path, (cut_from, cut_to) = gappy_trial
+    done = hipdrop("inspect", path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    # independent count: the stance table of the pipeline on the same file, and the stances the cut overlaps
+    stances = process_trial(path).stances
+    pelvis = stances[stances.exclude_reason.str.contains("pelvis")]
+    overlapping = stances[(stances.strike_frame < cut_to) & (stances.off_frame >= cut_from)]
+    assert len(pelvis) == len(overlapping) >= 1
+    n = len(pelvis)
+    # the markers the analysis uses come first, the pelvis at their head
+    marker_rows = [line.split()[0] for line in lines if line.startswith("    ") and line.split()[0].isupper()]
+    assert marker_rows[:4] == ["LASI", "RASI", "LPSI", "RPSI"]
+    assert lines.index(_row(lines, "LASI")) < lines.index(_row(lines, "LHEE")) < lines.index(_row(lines, "LWRA"))
+    assert any(line.startswith("  other markers (not used by the analysis)") for line in lines)
+    lasi = " ".join(" ".join(lines[lines.index(_row(lines, "LASI")) :][:3]).split())  # the row may wrap
+    assert "1 gap > 0.1 s: rebuilt as a rigid body from the other pelvis markers" in lasi
+    assert f"excludes {n} stance{'s' if n > 1 else ''}" in lasi and "0.300 s" in lasi
+    assert f"{n} excluded for filled or missing pelvis data" in done.stdout
+    rhee = _row(lines, "RHEE")
+    assert "filled by cubic spline" in rhee and "left missing" not in rhee
+    assert "complete; excludes no stance" in _row(lines, "RASI")
+    # --json: the same numbers
+    report = json.loads(hipdrop("inspect", path, "--json").stdout)
+    by_name = {r["name"]: r for r in report["analysed_markers"]}
+    assert [r["name"] for r in report["analysed_markers"]][:4] == ["LASI", "RASI", "LPSI", "RPSI"]
+    assert by_name["LASI"]["rebuilt_gaps"] == 1 and by_name["LASI"]["longest_gap_s"] == 0.3
+    assert by_name["LASI"]["left_missing_gaps"] == 0 and by_name["LASI"]["stances_excluded"] == n
+    assert sorted(by_name["LASI"]["excluded_stances"]) == sorted(f"{r.side}{r.stance_index}" for r in pelvis.itertuples())
+    assert by_name["RASI"]["stances_excluded"] == 0 and by_name["RHEE"]["stances_excluded"] is None
+    assert by_name["RHEE"]["spline_filled_gaps"] == by_name["RHEE"]["gaps"] >= 1
+    assert report["analysis"]["excluded_pelvis_data"] == n and report["analysis"]["stances"] == len(stances)
+    assert {r["name"] for r in report["other_markers"]} == {"LELB", "RELB"}
+
+
+def test_inspect_follows_the_config_and_survives_a_failing_analysis(gappy_trial, tmp_path):
+    """--config changes the verdicts (a 0.02 s spline limit leaves RHEE's 0.03 s gap missing); a trial the
+    analysis cannot use (here: only force-plate events allowed, and the file has no plates) is said in one line,
+    its markers still shown."""
+    path, _ = gappy_trial
+    config = tmp_path / "config.yaml"
+    config.write_text("clean:\n  max_gap_s: 0.02\nevents:\n  sources: [force]\n")
+    done = hipdrop("inspect", path, "--config", config)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    failing = [line for line in lines if "analysis (config" in line]
+    assert len(failing) == 1 and "fails at the events stage" in failing[0]
+    assert "> 0.02 s left missing" in _row(lines, "RHEE")
+    assert "rebuilt as a rigid body" in _row(lines, "LASI") and "excludes" not in _row(lines, "LASI")
+    report = json.loads(hipdrop("inspect", path, "--json", "--config", config).stdout)
+    assert report["analysis"]["ok"] is False and report["analysis"]["stage"] == "events"
+    assert {r["name"]: r["left_missing_gaps"] for r in report["analysed_markers"]}["RHEE"] >= 1
+
+
+def test_inspect_shows_raw_labels_beside_canonical_names():
+    path = shared_file("running/RBDS001runT35.c3d")
+    done = hipdrop("inspect", path)
+    assert done.returncode == 0, done.stderr
+    assert "L.ASIS -> LASI" in done.stdout and "R.Heel.Bottom -> RHEE" in done.stdout
+    lines = done.stdout.splitlines()
+    assert lines.index(_row(lines, "L.ASIS")) < lines.index(_row(lines, "L.Heel.Bottom"))
+    assert "L.Iliac.Crest" in done.stdout.split("other markers (not used by the analysis)")[1]
+    report = json.loads(hipdrop("inspect", path, "--json").stdout)
+    lasi = next(r for r in report["analysed_markers"] if r["name"] == "LASI")
+    assert lasi["raw"] == "L.ASIS" and lasi["group"] == "pelvis" and report["analysis"]["ok"]
+
+
+def test_inspect_help_is_plain_text_and_says_what_it_shows():
+    shown = hipdrop("inspect", "--help").stdout
+    assert "``" not in shown and "*" not in shown
+    for words in ("pelvis", "raw label -> canonical name", "cubic spline", "rigid body", "left missing", "stances", "--config"):
+        assert words in " ".join(shown.split())
+    top = hipdrop("--help").stdout
+    assert "inspect" in top and "stances" in " ".join(top.split())

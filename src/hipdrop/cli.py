@@ -1,4 +1,5 @@
-"""The ``hipdrop`` command: ``inspect`` a C3D file, analyse one ``trial``, ``simulate`` a cohort."""
+"""The ``hipdrop`` command: ``inspect`` a C3D file, analyse one ``trial``, ``simulate`` a cohort, build a
+trial ``sheet`` from a folder."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from hipdrop.config import ConfigError, load_config
 
 def _inspect(args) -> int:
     from hipdrop.errors import TrialError
+    from hipdrop.inspection import format_text, marker_report, stance_summary
     from hipdrop.io.c3d import events_table, read_c3d
+    from hipdrop.pipeline import process_trial
 
+    config = load_config(args.config)
     try:
-        trial = read_c3d(args.file)
+        trial = read_c3d(args.file, vertical_axis=config["vertical_axis"], markersets=tuple(config["markersets"]))
     except TrialError as err:
         report = {"file": str(args.file), "readable": False, "stage": err.stage, "problem": err.reason}
         print(json.dumps(report, indent=1) if args.json else f"{args.file}: cannot be read: {err.reason}")
@@ -25,6 +29,14 @@ def _inspect(args) -> int:
     markers = trial["markers"]
     missing = markers.isnull().any("axis").mean("time").to_series()
     events = events_table(trial)
+    # the real pipeline with the same config: its stance table says which stances the pelvis data excludes
+    result = process_trial(args.file, config=config, keep_pelvis=False)
+    if result.ok:
+        analysis = {"ok": True, **stance_summary(result.stances), "event_source": result.meta["event_source"]}
+    else:
+        analysis = {"ok": False, "stage": result.failure.stage, "problem": result.failure.reason}
+    analysis["event_warnings"] = result.meta.get("event_warnings", "")
+    per_marker = marker_report(trial, config, result.stances if result.ok else None)
     report = {
         "file": str(args.file),
         "readable": True,
@@ -40,20 +52,18 @@ def _inspect(args) -> int:
         "events": events.groupby(["side", "event"]).size().rename("n").reset_index().to_dict("records"),
         "force_plates": int(trial.sizes.get("plate", 0)),
         "warnings": json.loads(trial.attrs["qc_warnings"]),
+        "config": {"file": str(args.config) if args.config else None, "clean_max_gap_s": config["clean"]["max_gap_s"],
+                   "stances_max_filled_s": config["stances"]["max_filled_s"]},
+        "analysis": analysis,
+        "analysed_markers": per_marker["analysed"],
+        "other_markers": per_marker["other"],
+        "pelvis_markers": per_marker["pelvis_markers"],
+        "unattributed_stances": per_marker["unattributed_stances"],
     }
     if args.json:
         print(json.dumps(report, indent=1, default=float))
         return 0
-    print(f"{report['file']}\n  {report['frames']} frames at {report['rate_hz']:g} Hz ({report['duration_s']} s), "
-          f"first frame {report['first_frame']}, units {report['units']}, vertical axis {report['vertical_axis']}")
-    mapped = ", ".join(f"{k}->{v}" if k != v else v for k, v in report["mapped_markers"].items())
-    print(f"  {report['markers']} markers; recognised: {mapped or 'none'}")
-    gaps = ", ".join(f"{k} {100 * v:.1f}%" for k, v in sorted(report["missing_fraction"].items(), key=lambda kv: -kv[1])[:15])
-    print(f"  missing samples: {gaps or 'none'}")
-    ev = ", ".join(f"{r['side']} {r['event']} x{r['n']}" for r in report["events"])
-    print(f"  events: {ev or 'none'}\n  force plates: {report['force_plates']}")
-    for w in report["warnings"]:
-        print(f"  warning: {w}")
+    print("\n".join(format_text(report)))
     return 0
 
 
@@ -97,13 +107,67 @@ def _simulate(args) -> int:
     return 0
 
 
+def _sheet(args) -> int:
+    from hipdrop.sheet import design_defaults, find_c3d, sheet_from_layout, sheet_from_pattern
+
+    root, out = Path(args.directory), Path(args.output)
+    if not root.is_dir():
+        print(f"hipdrop sheet: {root} is not a folder", file=sys.stderr)
+        return 2
+    if out.exists() and not args.force:
+        # a sheet the user has already filled in would lose its design columns
+        print(f"hipdrop sheet: {out} exists; pass --force to overwrite it (its design columns would be lost)", file=sys.stderr)
+        return 2
+    if args.pattern:
+        sheet, unplaced = sheet_from_pattern(root, args.pattern, relative_to=out.parent)
+    else:
+        sheet, unplaced = sheet_from_layout(root, trial=args.trial, relative_to=out.parent)
+    for line in unplaced:
+        print(f"not placed: {line}")
+    if sheet.empty:
+        found = len(find_c3d(root))
+        how = f"the pattern {args.pattern}" if args.pattern else "the layout subject/condition/FILE.c3d"
+        reason = (f"no .c3d file under {root}" if not found else
+                  f"none of the {found} .c3d file(s) under {root} fit {how} (see above)"
+                  + ("" if args.pattern else "; for names such as S01_baseline_1.c3d give --pattern "
+                     "'{subject}_{condition}_{trial}.c3d'"))
+        print(f"hipdrop sheet: nothing placed, no sheet written: {reason}", file=sys.stderr)
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.to_csv(out, sep="\t", index=False)
+    first = sheet.iloc[0]
+    conditions = sorted(sheet["condition"].unique())
+    print(f"wrote {out}: {len(sheet)} trials, {sheet['subject'].nunique()} subjects, {len(conditions)} conditions "
+          f"({', '.join(conditions)}); {len(unplaced)} .c3d file(s) not placed")
+    print(f"  e.g. {first['path']} -> subject {first['subject']}, condition {first['condition']}, trial {first['trial']}")
+    if sheet["static"].any():
+        print(f"  {int(sheet['static'].sum())} trial(s) of condition 'static' marked static: each runner's standing "
+              "reference (column static), not analysed as running")
+    design = ", ".join(f"{column} (now {value})" for column, value in design_defaults().items())
+    print(f"  now fill the design columns for each condition: {design} (see data/README.md)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hipdrop", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="hipdrop",
+        description="hipdrop: pelvic drop from C3D motion capture. inspect a C3D file, analyse one trial, simulate a "
+        "cohort, or build a trial sheet from a folder. `hipdrop COMMAND --help` says more.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("inspect", help="what a C3D file holds and how hipdrop reads it")
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = sub.add_parser(
+        "inspect", help="what a C3D file holds and what the analysis makes of its markers, gaps and stances",
+        description="Show what a C3D file holds and how hipdrop reads it: frame rate, frames, units, vertical axis, "
+        "stored events, force plates and read warnings. Then the markers the analysis uses, grouped as pelvis, "
+        "feet, wrists and trunk, each as raw label -> canonical name with its missing share, number of gaps and "
+        "longest gap, and what the clean stage does with the gaps under the config: filled by cubic spline (gaps "
+        "up to clean.max_gap_s), rebuilt as a rigid body from the other pelvis markers (longer pelvis gaps), or "
+        "left missing. For each pelvis marker: how many stances its filled or missing data exclude, counted on "
+        "the stance table of the real analysis of the file. Last, the other markers and their missing share.")
+    p.add_argument("file", help="the C3D file")
+    p.add_argument("--json", action="store_true", help="the same facts as JSON (machine-readable)")
+    p.add_argument("--config", help="config YAML to judge the gaps and stances by (default: the built-in defaults)")
     p.set_defaults(run=_inspect)
 
     p = sub.add_parser("trial", help="analyse one C3D file: events.csv, stances.csv, pelvis.nc")
@@ -129,6 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--arm-swing-cadence-pct", type=float, default=0.0, metavar="P",
                    help="the arm-swing condition also changes cadence by P %% (a confound the design check must flag)")
     p.set_defaults(run=_simulate)
+
+    p = sub.add_parser("sheet", help="the trial sheet of a folder of C3D files (subject/condition/*.c3d, or --pattern)")
+    p.add_argument("directory")
+    p.add_argument("-o", "--output", required=True, help="the sheet to write (trials.tsv); paths are relative to its folder")
+    p.add_argument("--pattern", help="file names such as {subject}_{condition}_{trial}.c3d ({*} skips text; folders with /)")
+    p.add_argument("--trial", choices=["stem", "position"], default="stem",
+                   help="without --pattern: the trial is the file's name (stem) or its place in its folder (position)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing sheet")
+    p.set_defaults(run=_sheet)
 
     args = parser.parse_args(argv)
     try:

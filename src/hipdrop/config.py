@@ -6,8 +6,10 @@ The schemas in ``hipdrop/schemas`` are the single source; ``workflow/schemas`` l
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +18,8 @@ import pandas as pd
 import yaml
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
+#: what pandas names a column without a header (``Unnamed: 6``)
+_IGNORABLE_COLUMN = re.compile(r"Unnamed: \d+")
 
 
 class ConfigError(ValueError):
@@ -39,14 +43,36 @@ def _with_defaults(instance, schema):
 
 
 def validate_config(config: dict | None) -> dict:
-    """Validated copy of ``config`` with every default filled in."""
+    """Validated copy of ``config`` with every default filled in.
+
+    Raises
+    ------
+    ConfigError
+        One line per problem, naming the key: an unknown key with the keys allowed where it stands (and the
+        closest one), a wrong value with what the schema asks for (``config/README.md`` explains every key).
+    """
     schema = copy.deepcopy(_schema("config"))
     config = _with_defaults(copy.deepcopy(config or {}), schema)
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.path))
     if errors:
-        lines = [f"- {'.'.join(map(str, e.path)) or '(top level)'}: {e.message}" for e in errors]
-        raise ConfigError("the configuration does not match workflow/schemas/config.schema.yaml:\n" + "\n".join(lines))
+        raise ConfigError("\n".join(_config_error_line(e) for e in errors))
     return config
+
+
+def _config_error_line(error: jsonschema.ValidationError) -> str:
+    """One line for one schema violation: jsonschema's own message for an unknown key quotes no allowed keys, and
+    Snakemake's validation prints the whole schema, both of which leave a user to hunt for the typo."""
+    where = ".".join(map(str, error.path))
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = list(error.schema.get("properties", {}))
+        lines = []
+        for key in sorted(set(error.instance) - set(allowed), key=str):
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            lines.append(f"config: unknown key {where + '.' if where else ''}{key}{hint}; allowed "
+                         f"{'under ' + where if where else 'at the top level'}: {', '.join(allowed)} (see config/README.md)")
+        return "\n".join(lines)
+    return f"config: {where or '(top level)'}: {error.message} (see config/README.md)"
 
 
 def load_config(path: str | Path | None = None) -> dict:
@@ -61,9 +87,15 @@ def config_hash(config: dict) -> str:
 
 
 def load_sheet(path: str | Path) -> pd.DataFrame:
-    """The trial sheet with defaults filled in and ``path`` resolved against the sheet's folder."""
+    """The trial sheet with defaults filled in and ``path`` resolved against the sheet's folder.
+
+    Empty unnamed columns (a trailing tab) are dropped; other columns not in the schema are kept and named by
+    ``unknown_columns``, files that do not exist by ``missing_files`` (both warnings: the workflow reports them).
+    """
     path = Path(path)
     sheet = pd.read_csv(path, sep="\t", dtype={"subject": str, "condition": str, "trial": str}, comment="#")
+    # a trailing tab on a line makes an empty, unnamed column: nothing the lab meant, so nothing to warn about
+    sheet = sheet.drop(columns=[c for c in sheet.columns if _IGNORABLE_COLUMN.fullmatch(str(c)) and sheet[c].isna().all()])
     schema = copy.deepcopy(_schema("trials"))
     missing = [c for c in schema["required"] if c not in sheet.columns]
     if missing:
@@ -82,3 +114,23 @@ def load_sheet(path: str | Path) -> pd.DataFrame:
         raise ConfigError(f"{path}: the trial sheet does not match workflow/schemas/trials.schema.yaml:\n" + "\n".join(problems))
     sheet["path"] = [str(p if Path(p).is_absolute() else (path.parent / p)) for p in sheet["path"]]
     return sheet
+
+
+def unknown_columns(sheet: pd.DataFrame) -> list[str]:
+    """The columns of a loaded trial sheet that hipdrop does not use (not in ``trials.schema.yaml``), each with the
+    schema column it most resembles, e.g. ``arm_swng (did you mean arm_swing?)``.
+
+    A lab's own notes columns are welcome, so these are a warning, not an error; but a misspelt design column
+    would otherwise leave its default in place without a word.
+    """
+    known = list(_schema("trials")["properties"])
+    unknown = []
+    for column in (c for c in sheet.columns if c not in known):
+        close = difflib.get_close_matches(str(column), known, n=1)
+        unknown.append(f"{column} (did you mean {close[0]}?)" if close else str(column))
+    return unknown
+
+
+def missing_files(sheet: pd.DataFrame) -> list[str]:
+    """The ``path`` of every row of a loaded trial sheet (paths resolved) whose file does not exist."""
+    return [p for p in sheet["path"] if not Path(p).exists()]

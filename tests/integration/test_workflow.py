@@ -265,3 +265,77 @@ def test_a_killed_run_resumes_with_the_readme_command_to_the_same_outputs(tmp_pa
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert not [p for p in results.rglob(".*") if p.is_file()]
     assert outputs() == uninterrupted
+
+
+def test_a_missing_file_is_quarantined_the_rest_runs_and_strict_mode_stops_before_any_work(tmp_path):
+    """A sheet row whose file does not exist (and a lab's own notes column): the run names both before any work,
+    completes with the missing trial in quarantine.csv as "file not found" at ingest; strict mode fails at once,
+    naming the file."""
+    gone = {"subject": "S01", "condition": "baseline", "trial": 2, "path": "S01_baseline_2.c3d",
+            "target_cadence_change_pct": 0.0, "arm_swing": "normal", "notes": "export forgotten"}
+    make_study(tmp_path, CohortSpec(n_subjects=2, duration_s=3.0, seed=5), extra_rows=[gone])
+    done = run_workflow(tmp_path)
+    assert "trial sheet data/trials.tsv: file not found: data/S01_baseline_2.c3d (it will be quarantined)" in done.stderr
+    assert "trial sheet data/trials.tsv: column(s) not in workflow/schemas/trials.schema.yaml, not used: notes" in done.stderr
+    assert "8 trials analysed, 1 quarantined" in done.stderr
+    assert "8 trials analysed, 1 quarantined" in (tmp_path / "results" / "summary.txt").read_text()
+    quarantine = pd.read_csv(tmp_path / "results" / "qc" / "quarantine.csv")
+    assert len(quarantine) == 1
+    row = quarantine.iloc[0]
+    assert row.path.endswith("data/S01_baseline_2.c3d") and row.stage == "ingest" and row.reason == "file not found"
+    assert pd.read_parquet(tmp_path / "results" / "stances.parquet").groupby(["subject", "condition"]).ngroups == 8
+    # strict: fails while reading the sheet, before any job has run
+    shutil.rmtree(tmp_path / "results")
+    strict = run_workflow(tmp_path, "--config", "strict=True", check=False)
+    assert strict.returncode != 0
+    assert "strict mode: the trial sheet data/trials.tsv names 1 file(s) that do not exist" in strict.stdout + strict.stderr
+    assert "S01_baseline_2.c3d" in strict.stdout + strict.stderr
+    assert not (tmp_path / "results" / "batches").exists()
+
+
+def test_a_config_typo_gives_one_line_naming_the_key_and_the_allowed_ones(tmp_path):
+    make_study(tmp_path, CohortSpec(n_subjects=1, duration_s=2.0), clean={"lowpas_hz": 3})
+    done = run_workflow(tmp_path, "--dry-run", check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    named = [line for line in output.splitlines() if "lowpas_hz" in line]
+    assert len(named) == 1, output
+    assert "unknown key clean.lowpas_hz (did you mean lowpass_hz?)" in named[0]
+    assert "allowed under clean: max_gap_s, lowpass_hz, lowpass_order, lowpass_twicing" in named[0]
+    assert "description" not in output and "additionalProperties" not in output  # not the whole schema
+
+
+def test_a_labs_folder_to_results_with_hipdrop_sheet_then_snakemake(tmp_path):
+    """A study laid out as S01/baseline/trial1.c3d ...: `hipdrop sheet` makes the sheet, the lab fills the design,
+    one listed file has gone missing and S03 never ran a baseline; `snakemake` runs to results, the missing file
+    quarantined and S03 named in the summary."""
+    simulate_cohort(tmp_path / "sim", CohortSpec(n_subjects=3, duration_s=4.0, seed=6))
+    study = tmp_path / "data" / "study"
+    for source in sorted((tmp_path / "sim").glob("S*_*_1.c3d")):
+        subject, condition = source.stem.split("_", 1)[0], source.stem.split("_", 1)[1].rsplit("_", 1)[0]
+        if subject == "S03" and condition == "baseline":
+            continue
+        (study / subject / condition).mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, study / subject / condition / "trial1.c3d")
+    made = subprocess.run([sys.executable, "-m", "hipdrop.cli", "sheet", str(study), "-o", str(tmp_path / "data" / "trials.tsv")],
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    sheet = pd.read_csv(tmp_path / "data" / "trials.tsv", sep="\t")
+    assert len(sheet) == 11 and set(sheet.subject) == {"S01", "S02", "S03"}
+    sheet["target_cadence_change_pct"] = sheet.condition.map({"cadence_plus5": 5.0, "cadence_plus10": 10.0}).fillna(0.0)
+    sheet["arm_swing"] = np.where(sheet.condition == "arm_swing", "reduced", "normal")
+    sheet.to_csv(tmp_path / "data" / "trials.tsv", sep="\t", index=False)
+    (study / "S02" / "arm_swing" / "trial1.c3d").unlink()  # gone since the sheet was made
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump({"trials": "data/trials.tsv"}))
+    done = run_workflow(tmp_path)
+    quarantine = pd.read_csv(tmp_path / "results" / "qc" / "quarantine.csv")
+    assert len(quarantine) == 1 and quarantine.path[0].endswith("S02/arm_swing/trial1.c3d")
+    assert (quarantine.stage[0], quarantine.reason[0]) == ("ingest", "file not found")
+    summary = (tmp_path / "results" / "summary.txt").read_text()
+    assert "10 trials analysed, 1 quarantined" in summary
+    assert "runner(s) without a baseline trial, left out of paired analyses: S03" in summary
+    effects = pd.read_csv(tmp_path / "results" / "stats" / "effects.csv")
+    cadence = effects[(effects.term == "condition[cadence_plus5]") & (effects.analysis == "mixed model")].iloc[0]
+    assert not cadence.estimable and cadence.n_subjects == 2 and "2 runner(s) ran cadence_plus5" in cadence.reason
+    assert "file not found" in done.stderr

@@ -4,12 +4,14 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from hipdrop.config import load_sheet, validate_config
+from hipdrop.config import load_sheet, missing_files, unknown_columns, validate_config
 from hipdrop.runs import clear_interrupted_run
 from hipdrop.stats.design import double_modifications, sheet_design_problems
 
-validate(config, "../schemas/config.schema.yaml")  # clear messages; hipdrop fills the same defaults below
+# hipdrop's validation first: one line per problem naming the key (for a typo, the keys allowed there), where
+# Snakemake's prints the whole schema; it fills the schema's defaults, so validate() below only confirms them
 config.update(validate_config(config))
+validate(config, "../schemas/config.schema.yaml")
 
 RESULTS = config["results"]
 # a run killed without warning leaves its lock and half-written files: cleared when no other run works here
@@ -24,6 +26,19 @@ for _problem in SHEET_PROBLEMS:
     print(f"trial sheet {config['trials']}: {_problem}", file=sys.stderr)
 if config["strict"] and double_modifications(SHEET):
     raise ValueError(f"strict mode: the trial sheet {config['trials']} asks for two modifications at once (see above)")
+# a lab's own notes columns are welcome; named so that a misspelt design column does not pass unseen
+_UNKNOWN_COLUMNS = unknown_columns(SHEET)
+if _UNKNOWN_COLUMNS:
+    print(f"trial sheet {config['trials']}: column(s) not in workflow/schemas/trials.schema.yaml, not used: "
+          f"{', '.join(_UNKNOWN_COLUMNS)}", file=sys.stderr)
+# a missing file is quarantined by hipdrop ("file not found") and the rest of the cohort runs; strict mode stops
+# here, before any work
+MISSING_FILES = set(missing_files(SHEET))
+for _path in sorted(MISSING_FILES):
+    print(f"trial sheet {config['trials']}: file not found: {_path} (it will be quarantined)", file=sys.stderr)
+if config["strict"] and MISSING_FILES:
+    raise ValueError(f"strict mode: the trial sheet {config['trials']} names {len(MISSING_FILES)} file(s) that do not "
+                     f"exist: {', '.join(sorted(MISSING_FILES))}; correct their paths or remove their rows")
 # A job analyses a batch of whole subjects: each job pays ~1.6 s of Python start-up and imports, several
 # times a subject's own work (architecture.md section 5).
 _PER_JOB = config["subjects_per_job"]
@@ -42,7 +57,9 @@ def batch_sheet(wildcards):
 
 
 def batch_files(wildcards):
-    return [row["path"] for row in batch_sheet(wildcards)]
+    """The batch's C3D files that exist, as inputs (a changed file reruns its batch). A missing one is no input,
+    which would stop the whole run, but stays in the batch's rows, where hipdrop quarantines it."""
+    return [row["path"] for row in batch_sheet(wildcards) if row["path"] not in MISSING_FILES]
 
 
 def all_batches(name):

@@ -71,6 +71,9 @@ def read_c3d(path: str | Path, *, vertical_axis: str = "auto", markersets: tuple
 def _checked_bytes(path: Path) -> bytes:
     try:
         raw = path.read_bytes()
+    except FileNotFoundError:
+        # the quarantine's reason for a trial sheet row whose file is absent (a typo in the sheet, a file moved)
+        raise TrialError(path, STAGE, "file not found") from None
     except OSError as err:
         raise TrialError(path, STAGE, f"cannot open the file ({err.strerror})") from None
     if len(raw) == 0:

@@ -35,6 +35,10 @@ CONDITIONS = {
 }
 DEFAULT_EFFECTS_DEG = {"cadence_plus5": -0.75, "cadence_plus10": -1.5, "arm_swing": -0.5}
 ARM_SWING_FACTOR = {"normal": 1.0, "reduced": 0.6}  # wrist excursion relative to the runner's own normal swing
+#: the share of its cadence target a runner achieves in a trial (uniform): runners fall short more than they overshoot
+ACHIEVED_SHARE = (0.7, 1.05)
+#: the share of ``arm_swing_cadence_pct`` an arm-swing trial brings along (uniform)
+CONFOUND_SHARE = (0.9, 1.1)
 
 MARKERS = (
     "LASI RASI LPSI RPSI LHEE RHEE LTOE RTOE LANK RANK "
@@ -96,6 +100,17 @@ def realised_effect(spec: CohortSpec, condition: str, achieved_pct: float) -> fl
     return own + spec.dose_deg_per_pct() * achieved_pct
 
 
+def population_effect(spec: CohortSpec, condition: str) -> float:
+    """The expected ``realised_effect`` of ``condition`` over runners and trials (deg): at the mean achieved cadence
+    change (``ACHIEVED_SHARE`` of the target, or of the confound ``CONFOUND_SHARE``)."""
+    target, arms = CONDITIONS[condition]
+    if arms != "normal" and spec.arm_swing_cadence_pct:
+        target, share = spec.arm_swing_cadence_pct, CONFOUND_SHARE
+    else:
+        share = ACHIEVED_SHARE
+    return realised_effect(spec, condition, target * (float(np.mean(share)) if spec.variation else 1.0))
+
+
 def _rot_pose(rotation: np.ndarray, obliquity: np.ndarray, tilt: np.ndarray) -> np.ndarray:
     """[time, 3, 3] pelvis orientation from Baker's sequence in PiG axes: R = Rz(rotation) Rx(obliquity) Ry(tilt),
     angles in radians."""
@@ -114,9 +129,9 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
     rate, n = spec.rate_hz, int(round(spec.duration_s * spec.rate_hz))
     t = (np.arange(n) + 1) / rate  # capture-relative time of each frame; the first frame is C3D frame 1
 
-    achieved_pct = target_pct * (rng.uniform(0.7, 1.05) if var else 1.0)
+    achieved_pct = target_pct * (rng.uniform(*ACHIEVED_SHARE) if var else 1.0)
     if arm_instruction != "normal" and spec.arm_swing_cadence_pct:
-        achieved_pct = spec.arm_swing_cadence_pct * (rng.uniform(0.9, 1.1) if var else 1.0)
+        achieved_pct = spec.arm_swing_cadence_pct * (rng.uniform(*CONFOUND_SHARE) if var else 1.0)
     cadence = runner["cadence_spm"] * (1 + achieved_pct / 100)
     step_s = 60.0 / cadence
     n_steps = int(spec.duration_s / step_s) + 4
@@ -354,6 +369,8 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
     truth = {
         # the population effect of each condition at its instructed target (cadence conditions) or as instructed
         "effects_deg": spec.effects_deg,
+        # the population's expected effect at the cadence runners achieve (what a study's CIs are about)
+        "population_effects_deg": {c: population_effect(spec, c) for c in spec.effects_deg},
         # what a within-subject design estimates: the mean of this cohort's own realised effects (at the cadence
         # each runner achieved, plus the drawn subjects' deviations)
         "cohort_effects_deg": {c: float(per_runner[c].mean()) for c in spec.effects_deg},

@@ -294,8 +294,9 @@ def _floor_at(rests: list[tuple[float, np.ndarray]], xy: np.ndarray) -> np.ndarr
 def _edge_contacts(heights: dict, positions: dict, rests: dict, contacts: list[dict], n: int) -> list[dict]:
     """``contacts`` plus those the recording cuts before the foot could rest: a foot that leaves the ground in its
     first frames or lands in its last. Each marker's floor there is where it rested in this foot's other contacts
-    (``_floor_at``); such a contact counts when the foot is down at the recording's edge and was up (more than
-    ``OFF_HEIGHT_MM`` over that floor) between it and the next contact seen."""
+    (``_floor_at``); such a contact counts when a marker is down at the recording's edge (within
+    ``OFF_HEIGHT_MM`` of that floor in the first frame, ``STRIKE_HEIGHT_MM`` in the last) and was up between it and
+    the nearest contact seen."""
     floors = {p: _floor_at(r, positions[p]) for p, r in rests.items() if r}
     if not contacts or not floors:
         return contacts

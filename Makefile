@@ -28,7 +28,8 @@ demo: $(INSTALLED) data/demo/trials.tsv
 	@echo
 	@echo "Summary: results/summary.txt"
 	@echo "Results: results/stances.parquet (and .csv), results/stats/ (effects, manipulation, subjects, dose_response,"
-	@echo "         responders, power), results/qc/quarantine.csv, results/figures/obliquity_by_condition.png"
+	@echo "         responders, power, waveforms), results/qc/quarantine.csv, results/figures/, results/runners/,"
+	@echo "         results/methods.md"
 	@echo "Report:  results/report.html   (truth of the simulated cohort: data/demo/truth.json)"
 
 test: $(INSTALLED)

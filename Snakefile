@@ -9,6 +9,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/analyse.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/stats.smk"
+include: "workflow/rules/report.smk"
+include: "workflow/rules/figures.smk"
 
 
 rule all:
@@ -24,4 +26,13 @@ rule all:
         f"{RESULTS}/stats/responders.csv",
         f"{RESULTS}/stats/power.csv",
         f"{RESULTS}/summary.txt",
+        f"{RESULTS}/figures/adherence.png",
+        f"{RESULTS}/figures/effects.png",
+        f"{RESULTS}/figures/dose_response.png",
+        f"{RESULTS}/figures/runners.png",
         f"{RESULTS}/figures/obliquity_by_condition.png",
+        f"{RESULTS}/stats/waveforms_clusters.csv",
+        f"{RESULTS}/figures/waveforms.png",
+        f"{RESULTS}/methods.md",
+        expand(f"{RESULTS}/runners/{{subject}}.png", subject=SUBJECTS),
+        f"{RESULTS}/figures/quality.png",

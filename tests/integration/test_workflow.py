@@ -106,6 +106,9 @@ def test_every_statistics_output_is_written(exact_run):
     assert len(pd.read_csv(stats / "responders.csv")) == 3 * 3  # runners x conditions other than baseline
     assert pd.read_csv(stats / "power.csv").runners_for_smallest_effect.notna().all()
     assert "12 trials analysed, 0 quarantined" in (tmp / "results" / "summary.txt").read_text()
+    assert "3 runners" in (tmp / "results" / "methods.md").read_text()
+    assert sorted(p.name for p in (tmp / "results" / "runners").glob("*.png")) == ["S01.png", "S02.png", "S03.png"]
+    assert set(pd.read_csv(stats / "waveforms_clusters.csv").condition) == {"cadence_plus5", "cadence_plus10", "arm_swing"}
 
 
 def test_noisy_cohort_estimates_lie_within_three_standard_errors(tmp_path):

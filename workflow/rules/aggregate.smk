@@ -10,19 +10,19 @@ rule aggregate_stances:
         agreement=all_batches("event_agreement.csv"),
     output:
         parquet=report(
-            f"{RESULTS}/stances.parquet", caption="../report/stances.rst", category="Stances"
+            f"{RESULTS}/stances.parquet", caption="../report/stances.rst", category="6 Methods"
         ),
         csv=f"{RESULTS}/stances.csv",
         curves=f"{RESULTS}/curves.nc",
         trials=f"{RESULTS}/qc/trials.csv",
         quarantine=report(
-            f"{RESULTS}/qc/quarantine.csv", caption="../report/quarantine.rst", category="Quality control"
+            f"{RESULTS}/qc/quarantine.csv", caption="../report/quarantine.rst", category="5 Quality"
         ),
         agreement=f"{RESULTS}/qc/event_agreement.csv",
         agreement_summary=report(
             f"{RESULTS}/qc/event_agreement_summary.csv",
             caption="../report/event_agreement.rst",
-            category="Quality control",
+            category="5 Quality",
         ),
     params:
         strict=config["strict"],

@@ -1,4 +1,4 @@
-# Design checks, per-runner results, condition effects (two analyses), dose-response, responders, power, figures.
+# Design checks, per-runner results, condition effects (two analyses), dose-response, responders, power.
 
 
 rule check_manipulation:
@@ -6,7 +6,7 @@ rule check_manipulation:
         stances=f"{RESULTS}/stances.parquet",
     output:
         report(
-            f"{RESULTS}/stats/manipulation.csv", caption="../report/manipulation.rst", category="Effects and checks"
+            f"{RESULTS}/stats/manipulation.csv", caption="../report/manipulation.rst", category="1 Design and adherence"
         ),
     params:
         baseline=config["stats"]["baseline"],
@@ -25,7 +25,7 @@ rule summarise_subjects:
     input:
         stances=f"{RESULTS}/stances.parquet",
     output:
-        report(f"{RESULTS}/stats/subjects.csv", caption="../report/subjects.rst", category="Effects and checks"),
+        report(f"{RESULTS}/stats/subjects.csv", caption="../report/subjects.rst", category="3 Runners"),
     params:
         baseline=config["stats"]["baseline"],
     conda:
@@ -43,7 +43,7 @@ rule fit_effects:
         stances=f"{RESULTS}/stances.parquet",
         manipulation=f"{RESULTS}/stats/manipulation.csv",
     output:
-        effects=report(f"{RESULTS}/stats/effects.csv", caption="../report/effects.rst", category="Effects and checks"),
+        effects=report(f"{RESULTS}/stats/effects.csv", caption="../report/effects.rst", category="2 Effects"),
         components=f"{RESULTS}/stats/variance_components.csv",
     params:
         baseline=config["stats"]["baseline"],
@@ -66,7 +66,7 @@ rule fit_dose_response:
         stances=f"{RESULTS}/stances.parquet",
     output:
         report(
-            f"{RESULTS}/stats/dose_response.csv", caption="../report/dose_response.rst", category="Effects and checks"
+            f"{RESULTS}/stats/dose_response.csv", caption="../report/dose_response.rst", category="2 Effects"
         ),
     params:
         baseline=config["stats"]["baseline"],
@@ -86,7 +86,7 @@ rule classify_responders:
     input:
         stances=f"{RESULTS}/stances.parquet",
     output:
-        report(f"{RESULTS}/stats/responders.csv", caption="../report/responders.rst", category="Effects and checks"),
+        report(f"{RESULTS}/stats/responders.csv", caption="../report/responders.rst", category="3 Runners"),
     params:
         baseline=config["stats"]["baseline"],
     conda:
@@ -103,7 +103,7 @@ rule estimate_power:
     input:
         components=f"{RESULTS}/stats/variance_components.csv",
     output:
-        report(f"{RESULTS}/stats/power.csv", caption="../report/power.rst", category="Effects and checks"),
+        report(f"{RESULTS}/stats/power.csv", caption="../report/power.rst", category="6 Methods"),
     params:
         alpha=config["stats"]["alpha"],
         power=config["stats"]["power"],
@@ -126,7 +126,7 @@ rule summarise_run:
         responders=f"{RESULTS}/stats/responders.csv",
         dose_response=f"{RESULTS}/stats/dose_response.csv",
     output:
-        report(f"{RESULTS}/summary.txt", caption="../report/summary.rst", category="Summary"),
+        report(f"{RESULTS}/summary.txt", caption="../report/summary.rst", category="0 Summary"),
     params:
         sheet_problems=SHEET_PROBLEMS,
         quarantine=f"{RESULTS}/qc/quarantine.csv",
@@ -139,21 +139,3 @@ rule summarise_run:
     script:
         "../scripts/summarise_run.py"
 
-
-rule plot_obliquity:
-    input:
-        curves=f"{RESULTS}/curves.nc",
-    output:
-        report(
-            f"{RESULTS}/figures/obliquity_by_condition.png",
-            caption="../report/obliquity.rst",
-            category="Figures",
-        ),
-    conda:
-        "../envs/hipdrop.yaml"
-    log:
-        f"{RESULTS}/logs/plot_obliquity.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_obliquity.tsv"
-    script:
-        "../scripts/plot_obliquity.py"

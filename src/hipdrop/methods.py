@@ -1,0 +1,163 @@
+"""The methods section of a paper, written from the run's own configuration and tables.
+
+Everything a reader needs to repeat the analysis, with the numbers this run used: software versions, marker
+cleaning, pelvis angles, gait events (and which source gave them, per trial), the stance rules, the statistical
+models with their formulas, and how many runners, trials and stances went in. Sources: science.md.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+import pandas as pd
+
+from hipdrop.kernels.stances import OUTLIER_FLOOR_S, OUTLIER_MIN_STANCES, OUTLIER_ROBUST_SD
+
+#: distributions whose versions the methods name, in that order
+SOFTWARE = ("hipdrop", "numpy", "scipy", "statsmodels", "pingouin", "spm1d", "ezc3d", "snakemake")
+
+REFERENCES = [
+    "Baker R (2001). Pelvic angles: a mathematically rigorous definition which is consistent with a conventional "
+    "clinical understanding of the terms. Gait Posture 13:1-6.",
+    "Bramah C, Preece SJ, Gill N, Herrington L (2019). A 10% increase in step rate improves running kinematics and "
+    "clinical outcomes in runners with patellofemoral pain at 4 weeks and 3 months. Am J Sports Med 47:3406-3413.",
+    "Holm S (1979). A simple sequentially rejective multiple test procedure. Scand J Stat 6:65-70.",
+    "Pataky TC (2012). One-dimensional statistical parametric mapping in Python. Comput Methods Biomech Biomed "
+    "Engin 15:295-301.",
+    "Tirrell TF, Rademaker AW, Lieber RL (2018). Analysis of hierarchical biomechanical data structures using mixed-"
+    "effects models. J Biomech 69:34-39.",
+    "Tukey JW (1977). Exploratory Data Analysis. Addison-Wesley (twicing).",
+    "Weir JP (2005). Quantifying test-retest reliability using the intraclass correlation coefficient and the SEM. "
+    "J Strength Cond Res 19:231-240.",
+]
+
+
+def software_versions() -> dict[str, str]:
+    """Python's and each ``SOFTWARE`` distribution's installed version ("not installed" when absent)."""
+    versions = {"Python": platform.python_version()}
+    for name in SOFTWARE:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _share(counts: pd.Series) -> str:
+    total = int(counts.sum())
+    return ", ".join(f"{name} {n} of {total} ({100.0 * n / total:.0f} %)" for name, n in counts.items()) if total else "none"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def study_counts(tables: dict[str, pd.DataFrame]) -> dict:
+    """Runners, trials analysed and quarantined, stances (included and excluded) and the event sources' share of
+    the analysed trials, from ``tables["trials"]`` (qc/trials.csv) and ``tables["stances"]`` (the stance table)."""
+    trials = tables.get("trials", pd.DataFrame(columns=["status"]))
+    stances = tables.get("stances", pd.DataFrame(columns=["subject", "excluded"]))
+    ok = trials[trials["status"] == "ok"] if "status" in trials else trials
+    excluded = stances["excluded"].astype(bool) if "excluded" in stances else pd.Series(False, index=stances.index)
+    sources = ok["event_source"].fillna("none").value_counts() if "event_source" in ok else pd.Series(dtype=int)
+    return {
+        "runners": int(stances["subject"].nunique()) if "subject" in stances else 0,
+        "conditions": int(stances["condition"].nunique()) if "condition" in stances else 0,
+        "trials": len(ok),
+        "quarantined": int((trials["status"] == "quarantined").sum()) if "status" in trials else 0,
+        "stances": len(stances),
+        "included": int((~excluded).sum()),
+        "excluded": int(excluded.sum()),
+        "event_sources": sources.sort_index(),
+        "repeated_trials": bool(len(stances) and "trial" in stances
+                                and (stances.groupby(["subject", "condition"])["trial"].nunique() > 1).any()),
+    }
+
+
+def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
+    """A methods section (Markdown) for this run.
+
+    Parameters
+    ----------
+    config : dict
+        The validated configuration (``hipdrop.config.validate_config``; keys ``clean``, ``pelvis``, ``events``,
+        ``stances``, ``stats``).
+    tables : dict of pandas.DataFrame
+        ``trials`` (qc/trials.csv: ``status``, ``event_source``) and ``stances`` (the stance table: ``subject``,
+        ``condition``, ``trial``, ``excluded``).
+
+    Returns
+    -------
+    str
+        Paragraphs on software, data processing, statistics and the sample, then the references.
+    """
+    clean, pelvis, events, st, stats = (config[k] for k in ("clean", "pelvis", "events", "stances", "stats"))
+    n = study_counts(tables)
+    versions = software_versions()
+    software = ", ".join(f"{name} {version}" for name, version in versions.items()
+                         if name not in ("Python", "hipdrop"))
+    sequence = ("Baker's rotation-obliquity-tilt sequence (Baker 2001), whose obliquity is the elevation of the "
+                "inter-ASIS axis and does not depend on tilt or walking direction"
+                if pelvis["sequence"] == "rot" else
+                "the Plug-in Gait tilt-obliquity-rotation sequence (as Vicon Nexus reports it)")
+    twicing = (" with Tukey's twicing (the filtered residual added back, a pass band flat to second order; "
+               "Tukey 1977)" if clean["lowpass_twicing"] else "")
+    alpha = stats["alpha"]
+    conf = f"{100 * (1 - alpha):g} %"
+    trial_vc = ("; trials were a variance component, as runners repeated conditions" if n["repeated_trials"]
+                else "; no runner repeated a condition, so no trial variance component was needed")
+    parts = [
+        "## Methods\n",
+        f"**Software.** The analysis ran in hipdrop {versions['hipdrop']} (Python {versions['Python']}; {software}) "
+        "as a Snakemake workflow; every result file is rebuilt from the C3D files and this configuration.",
+        "",
+        f"**Marker processing.** Gaps of up to {clean['max_gap_s']:g} s were filled by cubic spline; a longer gap in a "
+        "pelvis marker was refilled as a rigid body from the other three pelvis markers. Trajectories were low-pass "
+        f"filtered by a zero-lag Butterworth filter ({clean['lowpass_hz']:g} Hz cut-off, order "
+        f"{clean['lowpass_order']} per pass, {2 * clean['lowpass_order']} after the forward-backward pass){twicing}. "
+        f"Pelvic angles used {sequence}; contralateral pelvic drop is the stance-side obliquity "
+        "(positive when the swing side has dropped).",
+        "",
+        f"**Gait events.** Sources were tried in the order {', '.join(events['sources'])} until one gave strikes and "
+        f"offs for both feet (force plates: {events['force_threshold_n']:g} N vertical-force threshold with "
+        f"{events['force_hysteresis_n']:g} N hysteresis; markers: the {events['kinematic_method']} detector"
+        f"{' (running when the trial has a flight phase, else walking)' if events['kinematic_method'] == 'auto' else ''} on "
+        f"markers low-passed at {events['marker_lowpass_hz']:g} Hz). Source of the analysed trials' events: "
+        f"{_share(n['event_sources'])}.",
+        "",
+        f"**Stances.** A stance was kept in the table but excluded from analysis when its stance time fell outside "
+        f"{st['min_stance_s']:g}-{st['max_stance_s']:g} s, its swing outside {st['min_swing_s']:g}-"
+        f"{st['max_swing_s']:g} s, sides did not alternate, its stance time was an outlier (more than "
+        f"{OUTLIER_ROBUST_SD:g} robust SDs, 1.4826 MAD, and {1000 * OUTLIER_FLOOR_S:g} ms from the trial median, in "
+        f"trials of {OUTLIER_MIN_STANCES} or more stances), or its pelvis data were missing, "
+        f"rebuilt as a rigid body, or spline-filled for longer than {st['max_filled_s']:g} s. Obliquity was "
+        f"normalised to 0-100 % of stance ({st['curve_points']} samples).",
+        "",
+        f"**Statistics.** Effects on {', '.join(stats['metrics'])} were measured against `{stats['baseline']}` in "
+        f"two ways. (1) A linear mixed model on all included stances (Tirrell 2018), "
+        "`metric ~ condition + side + (1 + condition | subject)`" + trial_vc + "; when that could not be estimated "
+        "the next simpler model was fitted and named. Effects were tested by Student's t with n - 1 df (n runners "
+        f"with the condition and baseline), {conf} confidence intervals, and Holm's correction across conditions "
+        "(Holm 1979). (2) As in the published studies (Bramah 2019): a repeated-measures ANOVA on subject means "
+        "of the runners with every condition, with the Greenhouse-Geisser correction, then paired t-tests against "
+        "baseline with Holm's correction and Cohen's d_z. A condition needed at least "
+        f"{stats['min_subjects']} runners with a baseline. Dose-response: peak drop against each runner's achieved "
+        "cadence change (%) in a mixed model with a random slope per runner. Responders: a runner's change of mean "
+        "peak drop against its minimal detectable change, MDC95 = 1.96 x the change's standard error from its "
+        "stride-to-stride (and, with repeated trials, trial-to-trial) variability (Weir 2005). Power: the runners a "
+        f"paired study needs at alpha {alpha:g} and power {stats['power']:g} for each observed effect and for "
+        f"{stats['smallest_effect_deg']:g} deg, from the mixed model's variance components. Waveforms: each runner's "
+        "mean obliquity curve per condition (included stances, left and right pooled) was compared with baseline by "
+        f"a paired SPM{{t}} over 0-100 % of stance (spm1d; Pataky 2012), two-tailed at alpha {alpha:g}, on the runners "
+        "with both curves. Significance level throughout: two-sided "
+        f"{alpha:g}.",
+        "",
+        f"**Sample.** {_plural(n['runners'], 'runner')}, {n['conditions']} conditions, "
+        f"{_plural(n['trials'], 'trial')} analysed ({n['quarantined']} quarantined), {n['stances']} stances of which "
+        f"{n['included']} were included and {n['excluded']} excluded.",
+        "",
+        "### References\n",
+        *[f"- {reference}" for reference in REFERENCES],
+    ]
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,191 @@
+"""One page per runner that a clinician can hand over: what changed in this runner's pelvis under each condition.
+
+The page shows the runner's stance-side obliquity over stance per condition (mean of the included stances, left and
+right pooled, with a band of one stance-to-stance SD where the stances are given), the peak drop per condition and
+side against the baseline's minimal detectable change (MDC95, ``hipdrop.stats.responders``), the cadence and arm
+swing the runner achieved (``hipdrop.stats.design.manipulation_check``) and the responder class per condition.
+
+Inputs are the workflow's tables: ``curves`` (``read_curves``: ``[stance, pct]`` with subject, condition, excluded;
+or subject means ``[condition, subject, pct]`` from ``hipdrop.stats.waveforms.subject_mean_curves``), the stance
+table, ``stats/responders.csv`` and ``stats/manipulation.csv``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hipdrop.vocab import PCT, STANCE
+
+#: the metric whose responder class the page reports
+PAGE_METRIC = "cpd_peak_deg"
+
+
+def _runner_curves(subject: str, curves: xr.DataArray | None) -> tuple[xr.DataArray | None, xr.DataArray | None]:
+    """The runner's mean curve per condition ``[condition, pct]`` and its stance-to-stance SD (None from means)."""
+    if curves is None:
+        return None, None
+    if STANCE not in curves.dims:  # subject means [condition, subject, pct]
+        if subject not in curves["subject"].values:
+            return None, None
+        mean = curves.sel(subject=subject)
+        return mean.where(np.isfinite(mean).any(PCT), drop=True), None
+    mine = curves.where((curves["subject"] == subject) & ~curves["excluded"].astype(bool), drop=True) \
+        if curves.sizes[STANCE] else curves
+    if mine.sizes[STANCE] == 0:
+        return None, None
+    grouped = mine.groupby("condition")
+    return grouped.mean(STANCE), grouped.std(STANCE, ddof=1)
+
+
+def _order(conditions, baseline: str) -> list[str]:
+    conditions = sorted({str(c) for c in conditions})
+    return ([baseline] if baseline in conditions else []) + [c for c in conditions if c != baseline]
+
+
+def _flag(value):
+    """A CSV's True/False (bool or text) as a bool, None when missing."""
+    if isinstance(value, str):
+        return {"true": True, "false": False}.get(value.strip().lower())
+    return None if value is None or pd.isna(value) else bool(value)
+
+
+def responder_lines(subject: str, responders: pd.DataFrame) -> list[str]:
+    """One sentence per condition: the runner's responder class, change of mean peak drop and its MDC95 (deg)."""
+    rows = responders[(responders["subject"].astype(str) == subject)]
+    if "metric" in rows:
+        rows = rows[rows["metric"] == PAGE_METRIC]
+    lines = []
+    for row in rows.sort_values("condition").itertuples():
+        if np.isfinite(row.change_deg) and np.isfinite(row.mdc95_deg):
+            detail = f"change {row.change_deg:+.2f} deg, MDC95 {row.mdc95_deg:.2f} deg"
+        else:
+            detail = str(row.reason) if isinstance(row.reason, str) and row.reason else "no change measured"
+        lines.append(f"{row.condition}: {row.responder} ({detail})")
+    return lines
+
+
+def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame, responders: pd.DataFrame,
+                manipulation: pd.DataFrame, *, baseline: str = "baseline"):
+    """A one-page figure (A4 portrait) for one runner.
+
+    Parameters
+    ----------
+    subject : str
+        The runner.
+    curves : xarray.DataArray or None
+        Stance curves ``[stance, pct]`` (deg) with subject, condition, excluded per stance, or subject means
+        ``[condition, subject, pct]``.
+    stances : pandas.DataFrame
+        The stance table (``subject``, ``condition``, ``side``, ``excluded``, ``cpd_peak_deg``).
+    responders : pandas.DataFrame
+        ``stats/responders.csv`` rows (``subject``, ``condition``, ``metric``, ``change_deg``, ``mdc95_deg``,
+        ``responder``, ``reason``).
+    manipulation : pandas.DataFrame
+        ``stats/manipulation.csv`` rows (``subject``, ``condition``, ``cadence_spm``, ``target_cadence_change_pct``,
+        ``achieved_cadence_change_pct``, ``arm_swing_mm``, ``arm_swing_change_pct``, ``adherent``).
+    baseline : str, optional
+        The condition changes are measured from.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Curves (deg over % stance; one line per condition, labelled with its name), peak drop per condition and
+        side (deg) with the baseline mean +/- MDC95, and a table of cadence, arm swing and responder class.
+    """
+    import matplotlib.pyplot as plt
+
+    subject = str(subject)
+    fig = plt.figure(figsize=(8.27, 11.69), layout="constrained")
+    grid = fig.add_gridspec(3, 1, height_ratios=[1.1, 1.0, 0.9])
+    fig.suptitle(f"Runner {subject}: pelvic drop in running", fontsize=14, fontweight="bold")
+
+    # 1. obliquity curves
+    ax = fig.add_subplot(grid[0])
+    mean, sd = _runner_curves(subject, curves)
+    colours = {}
+    if mean is None or mean.sizes.get("condition", 0) == 0:
+        ax.text(0.5, 0.5, "no included stances", ha="center", va="center", transform=ax.transAxes)
+    else:
+        for condition in _order(mean["condition"].values, baseline):
+            m = mean.sel(condition=condition)
+            line, = ax.plot(m[PCT], m, label=condition, lw=1.8 if condition == baseline else 1.3)
+            colours[condition] = line.get_color()
+            if sd is not None:
+                s = sd.sel(condition=condition)
+                ax.fill_between(m[PCT], m - s, m + s, color=line.get_color(), alpha=0.12, lw=0)
+        ax.legend(frameon=False, fontsize=8)
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.set(xlabel="stance (%)  0 = foot strike, 100 = foot off", ylabel="obliquity (deg)\n+ = opposite hip dropped",
+           title="Pelvic obliquity over stance (mean of included stances, band: +/- 1 SD stride to stride)")
+    ax.title.set_fontsize(10)
+
+    # 2. peak drop per condition and side, with the MDC around baseline
+    ax = fig.add_subplot(grid[1])
+    mine = stances[(stances["subject"].astype(str) == subject) & ~stances["excluded"].astype(bool)]
+    resp = responders[(responders["subject"].astype(str) == subject)]
+    if "metric" in resp:
+        resp = resp[resp["metric"] == PAGE_METRIC]
+    resp = resp.set_index("condition")
+    conditions = _order(mine["condition"].unique(), baseline)
+    if conditions:
+        by = mine.groupby(["condition", "side"])[PAGE_METRIC].agg(["mean", "std", "size"])
+        base = mine[mine["condition"] == baseline]
+        base_mean = float(base.groupby("side")[PAGE_METRIC].mean().mean()) if len(base) else np.nan
+        for x, condition in enumerate(conditions):
+            mdc = float(resp.loc[condition, "mdc95_deg"]) if condition in resp.index else np.nan
+            if np.isfinite(base_mean) and np.isfinite(mdc):
+                ax.fill_between([x - 0.35, x + 0.35], base_mean - mdc, base_mean + mdc, color="0.85", lw=0,
+                                label="baseline +/- MDC95" if x == 1 or len(conditions) == 1 else None)
+            for dx, side, marker in ((-0.12, "L", "o"), (0.12, "R", "s")):
+                if (condition, side) in by.index:
+                    row = by.loc[(condition, side)]
+                    ax.errorbar(x + dx, row["mean"], yerr=row["std"] if row["size"] > 1 else None, fmt=marker,
+                                color=colours.get(condition, "k"), capsize=3,
+                                label=f"{'left' if side == 'L' else 'right'} stance" if x == 0 else None,
+                                mfc="white" if side == "R" else None)
+        if np.isfinite(base_mean):
+            ax.axhline(base_mean, color="0.4", lw=0.8, ls="--")
+        ax.set_xticks(range(len(conditions)), conditions, fontsize=8)
+        ax.legend(frameon=False, fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no included stances", ha="center", va="center", transform=ax.transAxes)
+    ax.set(ylabel="peak drop (deg)", title="Peak pelvic drop per condition and side (mean +/- SD)\ngrey: baseline +/- MDC95, "
+                                           "a change inside it is within this runner's measurement noise")
+    ax.title.set_fontsize(10)
+
+    # 3. what the runner did, and the verdict
+    ax = fig.add_subplot(grid[2])
+    ax.axis("off")
+    man = manipulation[manipulation["subject"].astype(str) == subject].set_index("condition")
+    rows = []
+    for condition in _order(set(man.index) | set(resp.index), baseline):
+        m = man.loc[condition] if condition in man.index else pd.Series(dtype=object)
+        r = resp.loc[condition] if condition in resp.index else pd.Series(dtype=object)
+        fmt = lambda value, spec: format(value, spec) if pd.notna(value) else "-"
+        target = m.get("target_cadence_change_pct", np.nan)
+        rows.append([
+            condition,
+            fmt(m.get("cadence_spm", np.nan), ".0f"),
+            f"{fmt(m.get('achieved_cadence_change_pct', np.nan), '+.1f')} ({fmt(target, '+.0f')})",
+            fmt(m.get("arm_swing_mm", np.nan), ".0f"),
+            fmt(m.get("arm_swing_change_pct", np.nan), "+.0f"),
+            "" if condition == baseline else {True: "yes", False: "no"}.get(_flag(m.get("adherent")), "-"),
+            fmt(r.get("change_deg", np.nan), "+.2f"),
+            fmt(r.get("mdc95_deg", np.nan), ".2f"),
+            "" if condition == baseline else str(r.get("responder", "-")),
+        ])
+    if rows:
+        table = ax.table(cellText=rows, colLabels=[
+            "condition", "cadence\n(steps/min)", "cadence\nchange %\n(target)", "arm swing\n(mm)", "arm swing\nchange %",
+            "adherent", "peak drop\nchange (deg)", "MDC95\n(deg)", "responder"], loc="upper center", cellLoc="center",
+            colWidths=[0.17, 0.09, 0.1, 0.09, 0.09, 0.08, 0.11, 0.08, 0.13])
+        table.auto_set_font_size(False)
+        table.set_fontsize(7)
+        table.scale(1.0, 1.8)
+    lines = responder_lines(subject, responders)
+    ax.text(0.0, 0.2, "Responder class (change of mean peak drop against the runner's own MDC95):\n"
+            + ("\n".join(lines) if lines else "not assessed"), transform=ax.transAxes, va="top", fontsize=9)
+    ax.set_title("Cadence and arm swing achieved, and the response", fontsize=10)
+    return fig

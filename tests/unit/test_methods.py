@@ -1,0 +1,52 @@
+"""The methods section names the configured numbers and counts the given tables."""
+
+import pandas as pd
+
+from hipdrop.config import validate_config
+from hipdrop.methods import REFERENCES, methods_paragraph, software_versions
+
+
+def tables():
+    trials = pd.DataFrame({
+        "subject": ["A", "A", "B", "B", "C"], "condition": ["base", "fast", "base", "fast", "base"],
+        "status": ["ok", "ok", "ok", "ok", "quarantined"], "event_source": ["c3d", "c3d", "c3d", "force", None],
+    })
+    stances = pd.DataFrame({
+        "subject": ["A"] * 5 + ["B"] * 4, "condition": ["base", "base", "fast", "fast", "fast", "base", "base", "fast", "fast"],
+        "trial": ["1"] * 9, "excluded": [False, False, False, True, False, False, False, True, True],
+    })
+    return {"trials": trials, "stances": stances}
+
+
+def test_the_paragraph_holds_the_configured_numbers():
+    config = validate_config({"clean": {"lowpass_hz": 12.5, "lowpass_order": 3, "max_gap_s": 0.05},
+                              "stances": {"max_filled_s": 0.013}, "stats": {"alpha": 0.01, "min_subjects": 4}})
+    text = methods_paragraph(config, tables())
+    assert "12.5 Hz cut-off" in text and "order 3 per pass, 6 after the forward-backward pass" in text
+    assert "Tukey's twicing" in text
+    assert "Gaps of up to 0.05 s" in text and "rigid body" in text
+    assert "spline-filled for longer than 0.013 s" in text
+    assert "Baker's rotation-obliquity-tilt sequence" in text
+    assert "`metric ~ condition + side + (1 + condition | subject)`" in text
+    assert "99 % confidence intervals" in text and "at least 4 runners" in text
+    assert "Greenhouse-Geisser" in text and "d_z" in text and "Holm" in text and "MDC95" in text
+    for reference in ("Baker R (2001)", "Tirrell", "Bramah", "Pataky TC (2012)", "Holm S (1979)", "Weir JP (2005)",
+                      "Tukey JW (1977)"):
+        assert reference in text
+    assert len(REFERENCES) == 7
+
+
+def test_the_paragraph_counts_the_tables():
+    text = methods_paragraph(validate_config({"clean": {"lowpass_twicing": False}}), tables())
+    assert "2 runners, 2 conditions, 4 trials analysed (1 quarantined), 9 stances of which 6 were included and 3 excluded" in text
+    assert "c3d 3 of 4 (75 %), force 1 of 4 (25 %)" in text
+    assert "Tukey's twicing" not in text
+    assert "no trial variance component" in text
+
+
+def test_software_versions_are_named():
+    versions = software_versions()
+    text = methods_paragraph(validate_config({}), tables())
+    for name in ("Python", "numpy", "scipy", "statsmodels", "pingouin", "spm1d", "ezc3d", "snakemake"):
+        assert f"{name} {versions[name]}" in text
+    assert f"hipdrop {versions['hipdrop']}" in text

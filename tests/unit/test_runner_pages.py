@@ -1,0 +1,64 @@
+"""A runner's page from small hand-built tables: one curve per condition and the responder verdict."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hipdrop.runner_pages import responder_lines, runner_page
+from hipdrop.stats.waveforms import subject_mean_curves
+
+PCT = np.linspace(0, 100, 101)
+CONDITIONS = ["baseline", "cadence_plus10", "arm_swing"]
+
+
+def small_tables():
+    rows = [(s, c, side, 6.0 - k) for s in ("A", "B") for k, c in enumerate(CONDITIONS) for side in ("L", "R", "L", "R")]
+    curves = xr.DataArray(
+        np.array([peak * np.sin(np.pi * PCT / 100) for *_, peak in rows]), dims=("stance", "pct"),
+        coords={"stance": np.arange(len(rows)), "pct": PCT, "subject": ("stance", [r[0] for r in rows]),
+                "condition": ("stance", [r[1] for r in rows]), "side": ("stance", [r[2] for r in rows]),
+                "excluded": ("stance", [False] * len(rows))})
+    stances = pd.DataFrame({"subject": [r[0] for r in rows], "condition": [r[1] for r in rows],
+                            "side": [r[2] for r in rows], "cpd_peak_deg": [r[3] for r in rows], "excluded": False})
+    responders = pd.DataFrame({
+        "subject": ["A", "A"], "condition": ["cadence_plus10", "arm_swing"], "metric": "cpd_peak_deg",
+        "change_deg": [-1.0, -2.0], "mdc95_deg": [1.2, 0.8], "responder": ["unchanged", "improved"], "reason": ""})
+    manipulation = pd.DataFrame({
+        "subject": ["A"] * 3, "condition": CONDITIONS, "cadence_spm": [170.0, 185.0, 171.0],
+        "target_cadence_change_pct": [0.0, 10.0, 0.0], "achieved_cadence_change_pct": [0.0, 8.8, 0.6],
+        "arm_swing_mm": [220.0, 221.0, 130.0], "arm_swing_change_pct": [0.0, 0.5, -40.9],
+        "adherent": [None, True, True]})
+    return curves, stances, responders, manipulation
+
+
+def curve_labels(figure):
+    return sorted(line.get_label() for line in figure.axes[0].get_lines() if not line.get_label().startswith("_"))
+
+
+def test_one_curve_per_condition_and_the_responder_text():
+    curves, stances, responders, manipulation = small_tables()
+    figure = runner_page("A", curves, stances, responders, manipulation)
+    assert curve_labels(figure) == sorted(CONDITIONS)
+    text = "\n".join(t.get_text() for ax in figure.axes for t in ax.texts)
+    assert "arm_swing: improved (change -2.00 deg, MDC95 0.80 deg)" in text
+    assert "cadence_plus10: unchanged (change -1.00 deg, MDC95 1.20 deg)" in text
+    assert "Runner A" in figure.get_suptitle()
+
+
+def test_subject_means_give_the_same_curves():
+    curves, stances, responders, manipulation = small_tables()
+    figure = runner_page("A", subject_mean_curves(curves), stances, responders, manipulation)
+    assert curve_labels(figure) == sorted(CONDITIONS)
+    peak = max(line.get_ydata().max() for line in figure.axes[0].get_lines() if line.get_label() == "baseline")
+    assert peak == np.float64(6.0)
+
+
+def test_a_runner_without_stances_still_gets_a_page():
+    curves, stances, responders, manipulation = small_tables()
+    figure = runner_page("Z", curves, stances, responders, manipulation)
+    assert curve_labels(figure) == []
+    assert responder_lines("Z", responders) == []

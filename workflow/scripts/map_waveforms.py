@@ -1,0 +1,21 @@
+# Adapter: curves.nc -> hipdrop.stats.waveforms.spm_against_baseline -> clusters and SPM{t} tables, figure.
+import logging
+
+import matplotlib
+
+matplotlib.use("Agg")
+from hipdrop.io.results import atomic_path, iter_curves, write_table  # noqa: E402
+from hipdrop.stats.waveforms import plot_waveforms, spm_against_baseline, t_table  # noqa: E402
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+params = snakemake.params
+result = spm_against_baseline(iter_curves(snakemake.input.curves), baseline=params.baseline, alpha=params.alpha,
+                              min_subjects=params.min_subjects)
+for row in result.dropped.itertuples():
+    logging.info("%s vs %s: runner %s left out: %s", row.condition, params.baseline, row.subject, row.reason)
+logging.info("clusters:\n%s", result.clusters.to_string())
+write_table(result.clusters, snakemake.output.clusters)
+write_table(t_table(result), snakemake.output.t)
+figure = plot_waveforms(result, baseline=params.baseline)
+with atomic_path(snakemake.output.figure) as tmp:
+    figure.savefig(tmp, dpi=150, format="png")

@@ -1,0 +1,16 @@
+# Adapter: manipulation.csv -> hipdrop.plotting.plot_adherence -> PNG.
+import logging
+
+import matplotlib
+
+matplotlib.use("Agg")
+import pandas as pd  # noqa: E402
+
+from hipdrop.io.results import atomic_path  # noqa: E402
+from hipdrop.plotting import plot_adherence  # noqa: E402
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+figure = plot_adherence(pd.read_csv(snakemake.input.manipulation), baseline=snakemake.params.baseline,
+                        cadence_tolerance_pct=snakemake.params.cadence_tolerance_pct)
+with atomic_path(snakemake.output.figure) as tmp:
+    figure.savefig(tmp, dpi=150, format="png")

@@ -1,0 +1,16 @@
+# Adapter: dose_response.csv + subjects.csv + manipulation.csv -> hipdrop.plotting.plot_dose_response -> PNG.
+import logging
+
+import matplotlib
+
+matplotlib.use("Agg")
+import pandas as pd  # noqa: E402
+
+from hipdrop.io.results import atomic_path  # noqa: E402
+from hipdrop.plotting import plot_dose_response  # noqa: E402
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+figure = plot_dose_response(pd.read_csv(snakemake.input.dose_response), pd.read_csv(snakemake.input.subjects),
+                            pd.read_csv(snakemake.input.manipulation), baseline=snakemake.params.baseline)
+with atomic_path(snakemake.output.figure) as tmp:
+    figure.savefig(tmp, dpi=150, format="png")

@@ -1,0 +1,15 @@
+# Adapter: effects.csv -> hipdrop.plotting.plot_effects -> PNG.
+import logging
+
+import matplotlib
+
+matplotlib.use("Agg")
+import pandas as pd  # noqa: E402
+
+from hipdrop.io.results import atomic_path  # noqa: E402
+from hipdrop.plotting import plot_effects  # noqa: E402
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+figure = plot_effects(pd.read_csv(snakemake.input.effects), metrics=snakemake.params.metrics)
+with atomic_path(snakemake.output.figure) as tmp:
+    figure.savefig(tmp, dpi=150, format="png")

@@ -1,0 +1,30 @@
+# Adapter: stances (exclusions) + quarantine.csv + event_agreement_summary.csv -> hipdrop.plotting.plot_quality -> PNG.
+import logging
+
+import matplotlib
+
+matplotlib.use("Agg")
+import pandas as pd  # noqa: E402
+
+from hipdrop.io.results import atomic_path  # noqa: E402
+from hipdrop.plotting import plot_quality  # noqa: E402
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+# only the two columns the figure needs: the stance table of an archive is large
+stances = pd.read_parquet(snakemake.input.stances, columns=["excluded", "exclude_reason"])
+
+
+def read_table(path):
+    """A CSV that may be empty (no trial quarantined, no event references) as a DataFrame."""
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+agreement = read_table(snakemake.input.agreement)
+figure = plot_quality(stances, read_table(snakemake.input.quarantine), agreement)
+logging.info("%d stances, %d excluded; %d trials with event references", len(stances), int(stances["excluded"].sum()),
+             len(agreement[["subject", "condition", "trial"]].drop_duplicates()) if len(agreement) else 0)
+with atomic_path(snakemake.output.figure) as tmp:
+    figure.savefig(tmp, dpi=150, format="png")

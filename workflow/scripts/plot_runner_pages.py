@@ -1,0 +1,25 @@
+# Adapter: curves, stances, responders, manipulation -> hipdrop.runner_pages.runner_page -> one PNG per runner.
+import logging
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from hipdrop.io.results import atomic_path, iter_curves  # noqa: E402
+from hipdrop.runner_pages import runner_page  # noqa: E402
+from hipdrop.stats.waveforms import subject_mean_curves  # noqa: E402
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+# the runners' mean curves in one pass over the curves file: the cohort's stances never sit in memory at once
+means = subject_mean_curves(iter_curves(snakemake.input.curves))
+stances = pd.read_parquet(snakemake.input.stances, columns=["subject", "condition", "side", "excluded", "cpd_peak_deg"])
+responders = pd.read_csv(snakemake.input.responders, dtype={"subject": str, "condition": str})
+manipulation = pd.read_csv(snakemake.input.manipulation, dtype={"subject": str, "condition": str})
+for subject, path in zip(snakemake.params.subjects, snakemake.output.pages):
+    figure = runner_page(str(subject), means, stances, responders, manipulation, baseline=snakemake.params.baseline)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=120, format="png")
+    plt.close(figure)
+    logging.info("wrote %s", path)

@@ -1,0 +1,16 @@
+# Adapter: subjects.csv + responders.csv -> hipdrop.plotting.plot_runners -> PNG.
+import logging
+
+import matplotlib
+
+matplotlib.use("Agg")
+import pandas as pd  # noqa: E402
+
+from hipdrop.io.results import atomic_path  # noqa: E402
+from hipdrop.plotting import plot_runners  # noqa: E402
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+figure = plot_runners(pd.read_csv(snakemake.input.subjects), pd.read_csv(snakemake.input.responders),
+                      baseline=snakemake.params.baseline)
+with atomic_path(snakemake.output.figure) as tmp:
+    figure.savefig(tmp, dpi=150, format="png")

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,25 +47,38 @@ def test_file_without_pelvis_says_why():
     assert done.returncode != 0 and "pelvis" in done.stderr and "LASI" in done.stderr
 
 
-def test_notebook_cells_run_on_workflow_results(tmp_path, monkeypatch):
-    """notebooks/explore_results.ipynb executed cell by cell on a fresh small workflow run."""
-    import matplotlib
+def run_notebook(name: str, workdir: Path) -> list[dict]:
+    """Execute notebooks/NAME under a real Jupyter kernel (nbclient, ipykernel) in ``workdir``; its code cells."""
+    import nbclient
+    import nbformat
 
-    matplotlib.use("Agg")
     from tests.conftest import ROOT
+
+    notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def images(cells: list[dict]) -> int:
+    return sum("image/png" in output.get("data", {}) for cell in cells for output in cell.outputs)
+
+
+def test_both_notebooks_run_under_a_real_kernel(tmp_path, monkeypatch):
+    """explore_results.ipynb redraws every report figure from a fresh small workflow run's results/, and
+    trial_walkthrough.ipynb takes one of its trials through process_trial, each executed by nbclient on ipykernel."""
     from tests.integration.test_workflow import make_study, run_workflow
     from hipdrop.simulate import CohortSpec
 
-    make_study(tmp_path, CohortSpec(n_subjects=2, duration_s=4.0))
+    make_study(tmp_path, CohortSpec(n_subjects=3, duration_s=4.0))
     run_workflow(tmp_path)
-    (tmp_path / "notebooks").mkdir()
-    monkeypatch.chdir(tmp_path / "notebooks")
-    notebook = json.loads((ROOT / "notebooks" / "explore_results.ipynb").read_text())
-    scope = {}
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "code":
-            exec("".join(cell["source"]), scope)
-    assert len(scope["stances"]) > 0 and scope["fig"].axes[0].lines
+    monkeypatch.setenv("HIPDROP_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("HIPDROP_TRIAL", str(tmp_path / "data" / "S01_baseline_1.c3d"))
+    explored = run_notebook("explore_results.ipynb", tmp_path)
+    assert images(explored) == 7  # adherence, effects, dose-response, runners, obliquity, waveforms, quality
+    assert "12 trials analysed" in "".join(o.get("text", "") for o in explored[0].outputs)
+    walked = run_notebook("trial_walkthrough.ipynb", tmp_path)
+    assert images(walked) == 3  # gaps, events over obliquity, stances
+    assert "S01_baseline_1.c3d" in "".join(o.get("text", "") for o in walked[0].outputs)
 
 
 # ------------------------------------------------------------------ hipdrop inspect: what the analysis makes of each marker

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hipdrop.config import static_rows
+from hipdrop.errors import TrialError
 from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS, join_csv_files, join_curve_files, join_parquet_files
 from hipdrop.kernels.events import AGREEMENT_COLUMNS
 from hipdrop.kernels.stances import CURVES_NAME, STANCE_COLUMNS
-from hipdrop.errors import TrialError
 from hipdrop.pipeline import STATIC_COLUMNS, TrialResult, process_trials, static_reference
 from hipdrop.vocab import STANCE
 
@@ -56,7 +57,7 @@ def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
     union of the batches' columns, so runners without a static trial read NaN there). Without a static trial,
     nothing changes.
     """
-    is_static = sheet["static"].fillna(False).astype(bool) if "static" in sheet else pd.Series(False, index=sheet.index)
+    is_static = static_rows(sheet)
     static_columns = bool(is_static.any())
     references, static_trials, static_quarantine = static_references(sheet[is_static], config=config)
     sheet = sheet[~is_static]

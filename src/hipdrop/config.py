@@ -86,6 +86,14 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(science, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def static_rows(sheet: pd.DataFrame) -> pd.Series:
+    """True for the sheet's static standing trials (column ``static``; absent = none): a runner's reference, not
+    a condition."""
+    if "static" not in sheet:
+        return pd.Series(False, index=sheet.index)
+    return sheet["static"].fillna(False).astype(bool)
+
+
 def load_sheet(path: str | Path) -> pd.DataFrame:
     """The trial sheet with defaults filled in and ``path`` resolved against the sheet's folder.
 

@@ -152,7 +152,7 @@ def read_curves(results: str | Path = "results") -> xr.DataArray:
 
 
 def iter_curves(path: str | Path, *, stances_per_block: int = 8 * CURVE_CHUNK_STANCES):
-    """The curves file in blocks of stances, as DataArrays (``plotting.subject_mean_curves`` takes them). Read
+    """The curves file in blocks of stances, as DataArrays (``stats.waveforms.subject_mean_curves`` takes them). Read
     with h5netcdf, not xarray: ``xr.open_dataarray`` reads every stance's string coordinates when it opens the
     file (167 MB for 556k stances, measured), which is what blocks are for avoiding."""
     with h5netcdf.File(path, "r") as src:

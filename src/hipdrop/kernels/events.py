@@ -13,6 +13,7 @@ from scipy.signal import butter, sosfiltfilt
 
 from hipdrop.io.c3d_events import EVENT_COLUMNS
 from hipdrop.kernels.clean import contiguous_runs
+from hipdrop.kernels.stances import parabolic_peak
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, MARKER, SIDES, TIME
 
 
@@ -385,16 +386,6 @@ IMPACT_WINDOW_S = 0.08
 IMPACT_LAG_S = 0.01465
 
 
-def _peak_frame(signal: np.ndarray, k: int) -> float:
-    """Sub-frame position of the maximum at ``k``: vertex of the parabola through k-1, k, k+1."""
-    if 0 < k < len(signal) - 1 and np.isfinite(signal[k - 1 : k + 2]).all():
-        left, mid, right = signal[k - 1 : k + 2]
-        curvature = left - 2 * mid + right
-        if curvature < 0:
-            return k + 0.5 * (left - right) / curvature
-    return float(k)
-
-
 def _walking_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading: float, min_contact_s: float) -> list[tuple]:
     """Walking. Strike: ``IMPACT_LAG_S`` before the heel's impact, its largest upward vertical acceleration
     (Hreljac & Marshall 2000, J Biomech 33:783) within ``IMPACT_WINDOW_S`` after Zeni's strike, which anchors the
@@ -419,7 +410,7 @@ def _walking_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading
         span = acceleration[r[2] + 1 : min(r[2] + 1 + window, len(heel))]
         if not np.isfinite(span).any():
             continue
-        frame = _peak_frame(acceleration, r[2] + 1 + int(np.nanargmax(span))) - IMPACT_LAG_S * rate_hz
+        frame = parabolic_peak(acceleration, r[2] + 1 + int(np.nanargmax(span)))[0] - IMPACT_LAG_S * rate_hz
         rows.append((side, FOOT_STRIKE, int(round(frame)), float(times[0] + frame / rate_hz), "kinematic", "unknown"))
     return rows + offs
 

@@ -107,12 +107,9 @@ def arm_swing(markers: xr.DataArray, heading: float) -> xr.DataArray | None:
     ).transpose(TIME, "side")
 
 
-def sampled_peak(signal: np.ndarray) -> tuple[float, float]:
-    """Position (fractional sample) and value of the maximum of a sampled smooth curve: the vertex of the parabola
-    through the largest sample and its neighbours. The largest sample alone falls short of the curve's maximum by
-    up to curvature x (sample interval / 2)^2 / 2, more for the narrower peaks of shorter stances: a bias that
-    would differ between conditions that change the stance time."""
-    k = int(np.nanargmax(signal))
+def parabolic_peak(signal: np.ndarray, k: int) -> tuple[float, float]:
+    """Position (fractional sample) and value of the vertex of the parabola through samples k-1, k, k+1 of a
+    sampled smooth curve at a local maximum k; (k, signal[k]) at an edge or where the three do not bend down."""
     if 0 < k < len(signal) - 1 and np.isfinite(signal[k - 1 : k + 2]).all():
         left, mid, right = signal[k - 1 : k + 2]
         curvature = left - 2 * mid + right
@@ -120,6 +117,14 @@ def sampled_peak(signal: np.ndarray) -> tuple[float, float]:
             offset = 0.5 * (left - right) / curvature
             return k + offset, float(mid - 0.25 * (left - right) * offset)
     return float(k), float(signal[k])
+
+
+def sampled_peak(signal: np.ndarray) -> tuple[float, float]:
+    """Position (fractional sample) and value of the maximum of a sampled smooth curve: ``parabolic_peak`` at the
+    largest sample. The largest sample alone falls short of the curve's maximum by up to curvature x (sample
+    interval / 2)^2 / 2, more for the narrower peaks of shorter stances: a bias that would differ between
+    conditions that change the stance time."""
+    return parabolic_peak(signal, int(np.nanargmax(signal)))
 
 
 def _longest_run_touching(runs: np.ndarray, first: int, last: int) -> int:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hipdrop.config import static_rows
+
 #: the arm-swing instruction of a condition that does not change the arms
 NORMAL_ARM_SWING = "normal"
 
@@ -52,8 +54,7 @@ def sheet_design_problems(sheet: pd.DataFrame, *, baseline: str) -> list[str]:
     """What the trial sheet's design gets wrong, one sentence each: ``double_modifications``, runners without a
     ``baseline`` trial (they cannot enter paired analyses), conditions run by a single runner (no effect can be
     estimated from one)."""
-    if "static" in sheet:  # a runner's standing trial is its reference, not a condition
-        sheet = sheet[~sheet["static"].fillna(False).astype(bool)]
+    sheet = sheet[~static_rows(sheet)]  # a runner's standing trial is its reference, not a condition
     problems = double_modifications(sheet)
     missing = sorted(set(sheet["subject"]) - set(sheet.loc[sheet["condition"] == baseline, "subject"]))
     if missing:

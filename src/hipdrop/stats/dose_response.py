@@ -8,14 +8,11 @@ runner's own slope.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from scipy import stats
 
-from hipdrop.stats.models import OPTIMIZERS, _check
+from hipdrop.stats.models import first_acceptable_fit
 
 DOSE_COLUMNS = [
     "level", "subject", "metric", "slope_deg_per_pct", "se", "ci_low", "ci_high", "p", "own_slope_deg_per_pct",
@@ -79,26 +76,11 @@ def dose_response(
         population["reason"] = (f"{len(runners)} runner(s) ran the baseline and a cadence condition "
                                 f"({', '.join(cadence_conditions) or 'none in the sheet'}); at least {min_subjects} are needed")
         return pd.DataFrame([population], columns=DOSE_COLUMNS)
-    fixed = f"{metric} ~ achieved_pct + C(side)"
-    notes, fit, model = [], None, ""
-    for name, re_formula in (("random intercept + achieved-cadence slope per runner", "~achieved_pct"),
-                             ("random intercept per runner", None)):
-        reasons = []
-        for method in OPTIMIZERS:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    candidate = smf.mixedlm(fixed, data, groups=data["subject"], re_formula=re_formula).fit(reml=True, method=method)
-                problem = _check(candidate, data, metric)
-            except (np.linalg.LinAlgError, ValueError) as err:
-                problem = f"{type(err).__name__}: {err}"
-            if problem is None:
-                fit, model = candidate, f"mixed model: {name}"
-                break
-            reasons.append(f"{method}: {problem}")
-        if fit is not None:
-            break
-        notes.append(f"{name} rejected ({'; '.join(reasons)})")
+    name, fit, notes = first_acceptable_fit(
+        f"{metric} ~ achieved_pct + C(side)", data, metric=metric,
+        candidates=[("random intercept + achieved-cadence slope per runner", dict(re_formula="~achieved_pct")),
+                    ("random intercept per runner", {})])
+    model = f"mixed model: {name}"
     if fit is None:
         population["reason"] = "no mixed model could be fitted: " + "; ".join(notes)
         return pd.DataFrame([population], columns=DOSE_COLUMNS)

@@ -72,6 +72,29 @@ def _check(fit, data: pd.DataFrame, metric: str) -> str | None:
     return None
 
 
+def first_acceptable_fit(formula: str, data: pd.DataFrame, *, metric: str, candidates: list[tuple[str, dict]]):
+    """REML fits of ``formula`` with subjects as groups, candidates (name, mixedlm keyword arguments) fullest
+    first, each with every optimizer of ``OPTIMIZERS`` from the default start; the first fit ``_check`` accepts.
+    Returns (name, fit, notes): name and fit None when none is accepted, notes saying why each candidate was
+    rejected."""
+    notes = []
+    for name, kwargs in candidates:
+        reasons = []
+        for method in OPTIMIZERS:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fit = smf.mixedlm(formula, data, groups=data["subject"], **kwargs).fit(reml=True, method=method)
+                problem = _check(fit, data, metric)
+            except (np.linalg.LinAlgError, ValueError) as err:
+                problem = f"{type(err).__name__}: {err}"
+            if problem is None:
+                return name, fit, notes
+            reasons.append(f"{method}: {problem}")
+        notes.append(f"{name} rejected ({'; '.join(reasons)})")
+    return None, None, notes
+
+
 def fit_condition_model(data: pd.DataFrame, *, metric: str, baseline: str) -> ConditionFit:
     """The fullest acceptable model of ``metric ~ condition + side`` on included stances ``data``.
 
@@ -94,22 +117,10 @@ def fit_condition_model(data: pd.DataFrame, *, metric: str, baseline: str) -> Co
          dict(vc_formula={"condition": "0 + C(condition)", **trials})),
         (f"{MIXED}: random intercept per subject{suffix}", dict(vc_formula=trials or None)),
     ]
-    notes = []
-    for name, kwargs in candidates:
-        reasons = []
-        for method in OPTIMIZERS:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    fit = smf.mixedlm(fixed, data, groups=data["subject"], **kwargs).fit(reml=True, method=method)
-                problem = _check(fit, data, metric)
-            except (np.linalg.LinAlgError, ValueError) as err:
-                problem = f"{type(err).__name__}: {err}"
-            if problem is None:
-                vcomp = dict(zip(fit.model.exog_vc.names, np.atleast_1d(fit.vcomp))) if kwargs.get("vc_formula") else {}
-                return ConditionFit(name, fit.fe_params, fit.bse_fe, notes, pd.DataFrame(fit.cov_re), float(fit.scale), vcomp)
-            reasons.append(f"{method}: {problem}")
-        notes.append(f"{name} rejected ({'; '.join(reasons)})")
+    name, fit, notes = first_acceptable_fit(fixed, data, metric=metric, candidates=candidates)
+    if fit is not None:
+        vcomp = dict(zip(fit.model.exog_vc.names, np.atleast_1d(fit.vcomp))) if fit.model.k_vc else {}
+        return ConditionFit(name, fit.fe_params, fit.bse_fe, notes, pd.DataFrame(fit.cov_re), float(fit.scale), vcomp)
     fit = smf.ols(fixed, data).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(data["subject"])[0]})
     return ConditionFit("ols: subject-clustered standard errors (mixed model not estimable)", fit.params, fit.bse,
                         notes, None, float(fit.scale))

@@ -27,6 +27,7 @@ import pingouin
 from scipy import optimize, stats
 from statsmodels.stats.multitest import multipletests
 
+from hipdrop.stats.models import _term
 from hipdrop.stats.subjects import subject_table
 
 RM_ANOVA = "rm-anova"
@@ -39,10 +40,6 @@ RM_EFFECT_COLUMNS = [
 #: turn "every runner changed by exactly 1.5 deg" into t ~ 1e15 and a d_z of the same size
 ZERO_SPREAD_RTOL = 1e-9
 NO_SPREAD = "no between-runner variation of the change"
-
-
-def _term(condition: str) -> str:
-    return f"condition[{condition}]"
 
 
 def _runners(n: int) -> str:

@@ -50,8 +50,9 @@ class WaveformResult:
     dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["condition", "subject", "reason"]))
 
 
-def subject_mean_curves(curves: xr.DataArray | Iterable[xr.DataArray]) -> xr.DataArray:
-    """Each runner's mean curve per condition over its included stances, both sides pooled.
+def subject_mean_curves(curves: xr.DataArray | Iterable[xr.DataArray], *, include_excluded: bool = False) -> xr.DataArray:
+    """Each runner's mean curve per condition over its included stances (all with ``include_excluded``), both
+    sides pooled.
 
     Parameters
     ----------
@@ -72,7 +73,7 @@ def subject_mean_curves(curves: xr.DataArray | Iterable[xr.DataArray]) -> xr.Dat
             pct, attrs = block[PCT].to_numpy(), dict(block.attrs)
         if block.sizes.get(STANCE, 0) == 0:
             continue
-        keep = ~block["excluded"].to_numpy().astype(bool)
+        keep = np.ones(block.sizes[STANCE], bool) if include_excluded else ~block["excluded"].to_numpy().astype(bool)
         values = block.to_numpy()[keep]
         keys = pd.MultiIndex.from_arrays([block["condition"].to_numpy()[keep].astype(str),
                                           block["subject"].to_numpy()[keep].astype(str)])

@@ -14,7 +14,8 @@ from hipdrop.errors import TrialError
 from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS, join_csv_files, join_curve_files, join_parquet_files
 from hipdrop.kernels.events import AGREEMENT_COLUMNS
 from hipdrop.kernels.stances import CURVES_NAME, STANCE_COLUMNS
-from hipdrop.pipeline import STATIC_COLUMNS, TrialResult, process_trials, static_reference
+from hipdrop.parallel import process_trials
+from hipdrop.pipeline import STATIC_COLUMNS, TrialResult, static_reference
 from hipdrop.vocab import STANCE
 
 DESIGN_COLUMNS = ["target_cadence_change_pct", "arm_swing"]

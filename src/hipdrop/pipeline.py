@@ -3,18 +3,15 @@
     C3D --ingest--> trial --clean--> markers + filled mask --pelvis--> angles --events--> events --stances--> table
 
 ``process_trial`` never raises for a bad trial: it returns a ``TrialResult`` whose ``failure`` names the stage and
-the reason. ``process_trials`` runs many trials in parallel under Dask.
+the reason. ``hipdrop.parallel.process_trials`` runs many trials in parallel under Dask.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import dask
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -232,30 +229,3 @@ def static_reference(path: str | Path, *, config: dict | None = None) -> dict:
     if not (np.isfinite(obliquity) and np.isfinite(tilt)):
         raise TrialError(path, "static", "no frame with all pelvis markers: no standing obliquity")
     return {"static_obliquity_deg": obliquity, "static_tilt_deg": tilt}
-
-
-@contextmanager
-def dask_scheduler(workers: int):
-    """Keyword arguments for ``dask.compute``. ``HIPDROP_DASK_SCHEDULER`` may name a ``distributed`` scheduler
-    address (``tcp://host:8786``, e.g. of a dask-jobqueue cluster) or ``synchronous``/``threads``/``processes``;
-    by default local processes (ezc3d holds the GIL, so threads would parse one file at a time)."""
-    choice = os.environ.get("HIPDROP_DASK_SCHEDULER", "processes")
-    if "://" in choice:
-        from distributed import Client
-
-        with Client(choice) as client:
-            yield {"scheduler": client.get}
-    elif choice == "processes" and workers <= 1:
-        yield {"scheduler": "synchronous"}
-    else:
-        # fork: the workers inherit the imported stack (~1.5 s of imports per spawned worker otherwise)
-        with dask.config.set({"multiprocessing.context": "fork"}):
-            yield {"scheduler": choice, "num_workers": workers}
-
-
-def process_trials(paths: list[str], *, config: dict, workers: int = 1) -> list[TrialResult]:
-    """``process_trial`` over many files in parallel under Dask; results in the order of ``paths``."""
-    config = validate_config(config)
-    tasks = [dask.delayed(process_trial, pure=True)(p, config=config, keep_pelvis=False) for p in paths]
-    with dask_scheduler(workers) as scheduler:
-        return list(dask.compute(*tasks, **scheduler))

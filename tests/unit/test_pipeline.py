@@ -3,7 +3,8 @@
 import pytest
 from distributed import LocalCluster
 
-from hipdrop.pipeline import process_trial, process_trials
+from hipdrop.parallel import process_trials
+from hipdrop.pipeline import process_trial
 from hipdrop.simulate import CohortSpec, simulate_cohort
 
 

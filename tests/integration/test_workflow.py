@@ -1,6 +1,7 @@
 """The real Snakemake workflow on tiny simulated cohorts, checked against the simulator's truth."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -126,6 +127,26 @@ def test_noisy_cohort_estimates_lie_within_three_standard_errors(tmp_path):
     dose = pd.read_csv(stats / "dose_response.csv").query("level == 'population'").iloc[0]
     assert abs(dose.slope_deg_per_pct - truth["dose_response_deg_per_pct"]) < 3 * dose.se
     assert not pd.read_csv(stats / "manipulation.csv").confounded.any()
+
+
+def test_report_builds_without_warnings_and_its_captions_state_the_truth(exact_run):
+    tmp, truth = exact_run
+    done = run_workflow(tmp, "--report", str(tmp / "report.html"))
+    assert "warn" not in done.stderr.lower(), done.stderr[-3000:]
+    html = (tmp / "report.html").read_text()
+    effects = (tmp / "results" / "figures" / "effects.caption.rst").read_text()
+    for condition, target in (("cadence_plus5", 5), ("cadence_plus10", 10)):
+        # the same tolerance as the estimate's own test (test_effects_equal_truth_without_variation)
+        stated = re.search(rf"{condition} \(cadence \+{target} %\) lowered peak drop by ([0-9.]+) deg", effects)
+        assert stated and float(stated[1]) == pytest.approx(-truth["effects_deg"][condition], abs=0.05)
+        assert stated[0] in html
+    # without variation every runner's change equals the effect: all 3 fall, by more than their MDC95
+    assert "Mean peak drop fell in 3 of 3 runners (3 by more than their MDC95)" in effects
+    adherence = (tmp / "results" / "figures" / "adherence.caption.rst").read_text()
+    assert "3 of 3 runners adherent, 0 confounded" in adherence
+    dose = (tmp / "results" / "figures" / "dose_response.caption.rst").read_text()
+    per_ten = re.search(r"([-+][0-9.]+) deg per 10 %", dose)  # the dose-response test's 0.01 deg/% tolerance, x 10
+    assert per_ten and float(per_ten[1]) == pytest.approx(10 * truth["dose_response_deg_per_pct"], abs=0.1)
 
 
 def test_thin_unbalanced_and_confounded_designs_are_named_not_estimated(tmp_path):

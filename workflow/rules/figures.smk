@@ -10,10 +10,12 @@ mimetypes.add_type("application/vnd.apache.parquet", ".parquet")
 rule plot_adherence:
     input:
         manipulation=f"{RESULTS}/stats/manipulation.csv",
+        description=description("adherence.rst"),
     output:
         figure=report(
-            f"{RESULTS}/figures/adherence.png", caption="../report/adherence.rst", category="1 Design and adherence"
+            f"{RESULTS}/figures/adherence.png", caption=caption_of("adherence"), category="1 Design and adherence"
         ),
+        caption=f"{RESULTS}/figures/adherence.caption.rst",
     params:
         baseline=config["stats"]["baseline"],
         cadence_tolerance_pct=config["stats"]["cadence_target_tolerance_pct"],
@@ -30,8 +32,12 @@ rule plot_adherence:
 rule plot_effects:
     input:
         effects=f"{RESULTS}/stats/effects.csv",
+        responders=f"{RESULTS}/stats/responders.csv",
+        manipulation=f"{RESULTS}/stats/manipulation.csv",
+        description=description("effects_figure.rst"),
     output:
-        figure=report(f"{RESULTS}/figures/effects.png", caption="../report/effects_figure.rst", category="2 Effects"),
+        figure=report(f"{RESULTS}/figures/effects.png", caption=caption_of("effects"), category="2 Effects"),
+        caption=f"{RESULTS}/figures/effects.caption.rst",
     params:
         metrics=config["stats"]["metrics"],
     conda:
@@ -49,10 +55,12 @@ rule plot_dose_response:
         dose_response=f"{RESULTS}/stats/dose_response.csv",
         subjects=f"{RESULTS}/stats/subjects.csv",
         manipulation=f"{RESULTS}/stats/manipulation.csv",
+        description=description("dose_response_figure.rst"),
     output:
         figure=report(
-            f"{RESULTS}/figures/dose_response.png", caption="../report/dose_response_figure.rst", category="2 Effects"
+            f"{RESULTS}/figures/dose_response.png", caption=caption_of("dose_response"), category="2 Effects"
         ),
+        caption=f"{RESULTS}/figures/dose_response.caption.rst",
     params:
         baseline=config["stats"]["baseline"],
     conda:
@@ -69,8 +77,10 @@ rule plot_runners:
     input:
         subjects=f"{RESULTS}/stats/subjects.csv",
         responders=f"{RESULTS}/stats/responders.csv",
+        description=description("runners.rst"),
     output:
-        figure=report(f"{RESULTS}/figures/runners.png", caption="../report/runners.rst", category="3 Runners"),
+        figure=report(f"{RESULTS}/figures/runners.png", caption=caption_of("runners"), category="3 Runners"),
+        caption=f"{RESULTS}/figures/runners.caption.rst",
     params:
         baseline=config["stats"]["baseline"],
     conda:
@@ -107,8 +117,10 @@ rule plot_quality:
         stances=f"{RESULTS}/stances.parquet",
         quarantine=f"{RESULTS}/qc/quarantine.csv",
         agreement=f"{RESULTS}/qc/event_agreement_summary.csv",
+        description=description("quality.rst"),
     output:
-        figure=report(f"{RESULTS}/figures/quality.png", caption="../report/quality.rst", category="5 Quality"),
+        figure=report(f"{RESULTS}/figures/quality.png", caption=caption_of("quality"), category="5 Quality"),
+        caption=f"{RESULTS}/figures/quality.caption.rst",
     conda:
         "../envs/hipdrop.yaml"
     log:

@@ -1,15 +1,30 @@
 # Waveforms (SPM), the methods section and one page per runner: what a paper and a clinic take away.
+import os
+
+
+# A figure's report caption is written by its own job: this run's numbers (hipdrop.captions) followed by the fixed
+# description in workflow/report/. Snakemake reads a caption only when it builds the report, after the run, and takes
+# an absolute path as it is.
+def caption_of(name):
+    return os.path.abspath(f"{RESULTS}/figures/{name}.caption.rst")
+
+
+def description(name):
+    return os.path.join(workflow.basedir, "workflow", "report", name)
+
 
 
 rule map_waveforms:
     input:
         curves=f"{RESULTS}/curves.nc",
+        description=description("waveforms.rst"),
     output:
         clusters=report(
             f"{RESULTS}/stats/waveforms_clusters.csv", caption="../report/waveforms_clusters.rst", category="4 Waveforms"
         ),
         t=f"{RESULTS}/stats/waveforms_t.csv",
-        figure=report(f"{RESULTS}/figures/waveforms.png", caption="../report/waveforms.rst", category="4 Waveforms"),
+        figure=report(f"{RESULTS}/figures/waveforms.png", caption=caption_of("waveforms"), category="4 Waveforms"),
+        caption=f"{RESULTS}/figures/waveforms.caption.rst",
     params:
         baseline=config["stats"]["baseline"],
         alpha=config["stats"]["alpha"],

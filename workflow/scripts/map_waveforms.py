@@ -4,6 +4,7 @@ import logging
 import matplotlib
 
 matplotlib.use("Agg")
+from hipdrop.captions import waveforms_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path, iter_curves, write_table  # noqa: E402
 from hipdrop.stats.waveforms import plot_waveforms, spm_against_baseline, t_table  # noqa: E402
 
@@ -19,3 +20,4 @@ write_table(t_table(result), snakemake.output.t)
 figure = plot_waveforms(result, baseline=params.baseline)
 with atomic_path(snakemake.output.figure) as tmp:
     figure.savefig(tmp, dpi=150, format="png")
+write_caption(snakemake.output.caption, waveforms_caption(result.clusters), snakemake.input.description)

@@ -6,6 +6,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
+from hipdrop.captions import adherence_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path  # noqa: E402
 from hipdrop.plotting import plot_adherence  # noqa: E402
 
@@ -14,3 +15,5 @@ figure = plot_adherence(pd.read_csv(snakemake.input.manipulation), baseline=snak
                         cadence_tolerance_pct=snakemake.params.cadence_tolerance_pct)
 with atomic_path(snakemake.output.figure) as tmp:
     figure.savefig(tmp, dpi=150, format="png")
+numbers = adherence_caption(pd.read_csv(snakemake.input.manipulation), baseline=snakemake.params.baseline)
+write_caption(snakemake.output.caption, numbers, snakemake.input.description)

@@ -6,6 +6,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
+from hipdrop.captions import dose_response_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path  # noqa: E402
 from hipdrop.plotting import plot_dose_response  # noqa: E402
 
@@ -14,3 +15,5 @@ figure = plot_dose_response(pd.read_csv(snakemake.input.dose_response), pd.read_
                             pd.read_csv(snakemake.input.manipulation), baseline=snakemake.params.baseline)
 with atomic_path(snakemake.output.figure) as tmp:
     figure.savefig(tmp, dpi=150, format="png")
+write_caption(snakemake.output.caption, dose_response_caption(pd.read_csv(snakemake.input.dose_response)),
+              snakemake.input.description)

@@ -1,4 +1,4 @@
-# Adapter: effects.csv -> hipdrop.plotting.plot_effects -> PNG.
+# Adapter: effects.csv (+ responders, manipulation for the caption) -> hipdrop.plotting.plot_effects -> PNG, caption.
 import logging
 
 import matplotlib
@@ -6,6 +6,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
+from hipdrop.captions import effects_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path  # noqa: E402
 from hipdrop.plotting import plot_effects  # noqa: E402
 
@@ -13,3 +14,6 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asc
 figure = plot_effects(pd.read_csv(snakemake.input.effects), metrics=snakemake.params.metrics)
 with atomic_path(snakemake.output.figure) as tmp:
     figure.savefig(tmp, dpi=150, format="png")
+numbers = effects_caption(pd.read_csv(snakemake.input.effects), pd.read_csv(snakemake.input.responders),
+                          pd.read_csv(snakemake.input.manipulation))
+write_caption(snakemake.output.caption, numbers, snakemake.input.description)

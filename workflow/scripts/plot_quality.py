@@ -6,6 +6,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
+from hipdrop.captions import quality_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path  # noqa: E402
 from hipdrop.plotting import plot_quality  # noqa: E402
 
@@ -28,3 +29,5 @@ logging.info("%d stances, %d excluded; %d trials with event references", len(sta
              len(agreement[["subject", "condition", "trial"]].drop_duplicates()) if len(agreement) else 0)
 with atomic_path(snakemake.output.figure) as tmp:
     figure.savefig(tmp, dpi=150, format="png")
+write_caption(snakemake.output.caption, quality_caption(stances, read_table(snakemake.input.quarantine), agreement),
+              snakemake.input.description)

@@ -6,6 +6,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
+from hipdrop.captions import runners_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path  # noqa: E402
 from hipdrop.plotting import plot_runners  # noqa: E402
 
@@ -14,3 +15,5 @@ figure = plot_runners(pd.read_csv(snakemake.input.subjects), pd.read_csv(snakema
                       baseline=snakemake.params.baseline)
 with atomic_path(snakemake.output.figure) as tmp:
     figure.savefig(tmp, dpi=150, format="png")
+write_caption(snakemake.output.caption, runners_caption(pd.read_csv(snakemake.input.responders)),
+              snakemake.input.description)

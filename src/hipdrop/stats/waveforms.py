@@ -242,14 +242,17 @@ def plot_waveforms(result: WaveformResult, *, baseline: str):
         if np.isfinite(threshold):
             for sign in (1, -1):
                 ax.axhline(sign * threshold, color="r", ls="--", lw=0.8)
-            ax.text(1, threshold, f" t* = {threshold:.2f}", color="r", fontsize=7, va="bottom")
+            ax.text(pct[-1], threshold, f"t* = {threshold:.2f} ", color="r", fontsize=7, ha="right", va="bottom")
+            ax.margins(y=0.2)  # room above the threshold line for its label
         for row in mine[mine["cluster"] > 0].itertuples():
             inside = (pct >= row.start_pct) & (pct <= row.end_pct)
             edge = threshold if row.peak_t > 0 else -threshold
             ax.fill_between(pct, edge, t, where=inside & (np.abs(t) >= threshold), color="0.3", alpha=0.4, lw=0)
             p_text = "p < 0.001" if row.p < 0.001 else f"p = {row.p:.3f}"
-            ax.text((row.start_pct + row.end_pct) / 2, row.peak_t, f"{row.start_pct:.0f}-{row.end_pct:.0f} %\n{p_text}",
-                    ha="center", va="bottom" if row.peak_t > 0 else "top", fontsize=7)
+            # inside the shaded cluster, halfway between the threshold and the peak: clear of the axes and ticks
+            ax.text((row.start_pct + row.end_pct) / 2, (edge + row.peak_t) / 2,
+                    f"{row.start_pct:.0f}-{row.end_pct:.0f} %, {p_text}", ha="center", va="center", fontsize=7,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
         n = int(t["n_subjects"])
         note = "" if mine["estimable"].all() else f" (not tested: {mine['reason'].iloc[0]})"
         ax.set(ylabel="SPM{t}", title=f"{condition} vs {baseline}, paired, n = {n}{note}")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from hipdrop.io.results import atomic_path
 from hipdrop.stats.responders import responder_counts
+from hipdrop.stats.tasks import RUNNING, by_task
 
 #: how the metrics read in prose
 METRIC_NAMES = {
@@ -83,24 +84,27 @@ def _runner_directions(responders: pd.DataFrame, condition: str, metric: str) ->
 def effects_caption(effects: pd.DataFrame, responders: pd.DataFrame, manipulation: pd.DataFrame | None = None, *,
                     metric: str = "cpd_peak_deg") -> str:
     """Every condition's effect on ``metric`` by the mixed model (the primary analysis), with the
-    repeated-measures estimate beside it and how many runners' own means fell."""
+    repeated-measures estimate beside it and how many runners' own means fell; per task when the run has several."""
     rows = effects[effects["metric"] == metric]
     if rows.empty:
         return f"No effect on {metric_name(metric)} was estimated in this run."
+    tasks = dict(by_task(rows))
+    checks, changes = dict(by_task(manipulation)) if manipulation is not None else {}, dict(by_task(responders))
     sentences = []
-    for term, both in rows.groupby("term", sort=True):
-        condition = _term_condition(term)
-        label = condition_label(condition, manipulation)
-        primary = both[both["analysis"] == "mixed model"]
-        row = next((primary if not primary.empty else both).itertuples())
-        sentence = effect_sentence(row, label=label, metric=metric)
-        secondary = both[both["analysis"] != row.analysis]
-        for other in secondary.itertuples():
-            if other.estimable:
-                sentence += (f" The {_ANALYSES.get(other.analysis, other.analysis)} gives "
-                             f"{other.estimate_deg:+.2f} deg "
-                             f"(95 % CI {other.ci_low:+.2f} to {other.ci_high:+.2f}).")
-        sentences.append(sentence + _runner_directions(responders, condition, metric))
+    for task, task_rows in tasks.items():
+        for term, both in task_rows.groupby("term", sort=True):
+            condition = _term_condition(term)
+            label = condition_label(condition, checks.get(task))
+            if len(tasks) > 1:
+                label = f"{task}: {label}"
+            primary = both[both["analysis"] == "mixed model"]
+            row = next((primary if not primary.empty else both).itertuples())
+            sentence = effect_sentence(row, label=label, metric=metric)
+            for other in both[both["analysis"] != row.analysis].itertuples():
+                if other.estimable:
+                    sentence += (f" The {_ANALYSES.get(other.analysis, other.analysis)} gives "
+                                 f"{other.estimate_deg:+.2f} deg (95 % CI {other.ci_low:+.2f} to {other.ci_high:+.2f}).")
+            sentences.append(sentence + _runner_directions(changes.get(task, responders.iloc[0:0]), condition, metric))
     return "\n".join(sentences)
 
 
@@ -111,6 +115,7 @@ def adherence_caption(manipulation: pd.DataFrame, *, baseline: str) -> str:
     """What each condition asked for, what runners achieved (median and range), how many were adherent, how many
     confounded."""
     sentences = []
+    manipulation = dict(by_task(manipulation)).get(RUNNING, manipulation.iloc[0:0])  # cadence and arm swing: running's
     for condition, rows in manipulation[manipulation["condition"] != baseline].groupby("condition", sort=True):
         label = condition_label(condition, manipulation)
         achieved = rows["achieved_cadence_change_pct"].dropna()
@@ -127,13 +132,16 @@ def adherence_caption(manipulation: pd.DataFrame, *, baseline: str) -> str:
 
 
 def runners_caption(responders: pd.DataFrame, *, metric: str = "cpd_peak_deg") -> str:
-    """Responder classes per condition (change against each runner's MDC95)."""
-    counts = responder_counts(responders[responders["metric"] == metric]) if not responders.empty else pd.DataFrame()
-    if counts.empty:
-        return f"No runner could be classified on {metric_name(metric)}."
-    return "\n".join(f"{row.condition}: {row.improved} improved, {row.unchanged} unchanged, {row.worsened} worsened"
-                     + (f", {row.not_assessable} not assessable" if row.not_assessable else "")
-                     + f" (change in {metric_name(metric)} against each runner's MDC95)" for row in counts.itertuples())
+    """Responder classes per condition (change against each runner's MDC95), per task when there are several."""
+    tasks = dict(by_task(responders[responders["metric"] == metric])) if not responders.empty else {}
+    lines = []
+    for task, rows in tasks.items():
+        prefix = f"{task}: " if len(tasks) > 1 else ""
+        lines += [f"{prefix}{row.condition}: {row.improved} improved, {row.unchanged} unchanged, {row.worsened} worsened"
+                  + (f", {row.not_assessable} not assessable" if row.not_assessable else "")
+                  + f" (change in {metric_name(metric)} against each runner's MDC95)"
+                  for row in responder_counts(rows.drop(columns="task", errors="ignore")).itertuples()]
+    return "\n".join(lines) or f"No runner could be classified on {metric_name(metric)}."
 
 
 def dose_response_caption(dose_response: pd.DataFrame) -> str:
@@ -155,7 +163,9 @@ def dose_response_caption(dose_response: pd.DataFrame) -> str:
 def waveforms_caption(clusters: pd.DataFrame) -> str:
     """Per condition: the supra-threshold clusters of SPM{t} (extent in % of stance, p) or none."""
     sentences = []
-    for condition, rows in clusters.groupby("condition", sort=True):
+    tasks = dict(by_task(clusters))
+    for task, condition, rows in ((t, c, r) for t, part in tasks.items() for c, r in part.groupby("condition", sort=True)):
+        condition = f"{task}: {condition}" if len(tasks) > 1 else condition
         first = rows.iloc[0]
         if not bool(first["estimable"]):
             sentences.append(f"{condition}: no SPM ({first['reason']}).")

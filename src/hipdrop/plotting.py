@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hipdrop.stats.tasks import with_task_labels
 from hipdrop.stats.waveforms import subject_mean_curves
 from hipdrop.vocab import PCT
 
@@ -86,6 +87,7 @@ def plot_effects(effects: pd.DataFrame, *, metrics: Iterable[str] | None = None)
     panel one errorbar container per analysis with one point per estimable row.
     """
     metrics = list(dict.fromkeys(effects["metric"])) if metrics is None else list(metrics)
+    effects = with_task_labels(effects.assign(term=effects["term"].map(_condition)), column="term")
     fig, axes = plt.subplots(len(metrics) or 1, 1, figsize=(7.5, 1.2 + 0.75 * max(1, effects["term"].nunique()) * max(1, len(metrics))),
                              layout="constrained", squeeze=False)
     if not metrics:
@@ -135,6 +137,7 @@ def plot_runners(subjects: pd.DataFrame, responders: pd.DataFrame, *, baseline: 
     call was made on), or at the condition mean where the change is not assessable. Returns the Figure; one line
     per responder row with a baseline, one band per row with a finite MDC.
     """
+    subjects, responders = with_task_labels(subjects), with_task_labels(responders)
     conditions = sorted(set(responders["condition"]) - {baseline})
     fig, axes = plt.subplots(1, max(1, len(conditions)), figsize=(2.6 * max(1, len(conditions)) + 1.2, 4.2),
                              layout="constrained", sharey=True, squeeze=False)

@@ -5,11 +5,11 @@ import logging
 import pandas as pd
 
 from hipdrop.io.results import write_table
-from hipdrop.stats.effects import both_analyses
+from hipdrop.stats.effects import effects_per_task
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 p = snakemake.params
-effects, components, notes = both_analyses(
+effects, components, notes = effects_per_task(
     pd.read_parquet(snakemake.input.stances), pd.read_csv(snakemake.input.manipulation), baseline=p.baseline,
     metrics=p.metrics, min_subjects=p.min_subjects, alpha=p.alpha, exclude_confounded=p.exclude_confounded,
 )

@@ -9,11 +9,14 @@ import pandas as pd  # noqa: E402
 from hipdrop.captions import adherence_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path  # noqa: E402
 from hipdrop.plotting import plot_adherence  # noqa: E402
+from hipdrop.stats.tasks import running_rows  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-figure = plot_adherence(pd.read_csv(snakemake.input.manipulation), baseline=snakemake.params.baseline,
+# cadence targets and arm swing are running's modifications
+manipulation = running_rows(pd.read_csv(snakemake.input.manipulation))
+figure = plot_adherence(manipulation, baseline=snakemake.params.baseline,
                         cadence_tolerance_pct=snakemake.params.cadence_tolerance_pct)
 with atomic_path(snakemake.output.figure) as tmp:
     figure.savefig(tmp, dpi=150, format="png")
-numbers = adherence_caption(pd.read_csv(snakemake.input.manipulation), baseline=snakemake.params.baseline)
+numbers = adherence_caption(manipulation, baseline=snakemake.params.baseline)
 write_caption(snakemake.output.caption, numbers, snakemake.input.description)

@@ -9,11 +9,13 @@ import pandas as pd  # noqa: E402
 from hipdrop.captions import dose_response_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path  # noqa: E402
 from hipdrop.plotting import plot_dose_response  # noqa: E402
+from hipdrop.stats.tasks import running_rows  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-figure = plot_dose_response(pd.read_csv(snakemake.input.dose_response), pd.read_csv(snakemake.input.subjects),
-                            pd.read_csv(snakemake.input.manipulation), baseline=snakemake.params.baseline)
+# the dose is the cadence achieved: running only
+dose, subjects, manipulation = (running_rows(pd.read_csv(getattr(snakemake.input, name)))
+                               for name in ("dose_response", "subjects", "manipulation"))
+figure = plot_dose_response(dose, subjects, manipulation, baseline=snakemake.params.baseline)
 with atomic_path(snakemake.output.figure) as tmp:
     figure.savefig(tmp, dpi=150, format="png")
-write_caption(snakemake.output.caption, dose_response_caption(pd.read_csv(snakemake.input.dose_response)),
-              snakemake.input.description)
+write_caption(snakemake.output.caption, dose_response_caption(dose), snakemake.input.description)

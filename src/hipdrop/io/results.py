@@ -151,10 +151,30 @@ def read_curves(results: str | Path = "results") -> xr.DataArray:
     return xr.open_dataarray(Path(results) / "curves.nc", engine="h5netcdf").load()
 
 
-def iter_curves(path: str | Path, *, stances_per_block: int = 8 * CURVE_CHUNK_STANCES):
-    """The curves file in blocks of stances, as DataArrays (``stats.waveforms.subject_mean_curves`` takes them). Read
-    with h5netcdf, not xarray: ``xr.open_dataarray`` reads every stance's string coordinates when it opens the
-    file (167 MB for 556k stances, measured), which is what blocks are for avoiding."""
+def curve_tasks(path: str | Path) -> list[str]:
+    """The tasks of the windows in a curves file, running first; a file without a ``task`` coordinate (running
+    only, or written before tasks existed) is running."""
+    with h5netcdf.File(path, "r") as src:
+        if "task" not in src.variables or src.dimensions[STANCE].size == 0:
+            return ["running"]
+        values = src.variables["task"][...]
+    tasks = set(np.char.decode(values.astype(bytes), "utf-8") if values.dtype == object else values.astype(str))
+    return sorted(tasks, key=lambda t: (t != "running", t))
+
+
+def iter_curves(path: str | Path, *, task: str | None = None, stances_per_block: int = 8 * CURVE_CHUNK_STANCES):
+    """The curves file in blocks of stances, as DataArrays (``stats.waveforms.subject_mean_curves`` takes them);
+    with ``task``, only that task's windows (a file without tasks is all running). Read with h5netcdf, not xarray:
+    ``xr.open_dataarray`` reads every stance's string coordinates when it opens the file (167 MB for 556k stances,
+    measured), which is what blocks are for avoiding."""
+    for block in _curve_blocks(path, stances_per_block):
+        if task is None or ("task" not in block.coords and task == "running"):
+            yield block
+        elif "task" in block.coords:
+            yield block[block["task"].values == task]
+
+
+def _curve_blocks(path: str | Path, stances_per_block: int):
     with h5netcdf.File(path, "r") as src:
         n = src.dimensions[STANCE].size
         data = next(name for name, var in src.variables.items() if var.dimensions == (STANCE, PCT))

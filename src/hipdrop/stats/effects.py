@@ -9,6 +9,7 @@ import pandas as pd
 
 from hipdrop.stats.models import COMPONENT_COLUMNS, fit_effects
 from hipdrop.stats.rm_anova import rm_anova_effects, runners_without_baseline
+from hipdrop.stats.tasks import TASK, by_task
 
 
 def both_analyses(
@@ -49,3 +50,18 @@ def both_analyses(
         notes.append(f"{condition}: {n} runner(s) changed what the condition does not target (confounded; see "
                      f"stats/manipulation.csv){'; left out of the effects' if exclude_confounded else ''}")
     return effects, pd.concat(components, ignore_index=True) if components else pd.DataFrame(columns=COMPONENT_COLUMNS), notes
+
+
+def effects_per_task(stances: pd.DataFrame, manipulation: pd.DataFrame, **options) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """``both_analyses`` on each task's windows (``hipdrop.stats.tasks``) with that task's manipulation check: the
+    effects and components with a leading ``task`` column, the notes prefixed by their task when there are several."""
+    checks = dict(by_task(manipulation))
+    tasks = list(by_task(stances))
+    effects, components, notes = [], [], []
+    for task, rows in tasks:
+        table, parts, said = both_analyses(rows, checks[task], **options)
+        effects.append(table.assign(**{TASK: task}))
+        components.append(parts.assign(**{TASK: task}))
+        notes += [f"{task}: {note}" if len(tasks) > 1 else note for note in said]
+    effects, components = (pd.concat(t, ignore_index=True) for t in (effects, components))
+    return (*(t[[TASK, *t.columns.drop(TASK)]] for t in (effects, components)), notes)

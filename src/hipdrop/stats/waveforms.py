@@ -16,13 +16,14 @@ spm1d is GPL-3.0: it is imported inside the functions that need it, never when h
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hipdrop.stats.tasks import TASK
 from hipdrop.vocab import PCT, STANCE
 
 CLUSTER_COLUMNS = [
@@ -190,6 +191,30 @@ def spm_against_baseline(
     )
 
 
+def spm_per_task(curves_of: Callable[[str], Iterable[xr.DataArray]], tasks: list[str], *, baseline: str,
+                 **options) -> WaveformResult:
+    """``spm_against_baseline`` within each task (``curves_of(task)`` gives that task's curves): a condition is
+    compared with its own task's baseline. With several tasks the conditions read "task: condition" in ``t``,
+    ``means`` and ``dropped``, and ``clusters`` has a leading ``task`` column."""
+    results = {task: spm_against_baseline(curves_of(task), baseline=baseline, **options) for task in tasks}
+    if len(results) == 1:
+        task, result = next(iter(results.items()))
+        result.clusters.insert(0, TASK, task)
+        return result
+
+    def labelled(array: xr.DataArray, task: str) -> xr.DataArray:
+        return array.assign_coords(condition=[f"{task}: {c}" for c in array["condition"].values])
+
+    clusters = pd.concat([r.clusters.assign(**{TASK: task}) for task, r in results.items()], ignore_index=True)
+    return WaveformResult(
+        clusters=clusters[[TASK, *CLUSTER_COLUMNS]],
+        t=xr.concat([labelled(r.t, task) for task, r in results.items()], dim="condition"),
+        means=xr.concat([labelled(r.means, task) for task, r in results.items()], dim="condition"),
+        dropped=pd.concat([r.dropped.assign(condition=f"{task}: " + r.dropped["condition"].astype(str))
+                           for task, r in results.items()], ignore_index=True),
+    )
+
+
 def t_table(result: WaveformResult) -> pd.DataFrame:
     """The SPM{t} curves as a tidy table: condition, pct, t, threshold_t."""
     t = result.t
@@ -215,7 +240,9 @@ def plot_waveforms(result: WaveformResult, *, baseline: str):
     means, pct = result.means, result.means[PCT].to_numpy()
     ax = axes[0]
     colours = {}
-    for condition in [baseline] + conditions:
+    # the baseline (of each task, "task: baseline", when the result holds several) first, drawn thicker
+    baselines = [str(c) for c in means["condition"].values if c == baseline or str(c).endswith(f": {baseline}")]
+    for condition in baselines + conditions:
         if condition not in means["condition"].values:
             continue
         curves = means.sel(condition=condition).to_numpy()
@@ -224,7 +251,7 @@ def plot_waveforms(result: WaveformResult, *, baseline: str):
         if n == 0:
             continue
         mean = curves.mean(axis=0)
-        line, = ax.plot(pct, mean, label=f"{condition} (n={n})", lw=1.6 if condition == baseline else 1.2)
+        line, = ax.plot(pct, mean, label=f"{condition} (n={n})", lw=1.6 if condition in baselines else 1.2)
         colours[condition] = line.get_color()
         if n > 1:
             half = stats.t.ppf(0.975, n - 1) * curves.std(axis=0, ddof=1) / np.sqrt(n)

@@ -82,3 +82,83 @@ def test_runners_do_not_depend_on_trial_length(tmp_path):
         truths.append(json.loads((tmp_path / name / "truth.json").read_text()))
     assert truths[0]["subjects"] == truths[1]["subjects"]
     assert truths[0]["cohort_effects_deg"] == truths[1]["cohort_effects_deg"]
+
+
+# ------------------------------------------------------------------------------------------------ single-leg tasks
+from hipdrop.kernels.compensations import compensation_angles  # noqa: E402
+from hipdrop.simulate import TaskCohortSpec, simulate_task_cohort, simulate_task_trial  # noqa: E402
+from hipdrop.tasks import task_settings  # noqa: E402
+
+
+@pytest.fixture(scope="module", params=["single_leg_squat", "single_leg_balance", "single_leg_landing"])
+def task_trial(request, tmp_path_factory):
+    path = tmp_path_factory.mktemp("task") / f"{request.param}.c3d"
+    truth = simulate_task_trial(path, request.param, variation=False)
+    return request.param, read_c3d(path), pd.DataFrame(truth)
+
+
+def test_task_markers_carry_the_intended_drop_lean_and_fppa(task_trial):
+    """Raw markers, no filter: over each true window the support side's rot obliquity, trunk lean toward it and its
+    knee's FPPA peak at the true heights. Sampled at 100 Hz, the largest sample may miss a bump's top by half a
+    frame: near its top the bump is 1 - 23.8 ds^2 (a = 3, b = 7), and half a frame of the landing's 0.5 s window is
+    ds = 0.01, so 0.0024 of the 8 deg valgus: 0.02 deg."""
+    task, trial, truth = task_trial
+    obliquity = pelvic_angles(trial["markers"], sequence="rot").obliquity
+    angles = compensation_angles(trial["markers"])
+    for w in truth.itertuples():
+        window = dict(side=w.side, time=slice(w.strike_s, w.off_s))
+        assert float(obliquity.sel(**window).max()) == pytest.approx(w.cpd_peak_deg, abs=0.02)
+        assert float(angles.trunk_lean.sel(**window).max()) == pytest.approx(w.trunk_lean_peak_deg, abs=0.02)
+        assert float(angles.knee_fppa.sel(**window).max()) == pytest.approx(w.knee_fppa_peak_deg, abs=0.02)
+        peak_time = w.strike_s + w.cpd_peak_pct / 100 * (w.off_s - w.strike_s)
+        at_peak = lambda name: float(angles[name].sel(side=w.side).interp(time=peak_time))
+        assert at_peak("trunk_lean") == pytest.approx(w.trunk_lean_at_peak_deg, abs=0.01)
+        assert at_peak("knee_fppa") == pytest.approx(w.knee_fppa_at_peak_deg, abs=0.01)
+
+
+def test_task_windows_are_where_the_feet_and_pelvis_put_them(task_trial):
+    """The true windows against the written markers: a hold lasts while every landmark of the free foot is
+    ``clearance_mm`` above the support foot's (down to clearance - 5 mm on the way down); a landing starts when the
+    landing foot's toe reaches the floor; a squat repetition runs between two still tops of the pelvis."""
+    task, trial, truth = task_trial
+    markers, time = trial["markers"], trial["time"].to_numpy()
+    z = lambda name: markers.sel(marker=name, axis="z").to_numpy()
+    clearance = task_settings(task)["clearance_mm"]
+    for w in truth.itertuples():
+        free = "R" if w.side == "L" else "L"
+        lift = np.minimum(z(f"{free}HEE") - z(f"{w.side}HEE"), z(f"{free}TOE") - z(f"{w.side}TOE"))
+        inside = (time >= w.strike_s) & (time <= w.off_s)
+        if task == "single_leg_balance":
+            assert lift[inside].min() >= clearance - 5.0 - 1e-6
+            assert lift[np.flatnonzero(inside)[0] - 1] < clearance and lift[np.flatnonzero(inside)[-1] + 1] < clearance - 5.0
+        elif task == "single_leg_landing":
+            toe = z(f"{w.side}TOE")
+            assert toe[time < w.strike_s - 0.01][-1] > 20.0 + 1.0 and np.allclose(toe[time >= w.strike_s + 0.01][:50], 20.0)
+            assert lift[inside].min() > clearance
+        else:
+            pelvis = (z("LASI") + z("RASI")) / 2
+            assert time[np.argmin(np.where(inside, pelvis, np.inf))] == pytest.approx(w.deepest_s, abs=0.006)
+            speed = np.abs(np.gradient(pelvis, time))
+            for edge in (w.strike_s, w.off_s):
+                assert speed[np.argmin(np.abs(time - edge))] < 5.0  # mm/s: still at the top
+            assert lift[inside].min() > clearance
+
+
+def test_task_cohort_sheet_and_effects(tmp_path):
+    sheet = simulate_task_cohort(tmp_path, TaskCohortSpec(n_subjects=2, variation=False))
+    assert sheet.columns.tolist() == ["subject", "condition", "trial", "path", "task"]
+    assert (sheet["task"] == "single_leg_squat").all() and set(sheet["condition"]) == {"baseline", "post_training"}
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    assert truth["cohort_effects_deg"] == {"post_training": -1.5}  # no variation: every subject's own effect
+    windows = pd.DataFrame(truth["windows"])
+    by_condition = windows.groupby("condition")["cpd_peak_deg"].mean()
+    assert by_condition["post_training"] - by_condition["baseline"] == pytest.approx(-1.5)
+    for row in sheet.itertuples():
+        assert (tmp_path / row.path).exists()
+
+
+def test_task_cohort_same_seed_same_files(tmp_path):
+    for name in ("a", "b"):
+        simulate_task_cohort(tmp_path / name, TaskCohortSpec(task="single_leg_balance", n_subjects=1, seed=4))
+    for f in sorted((tmp_path / "a").iterdir()):
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes()

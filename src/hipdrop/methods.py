@@ -15,7 +15,8 @@ import pandas as pd
 from hipdrop.kernels.stances import OUTLIER_FLOOR_S, OUTLIER_MIN_STANCES, OUTLIER_ROBUST_SD
 
 #: distributions whose versions the methods name, in that order
-SOFTWARE = ("hipdrop", "numpy", "scipy", "statsmodels", "pingouin", "spm1d", "ezc3d", "snakemake")
+#: what the analysis ran on; ezc3d only writes simulated cohorts (C3D files are decoded by hipdrop.io.c3d_format)
+SOFTWARE = ("hipdrop", "numpy", "scipy", "statsmodels", "pingouin", "spm1d", "snakemake")
 
 REFERENCES = [
     "Baker R (2001). Pelvic angles: a mathematically rigorous definition which is consistent with a conventional "
@@ -103,6 +104,13 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
                 "the Plug-in Gait tilt-obliquity-rotation sequence (as Vicon Nexus reports it)")
     twicing = (" with Tukey's twicing (the filtered residual added back, a pass band flat to second order; "
                "Tukey 1977)" if clean["lowpass_twicing"] else "")
+    gaps = (f"Gaps of up to {clean['max_gap_s']:g} s were filled by cubic spline; a longer gap in a pelvis marker "
+            "was refilled as a rigid body from the other three pelvis markers."
+            if clean["max_gap_s"] > 0 else "No gap was filled: missing samples stayed missing.")
+    lowpass = (f"Trajectories were low-pass filtered by a zero-lag Butterworth filter ({clean['lowpass_hz']:g} Hz "
+               f"cut-off, order {clean['lowpass_order']} per pass, {2 * clean['lowpass_order']} after the "
+               f"forward-backward pass){twicing}."
+               if clean["lowpass_hz"] is not None else "Trajectories were analysed as stored (filtered upstream).")
     alpha = stats["alpha"]
     conf = f"{100 * (1 - alpha):g} %"
     trial_vc = ("; trials were a variance component, as runners repeated conditions" if n["repeated_trials"]
@@ -112,10 +120,8 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
         f"**Software.** The analysis ran in hipdrop {versions['hipdrop']} (Python {versions['Python']}; {software}) "
         "as a Snakemake workflow; every result file is rebuilt from the C3D files and this configuration.",
         "",
-        f"**Marker processing.** Gaps of up to {clean['max_gap_s']:g} s were filled by cubic spline; a longer gap in a "
-        "pelvis marker was refilled as a rigid body from the other three pelvis markers. Trajectories were low-pass "
-        f"filtered by a zero-lag Butterworth filter ({clean['lowpass_hz']:g} Hz cut-off, order "
-        f"{clean['lowpass_order']} per pass, {2 * clean['lowpass_order']} after the forward-backward pass){twicing}. "
+        "**Marker processing.** C3D files were decoded by hipdrop's own reader (hipdrop.io.c3d_format). "
+        f"{gaps} {lowpass} "
         f"Pelvic angles used {sequence}; contralateral pelvic drop is the stance-side obliquity "
         "(positive when the swing side has dropped).",
         "",

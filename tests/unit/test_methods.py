@@ -47,6 +47,12 @@ def test_the_paragraph_counts_the_tables():
 def test_software_versions_are_named():
     versions = software_versions()
     text = methods_paragraph(validate_config({}), tables())
-    for name in ("Python", "numpy", "scipy", "statsmodels", "pingouin", "spm1d", "ezc3d", "snakemake"):
+    for name in ("Python", "numpy", "scipy", "statsmodels", "pingouin", "spm1d", "snakemake"):
         assert f"{name} {versions[name]}" in text
     assert f"hipdrop {versions['hipdrop']}" in text
+
+
+def test_markers_taken_as_stored_are_said_so():
+    text = methods_paragraph(validate_config({"clean": {"lowpass_hz": None, "max_gap_s": 0}}), tables())
+    assert "analysed as stored (filtered upstream)" in text and "No gap was filled" in text
+    assert "Butterworth" not in text

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hipdrop.stats.tasks import TASK
+from hipdrop.stats.tasks import RUNNING, TASK
 from hipdrop.vocab import PCT, STANCE
 
 CLUSTER_COLUMNS = [
@@ -65,7 +65,8 @@ def subject_mean_curves(curves: xr.DataArray | Iterable[xr.DataArray], *, includ
     -------
     xarray.DataArray
         ``[condition, subject, pct]`` in the curves' units (deg); a sample is the mean over the stances finite
-        there; NaN where a runner has no included stance in a condition.
+        there; NaN where a runner has no included stance in a condition. Curves of several tasks (a ``task`` per
+        stance) give conditions named "task: condition".
     """
     blocks = [curves] if isinstance(curves, xr.DataArray) else curves
     sums, counts, pct, attrs = {}, {}, None, {}
@@ -76,20 +77,25 @@ def subject_mean_curves(curves: xr.DataArray | Iterable[xr.DataArray], *, includ
             continue
         keep = np.ones(block.sizes[STANCE], bool) if include_excluded else ~block["excluded"].to_numpy().astype(bool)
         values = block.to_numpy()[keep]
-        keys = pd.MultiIndex.from_arrays([block["condition"].to_numpy()[keep].astype(str),
+        tasks = block[TASK].to_numpy()[keep].astype(str) if TASK in block.coords else np.full(keep.sum(), RUNNING)
+        keys = pd.MultiIndex.from_arrays([tasks, block["condition"].to_numpy()[keep].astype(str),
                                           block["subject"].to_numpy()[keep].astype(str)])
         codes, uniques = pd.factorize(keys)
         for g, key in enumerate(uniques):
             mine = values[codes == g]
             sums[key] = sums.get(key, 0.0) + np.nansum(mine, axis=0)
             counts[key] = counts.get(key, 0) + np.isfinite(mine).sum(axis=0)
-    conditions = sorted({k[0] for k in sums})
-    subjects = sorted({k[1] for k in sums})
+    # a condition is a task's own ("baseline" of running is not the squats' baseline): with several tasks in the
+    # curves, conditions read "task: condition"
+    several = len({k[0] for k in sums}) > 1
+    label = {k[:2]: f"{k[0]}: {k[1]}" if several else k[1] for k in sums}
+    conditions = sorted(set(label.values()))
+    subjects = sorted({k[2] for k in sums})
     width = 0 if pct is None else len(pct)
     out = np.full((len(conditions), len(subjects), width), np.nan)
-    for (condition, subject), total in sums.items():
-        n = counts[(condition, subject)]
-        out[conditions.index(condition), subjects.index(subject)] = total / np.where(n > 0, n, np.nan)
+    for (task, condition, subject), total in sums.items():
+        n = counts[(task, condition, subject)]
+        out[conditions.index(label[task, condition]), subjects.index(subject)] = total / np.where(n > 0, n, np.nan)
     return xr.DataArray(out, dims=("condition", "subject", PCT),
                         coords={"condition": conditions, "subject": subjects, PCT: pct if pct is not None else []},
                         attrs=attrs)

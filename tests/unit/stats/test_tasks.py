@@ -51,3 +51,21 @@ def test_tables_without_a_task_are_running_and_labels_name_the_task_only_when_th
                                           "single_leg_squat: baseline", "single_leg_squat: post_training"}
     running = table[table["task"] == "running"]
     assert with_task_labels(running) is running
+
+
+def test_mean_curves_keep_each_tasks_baseline_apart():
+    import xarray as xr
+
+    from hipdrop.stats.waveforms import subject_mean_curves
+
+    level = {"running": 1.0, "single_leg_squat": 5.0}
+    tasks = ["running", "running", "single_leg_squat", "single_leg_squat"]
+    curves = xr.DataArray(np.array([[level[t]] * 3 for t in tasks]), dims=("stance", "pct"),
+                          coords={"pct": [0.0, 50.0, 100.0], "task": ("stance", tasks),
+                                  "subject": ("stance", ["S1"] * 4), "condition": ("stance", ["baseline"] * 4),
+                                  "excluded": ("stance", [False] * 4)})
+    means = subject_mean_curves(curves)
+    assert list(means["condition"].values) == ["running: baseline", "single_leg_squat: baseline"]
+    np.testing.assert_array_equal(means.sel(subject="S1").values, [[1.0] * 3, [5.0] * 3])
+    # one task alone keeps plain condition names (what the per-task SPM compares against its baseline)
+    assert list(subject_mean_curves(curves[:2])["condition"].values) == ["baseline"]

@@ -187,3 +187,28 @@ def test_inspect_help_is_plain_text_and_says_what_it_shows():
         assert words in " ".join(shown.split())
     top = hipdrop("--help").stdout
     assert "inspect" in top and "stances" in " ".join(top.split())
+
+
+def test_inspect_and_trial_count_the_implausible_samples(gappy_trial, tmp_path):
+    """A 0.8 m, one-frame LASI spike (160 m/s each way) at two places and a 2 km LWRA excursion of 4 frames:
+    inspect shows the 6 samples by kind and by marker; trial analyses the file and says so."""
+    from hipdrop.io.c3d import events_table, read_c3d, write_c3d
+
+    path, _ = gappy_trial
+    trial = read_c3d(path)
+    xyz, names = trial["markers"].values.copy(), [str(m) for m in trial.marker.values]
+    xyz[[100, 700], names.index("LASI"), 2] += 800.0
+    xyz[300:304, names.index("LWRA")] += [0.0, 0.0, 2.0e6]
+    damaged = tmp_path / "damaged.c3d"
+    write_c3d(damaged, xyz, names, rate_hz=trial.attrs["rate_hz"], events=events_table(trial))
+    report = json.loads(hipdrop("inspect", damaged, "--json").stdout)
+    assert report["implausible_samples"] == {"nonfinite": 0, "outside_volume": 4, "off_body": 0, "spike": 2, "pelvis_shape": 0}
+    by_name = {r["name"]: r for r in report["analysed_markers"]}
+    assert by_name["LWRA"]["implausible_samples"] == {"outside_volume": 4} and by_name["LASI"]["implausible_samples"] == {"spike": 2}
+    assert report["analysis"]["ok"]
+    shown = hipdrop("inspect", damaged).stdout
+    assert "implausible samples made missing (as gaps, then filled or not by the rules below): 6 (outside_volume 4, spike 2)" in shown
+    assert "4 implausible samples removed (outside_volume 4)" in " ".join(_row(shown.splitlines(), "LWRA").split())
+    done = hipdrop("trial", damaged, "-o", tmp_path / "out")
+    assert done.returncode == 0 and "6 implausible marker samples made missing (outside_volume 4, spike 2)" in done.stdout
+    assert done.stderr == ""

@@ -15,9 +15,8 @@ from hipdrop.config import ConfigError, load_config
 
 def _inspect(args) -> int:
     from hipdrop.errors import TrialError
-    from hipdrop.inspection import format_text, marker_report, stance_summary
-    from hipdrop.io.c3d import events_table, read_c3d
-    from hipdrop.pipeline import process_trial
+    from hipdrop.inspection import format_text
+    from hipdrop.io.c3d import read_c3d
 
     config = load_config(args.config)
     try:
@@ -26,6 +25,25 @@ def _inspect(args) -> int:
         report = {"file": str(args.file), "readable": False, "stage": err.stage, "problem": err.reason}
         print(json.dumps(report, indent=1) if args.json else f"{args.file}: cannot be read: {err.reason}")
         return 1
+    try:
+        report = _inspection(args, config, trial)
+        shown = json.dumps(report, indent=1, default=float) if args.json else "\n".join(format_text(report))
+    except Exception as err:  # a bug or an unforeseen file: said in one line naming the file, never a traceback
+        from hipdrop.pipeline import _reason
+
+        report = {"file": str(args.file), "readable": True, "stage": "inspect", "problem": _reason(err)}
+        print(json.dumps(report, indent=1) if args.json else f"{args.file}: cannot be inspected: {report['problem']}")
+        return 1
+    print(shown)
+    return 0
+
+
+def _inspection(args, config: dict, trial) -> dict:
+    """The facts ``hipdrop inspect`` shows of a readable trial (its ``--json`` report)."""
+    from hipdrop.inspection import marker_report, stance_summary
+    from hipdrop.io.c3d import events_table
+    from hipdrop.pipeline import process_trial
+
     markers = trial["markers"]
     missing = markers.isnull().any("axis").mean("time").to_series()
     events = events_table(trial)
@@ -36,6 +54,7 @@ def _inspect(args) -> int:
     else:
         analysis = {"ok": False, "stage": result.failure.stage, "problem": result.failure.reason}
     analysis["event_warnings"] = result.meta.get("event_warnings", "")
+    analysis["clean_warnings"] = result.meta.get("clean_warnings", "")
     per_marker = marker_report(trial, config, result.stances if result.ok else None)
     report = {
         "file": str(args.file),
@@ -52,6 +71,8 @@ def _inspect(args) -> int:
         "events": events.groupby(["side", "event"]).size().rename("n").reset_index().to_dict("records"),
         "force_plates": int(trial.sizes.get("plate", 0)),
         "warnings": json.loads(trial.attrs["qc_warnings"]),
+        # samples of the analysed markers no body makes (kernels.clean.mask_implausible): made missing, by kind
+        "implausible_samples": per_marker["implausible_samples"],
         "config": {"file": str(args.config) if args.config else None, "clean_max_gap_s": config["clean"]["max_gap_s"],
                    "stances_max_filled_s": config["stances"]["max_filled_s"]},
         "analysis": analysis,
@@ -60,11 +81,7 @@ def _inspect(args) -> int:
         "pelvis_markers": per_marker["pelvis_markers"],
         "unattributed_stances": per_marker["unattributed_stances"],
     }
-    if args.json:
-        print(json.dumps(report, indent=1, default=float))
-        return 0
-    print("\n".join(format_text(report)))
-    return 0
+    return report
 
 
 def _trial(args) -> int:
@@ -86,9 +103,18 @@ def _trial(args) -> int:
     pelvis = result.pelvis.assign_attrs({k: v for k, v in result.meta.items() if v is not None})
     write_netcdf(pelvis, out / "pelvis.nc")
     kept = result.stances[~result.stances["excluded"]]
+    peaks = {side: kept.loc[kept.side == side, "cpd_peak_deg"] for side in ("L", "R")}
+    drop = ", ".join(f"{side} {p.mean():.2f} deg" if len(p) else f"{side} none included" for side, p in peaks.items())
     print(f"{args.file}: {len(result.stances)} stances ({len(kept)} included), events from {result.meta['event_source']}; "
-          f"peak drop L {kept.loc[kept.side == 'L', 'cpd_peak_deg'].mean():.2f} deg, "
-          f"R {kept.loc[kept.side == 'R', 'cpd_peak_deg'].mean():.2f} deg; wrote {out}/")
+          f"peak drop {drop}; wrote {out}/")
+    if len(result.stances) and kept.empty:  # say why, e.g. walking stances under the running limits
+        print(f"  most stances excluded for: {result.stances['exclude_reason'].value_counts().index[0]}")
+    if result.meta["implausible_samples"]:
+        kinds = ", ".join(f"{k.removeprefix('implausible_')} {v}" for k, v in result.meta.items()
+                          if k.startswith("implausible_") and k != "implausible_samples" and v)
+        print(f"  {result.meta['implausible_samples']} implausible marker samples made missing ({kinds})")
+    if result.meta["clean_warnings"]:
+        print(f"  warning: {result.meta['clean_warnings']}")
     return 0
 
 
@@ -204,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_sheet)
 
     args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a corrupt file's labels may hold bytes no encoding takes: escape them
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return args.run(args)
     except ConfigError as err:

@@ -3,8 +3,9 @@ trunk), each with its raw label and canonical name, its gaps, what the clean sta
 (spline fill, rigid-body rebuild, left missing), and for the pelvis how many stances each marker's filled or
 missing samples exclude; then the other markers.
 
-The treatment is not guessed: ``marker_report`` runs the clean step (``hipdrop.kernels.clean.repair_markers``, with
-the pipeline's arguments) on the trial and reads off what it filled, rebuilt and left missing. The stance counts
+The treatment is not guessed: ``marker_report`` runs the clean step as the pipeline does (the implausible samples
+made missing by ``hipdrop.pipeline.plausible_markers``, then ``hipdrop.kernels.clean.repair_markers`` with the
+pipeline's arguments) on the trial and reads off what it removed, filled, rebuilt and left missing. The stance counts
 come from the stance table of ``hipdrop.pipeline.process_trial`` run with the same config. Pure functions: no file
 IO, no printing.
 """
@@ -19,8 +20,8 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.errors import TrialError
-from hipdrop.kernels.clean import contiguous_runs, repair_markers
-from hipdrop.pipeline import ANALYSED_MARKERS, _pelvis_markers
+from hipdrop.kernels.clean import IMPLAUSIBLE_KINDS, contiguous_runs, repair_markers
+from hipdrop.pipeline import ANALYSED_MARKERS, _pelvis_markers, implausible_meta, plausible_markers
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS
 
 #: trunk markers shown with the analysed ones (no step reads them yet: the clean stage leaves their gaps as recorded)
@@ -67,15 +68,20 @@ def _which(gaps: list[tuple[int, bool]], max_gap: int, max_gap_s: float) -> str:
 
 
 def _treatment(kinds: dict[str, list[tuple[int, bool]]], *, max_gap: int, max_gap_s: float, kept: bool, name: str,
-               rigid_possible: bool, left_s: float, whole: bool, max_filled: int | None = None) -> str:
+               rigid_possible: bool, left_s: float, whole: bool, max_filled: int | None = None,
+               implausible: dict[str, int] | None = None) -> str:
     """What the clean stage does with a marker's gaps (``kinds``: (length, at an edge) of each gap by what became
     of it). ``max_filled``: for a marker the pelvis is built from, the longest spline fill (frames) a stance may
     hold; longer fills are counted."""
+    removed = ""
+    if implausible:
+        removed = (f"{_s(sum(implausible.values()), 'implausible sample')} removed "
+                   f"({', '.join(f'{kind} {n}' for kind, n in implausible.items())}); ")
     if whole:
-        return "no sample recorded: left missing"
+        return removed + ("no plausible sample" if implausible else "no sample recorded") + ": left missing"
     if not any(kinds.values()):
         return "complete"
-    parts = []
+    parts = [removed.rstrip("; ")] if removed else []
     if kinds["spline"]:
         text = f"{_s(len(kinds['spline']))} <= {max_gap_s:g} s filled by cubic spline"
         too_long = sum(length > max_filled for length, _ in kinds["spline"]) if max_filled is not None else 0
@@ -94,7 +100,9 @@ def _treatment(kinds: dict[str, list[tuple[int, bool]]], *, max_gap: int, max_ga
         else:
             which = _which(kinds["missing"], max_gap, max_gap_s)
             why = ""
-            if name in PELVIS_MARKERS:
+            if max_gap_s == 0:
+                why = " (clean.max_gap_s = 0: nothing is filled)"
+            elif name in PELVIS_MARKERS:
                 why = (" (the other pelvis markers are not all visible then)" if rigid_possible else
                        " (no rigid-body rebuild without all four of LASI, RASI, LPSI, RPSI)")
             elif which.startswith("at the start"):
@@ -139,13 +147,17 @@ def marker_report(trial: xr.Dataset, config: dict, stances: pd.DataFrame | None 
     """Per-marker facts of a trial under a validated ``config``.
 
     Returns ``analysed`` (one record per marker of ``MARKER_GROUPS`` in the file, in group order: ``group``,
-    ``name``, ``raw``, ``missing_fraction``, ``gaps``, ``longest_gap_s``, ``spline_filled_gaps``, ``rebuilt_gaps``
+    ``name``, ``raw``, ``missing_fraction`` (stored gaps and implausible samples), ``implausible_samples``
+    ({kind: samples made missing}), ``gaps``, ``longest_gap_s``, ``spline_filled_gaps``, ``rebuilt_gaps``
     (wholly or in part), ``left_missing_gaps`` (wholly or in part), ``rebuilt_s``, ``left_missing_s``,
     ``treatment``; pelvis markers also ``builds_pelvis`` and, given ``stances``, ``stances_excluded`` and
     ``excluded_stances``), ``other`` (``name``, ``raw``, ``missing_fraction``), ``pelvis_markers`` (those the
-    pelvis is built from), ``absent_groups`` and ``unattributed_stances``.
+    pelvis is built from), ``absent_groups``, ``unattributed_stances`` and ``implausible_samples`` ({kind:
+    samples} over the analysed markers). Gaps count the implausible samples too: the clean stage sees them so.
     """
-    markers = trial["markers"]
+    checked = plausible_markers(trial)
+    codes = checked["implausible"]
+    markers = checked["markers"]
     names = [str(n) for n in markers[MARKER].values]
     raw = raw_labels(names, json.loads(trial.attrs.get("marker_map", "{}")))
     rate = float(trial.attrs["rate_hz"])
@@ -168,7 +180,7 @@ def marker_report(trial: xr.Dataset, config: dict, stances: pd.DataFrame | None 
         needed = _pelvis_markers(markers, trial.attrs.get("source_path", ""))
     except TrialError:
         needed = []
-    rigid_possible = set(PELVIS_MARKERS) <= set(names)
+    rigid_possible = set(PELVIS_MARKERS) <= set(names) and max_gap_s > 0
     blamed, unexplained = ({}, [])
     if stances is not None and needed:
         blamed, unexplained = _pelvis_exclusions(stances, needed, spline, rebuilt, left, max_filled)
@@ -191,9 +203,13 @@ def marker_report(trial: xr.Dataset, config: dict, stances: pd.DataFrame | None 
                         else "partly" if n_rebuilt else "missing")
                 kinds[kind].append((int(e - s), bool(s == 0 or e == n_frames)))
             left_s = float(m_left.sum()) / rate
+            marker_codes = codes.sel({MARKER: m}).to_numpy() if m in codes[MARKER].values else np.zeros(n_frames, int)
+            removed = {kind: int((marker_codes == i + 1).sum()) for i, kind in enumerate(IMPLAUSIBLE_KINDS)}
+            removed = {kind: n for kind, n in removed.items() if n}
             record = {
                 "group": group, "name": m, "raw": raw[m],
                 "missing_fraction": round(float(gaps.mean()), 5) if n_frames else 0.0,
+                "implausible_samples": removed,
                 "gaps": int(len(runs)),
                 "longest_gap_s": round(float((runs[:, 1] - runs[:, 0]).max()) / rate, 3) if len(runs) else 0.0,
                 "spline_filled_gaps": len(kinds["spline"]),
@@ -204,7 +220,7 @@ def marker_report(trial: xr.Dataset, config: dict, stances: pd.DataFrame | None 
                 "treatment": _treatment(kinds, max_gap=max_gap, max_gap_s=max_gap_s, kept=kept, name=m,
                                         rigid_possible=rigid_possible, left_s=left_s,
                                         whole=bool(n_frames and gaps.all()),
-                                        max_filled=max_filled if m in needed else None),
+                                        max_filled=max_filled if m in needed else None, implausible=removed),
             }
             # stances this marker's fills, rebuilds or missing samples exclude: pelvis markers the pelvis is built
             # from, when the trial could be analysed (None otherwise)
@@ -213,11 +229,13 @@ def marker_report(trial: xr.Dataset, config: dict, stances: pd.DataFrame | None 
             record["excluded_stances"] = blamed.get(m, []) if counted else []
             record["stances_excluded"] = len(record["excluded_stances"]) if counted else None
             analysed.append(record)
+    counts = implausible_meta(checked)
     shown = {r["name"] for r in analysed}
     other = [{"name": m, "raw": raw[m], "missing_fraction": round(float(column[m].mean()), 5) if n_frames else 0.0}
              for m in names if m not in shown]
     return {"analysed": analysed, "other": other, "pelvis_markers": needed, "absent_groups": absent,
-            "unattributed_stances": unexplained}
+            "unattributed_stances": unexplained,
+            "implausible_samples": {kind: counts[f"implausible_{kind}"] for kind in IMPLAUSIBLE_KINDS}}
 
 
 def stance_summary(stances: pd.DataFrame) -> dict:
@@ -260,10 +278,16 @@ def format_text(report: dict, width: int = 118) -> list[str]:
         lines.append(text + f"; events from {analysis['event_source']}")
     else:
         lines.append(f"  analysis ({where}) fails at the {analysis['stage']} stage: {analysis['problem']}")
+    implausible = report.get("implausible_samples", {})
+    if any(implausible.values()):
+        lines.append(f"  implausible samples made missing (as gaps, then filled or not by the rules below): "
+                     f"{sum(implausible.values())} ({', '.join(f'{kind} {n}' for kind, n in implausible.items() if n)})")
     for w in report["warnings"]:
         lines.append(f"  warning: {w}")
     if analysis.get("event_warnings"):
         lines.append(f"  stored events not trusted: {analysis['event_warnings']}")
+    if analysis.get("clean_warnings"):
+        lines.append(f"  warning: {analysis['clean_warnings']}")
 
     records = report["analysed_markers"]
     labels = [_label(r) for r in records]

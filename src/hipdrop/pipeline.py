@@ -21,11 +21,11 @@ from hipdrop.config import config_hash, validate_config
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d import events_table, read_c3d
 from hipdrop.io.c3d_events import FIRST_FRAME_RELATIVE, stored_event_problems
-from hipdrop.kernels.clean import lowpass, repair_markers
+from hipdrop.kernels.clean import IMPLAUSIBLE_KINDS, lowpass, mask_implausible, repair_markers, usable_cutoff
 from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.kernels.stances import arm_swing, stance_table
-from hipdrop.vocab import MARKER, PELVIS_MARKERS, SIDES, TIME
+from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES, TIME
 
 #: the markers any step reads; files carry up to hundreds more (model outputs, other segments) not worth filtering
 ANALYSED_MARKERS = (*PELVIS_MARKERS, "SACR", *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5", "ANK", "WRA", "WRB")))
@@ -59,6 +59,59 @@ def _pelvis_markers(markers: xr.DataArray, path) -> list[str]:
             "map (config key markersets) or reconstruct the landmarks from a static calibration first",
         )
     return needed
+
+
+#: a trial whose pelvis markers lose more than this share of their recorded samples as implausible is refused:
+#: what is left is not evidence of a pelvis, and the file's data block is likely corrupt
+MAX_IMPLAUSIBLE_PELVIS = 0.5
+
+
+def plausible_markers(trial: xr.Dataset) -> xr.Dataset:
+    """The trial's markers with the implausible samples (``hipdrop.kernels.clean.mask_implausible``) of the
+    analysed markers (``ANALYSED_MARKERS``) made missing; the others, often model outputs stored as points
+    (angles in deg, moments in N mm), are no positions and stay as stored. Returns ``markers`` (all of the
+    trial's), ``implausible[time, marker]`` (0 for the markers not checked) and ``counts[kind]``."""
+    markers = trial["markers"].transpose(TIME, MARKER, AXIS)
+    analysed = np.isin(markers[MARKER].values, list(ANALYSED_MARKERS))
+    checked = mask_implausible(markers.isel({MARKER: np.flatnonzero(analysed)}), rate_hz=trial.attrs["rate_hz"])
+    # by position, not by label: a corrupt file's labels may hold bytes no index takes
+    codes = np.zeros(markers.shape[:2], np.int8)
+    codes[:, analysed] = checked["implausible"].transpose(TIME, MARKER).to_numpy()
+    # the reader made stored infinities missing already; they are implausible samples all the same
+    nonfinite = IMPLAUSIBLE_KINDS.index("nonfinite") + 1
+    if "infinite" in trial:
+        infinite = trial["infinite"].transpose(TIME, MARKER).to_numpy() & analysed
+        codes[infinite & (codes == 0)] = nonfinite
+    counts = checked["counts"].copy(data=[int((codes == k + 1).sum()) for k in range(len(IMPLAUSIBLE_KINDS))])
+    return xr.Dataset({
+        "markers": markers.copy(data=np.where(codes[..., None] == 0, markers.to_numpy(), np.nan)),
+        "implausible": markers.isel({AXIS: 0}, drop=True).copy(data=codes),
+        "counts": counts,
+    })
+
+
+def implausible_meta(checked: xr.Dataset) -> dict:
+    """The counts of ``plausible_markers`` as the trial's QC record keeps them: ``implausible_samples`` and one
+    ``implausible_<kind>`` per kind (samples, marker x frame)."""
+    counts = {f"implausible_{kind}": int(checked["counts"].sel(kind=kind)) for kind in IMPLAUSIBLE_KINDS}
+    return {"implausible_samples": sum(counts.values()), **counts}
+
+
+def _check_pelvis_plausible(trial: xr.Dataset, checked: xr.Dataset, needed: list[str], path, stage: str) -> None:
+    """Refuse a trial whose pelvis markers are mostly implausible (``MAX_IMPLAUSIBLE_PELVIS``)."""
+    pelvis = trial["markers"].sel({MARKER: needed}).notnull().all(AXIS)
+    if "infinite" in trial:
+        pelvis = pelvis | trial["infinite"].sel({MARKER: needed})  # recorded, if as infinities
+    recorded = int(pelvis.sum())
+    codes = checked["implausible"].sel({MARKER: needed}).to_numpy()
+    if recorded and (codes > 0).sum() > MAX_IMPLAUSIBLE_PELVIS * recorded:
+        kinds = ", ".join(f"{kind} {n}" for i, kind in enumerate(IMPLAUSIBLE_KINDS) if (n := int((codes == i + 1).sum())))
+        raise TrialError(
+            path, stage,
+            f"{100 * (codes > 0).sum() / recorded:.0f} % of the recorded samples of the pelvis markers "
+            f"({', '.join(needed)}) are implausible ({kinds}): coordinates no body or capture volume produces; "
+            "the file's point data look corrupt: re-export it from the capture software",
+        )
 
 
 def _force_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict) -> pd.DataFrame:
@@ -158,10 +211,15 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         stage = "pelvis"
         needed = _pelvis_markers(trial["markers"], path)
         stage = "clean"
+        # samples no body makes become gaps before anything is filled or filtered, counted in the QC record
+        checked = plausible_markers(trial)
+        result.meta.update(implausible_meta(checked))
+        _check_pelvis_plausible(trial, checked, needed, path, stage)
         cl = config["clean"]
+        cutoff, result.meta["clean_warnings"] = usable_cutoff(cl["lowpass_hz"], rate_hz=rate)
         used = [m for m in trial["markers"][MARKER].values if m in ANALYSED_MARKERS]
-        cleaned = repair_markers(trial["markers"], keep=used, rate_hz=rate, max_gap_s=cl["max_gap_s"])
-        markers = lowpass(cleaned["markers"], cutoff_hz=cl["lowpass_hz"], order=cl["lowpass_order"], rate_hz=rate,
+        cleaned = repair_markers(checked["markers"], keep=used, rate_hz=rate, max_gap_s=cl["max_gap_s"])
+        markers = lowpass(cleaned["markers"], cutoff_hz=cutoff, order=cl["lowpass_order"], rate_hz=rate,
                           twicing=cl["lowpass_twicing"])
         stage = "pelvis"
         heading = float(progression_heading(markers))
@@ -207,8 +265,9 @@ def static_reference(path: str | Path, *, config: dict | None = None) -> dict:
 
     Returns ``{"static_obliquity_deg": ..., "static_tilt_deg": ...}``: the medians over the trial of the right-side
     obliquity (Plug-in Gait sign: positive = right side up; the left side's is its negative) and of the tilt, in
-    the configured sequence, from the markers cleaned as for running. Raises ``TrialError`` (stage ``static``) for a
-    file that cannot give them. Plug-in Gait and Visual3D offer the same offset (science.md section 8).
+    the configured sequence, from the markers cleaned as for running (implausible samples made missing, gaps
+    filled, low-passed). Raises ``TrialError`` (stage ``static``) for a file that cannot give them. Plug-in Gait
+    and Visual3D offer the same offset (science.md section 8).
     """
     config = validate_config(config)
     stage = "ingest"
@@ -217,9 +276,11 @@ def static_reference(path: str | Path, *, config: dict | None = None) -> dict:
         rate, cl = trial.attrs["rate_hz"], config["clean"]
         stage = "static"
         needed = _pelvis_markers(trial["markers"], path)
-        cleaned = repair_markers(trial["markers"], keep=needed, rate_hz=rate, max_gap_s=cl["max_gap_s"])
-        markers = lowpass(cleaned["markers"], cutoff_hz=cl["lowpass_hz"], order=cl["lowpass_order"], rate_hz=rate,
-                          twicing=cl["lowpass_twicing"])
+        checked = plausible_markers(trial)
+        _check_pelvis_plausible(trial, checked, needed, path, stage)
+        cleaned = repair_markers(checked["markers"], keep=needed, rate_hz=rate, max_gap_s=cl["max_gap_s"])
+        markers = lowpass(cleaned["markers"], cutoff_hz=usable_cutoff(cl["lowpass_hz"], rate_hz=rate)[0],
+                          order=cl["lowpass_order"], rate_hz=rate, twicing=cl["lowpass_twicing"])
         angles = pelvic_angles(markers, sequence=config["pelvis"]["sequence"], heading=float(progression_heading(markers)))
         obliquity, tilt = (float(angles[a].sel(side="R").median(skipna=True)) for a in ("obliquity", "tilt"))
     except TrialError:

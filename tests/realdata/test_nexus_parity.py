@@ -32,3 +32,36 @@ def test_tor_angles_match_nexus(path):
         assert valid.sum() > 50
         rms = np.sqrt(((ours[valid] - stored[side][valid]) ** 2).mean(0))
         assert (rms < tolerance).all(), (side, rms)
+
+
+#: the float files that store both PelvisAngles: Nexus's own angles to 1e-4 deg through `hipdrop trial`
+FLOAT_WITH_ANGLES = [p for p in PIG_FILES if nexus_angles(p)[1]]
+#: markers as stored (filtered and gap-filled upstream by Nexus): no low-pass, no fill (config/README.md, clean)
+AS_STORED = "clean:\n  lowpass_hz: null\n  max_gap_s: 0\n"
+
+
+def test_nine_float_files_store_nexus_angles():
+    """MANIFEST.tsv: of the 11 pig/ files, c3dorg_gait-pig and c3dorg_sub_labels store integers."""
+    assert sorted(p.name for p in PIG_FILES if p not in FLOAT_WITH_ANGLES) == ["c3dorg_gait-pig.c3d", "c3dorg_sub_labels.c3d"]
+    assert len(FLOAT_WITH_ANGLES) == 9
+
+
+@pytest.mark.parametrize("path", FLOAT_WITH_ANGLES, ids=[p.name for p in FLOAT_WITH_ANGLES])
+def test_trial_command_reproduces_nexus_angles_with_markers_as_stored(path, tmp_path):
+    """`hipdrop trial FILE -o DIR --sequence tor --config` with the markers taken as stored: DIR/pelvis.nc holds
+    every frame's angles Nexus stored (none lost to cleaning), each within 1e-4 deg of it."""
+    import xarray as xr
+
+    from hipdrop.cli import main
+
+    config = tmp_path / "as_stored.yaml"
+    config.write_text(AS_STORED)
+    assert main(["trial", str(path), "-o", str(tmp_path / "out"), "--sequence", "tor", "--config", str(config)]) == 0
+    with xr.open_dataset(tmp_path / "out" / "pelvis.nc", engine="h5netcdf") as pelvis:
+        assert pelvis.attrs["sequence"] == "tor" and pelvis.attrs["implausible_samples"] == 0
+        written = {s: np.stack([pelvis[v].sel(side=s).values for v in ("tilt", "obliquity", "rotation")], -1) for s in "LR"}
+    stored, _ = nexus_angles(path)
+    for side in "LR":
+        by_nexus = ~np.all(stored[side] == 0, axis=1)  # Nexus writes (0, 0, 0) where it has no angle
+        assert by_nexus.sum() > 50 and np.isfinite(written[side][by_nexus]).all()
+        assert np.abs(written[side][by_nexus] - stored[side][by_nexus]).max() < 1e-4, side

@@ -5,11 +5,12 @@
 - ``markers[time, marker, axis]`` in mm, in a right-handed Z-up lab frame, NaN for every missing sample (a
   negative residual, an exact (0, 0, 0), which some systems write for a gap, or a non-finite coordinate);
 - ``forces[analog_time, plate, component]`` (N, N mm, mm) in the same frame, when the file has force plates;
+- ``infinite[time, marker]``: the samples the file stores as infinite (or overflowing) although their residual
+  says valid: missing in ``markers``, counted as implausible in the trial's QC record;
 - the foot events of the EVENT group as ``event_*`` variables over dim ``event`` (see ``events_table``);
 - attrs: ``rate_hz``, ``first_frame`` (1-based C3D frame of the first sample), ``source_path``,
   ``source_sha256``, ``original_units``, ``vertical_axis``, ``lab_to_canonical`` (3x3 rotation, row-major),
-  ``marker_map`` (JSON), ``qc_warnings`` (JSON list), ``nonfinite_samples`` (marker samples whose residual says
-  valid but whose coordinates are Inf or NaN; they are missing in ``markers``).
+  ``marker_map`` (JSON), ``qc_warnings`` (JSON list), ``infinite_samples`` (the count of ``infinite``).
 
 Times are capture-relative seconds, ``time = (index + first_frame) / rate``, the same clock as C3D event times.
 """
@@ -69,7 +70,9 @@ def _to_trial(path: Path, raw: bytes, c3d: C3D, *, vertical_axis: str, markerset
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow to Inf is as non-finite as the value was
         squared_norm = (xyz * xyz) @ np.ones(3)  # finite when all three coordinates are; 0 only at (0, 0, 0)
     finite = np.isfinite(squared_norm)
-    nonfinite_samples = int(np.count_nonzero(~finite & ~c3d.invalid))
+    # an infinite coordinate (or one so large its square overflows) that the residual calls valid is a lie the
+    # trial's QC record counts (hipdrop.pipeline.plausible_markers); a NaN is a gap some systems write
+    infinite = np.isinf(squared_norm) & ~c3d.invalid
     xyz[~finite | (squared_norm == 0)] = np.nan  # non-finite, invalid, or an exact (0, 0, 0) gap
 
     units = _point_text(parameters, "UNITS")
@@ -90,7 +93,8 @@ def _to_trial(path: Path, raw: bytes, c3d: C3D, *, vertical_axis: str, markerset
     time = (np.arange(n_frames) + first_frame) / rate
     events, event_warnings = parse_event_group(parameters, rate_hz=rate, first_frame=first_frame, n_frames=n_frames)
     trial = xr.Dataset(
-        {"markers": ((TIME, MARKER, AXIS), xyz, {"units": LENGTH_UNIT}), **_event_variables(events)},
+        {"markers": ((TIME, MARKER, AXIS), xyz, {"units": LENGTH_UNIT}), "infinite": ((TIME, MARKER), infinite),
+         **_event_variables(events)},
         coords={TIME: (TIME, time, {"units": "s"}), MARKER: names, AXIS: list(AXES)},
     )
     forces, force_warnings = _forces(c3d, rotation, scale)
@@ -106,7 +110,7 @@ def _to_trial(path: Path, raw: bytes, c3d: C3D, *, vertical_axis: str, markerset
         lab_to_canonical=rotation.ravel().tolist(),
         marker_map=json.dumps(mapping),
         qc_warnings=json.dumps(c3d.warnings + force_warnings + warnings_ + event_warnings),
-        nonfinite_samples=nonfinite_samples,
+        infinite_samples=int(np.count_nonzero(infinite)),
     )
     return trial
 
@@ -157,7 +161,9 @@ def _detect_up(xyz: np.ndarray, names: list[str], parameters: dict) -> str:
         every = max(1, len(xyz) // 500)  # the up axis needs no more than ~500 frames
         xyz = xyz[::every]
         if upper and lower:
-            rise = np.nanmean(xyz[:, upper], axis=(0, 1)) - np.nanmean(xyz[:, lower], axis=(0, 1))
+            # medians: a few kilometre-away samples (corrupt frames) must not turn the lab upside down
+            rise = (np.nanmedian(xyz[:, upper].reshape(-1, 3), axis=0)
+                    - np.nanmedian(xyz[:, lower].reshape(-1, 3), axis=0))
             if np.isfinite(rise).all():
                 k = int(np.argmax(np.abs(rise)))
                 return ("+" if rise[k] > 0 else "-") + AXES[k]

@@ -1,8 +1,9 @@
-"""Gap repair and low-pass filtering of marker trajectories.
+"""Plausibility, gap repair and low-pass filtering of marker trajectories.
 
-Array convention: markers ``[time, marker, axis]`` in mm (``hipdrop.vocab``), NaN = missing. Each step returns the
-repaired markers and a boolean ``filled[time, marker]`` mask of the samples it invented, so that stances resting on
-invented pelvis data can be excluded downstream (architecture.md section 6).
+Array convention: markers ``[time, marker, axis]`` in mm (``hipdrop.vocab``), NaN = missing. ``mask_implausible``
+turns samples no body can produce into missing ones, with their kind and count, before anything is filled
+(architecture.md section 6). Each repair step returns the repaired markers and a boolean ``filled[time, marker]``
+mask of the samples it invented, so that stances resting on invented pelvis data can be excluded downstream.
 """
 
 from __future__ import annotations
@@ -14,11 +15,163 @@ from scipy.signal import butter, sosfiltfilt
 
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, TIME
 
+#: kinds of implausible sample, in the order they are looked for; a sample counts under the first that applies
+IMPLAUSIBLE_KINDS = ("nonfinite", "outside_volume", "off_body", "spike", "pelvis_shape")
+#: no capture volume reaches farther from its origin (mm). The longest marker-based volumes in sport cover an
+#: indoor sprint straight (about 60 m) and the calibration origin is set on the floor inside the volume, so a body
+#: marker lies within 100 m of it; the real files of ../shared/data/c3d reach 6.7 m (dorn_JA1Gait35, overground).
+CAPTURE_VOLUME_MM = 100_000.0
+#: no analysed marker (pelvis, feet, wrists: one body) lies farther than this from the per-frame median of them
+#: (mm): the farthest two points of an adult body, fingertips overhead to toes, are about 2.5-2.8 m apart, and the
+#: median of the body's markers lies inside it. On the real files the largest distance is 1.04 m.
+OFF_BODY_MM = 3_000.0
+#: speed no human segment reaches (m/s): a sprinter's foot peaks at 20-25 m/s in swing (about twice the running
+#: speed of 10-12 m/s), a thrower's hand at about 20-25 m/s; twice that is a jump, not a movement. The analysed
+#: markers of the real files reach 28 m/s at most (dorn_JA1Gait35, 250 Hz overground running).
+MAX_SEGMENT_SPEED_M_S = 50.0
+#: a spike is a run of at most this long (s) that leaves and rejoins a plausible path by impossible jumps; a
+#: longer departure is a step or a relabelling, not a spike, and is left to the capture-volume and body rules
+MAX_SPIKE_S = 0.05
+#: and of at most this many frames (0.05 s at 500 Hz): the search costs one pass per run length
+MAX_SPIKE_FRAMES = 25
+#: the pelvis is one bone: the distance between two of its skin markers departs from its trial median only by
+#: skin motion (an ASIS marker wanders 16 mm SD in running, RBDS; the real files' pelvis distances depart by 25 mm
+#: at most, 56 mm on c3dorg_bts_dynamic). A marker whose distances to the other pelvis markers depart by more
+#: than this (mm) is another marker's data or no marker's (relabelled, misaligned frames).
+PELVIS_SHAPE_MM = 100.0
+#: the landmarks whose distances the pelvis rule checks
+PELVIS_LANDMARKS = (*PELVIS_MARKERS, "SACR")
+
 
 def contiguous_runs(mask: np.ndarray) -> np.ndarray:
     """(start, stop) index pairs of the True runs of a 1-D boolean array."""
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
     return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1)
+
+
+def _implausible_np(xyz: np.ndarray, rate_hz: float, pelvis: tuple[int, ...] = ()) -> np.ndarray:
+    """Kind codes ``[time, marker]`` (0 = plausible, k = ``IMPLAUSIBLE_KINDS[k - 1]``) of ``xyz[time, marker, axis]``
+    in mm; each rule sees the samples the earlier ones left. ``pelvis``: the indices of the pelvis landmarks."""
+    kind = np.zeros(xyz.shape[:2], np.int8)
+    finite = np.isfinite(xyz)
+    # infinite coordinates, or a sample missing on some axes only: no reader writes a gap that way
+    kind[~finite.all(-1) & finite.any(-1) | np.isinf(xyz).any(-1)] = 1
+    xyz = np.where(finite.all(-1, keepdims=True), xyz, np.nan)
+    with np.errstate(invalid="ignore"):
+        kind[(kind == 0) & (np.abs(xyz) > CAPTURE_VOLUME_MM).any(-1)] = 2
+        xyz = np.where((kind == 0)[..., None], xyz, np.nan)
+        # the body's centre: the per-frame median of its markers, where at least 3 are there to out-vote one
+        visible = np.isfinite(xyz[..., 0])
+        judged = visible.sum(1) >= 3
+        centre = np.full((len(xyz), 3), np.nan)
+        if judged.any():
+            centre[judged] = np.nanmedian(xyz[judged], axis=1)
+        kind[(kind == 0) & (np.linalg.norm(xyz - centre[:, None], axis=-1) > OFF_BODY_MM)] = 3
+        xyz = np.where((kind == 0)[..., None], xyz, np.nan)
+        kind[(kind == 0) & _spikes(xyz, rate_hz)] = 4
+        if len(pelvis) >= 3:
+            xyz = np.where((kind == 0)[..., None], xyz, np.nan)
+            kind[:, list(pelvis)] = np.where((kind[:, list(pelvis)] == 0) & _misshapen(xyz[:, list(pelvis)]), 5,
+                                             kind[:, list(pelvis)])
+    return kind
+
+
+def _misshapen(xyz: np.ndarray) -> np.ndarray:
+    """``[time, marker]`` of pelvis landmarks ``xyz[time, marker, axis]``: samples whose distances to the other
+    landmarks (at least two of them there) depart from their trial medians by more than ``PELVIS_SHAPE_MM`` in
+    the median over those landmarks; one wrong marker spoils its own distances, and only one of each other's."""
+    n = xyz.shape[1]
+    distance = np.linalg.norm(xyz[:, :, None] - xyz[:, None, :], axis=-1)  # [time, marker, marker], NaN if missing
+    typical = np.full((n, n), np.nan)
+    counted = np.isfinite(distance).sum(0) > 0
+    typical[counted] = np.nanmedian(distance[:, counted], axis=0)
+    departure = np.abs(distance - typical)
+    departure[:, np.arange(n), np.arange(n)] = np.nan  # a marker's distance to itself says nothing
+    others = np.isfinite(departure).sum(-1)
+    judged = others >= 2
+    out = np.zeros(xyz.shape[:2], bool)
+    out[judged] = np.nanmedian(departure[judged], axis=-1) > PELVIS_SHAPE_MM
+    return out
+
+
+def _spikes(xyz: np.ndarray, rate_hz: float) -> np.ndarray:
+    """``[time, marker]``: samples in runs of 1 to ``MAX_SPIKE_S`` s entered and left by jumps faster than
+    ``MAX_SEGMENT_SPEED_M_S`` while the samples on either side of the run agree with each other (the path between
+    them is slower than that). A run at the start or end of the recording, or beside a gap, is judged from its one
+    side: its jump to the path faster than the limit, the next step along the path slower."""
+    n, longest = len(xyz), max(1, min(int(MAX_SPIKE_S * rate_hz), MAX_SPIKE_FRAMES))
+    pad = longest + 2  # NaN frames around the recording: its edges become gaps, judged like any other
+    padded = np.full((n + 2 * pad, *xyz.shape[1:]), np.nan)
+    padded[pad : pad + n] = xyz
+    at = lambda d: padded[pad + d : pad + d + n]  # the sample d frames after each frame
+    limit = MAX_SEGMENT_SPEED_M_S * 1000.0 / rate_hz  # mm per frame
+    fast = lambda a, b, frames=1: np.linalg.norm(a - b, axis=-1) > limit * frames  # False where either is missing
+    slow = lambda a, b, frames=1: np.linalg.norm(a - b, axis=-1) <= limit * frames
+    running_count = lambda flags: np.concatenate([np.zeros((1, flags.shape[1]), int), np.cumsum(flags, 0)])
+    visible = running_count(np.isfinite(padded[..., 0]))
+    jumps = running_count(fast(padded[1:], padded[:-1]))  # jumps[i]: fast steps among frames 0 .. i (padded)
+    starts = np.zeros((n + longest + 1, xyz.shape[1]), int)  # +1 where a run starts, -1 where it ends
+    for k in range(1, longest + 1):  # run lengths: a constant bound, not the recording's frames
+        before, after = at(-1), at(k)
+        whole = visible[pad + k : pad + k + n] - visible[pad : pad + n] == k  # frames t .. t + k - 1 all there
+        smooth = jumps[pad + k - 1 : pad + k - 1 + n] == jumps[pad : pad + n]  # no fast step inside the run
+        entry, leave = fast(at(0), before), fast(at(k - 1), after)
+        two_sided = entry & leave & slow(after, before, k + 1)
+        # judged from one side, the run must hang together: else it holds a spike and the path it left
+        from_left = ~np.isfinite(before[..., 0]) & leave & slow(at(k + 1), after) & smooth
+        from_right = ~np.isfinite(after[..., 0]) & entry & slow(before, at(-2)) & smooth
+        run = whole & (two_sided | from_left | from_right)
+        starts[:n] += run
+        starts[k : k + n] -= run
+    return np.cumsum(starts, 0)[:n] > 0
+
+
+def mask_implausible(markers: xr.DataArray, *, rate_hz: float) -> xr.Dataset:
+    """Samples no body can produce, made missing.
+
+    Parameters
+    ----------
+    markers : ``[time, marker, axis]`` mm, Z up, NaN = missing; markers of one body (model outputs stored as points,
+        such as angles or moments, are not positions and must not be passed)
+    rate_hz : frame rate (Hz)
+
+    Returns
+    -------
+    Dataset with ``markers`` (mm, the implausible samples NaN), ``implausible[time, marker]`` (0 = plausible, else
+    the 1-based index of its kind in ``IMPLAUSIBLE_KINDS``) and ``counts[kind]`` (samples of each kind).
+
+    Notes
+    -----
+    In order, a sample is ``nonfinite`` (an infinite coordinate, or a sample missing on some axes only),
+    ``outside_volume`` (a coordinate beyond ``CAPTURE_VOLUME_MM`` of the origin), ``off_body`` (farther than
+    ``OFF_BODY_MM`` from the per-frame median of the markers, judged where at least three are there), a
+    ``spike`` (``_spikes``: a departure of at most ``MAX_SPIKE_S`` by jumps faster than
+    ``MAX_SEGMENT_SPEED_M_S``), or, for the pelvis landmarks (``PELVIS_LANDMARKS``, at least three in the trial),
+    ``pelvis_shape`` (``_misshapen``: a marker that breaks the rigid pelvis by more than ``PELVIS_SHAPE_MM``).
+    NaN samples are gaps, not implausible.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> xyz = np.zeros((5, 1, 3)); xyz[2, 0, 2] = 2000.0  # 2 m up and back in 10 ms at 100 Hz
+    >>> m = xr.DataArray(xyz, dims=("time", "marker", "axis"), coords={"marker": ["LASI"], "axis": list("xyz")})
+    >>> mask_implausible(m, rate_hz=100.0)["counts"].sel(kind="spike").item()
+    1
+    """
+    names = [str(m) for m in markers[MARKER].values]
+    pelvis = tuple(names.index(m) for m in PELVIS_LANDMARKS if m in names)
+    kind = xr.apply_ufunc(
+        _implausible_np, markers, kwargs={"rate_hz": float(rate_hz), "pelvis": pelvis}, input_core_dims=[[TIME, MARKER, AXIS]],
+        output_core_dims=[[TIME, MARKER]], dask="parallelized", output_dtypes=[np.int8],
+        dask_gufunc_kwargs={"allow_rechunk": True},
+    ).transpose(*[d for d in markers.dims if d != AXIS])
+    codes = xr.DataArray(np.arange(1, len(IMPLAUSIBLE_KINDS) + 1, dtype=np.int8), dims="kind",
+                         coords={"kind": list(IMPLAUSIBLE_KINDS)})
+    return xr.Dataset({
+        "markers": markers.where(kind == 0).assign_attrs(markers.attrs),
+        "implausible": kind,
+        "counts": (kind == codes).sum([TIME, MARKER]),
+    })
 
 
 #: valid samples used on each side of a gap for its spline: enough to fix a cubic's curvature, local enough
@@ -30,7 +183,7 @@ def _spline_fill(y: np.ndarray, max_gap: int) -> np.ndarray:
     """Cubic-spline fill of one marker ``y[time, axis]``: interior gaps (a sample missing on any axis) up to
     ``max_gap`` samples long, each through the ``SPLINE_CONTEXT`` valid samples on either side of it; edges are
     never extrapolated."""
-    missing = np.isnan(y).any(-1)
+    missing = ~np.isfinite(y).all(-1)  # an infinite sample is no support for a spline (mask_implausible first)
     if not missing.any() or missing.all():
         return y
     valid = np.flatnonzero(~missing)
@@ -221,12 +374,14 @@ def _lowpass_block(a: np.ndarray, sos: np.ndarray, padlen: int) -> np.ndarray:
     return out.reshape(a.shape)
 
 
-def lowpass(markers: xr.DataArray, *, cutoff_hz: float, order: int, rate_hz: float, twicing: bool = False) -> xr.DataArray:
-    """Zero-lag Butterworth low-pass applied to each contiguous run of valid samples.
+def lowpass(markers: xr.DataArray, *, cutoff_hz: float | None, order: int, rate_hz: float, twicing: bool = False) -> xr.DataArray:
+    """Zero-lag Butterworth low-pass applied to each contiguous run of valid samples; ``cutoff_hz`` None returns
+    the markers as they are (data filtered upstream).
 
     ``order`` is that of the filter run once; the forward-backward pass doubles it and squares the gain, so the
     -3 dB point of the result lies a little below ``cutoff_hz`` (Winter 2009, Biomechanics and Motor Control of
-    Human Movement, section 3.4).
+    Human Movement, section 3.4). A cut-off at or above the Nyquist frequency (``rate_hz / 2``) is refused with
+    ``ValueError``; ``usable_cutoff`` says what to do with one from a config.
 
     ``twicing`` (Tukey 1977, Exploratory Data Analysis): filter, then add back the filtered residual, y + S(x - y)
     with y = S(x); the response H becomes H (2 - H), flat to second order in the pass band and still falling in the
@@ -234,6 +389,11 @@ def lowpass(markers: xr.DataArray, *, cutoff_hz: float, order: int, rate_hz: flo
     off a 0.22 s one, so peaks of a +10 % cadence condition read 0.03-0.04 deg lower than baseline's with no true
     difference (simulated cohorts with every effect zero); twiced, the difference is within 0.01 deg.
     """
+    if cutoff_hz is None:
+        return markers
+    if not 0 < cutoff_hz < rate_hz / 2:
+        raise ValueError(f"a {cutoff_hz:g} Hz low-pass needs a frame rate above {2 * cutoff_hz:g} Hz (Nyquist), "
+                         f"not {rate_hz:g} Hz")
     sos = butter(order, cutoff_hz, btype="low", fs=rate_hz, output="sos")
     padlen = 3 * (2 * len(sos) + 1)
     smooth = lambda data: xr.apply_ufunc(
@@ -244,18 +404,37 @@ def lowpass(markers: xr.DataArray, *, cutoff_hz: float, order: int, rate_hz: flo
     return (2 * once - smooth(once) if twicing else once).assign_attrs(markers.attrs)
 
 
+def usable_cutoff(cutoff_hz: float | None, *, rate_hz: float, key: str = "clean.lowpass_hz") -> tuple[float | None, str]:
+    """The low-pass cut-off a recording at ``rate_hz`` can take, and a warning when it differs from ``cutoff_hz``.
+
+    A cut-off at or above the Nyquist frequency gives None (no filter) and the warning: a recording holds nothing
+    above half its frame rate, so such a low-pass keeps everything, which is what the configured filter asks for
+    (the analysis of a 25 Hz file with a 15 Hz cut-off: its markers as stored). Lowering the cut-off instead would
+    smooth away frequencies the config keeps, and refusing the trial would lose data the filter does not touch.
+    """
+    if cutoff_hz is None or cutoff_hz < rate_hz / 2:
+        return cutoff_hz, ""
+    return None, (f"{key} = {cutoff_hz:g} Hz is at or above the Nyquist frequency ({rate_hz / 2:g} Hz) of this "
+                  f"{rate_hz:g} Hz recording, which holds nothing above it: markers not low-passed")
+
+
 def repair_markers(markers: xr.DataArray, *, rate_hz: float, max_gap_s: float, keep: list[str] | None = None) -> xr.Dataset:
     """Spline-fill short gaps of ``keep`` (default: all markers), then refill the pelvis as a rigid body; every
     other marker only serves as a donor for the pelvis refill. Returns ``markers``, ``filled[time, marker]`` (by
-    either) and ``rebuilt[time, marker]`` (the rigid-body refills alone)."""
+    either) and ``rebuilt[time, marker]`` (the rigid-body refills alone). ``max_gap_s`` 0 fills nothing, neither
+    by spline nor by rigid body: the markers as stored, for data gap-filled upstream (Nexus, QTM)."""
     keep = list(markers[MARKER].values) if keep is None else keep
-    filled, short = fill_short_gaps(markers.sel({MARKER: keep}), max_gap_s=max_gap_s, rate_hz=rate_hz)
+    kept = markers.sel({MARKER: keep})
+    if max_gap_s == 0:
+        nothing = xr.zeros_like(kept.isnull().any(AXIS))
+        return xr.Dataset({"markers": kept, "filled": nothing, "rebuilt": nothing})
+    filled, short = fill_short_gaps(kept, max_gap_s=max_gap_s, rate_hz=rate_hz)
     refilled, rigid = refill_pelvis(filled, donor_pool=markers, rate_hz=rate_hz)
     return xr.Dataset({"markers": refilled, "filled": short | rigid, "rebuilt": rigid})
 
 
 def clean_markers(
-    markers: xr.DataArray, *, rate_hz: float, max_gap_s: float, cutoff_hz: float, order: int, keep: list[str] | None = None
+    markers: xr.DataArray, *, rate_hz: float, max_gap_s: float, cutoff_hz: float | None, order: int, keep: list[str] | None = None
 ) -> xr.Dataset:
     """``repair_markers`` then ``lowpass``. Returns ``markers`` and ``filled[time, marker]`` of the kept markers."""
     repaired = repair_markers(markers, rate_hz=rate_hz, max_gap_s=max_gap_s, keep=keep)

@@ -64,12 +64,22 @@ def force_plate_events(
     if height is None:
         return _table([])
     analog_rate = float(forces.attrs["rate_hz"])
+    if not forces.sizes["analog_time"] or not analog_rate > 2 * lowpass_hz:
+        # a plate sampled this slowly times a contact no better than the markers do (a frame at 60 Hz: 17 ms)
+        table = _table([])
+        table.attrs["problem"] = (
+            "the force plates hold no analog samples" if not forces.sizes["analog_time"] else
+            f"the force plates are sampled at {analog_rate:g} Hz, not above the {2 * lowpass_hz:g} Hz their "
+            f"{lowpass_hz:g} Hz low-pass (events.force_lowpass_hz) needs")
+        return table
     sos = butter(2, lowpass_hz, btype="low", fs=analog_rate, output="sos")
     t0 = float(markers[TIME][0])
     analog_time = forces["analog_time"].to_numpy()
     contacts = {side: [] for side in SIDES}
     for plate in forces["plate"].values:
-        fz = sosfiltfilt(sos, np.abs(np.nan_to_num(forces.sel(plate=plate, component="fz").to_numpy())))
+        # a missing or infinite force sample (a corrupt analog word) reads as an unloaded plate, not as a contact
+        raw_fz = forces.sel(plate=plate, component="fz").to_numpy()
+        fz = sosfiltfilt(sos, np.abs(np.nan_to_num(raw_fz, nan=0.0, posinf=0.0, neginf=0.0)))
         if fz.max() - np.percentile(fz, 5) < threshold_n:
             continue  # an unloaded plate, offset or not
         on_level, off_level = threshold_n, threshold_n - hysteresis_n
@@ -368,6 +378,8 @@ def _zeni_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading: f
     times = markers[TIME].to_numpy()
     rows = []
     for event, signal in ((FOOT_STRIKE, along(f"{side}HEE")), (FOOT_OFF, -along(toe))):
+        if not np.isfinite(signal).any():  # the foot or the sacrum never seen: no event, and no nanmin of nothing
+            continue
         filled = np.nan_to_num(signal, nan=np.nanmin(signal))
         # one event per stride: strides last at least 0.5 s (running at 200 steps/min: 0.6 s)
         peaks, _ = find_peaks(filled, distance=max(1, int(0.5 * rate_hz)), prominence=100.0)

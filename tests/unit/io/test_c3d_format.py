@@ -328,8 +328,8 @@ def test_parameter_bombs_are_refused_without_allocating():
 
 
 def test_nonfinite_and_far_values_do_not_break_the_canonical_trial(tmp_path):
-    """Inf and NaN with a valid residual become missing samples, counted in ``nonfinite_samples``; the unit guess
-    and the up axis come from the finite samples."""
+    """Inf and NaN with a valid residual become missing samples, the infinite ones marked in ``infinite`` (a stored
+    NaN is a gap some systems write); the unit guess and the up axis come from the finite samples."""
     rng = np.random.default_rng(3)
     names = ["LASI", "RASI", "LPSI", "RPSI", "LHEE", "RHEE", "LTOE", "RTOE"]
     base = np.array([[0, 120, 950], [0, -120, 950], [-150, 45, 950], [-150, -45, 950],
@@ -341,7 +341,8 @@ def test_nonfinite_and_far_values_do_not_break_the_canonical_trial(tmp_path):
     path = tmp_path / "nonfinite.c3d"
     path.write_bytes(pack_c3d(points, labels=names))
     trial = read_c3d(path)
-    assert trial.attrs["nonfinite_samples"] == 3
+    assert trial.attrs["infinite_samples"] == 2
+    assert trial["infinite"].sel(marker="LASI").values[5] and trial["infinite"].sel(marker="LTOE").values[20]
     markers = trial["markers"]
     assert bool(markers.isel(time=5).sel(marker="LASI").isnull().all()) and int(markers.isnull().any("axis").sum()) == 3
     assert trial.attrs["vertical_axis"] == "+z" and trial.attrs["original_units"] == "mm"

@@ -3,8 +3,9 @@
 import dask.array
 import numpy as np
 import pytest
+import xarray as xr
 
-from hipdrop.kernels.clean import fill_short_gaps, lowpass, refill_pelvis
+from hipdrop.kernels.clean import fill_short_gaps, lowpass, mask_implausible, refill_pelvis, repair_markers, usable_cutoff
 from hipdrop.simulate import PELVIS_LOCAL, _rot_pose
 from tests.conftest import marker_array
 
@@ -68,3 +69,118 @@ def test_twicing_flattens_the_pass_band_as_tukey_says():
             y = lowpass(x, cutoff_hz=cutoff, order=2, rate_hz=rate, twicing=twicing).values[:, 0, 0]
             middle = slice(len(t) // 4, 3 * len(t) // 4)  # away from the edges' padding
             assert np.sqrt(2) * y[middle].std() == pytest.approx(gain, abs=2e-3), (f, twicing)
+
+
+# ----------------------------------------------------------------------------------------- plausibility
+def _running_body(rate_hz=200.0, seconds=2.0):
+    """Pelvis and feet of a runner on a treadmill: each foot swings +-1.33 m fore-aft at 3 Hz, a peak speed of
+    2 pi 3 Hz 1.33 m = 25 m/s, the sprint foot's; the pelvis bobs 40 mm."""
+    t = np.arange(int(seconds * rate_hz)) / rate_hz
+    swing = 1326.0 * np.sin(2 * np.pi * 3 * t)
+    bob = 40.0 * np.sin(2 * np.pi * 6 * t)
+    zero = 0 * t
+    return {
+        "LASI": np.stack([zero + 100, zero + 120, 1000 + bob], -1), "RASI": np.stack([zero + 100, zero - 120, 1000 + bob], -1),
+        "LPSI": np.stack([zero - 80, zero + 50, 1020 + bob], -1), "RPSI": np.stack([zero - 80, zero - 50, 1020 + bob], -1),
+        "LHEE": np.stack([swing, zero + 100, zero + 80], -1), "RHEE": np.stack([-swing, zero - 100, zero + 80], -1),
+    }
+
+
+def test_motion_up_to_a_sprinters_foot_is_plausible():
+    """Feet at 25 m/s, a toe at 45 m/s, the pelvis bobbing 40 mm while skin slides its LASI marker +-40 mm (2.5
+    times the RBDS SD) against the other three: nothing flagged."""
+    body = _running_body()
+    body["LASI"] += 40.0 * np.sin(2 * np.pi * 3 * np.arange(400) / 200.0)[:, None] * [1.0, 0.0, 0.6]
+    t = np.arange(400) / 200.0
+    # and a toe swinging +-0.72 m at 10 Hz: 45 m/s at mid-swing, 90 % of MAX_SEGMENT_SPEED_M_S
+    body["LTOE"] = np.stack([716.2 * np.sin(2 * np.pi * 10 * t), 0 * t, 50 + 0 * t], -1)
+    out = mask_implausible(marker_array(body, rate_hz=200.0), rate_hz=200.0)
+    assert int((out["implausible"] > 0).sum()) == 0
+    xr.testing.assert_equal(out["markers"], marker_array(body, rate_hz=200.0))
+
+
+def test_each_kind_of_implausible_sample_is_found_where_it_was_written():
+    body = _running_body()
+    truth = marker_array(body, rate_hz=200.0)
+    bad = {k: v.copy() for k, v in body.items()}
+    bad["LASI"][20, 2] = np.inf                       # nonfinite
+    bad["RASI"][30, 0] = np.nan                       # missing on one axis only: nonfinite
+    bad["LPSI"][40] += [0.0, 0.0, 150_000.0]          # 150 m up: outside any capture volume
+    bad["RPSI"][60] += [4_000.0, 0.0, 0.0]            # 4 m from the body, at 800 m/s: off the body first
+    bad["LASI"][80, 2] += 600.0                       # a 600 mm, one-frame spike: 120 m/s each way
+    bad["RASI"][100:103, 1] -= 700.0                  # a 3-frame spike
+    bad["LHEE"][0, 2] += 900.0                        # a spike in the first frame
+    bad["RHEE"][150:160] = np.nan
+    bad["RHEE"][160, 2] += 800.0                      # a spike just after a gap
+    bad["RHEE"][392, 2] += 800.0                      # a spike 8 frames before the end: the frames after it are sound
+    bad["LPSI"][200:260, 2] += 500.0                  # 0.3 s 500 mm up: no spike, but the pelvis is one bone
+    bad["LHEE"][200:260, 2] += 500.0                  # the same on a foot: a step, not a spike, left as written
+    out = mask_implausible(marker_array(bad, rate_hz=200.0), rate_hz=200.0)
+    kind = out["implausible"].to_pandas()
+    found = {(int(t), m, int(kind.iloc[t][m])) for t, m in zip(*np.nonzero(kind.to_numpy()))
+             for m in [kind.columns[m]]}
+    assert found == {(20, "LASI", 1), (30, "RASI", 1), (40, "LPSI", 2), (60, "RPSI", 3), (80, "LASI", 4),
+                     (100, "RASI", 4), (101, "RASI", 4), (102, "RASI", 4), (0, "LHEE", 4), (160, "RHEE", 4),
+                     (392, "RHEE", 4), *((t, "LPSI", 5) for t in range(200, 260))}
+    assert out["counts"].to_series().to_dict() == {"nonfinite": 2, "outside_volume": 1, "off_body": 1, "spike": 7,
+                                                   "pelvis_shape": 60}
+    cleaned = out["markers"]
+    assert np.isnan(cleaned.sel(marker="LASI")[[20, 80]]).all() and np.isnan(cleaned.sel(marker="RASI")[100:103]).all()
+    keep = out["implausible"] == 0
+    assert int(keep.sum()) == keep.size - 71
+    # every other sample as written, the foot's step included
+    np.testing.assert_array_equal(cleaned.sel(marker="LASI")[81:], truth.sel(marker="LASI")[81:])
+    np.testing.assert_array_equal(cleaned.sel(marker="LHEE")[1:], bad["LHEE"][1:])
+
+
+@pytest.mark.parametrize(("jump_mm", "flagged"), [(450.0, False), (550.0, True)])
+def test_a_spike_is_a_jump_faster_than_any_segment(jump_mm, flagged):
+    """At 100 Hz, 50 m/s (MAX_SEGMENT_SPEED_M_S) is 500 mm per frame: a one-frame excursion of a heel of 450 mm
+    could be a body's, one of 550 mm cannot."""
+    body = {k: v[::2] for k, v in _running_body(rate_hz=200.0).items()}  # 100 Hz
+    body = {k: np.zeros_like(v) + v[0] for k, v in body.items()}  # standing still
+    body["LHEE"][50, 2] += jump_mm
+    out = mask_implausible(marker_array(body, rate_hz=100.0), rate_hz=100.0)
+    assert bool(out["implausible"].sel(marker="LHEE")[50]) is flagged
+    assert int((out["implausible"] > 0).sum()) == int(flagged)
+
+
+def test_plausibility_stays_lazy_on_chunked_markers():
+    body = _running_body()
+    body["LASI"][80, 2] += 600.0
+    markers = marker_array(body, rate_hz=200.0)
+    lazy = mask_implausible(markers.chunk({"marker": 2}), rate_hz=200.0)
+    assert isinstance(lazy["markers"].data, dask.array.Array) and isinstance(lazy["counts"].data, dask.array.Array)
+    xr.testing.assert_identical(lazy.compute(), mask_implausible(markers, rate_hz=200.0))
+
+
+def test_spline_fill_treats_infinite_samples_as_gaps():
+    t = np.arange(100) / 100.0
+    line = np.stack([t, 2 * t, 3 * t], -1) * 1000
+    bad = line.copy()
+    bad[40:43] = np.nan
+    bad[60] = [np.inf, 0.0, 0.0]
+    filled, mask = fill_short_gaps(marker_array({"A": bad}), max_gap_s=0.1, rate_hz=100.0)
+    np.testing.assert_allclose(filled.sel(marker="A")[40:43], line[40:43], atol=1e-9)
+    np.testing.assert_allclose(filled.sel(marker="A")[60], line[60], atol=1e-9)
+
+
+def test_no_lowpass_and_no_fill_take_the_markers_as_stored():
+    xyz = np.random.default_rng(1).normal(size=(300, 3)).cumsum(0)
+    markers = marker_array({"A": xyz}, rate_hz=200.0)
+    assert lowpass(markers, cutoff_hz=None, order=2, rate_hz=200.0) is markers
+    body = _running_body()
+    body["LASI"][50:53] = np.nan  # 15 ms: a spline would fill it, and the rigid body could rebuild it
+    repaired = repair_markers(marker_array(body, rate_hz=200.0), rate_hz=200.0, max_gap_s=0)
+    assert np.isnan(repaired["markers"].sel(marker="LASI")[50:53]).all()
+    assert not repaired["filled"].any() and not repaired["rebuilt"].any()
+    assert not repair_markers(marker_array(body, rate_hz=200.0), rate_hz=200.0, max_gap_s=0.1)["markers"].isnull().any()
+
+
+def test_a_cutoff_the_frame_rate_cannot_carry_is_named():
+    markers = marker_array({"A": np.zeros((100, 3))}, rate_hz=25.0)
+    with pytest.raises(ValueError, match="a 15 Hz low-pass needs a frame rate above 30 Hz"):
+        lowpass(markers, cutoff_hz=15.0, order=2, rate_hz=25.0)
+    cutoff, warning = usable_cutoff(15.0, rate_hz=25.0)
+    assert cutoff is None and "Nyquist frequency (12.5 Hz)" in warning and "not low-passed" in warning
+    assert usable_cutoff(15.0, rate_hz=200.0) == (15.0, "") and usable_cutoff(None, rate_hz=25.0) == (None, "")

@@ -77,8 +77,11 @@ def test_both_notebooks_run_under_a_real_kernel(tmp_path, monkeypatch):
     assert images(explored) == 7  # adherence, effects, dose-response, runners, obliquity, waveforms, quality
     assert "12 trials analysed" in "".join(o.get("text", "") for o in explored[0].outputs)
     walked = run_notebook("trial_walkthrough.ipynb", tmp_path)
-    assert images(walked) == 3  # gaps, events over obliquity, stances
+    assert images(walked) == 4  # gaps, events over obliquity, stances, a squat trial's windows
     assert "S01_baseline_1.c3d" in "".join(o.get("text", "") for o in walked[0].outputs)
+    # the simulated squat (3 repetitions per side, variation off) shows its 6 windows, each with its peak drop
+    table = walked[-1].outputs[-1]["data"]["text/plain"]
+    assert table.count("single_leg_squat") == 6 and "NaN" not in table.split("exclude_reason")[0]
 
 
 # ------------------------------------------------------------------ hipdrop inspect: what the analysis makes of each marker

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from hipdrop.config import ConfigError, load_config
+from hipdrop.vocab import TASK_NAMES
 
 
 def _inspect(args) -> int:
@@ -48,9 +49,14 @@ def _inspection(args, config: dict, trial) -> dict:
     missing = markers.isnull().any("axis").mean("time").to_series()
     events = events_table(trial)
     # the real pipeline with the same config: its stance table says which stances the pelvis data excludes
-    result = process_trial(args.file, config=config, keep_pelvis=False)
+    result = process_trial(args.file, config=config, keep_pelvis=False, task=args.task)
     if result.ok:
-        analysis = {"ok": True, **stance_summary(result.stances), "event_source": result.meta["event_source"]}
+        analysis = {"ok": True, "task": args.task, **stance_summary(result.stances),
+                    "event_source": result.meta["event_source"]}
+        if args.task != "running":  # the windows the task finds, where a clinician can check them against the feet
+            analysis["windows"] = result.stances[["side", "strike_s", "off_s", "cpd_peak_deg", "excluded",
+                                                  "exclude_reason"]].rename(columns={"strike_s": "start_s", "off_s": "end_s"}
+                                                                            ).round(3).to_dict("records")
     else:
         analysis = {"ok": False, "stage": result.failure.stage, "problem": result.failure.reason}
     analysis["event_warnings"] = result.meta.get("event_warnings", "")
@@ -93,7 +99,7 @@ def _trial(args) -> int:
         config["pelvis"]["sequence"] = args.sequence
     if args.events and args.events != "auto":
         config["events"]["sources"] = [args.events]
-    result = process_trial(args.file, config=config)
+    result = process_trial(args.file, config=config, task=args.task)
     if not result.ok:
         print(f"{args.file}: {result.failure.stage}: {result.failure.reason}", file=sys.stderr)
         return 2
@@ -105,8 +111,9 @@ def _trial(args) -> int:
     kept = result.stances[~result.stances["excluded"]]
     peaks = {side: kept.loc[kept.side == side, "cpd_peak_deg"] for side in ("L", "R")}
     drop = ", ".join(f"{side} {p.mean():.2f} deg" if len(p) else f"{side} none included" for side, p in peaks.items())
-    print(f"{args.file}: {len(result.stances)} stances ({len(kept)} included), events from {result.meta['event_source']}; "
-          f"peak drop {drop}; wrote {out}/")
+    windows = "stances" if args.task == "running" else f"{args.task} windows"
+    print(f"{args.file}: {len(result.stances)} {windows} ({len(kept)} included), events from "
+          f"{result.meta['event_source'] or 'none'}; peak drop {drop}; wrote {out}/")
     if len(result.stances) and kept.empty:  # say why, e.g. walking stances under the running limits
         print(f"  most stances excluded for: {result.stances['exclude_reason'].value_counts().index[0]}")
     if result.meta["implausible_samples"]:
@@ -119,7 +126,16 @@ def _trial(args) -> int:
 
 
 def _simulate(args) -> int:
-    from hipdrop.simulate import CohortSpec, simulate_cohort
+    from hipdrop.simulate import CohortSpec, TaskCohortSpec, simulate_cohort, simulate_task_cohort
+
+    if args.task != "running":
+        task_spec = TaskCohortSpec(task=args.task, n_subjects=args.subjects, trials_per_condition=args.trials_per_condition,
+                                   seed=args.seed, variation=not args.no_variation)
+        if args.no_effects:
+            task_spec.effects_deg = dict.fromkeys(task_spec.effects_deg, 0.0)
+        sheet = simulate_task_cohort(args.directory, task_spec)
+        print(f"{len(sheet)} {args.task} trials of {task_spec.n_subjects} subjects in {args.directory} (trials.tsv, truth.json)")
+        return 0
 
     spec = CohortSpec(
         n_subjects=args.subjects, trials_per_condition=args.trials_per_condition, duration_s=args.duration,
@@ -194,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file", help="the C3D file")
     p.add_argument("--json", action="store_true", help="the same facts as JSON (machine-readable)")
     p.add_argument("--config", help="config YAML to judge the gaps and stances by (default: the built-in defaults)")
+    p.add_argument("--task", choices=TASK_NAMES, default="running", help="show the windows this task would find")
     p.set_defaults(run=_inspect)
 
     p = sub.add_parser("trial", help="analyse one C3D file: events.csv, stances.csv, pelvis.nc")
@@ -202,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", help="config YAML (defaults: workflow/schemas/config.schema.yaml)")
     p.add_argument("--sequence", choices=["rot", "tor"])
     p.add_argument("--events", choices=["auto", "c3d", "force", "kinematic"], default="auto")
+    p.add_argument("--task", choices=TASK_NAMES, default="running",
+                   help="what the trial records: running stances, or the single-leg windows of a task")
     p.set_defaults(run=_trial)
 
     p = sub.add_parser("simulate", help="write a simulated running cohort as C3D files with its truth")
@@ -216,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force-plate", action="store_true", help="add a treadmill force plate")
     p.add_argument("--no-effects", action="store_true",
                    help="every condition's true effect on peak drop is 0 (runners still differ): for type-I error checks")
+    p.add_argument("--task", choices=TASK_NAMES, default="running",
+                   help="a single-leg task cohort (baseline and post_training, 100 Hz) instead of runners")
     p.add_argument("--arm-swing-cadence-pct", type=float, default=0.0, metavar="P",
                    help="the arm-swing condition also changes cadence by P %% (a confound the design check must flag)")
     p.set_defaults(run=_simulate)

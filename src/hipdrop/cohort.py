@@ -5,6 +5,9 @@ Workflow scripts call these; each is a plain function of tables and paths so a n
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -13,30 +16,41 @@ from hipdrop.config import static_rows
 from hipdrop.errors import TrialError
 from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS, join_csv_files, join_curve_files, join_parquet_files
 from hipdrop.kernels.events import AGREEMENT_COLUMNS
-from hipdrop.kernels.stances import CURVES_NAME, STANCE_COLUMNS
+from hipdrop.kernels.stances import CURVES_NAME
+from hipdrop.kernels.windows import WINDOW_COLUMNS
 from hipdrop.parallel import process_trials
-from hipdrop.pipeline import STATIC_COLUMNS, TrialResult, static_reference
+from hipdrop.pipeline import STATIC_COLUMNS, TrialResult, process_trial, static_reference
+from hipdrop.stats.tasks import running_rows, with_task_labels
+from hipdrop.tasks import RUNNING
 from hipdrop.vocab import STANCE
 
 DESIGN_COLUMNS = ["target_cadence_change_pct", "arm_swing"]
 
 
-def static_references(sheet: pd.DataFrame, *, config: dict) -> tuple[dict, list[dict], list[dict]]:
+def static_references(sheet: pd.DataFrame, *, config: dict, workers: int = 1) -> tuple[dict, list[dict], list[dict]]:
     """Each runner's static reference (``STATIC_COLUMNS``, the mean over its static trials) from the sheet's rows
-    marked ``static``; and those rows' entries for the trial log and the quarantine."""
+    marked ``static``; and those rows' entries for the trial log and the quarantine. The static trials run like
+    the running ones (``process_trials``: isolated, on the configured scheduler)."""
     refs, trials, quarantine = {}, [], []
-    for row in sheet.to_dict("records"):
+    results = process_trials(sheet["path"].tolist(), config=config, workers=workers, trial_function=static_trial)
+    for row, result in zip(sheet.to_dict("records"), results):
         ids = {k: row[k] for k in ID_COLUMNS}
-        try:
-            ref = static_reference(row["path"], config=config)
-        except TrialError as err:
-            quarantine.append({"path": err.path, "stage": err.stage, "reason": err.reason})
+        if not result.ok:
+            quarantine.append({"path": result.failure.path, "stage": result.failure.stage, "reason": result.failure.reason})
             trials.append({**ids, "path": row["path"], "status": "quarantined"})
             continue
-        refs.setdefault(row["subject"], []).append(ref)
-        trials.append({**ids, "path": row["path"], "status": "static reference", **ref})
+        refs.setdefault(row["subject"], []).append(result.meta)
+        trials.append({**ids, "path": row["path"], "status": "static reference", **result.meta})
     means = {subject: {c: float(np.mean([r[c] for r in rs])) for c in STATIC_COLUMNS} for subject, rs in refs.items()}
     return means, trials, quarantine
+
+
+def static_trial(path: str, *, config: dict, keep_pelvis: bool = False) -> TrialResult:
+    """``static_reference`` as a trial's result (the reference in ``meta``), for ``process_trials``."""
+    try:
+        return TrialResult(path=str(path), meta=static_reference(path, config=config))
+    except TrialError as err:
+        return TrialResult(path=str(path), failure=err)
 
 
 def with_static_reference(stances: pd.DataFrame, reference: dict | None) -> pd.DataFrame:
@@ -47,6 +61,18 @@ def with_static_reference(stances: pd.DataFrame, reference: dict | None) -> pd.D
     reference = reference or dict.fromkeys(STATIC_COLUMNS, np.nan)
     side_offset = np.where(stances["side"] == "R", 1.0, -1.0) * reference["static_obliquity_deg"]
     return stances.assign(**reference, cpd_peak_deg_static_ref=stances["cpd_peak_deg"] - side_offset)
+
+
+class TaskTrial:
+    """``process_trial`` with each path's task (sheet column ``task``): what ``process_trials`` runs for a sheet.
+    A class, not a closure, so that it travels to ``distributed`` workers; paths are looked up as absolute, as
+    ``process_trials`` hands them on."""
+
+    def __init__(self, paths: list[str], tasks: list[str]):
+        self.tasks = {os.path.abspath(p): t for p, t in zip(paths, tasks)}
+
+    def __call__(self, path: str, **options) -> TrialResult:
+        return process_trial(path, task=self.tasks.get(os.path.abspath(path), RUNNING), **options)
 
 
 def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
@@ -60,9 +86,11 @@ def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
     """
     is_static = static_rows(sheet)
     static_columns = bool(is_static.any())
-    references, static_trials, static_quarantine = static_references(sheet[is_static], config=config)
+    references, static_trials, static_quarantine = static_references(sheet[is_static], config=config, workers=workers)
     sheet = sheet[~is_static]
-    results: list[TrialResult] = process_trials(sheet["path"].tolist(), config=config, workers=workers)
+    tasks = sheet["task"].tolist() if "task" in sheet else [RUNNING] * len(sheet)
+    results: list[TrialResult] = process_trials(sheet["path"].tolist(), config=config, workers=workers,
+                                                trial_function=TaskTrial(sheet["path"].tolist(), tasks))
     stances, curves, trials, quarantine, agreement = [], [], static_trials, static_quarantine, []
     for row, res in zip(sheet.to_dict("records"), results):
         ids = {k: row[k] for k in ID_COLUMNS}
@@ -80,6 +108,7 @@ def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
             condition=(STANCE, [ids["condition"]] * res.curves.sizes[STANCE]),
             trial=(STANCE, [str(ids["trial"])] * res.curves.sizes[STANCE]),
             side=(STANCE, res.stances["side"].to_numpy()),
+            task=(STANCE, res.stances["task"].to_numpy()),
             excluded=(STANCE, res.stances["excluded"].to_numpy()),
         ))
     return {
@@ -98,7 +127,7 @@ def order_columns(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def empty_stances() -> pd.DataFrame:
-    return pd.DataFrame(columns=ID_COLUMNS + STANCE_COLUMNS + DESIGN_COLUMNS)
+    return pd.DataFrame(columns=ID_COLUMNS + WINDOW_COLUMNS + DESIGN_COLUMNS)
 
 
 def concat_curves(parts: list[xr.DataArray]) -> xr.DataArray | None:
@@ -120,6 +149,20 @@ def aggregate_batches(inputs: dict[str, list[str]], outputs: dict[str, str], *, 
     join_csv_files(inputs["trials"], outputs["trials"])
     trials = pd.read_csv(outputs["trials"], usecols=["status"])
     return summary_line(trials, outputs["quarantine"]), n_quarantined
+
+
+def nothing_analysed(trials_path: str, quarantine_path: str, *, every_reason: str, first: int = 3) -> str | None:
+    """Why the run must stop here, when not one trial of the cohort was analysed (the statistics would have no
+    stance to work on and fail on an empty table, hiding the cause): ``0 of 32 trials analysed; first reasons:
+    ...``, naming ``every_reason`` (where every quarantined trial is listed). None when any trial was analysed."""
+    trials = pd.read_csv(trials_path, usecols=["status"])
+    if (trials["status"] == "ok").any():
+        return None
+    if trials.empty:
+        return "0 trials analysed: the trial sheet lists no trial to analyse (static trials aside)"
+    quarantine = pd.read_csv(quarantine_path, usecols=QUARANTINE_COLUMNS).head(first)
+    reasons = "; ".join(f"{Path(row.path).name} ({row.stage}: {row.reason})" for row in quarantine.itertuples())
+    return f"0 of {len(trials)} trials analysed; first reasons: {reasons}; every reason in {every_reason}"
 
 
 def summary_line(trials: pd.DataFrame, quarantine_path: str) -> str:
@@ -155,11 +198,12 @@ def run_summary(tables: dict[str, pd.DataFrame], *, sheet_problems: list[str], q
     trials, effects, checks = tables["trials"], tables["effects"], tables["manipulation"]
     lines = ["hipdrop run summary", summary_line(trials, quarantine_path)]
     lines += [f"design: {p}" for p in sheet_problems] or ["design: the trial sheet asks for one modification per condition"]
+    checks = running_rows(checks)  # adherence to a cadence or arm-swing target is running's
     for condition, rows in checks[checks["targets"] != "baseline"].groupby("condition"):
         adherent = rows["adherent"].dropna().astype(bool)
         lines.append(f"adherence {condition} ({rows['targets'].iloc[0]}): {int(adherent.sum())} of {len(adherent)} "
                      f"runners adherent, {int(rows['confounded'].astype(bool).sum())} confounded")
-    peak = effects[effects["metric"] == "cpd_peak_deg"]
+    peak = with_task_labels(effects[effects["metric"] == "cpd_peak_deg"], column="term")
     for row in peak.itertuples():
         if row.estimable:
             lines.append(f"peak drop {row.term} ({row.analysis}): {row.estimate_deg:+.2f} deg, 95 % CI {row.ci_low:+.2f} "
@@ -173,7 +217,8 @@ def run_summary(tables: dict[str, pd.DataFrame], *, sheet_problems: list[str], q
         lines.append(f"dose-response: {row.slope_deg_per_pct:+.3f} deg per 1 % cadence change, 95 % CI "
                      f"{row.ci_low:+.3f} to {row.ci_high:+.3f}, {row.n_subjects} runners" if row.estimable
                      else f"dose-response: not estimable: {row.reason}")
-    for row in responder_counts(tables["responders"]).itertuples():
+    responders = tables["responders"]
+    for row in responder_counts(with_task_labels(responders).drop(columns="task", errors="ignore")).itertuples():
         lines.append(f"responders {row.condition} ({row.metric}, change against its MDC95): {row.improved} improved, "
                      f"{row.unchanged} unchanged, {row.worsened} worsened, {row.not_assessable} not assessable")
     return "\n".join(lines)

@@ -109,15 +109,17 @@ def load_sheet(path: str | Path) -> pd.DataFrame:
     if missing:
         raise ConfigError(f"{path}: the trial sheet lacks the column(s) {', '.join(missing)}")
     for column, spec in schema["properties"].items():
-        if column not in sheet.columns and "default" in spec:
-            sheet[column] = spec["default"]
+        if "default" in spec:  # an absent column, or an empty cell (sheets joined from two studies), is the default
+            sheet[column] = sheet[column].fillna(spec["default"]) if column in sheet.columns else spec["default"]
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
     for i, row in enumerate(sheet.to_dict("records"), start=2):  # line 1 is the header
         row = {k: v for k, v in row.items() if not (isinstance(v, float) and pd.isna(v))}
         problems += [f"- line {i}: {'.'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(row)]
-    duplicated = sheet.duplicated(["subject", "condition", "trial"], keep=False)
-    problems += [f"- line {i + 2}: subject/condition/trial repeated" for i in sheet.index[duplicated]]
+    # a subject may run and squat with a "baseline" in each: a trial is named within its task
+    duplicated = sheet.duplicated(["task", "subject", "condition", "trial"], keep=False)
+    problems += [f"- line {i + 2}: subject/condition/trial repeated within task {sheet.at[i, 'task']}"
+                 for i in sheet.index[duplicated]]
     if problems:
         raise ConfigError(f"{path}: the trial sheet does not match workflow/schemas/trials.schema.yaml:\n" + "\n".join(problems))
     sheet["path"] = [str(p if Path(p).is_absolute() else (path.parent / p)) for p in sheet["path"]]

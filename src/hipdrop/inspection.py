@@ -24,19 +24,22 @@ from hipdrop.kernels.clean import IMPLAUSIBLE_KINDS, contiguous_runs, repair_mar
 from hipdrop.pipeline import ANALYSED_MARKERS, _pelvis_markers, implausible_meta, plausible_markers
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS
 
-#: trunk markers shown with the analysed ones (no step reads them yet: the clean stage leaves their gaps as recorded)
+#: the thorax and shoulder markers of the trunk lean (hipdrop.kernels.compensations)
 TRUNK_MARKERS = ("C7", "CLAV", "STRN", "T10", "LSHO", "RSHO")
 MARKER_GROUPS = {
     "pelvis": (*PELVIS_MARKERS, "SACR"),
     "feet": tuple(m for m in ANALYSED_MARKERS if m[1:] in ("HEE", "TOE", "MT1", "MT5", "ANK")),
     "wrists": tuple(m for m in ANALYSED_MARKERS if m[1:] in ("WRA", "WRB")),
     "trunk": TRUNK_MARKERS,
+    "knees": tuple(m for m in ANALYSED_MARKERS if m[1:] in ("KNE", "KNM", "MED")),
 }
 #: the words of ``stance_table``'s exclusion reasons that blame the pelvis data, by the kind of sample they blame
 PELVIS_REASONS = {"missing": "missing pelvis data", "rebuilt": "pelvis marker rebuilt", "filled": "pelvis data filled"}
 #: what a group's absence costs the analysis
 ABSENT_MEANS = {"pelvis": " (no pelvis angles: the analysis fails)", "feet": " (events only from the file or force plates)",
-                "wrists": " (no arm swing)"}
+                "wrists": " (no arm swing)", "trunk": " (no trunk lean)", "knees": " (no knee FPPA)"}
+#: what each group's heading says it is for
+GROUP_HEADINGS = {"trunk": "trunk (trunk lean)", "knees": "knees and medial malleoli (knee FPPA; ANK is with the feet)"}
 #: at most this many names in the text line of the other markers (``--json`` lists them all)
 OTHER_MARKERS_SHOWN = 40
 
@@ -96,7 +99,7 @@ def _treatment(kinds: dict[str, list[tuple[int, bool]]], *, max_gap: int, max_ga
                      f"body only where the other three pelvis markers are visible, {left_s:.3f} s left missing")
     if kinds["missing"]:
         if not kept:
-            parts.append(f"{_s(len(kinds['missing']))} left missing (trunk markers are not gap-filled)")
+            parts.append(f"{_s(len(kinds['missing']))} left missing (the analysis does not gap-fill this marker)")
         else:
             which = _which(kinds["missing"], max_gap, max_gap_s)
             why = ""
@@ -270,12 +273,16 @@ def format_text(report: dict, width: int = 118) -> list[str]:
                  f"{len(report['other_markers'])} others")
     where = f"config {cfg['file']}" if cfg["file"] else "default config"
     if analysis["ok"]:
-        text = f"  analysis ({where}): {analysis['stances']} stances, {analysis['included']} included"
+        windows = "stances" if analysis.get("task", "running") == "running" else f"{analysis['task']} windows"
+        text = f"  analysis ({where}): {analysis['stances']} {windows}, {analysis['included']} included"
         if analysis["excluded_pelvis_data"]:
             text += f", {analysis['excluded_pelvis_data']} excluded for filled or missing pelvis data (by marker: below)"
         if analysis["excluded_other"]:
             text += f", {analysis['excluded_other']} excluded for other reasons (event or stance-time checks)"
-        lines.append(text + f"; events from {analysis['event_source']}")
+        lines.append(text + f"; events from {analysis['event_source'] or 'none'}")
+        for w in analysis.get("windows", []):
+            state = f"excluded: {w['exclude_reason']}" if w["excluded"] else f"peak drop {w['cpd_peak_deg']:.2f} deg"
+            lines.append(f"    {w['side']} {w['start_s']:.3f}-{w['end_s']:.3f} s, {state}")
     else:
         lines.append(f"  analysis ({where}) fails at the {analysis['stage']} stage: {analysis['problem']}")
     implausible = report.get("implausible_samples", {})
@@ -305,10 +312,8 @@ def format_text(report: dict, width: int = 118) -> list[str]:
                 "pelvis: a stance is excluded where a pelvis marker it is built from is missing, rebuilt as a rigid "
                 f"body, or spline-filled for more than stances.max_filled_s = {cfg['stances_max_filled_s']:g} s",
                 width=width, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
-        elif group == "trunk":
-            lines.append("  trunk (no step reads these yet; they may steady a pelvis rebuild)")
         else:
-            lines.append(f"  {group}")
+            lines.append(f"  {GROUP_HEADINGS.get(group, group)}")
         for lab, r in mine:
             text = r["treatment"]
             if group == "pelvis":

@@ -22,13 +22,19 @@ from hipdrop.errors import TrialError
 from hipdrop.io.c3d import events_table, read_c3d
 from hipdrop.io.c3d_events import FIRST_FRAME_RELATIVE, stored_event_problems
 from hipdrop.kernels.clean import IMPLAUSIBLE_KINDS, lowpass, mask_implausible, repair_markers, usable_cutoff
+from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles
 from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.kernels.stances import arm_swing, stance_table
+from hipdrop.kernels.windows import WINDOW_COLUMNS, stance_compensations
+from hipdrop.tasks import RUNNING, task_windows
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES, TIME
 
 #: the markers any step reads; files carry up to hundreds more (model outputs, other segments) not worth filtering
-ANALYSED_MARKERS = (*PELVIS_MARKERS, "SACR", *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5", "ANK", "WRA", "WRB")))
+ANALYSED_MARKERS = tuple(dict.fromkeys((
+    *PELVIS_MARKERS, "SACR", *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5", "ANK", "WRA", "WRB")),
+    *COMPENSATION_MARKERS,
+)))
 
 
 @dataclass
@@ -186,12 +192,15 @@ def _reason(err: Exception) -> str:
     return f"{type(err).__name__}: {' '.join(str(err).split())}"
 
 
-def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: bool = True) -> TrialResult:
+def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: bool = True,
+                  task: str = RUNNING) -> TrialResult:
     """Run every per-trial step on one C3D file.
 
-    Returns a ``TrialResult``: the events, the stance table (one row per stance, excluded ones flagged), the
-    stance-normalised curves, the pelvis angles and ``meta`` (sha256, config hash, hipdrop version, rate,
-    sequence); or, for a trial that cannot be analysed, ``failure`` naming the stage and the reason.
+    Returns a ``TrialResult``: the events, the window table (running: one row per stance; the single-leg tasks of
+    ``hipdrop.tasks``: one per support window; excluded ones flagged; columns ``WINDOW_COLUMNS``, with trunk lean
+    and knee FPPA), the window-normalised curves, the pelvis angles and ``meta`` (sha256, config hash, hipdrop
+    version, rate, sequence, task); or, for a trial that cannot be analysed, ``failure`` naming the stage and the
+    reason.
     """
     config = validate_config(config)
     result = TrialResult(path=str(path))
@@ -202,7 +211,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         result.meta = {
             "source_sha256": trial.attrs["source_sha256"], "config_hash": config_hash(config),
             "hipdrop_version": hipdrop.__version__, "rate_hz": rate, "frames": trial.sizes[TIME],
-            "vertical_axis": trial.attrs["vertical_axis"], "sequence": config["pelvis"]["sequence"],
+            "vertical_axis": trial.attrs["vertical_axis"], "sequence": config["pelvis"]["sequence"], "task": task,
         }
         # doubtful stored events belong in the trial's QC record (results/qc/trials.csv) whatever source is used
         # and even when a later stage fails, not only in `hipdrop inspect`
@@ -232,6 +241,21 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         # event detection sees the foot's impacts, which a kinematics low-pass (15 Hz) smears by a frame
         event_markers = lowpass(cleaned["markers"], cutoff_hz=min(config["events"]["marker_lowpass_hz"], 0.45 * rate),
                                 order=cl["lowpass_order"], rate_hz=rate)
+        if task != RUNNING:
+            stage = "windows"
+            ev, st = config["events"], config["stances"]
+            windows, curves = task_windows(
+                trial, markers, pelvis, task=task, settings=config["tasks"][task], event_markers=event_markers,
+                pelvis_filled=pelvis_gap, pelvis_rebuilt=pelvis_rebuilt, max_filled_s=st["max_filled_s"],
+                min_contact_s=ev["min_contact_s"], force_threshold_n=ev["force_threshold_n"],
+                force_lowpass_hz=ev["force_lowpass_hz"], force_hysteresis_n=ev["force_hysteresis_n"],
+                curve_points=st["curve_points"],
+            )
+            result.meta.update(event_source=",".join(sorted(windows["event_source"].dropna().unique())),
+                               n_stances=len(windows), n_excluded=int(windows["excluded"].sum()))
+            result.events, result.stances, result.curves = events_table(trial).iloc[0:0], windows, curves
+            result.pelvis = pelvis if keep_pelvis else None
+            return result
         events = detect_events(trial, event_markers, config, heading=heading)
         try:  # a QC extra: its failure is recorded with the trial, it does not fail the trial
             result.agreement = marker_event_agreement(trial, event_markers, config, heading=heading, detected=events)
@@ -245,6 +269,9 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
             min_swing_s=st["min_swing_s"], max_swing_s=st["max_swing_s"], max_filled_s=st["max_filled_s"],
             curve_points=st["curve_points"],
         )
+        # the compensations over each stance, as for the single-leg windows (hipdrop.kernels.windows)
+        stances = stances.join(stance_compensations(stances, compensation_angles(markers)))
+        stances = stances.assign(task=RUNNING).reindex(columns=WINDOW_COLUMNS)
         result.meta.update(event_source=",".join(sorted(events["source"].unique())), n_stances=len(stances),
                            n_excluded=int(stances["excluded"].sum()))
         result.events, result.stances, result.curves = events, stances, curves

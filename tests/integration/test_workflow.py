@@ -363,3 +363,28 @@ def test_a_labs_folder_to_results_with_hipdrop_sheet_then_snakemake(tmp_path):
     cadence = effects[(effects.term == "condition[cadence_plus5]") & (effects.analysis == "mixed model")].iloc[0]
     assert not cadence.estimable and cadence.n_subjects == 2 and "2 runner(s) ran cadence_plus5" in cadence.reason
     assert "file not found" in done.stderr
+
+
+def test_a_mixed_cohort_of_running_and_single_leg_squats_gives_effects_per_task(tmp_path):
+    """Runners and squatters in one sheet, both with a "baseline": each task's condition is measured against its
+    own task's baseline, and each equals the simulator's truth (no variation)."""
+    from hipdrop.simulate import TaskCohortSpec, simulate_task_cohort
+
+    running = make_study(tmp_path, CohortSpec(n_subjects=3, duration_s=8.0, variation=False))
+    squat = simulate_task_cohort(tmp_path / "data" / "squat", TaskCohortSpec(n_subjects=3, variation=False))
+    squat_truth = json.loads((tmp_path / "data" / "squat" / "truth.json").read_text())
+    sheet = pd.read_csv(tmp_path / "data" / "trials.tsv", sep="\t")  # the running sheet has no task column
+    sheet = pd.concat([sheet, squat.assign(path="squat/" + squat["path"])], ignore_index=True)
+    sheet.to_csv(tmp_path / "data" / "trials.tsv", sep="\t", index=False)
+    run_workflow(tmp_path)
+    effects = pd.read_csv(tmp_path / "results" / "stats" / "effects.csv")
+    peak = effects[(effects.metric == "cpd_peak_deg") & (effects.analysis == "mixed model")].set_index(["task", "term"])
+    assert sorted(peak.index) == sorted([("running", f"condition[{c}]") for c in running["effects_deg"]]
+                                        + [("single_leg_squat", "condition[post_training]")])
+    for condition, effect in running["effects_deg"].items():
+        assert peak.loc[("running", f"condition[{condition}]"), "estimate_deg"] == pytest.approx(effect, abs=0.05)
+    assert peak.loc[("single_leg_squat", "condition[post_training]"), "estimate_deg"] == pytest.approx(
+        squat_truth["effects_deg"]["post_training"], abs=0.05)
+    stances = pd.read_parquet(tmp_path / "results" / "stances.parquet")
+    assert set(stances.task) == {"running", "single_leg_squat"}
+    assert "peak drop single_leg_squat: condition[post_training]" in (tmp_path / "results" / "summary.txt").read_text()

@@ -12,7 +12,7 @@ from hipdrop.io.c3d import read_c3d
 from hipdrop.kernels.clean import lowpass, repair_markers
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.simulate import simulate_task_trial
-from hipdrop.tasks import TASKS, task_settings, task_windows
+from hipdrop.tasks import RUNNING, TASKS, task_settings, task_windows
 
 SINGLE_LEG = [task for task in TASKS if task != "running"]
 
@@ -104,3 +104,21 @@ def test_running_windows_are_the_stance_tables(tmp_path):
     trial, markers, feet, pelvis = prepared(path)
     with pytest.raises(ValueError, match="stance_table"):
         task_windows(trial, markers, pelvis, task="running")
+
+
+def test_the_config_schema_holds_the_same_task_defaults():
+    from hipdrop.config import validate_config
+
+    config = validate_config({})
+    assert {task: config["tasks"][task] for task in TASKS if task != RUNNING} == \
+        {task: spec["defaults"] for task, spec in TASKS.items() if task != RUNNING}
+
+
+def test_every_task_name_has_its_windows_and_the_sheet_schema_knows_it():
+    import yaml
+
+    from hipdrop.config import SCHEMA_DIR
+    from hipdrop.vocab import TASK_NAMES
+
+    sheet = yaml.safe_load((SCHEMA_DIR / "trials.schema.yaml").read_text())
+    assert tuple(TASKS) == TASK_NAMES == tuple(sheet["properties"]["task"]["enum"])

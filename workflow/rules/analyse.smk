@@ -1,5 +1,5 @@
 # One job per batch of subjects (config subjects_per_job; never per trial: a Python start costs ten times a
-# trial's work); the batch's trials run in parallel under Dask inside the job.
+# trial's work); the batch's trials run in parallel inside the job, each isolated (hipdrop.parallel; config dask).
 
 
 rule analyse_batch:
@@ -14,7 +14,7 @@ rule analyse_batch:
     params:
         rows=batch_sheet,
         config=config,
-    threads: 2
+    threads: batch_threads
     conda:
         "../envs/hipdrop.yaml"
     log:

@@ -2,9 +2,11 @@
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from hipdrop.config import load_sheet, missing_files, unknown_columns, validate_config
+from hipdrop.config import ConfigError, load_sheet, missing_files, unknown_columns, validate_config
+from hipdrop.parallel import slurm_fit_problems, slurm_jobs_writing_in, slurm_partition_limits, walltime_minutes
 from hipdrop.runs import clear_interrupted_run
 from hipdrop.stats.design import double_modifications, sheet_design_problems
 
@@ -14,9 +16,28 @@ config.update(validate_config(config))
 validate(config, "../schemas/config.schema.yaml")
 
 RESULTS = config["results"]
-# a run killed without warning leaves its lock and half-written files: cleared when no other run works here
-for _stale in clear_interrupted_run(Path.cwd(), RESULTS):
-    print(f"cleared what an interrupted run left behind: {_stale}", file=sys.stderr)
+# The run that submits the jobs, not a job of it (a SLURM job parses this file again, on another node, while its
+# siblings run): only there can stale state be judged.
+SUBMITTING = not (workflow.remote_exec or workflow.subprocess_exec)
+if SUBMITTING:
+    # A login lost with `kill -9` leaves the SLURM jobs it submitted running: a new run would submit the same jobs
+    # again, two jobs writing the same files. Refuse until they are gone (nothing cleared, nothing submitted).
+    try:
+        _ORPHANS = slurm_jobs_writing_in(Path.cwd())
+    except ConfigError as _err:  # squeue there but no controller answering: a local run needs none, so a warning
+        print(f"not checked for SLURM jobs of an earlier run: {_err}", file=sys.stderr)
+        _ORPHANS = []
+    if _ORPHANS:
+        _ids = " ".join(job["job_id"] for job in _ORPHANS)
+        raise ValueError(
+            f"{len(_ORPHANS)} SLURM job(s) of an earlier run of this workflow still work in {Path.cwd()}: "
+            + ", ".join(f"{job['job_id']} {job['comment']} ({job['state']})" for job in _ORPHANS)
+            + f". A new run would write the same files. Wait for them (squeue --jobs {_ids.replace(' ', ',')}) or cancel "
+            f"them (scancel {_ids}), then run again"
+        )
+    # a run killed without warning leaves its lock and half-written files: cleared when no other run works here
+    for _stale in clear_interrupted_run(Path.cwd(), RESULTS):
+        print(f"cleared what an interrupted run left behind: {_stale}", file=sys.stderr)
 SHEET = load_sheet(config["trials"])
 SUBJECTS = sorted(SHEET["subject"].unique())
 # the design is checked before any work: reported here and in the run's summary; a condition that changes two
@@ -51,6 +72,18 @@ wildcard_constraints:
     batch="|".join(BATCHES),
 
 
+def batch_threads(wildcards):
+    """Trials at a time in one batch job. With fewer than two batches per core, the batch jobs run one after
+    another, each on every core (none left finishing alone on one core); with more, one trial at a time each, side
+    by side, so that one job's start-up and end (~2 s of imports and writing, on one core) overlap another's
+    trials instead of idling a core. No result depends on it."""
+    try:
+        cores = workflow.cores
+    except WorkflowError:  # no --cores (a cluster run without it): the profile sets the threads
+        cores = 1
+    return cores if len(BATCHES) < 2 * cores else 1
+
+
 def batch_sheet(wildcards):
     """The sheet rows of one batch of subjects, as records (passed to the script as a param)."""
     return SHEET[SHEET["subject"].isin(BATCHES[wildcards.batch])].to_dict("records")
@@ -75,3 +108,40 @@ def design_tolerances():
         "cadence_stable_pct": stats["cadence_stable_tolerance_pct"],
         "arm_swing_stable_pct": stats["arm_swing_stable_tolerance_pct"],
     }
+
+
+def slurm_requests():
+    """What the jobs the run will submit ask of SLURM, each distinct request once: (job, partition, cpus, memory
+    in MB, runtime in minutes), as the SLURM executor passes them to sbatch. Jobs of a group (profile ``groups``)
+    are submitted as one job of the group's combined size, which is what is listed for them."""
+    requests = set()
+    for job in workflow.dag.needrun_jobs():
+        if job.is_local:  # rule all and other local rules run here, not on the cluster
+            continue
+        submitted = workflow.dag.get_job_group(job) or job
+        resources = submitted.resources
+        cpus = resources.get("cpus_per_task") or resources.get("_cores") or 1
+        memory_mb = resources.get("mem_mb") or (resources.get("mem_mb_per_cpu") or 0) * cpus or None
+        runtime = resources.get("runtime")
+        what = f"group {submitted.groupid}" if submitted.is_group() else f"rule {submitted.rule.name}"
+        requests.add((what, resources.get("slurm_partition") or None, cpus, memory_mb,
+                      walltime_minutes(runtime) if runtime else None))
+    return sorted(requests, key=str)
+
+
+onstart:
+    # A job asking more than any node of its partition has would pend for ever (SLURM accepts it: "PartitionConfig"),
+    # and the run would wait without a word: checked here, after the jobs are known and before any is submitted.
+    if workflow.executor_plugin is not None and workflow.executor_plugin.name == "slurm":
+        _limits, _problems = {}, []
+        for _what, _partition, _cpus, _memory_mb, _runtime_min in slurm_requests():
+            if _partition not in _limits:
+                _limits[_partition] = slurm_partition_limits(_partition)
+            _problems += slurm_fit_problems(_what, _limits[_partition], cpus=_cpus, memory_mb=_memory_mb,
+                                            runtime_min=_runtime_min)
+        if _problems:
+            raise ValueError(
+                "SLURM: " + "; ".join(_problems) + ". Nothing was submitted. In workflow/profiles/slurm/config.yaml lower "
+                "that rule's set-threads or set-resources (mem_mb, runtime), for a group cores and resources: mem_mb, "
+                "or choose a partition with bigger nodes (default-resources: slurm_partition)"
+            )

@@ -1,12 +1,16 @@
 # Adapter: a batch of subjects' trials -> hipdrop.cohort.analyse_trials -> the batch's tables.
 import logging
 
+import dask
 import pandas as pd
 
 from hipdrop.cohort import analyse_trials, empty_curves
 from hipdrop.io.results import write_netcdf, write_table
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+# a Dask cluster's own chatter (connections opened and closed) only when something goes wrong; distributed sets
+# its loggers' levels from this when it is first imported
+dask.config.set({"logging.distributed": "warning"})
 config = dict(snakemake.params.config)
 out = analyse_trials(pd.DataFrame(snakemake.params.rows), config=config, workers=snakemake.threads)
 for row in out["quarantine"].itertuples():

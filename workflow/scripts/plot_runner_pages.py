@@ -9,14 +9,18 @@ import pandas as pd  # noqa: E402
 
 from hipdrop.io.results import atomic_path, iter_curves  # noqa: E402
 from hipdrop.runner_pages import runner_page  # noqa: E402
+from hipdrop.stats.tasks import with_task_labels  # noqa: E402
 from hipdrop.stats.waveforms import subject_mean_curves  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 # the runners' mean curves in one pass over the curves file: the cohort's stances never sit in memory at once
 means = subject_mean_curves(iter_curves(snakemake.input.curves))
-stances = pd.read_parquet(snakemake.input.stances, columns=["subject", "condition", "side", "excluded", "cpd_peak_deg"])
+stances = pd.read_parquet(snakemake.input.stances)
+stances = stances[[c for c in ("task", "subject", "condition", "side", "excluded", "cpd_peak_deg") if c in stances]]
 responders = pd.read_csv(snakemake.input.responders, dtype={"subject": str, "condition": str})
 manipulation = pd.read_csv(snakemake.input.manipulation, dtype={"subject": str, "condition": str})
+# a runner who also squats: each task's conditions apart ("task: condition"), as in the mean curves
+stances, responders, manipulation = (with_task_labels(t) for t in (stances, responders, manipulation))
 for subject, path in zip(snakemake.params.subjects, snakemake.output.pages):
     figure = runner_page(str(subject), means, stances, responders, manipulation, baseline=snakemake.params.baseline)
     with atomic_path(path) as tmp:

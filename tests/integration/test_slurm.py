@@ -1,0 +1,173 @@
+"""The workflow on a real SLURM, started on this machine by the repository's own scripts/start_slurm.sh: through the
+SLURM executor and through a dask-jobqueue SLURMCluster, every output byte-identical to a local run.
+
+Skipped, saying why, where SLURM is not running and cannot be started (not root, or the Debian packages
+slurm-wlm and munge absent: `sudo scripts/start_slurm.sh` installs and starts them).
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from hipdrop.parallel import slurm_jobs_writing_in, slurm_partition_limits
+from hipdrop.simulate import CohortSpec, simulate_cohort
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.workflow
+
+#: outputs that cannot repeat: logs carry timestamps, benchmarks carry timings
+UNREPEATABLE = {"logs", "benchmarks"}
+
+
+def slurm_answers() -> bool:
+    if shutil.which("sinfo") is None:
+        return False
+    done = subprocess.run(["sinfo", "--noheader", "--format", "%T"], capture_output=True, text=True)
+    return done.returncode == 0 and any(s.startswith(("idle", "mixed", "allocated")) for s in done.stdout.split())
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    """A SLURM that takes jobs: the running one, or one started by scripts/start_slurm.sh."""
+    if slurm_answers():
+        return
+    if os.geteuid() != 0:
+        pytest.skip("no SLURM answers here and starting one needs root: run `sudo scripts/start_slurm.sh` first")
+    daemons = ("slurmctld", "slurmd", "munged")
+    if not all(shutil.which(d) or Path("/usr/sbin", d).exists() for d in daemons):
+        pytest.skip("SLURM is not installed: `sudo scripts/start_slurm.sh` installs slurm-wlm and munge and starts it")
+    started = subprocess.run([str(ROOT / "scripts" / "start_slurm.sh"), "--no-install"], capture_output=True, text=True)
+    assert started.returncode == 0, f"scripts/start_slurm.sh could not start SLURM:\n{started.stderr}"
+    assert slurm_answers()
+
+
+def snakemake(workdir, *options, check=True, **popen):
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+               *options]
+    if popen:
+        return subprocess.Popen(command, **popen)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        pytest.fail(f"snakemake {' '.join(options)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return done
+
+
+def on_slurm(workdir, *options, **kwargs):
+    return snakemake(workdir, "--profile", str(ROOT / "workflow" / "profiles" / "slurm"), *options, **kwargs)
+
+
+def outputs(workdir) -> dict:
+    results = Path(workdir) / "results"
+    return {p.relative_to(results): p.read_bytes() for p in sorted(results.rglob("*"))
+            if p.is_file() and not UNREPEATABLE & set(p.relative_to(results).parts)}
+
+
+def study(directory, **config) -> Path:
+    """The tiny cohort (3 runners x 4 conditions x 8 s) with its config; each runner one batch job."""
+    simulate_cohort(directory / "data", CohortSpec(n_subjects=3, duration_s=8.0, seed=11))
+    (directory / "config").mkdir()
+    (directory / "config" / "config.yaml").write_text(
+        yaml.safe_dump({"trials": "data/trials.tsv", "subjects_per_job": 1, **config}))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    """The reference: the same study run locally, with the README's command."""
+    workdir = study(tmp_path_factory.mktemp("local"))
+    snakemake(workdir, "--profile", str(ROOT / "workflow" / "profiles" / "default"), "--cores", "2")
+    return outputs(workdir)
+
+
+def test_the_slurm_profile_gives_a_local_runs_outputs_byte_for_byte(slurm, local_run, tmp_path):
+    """The README's cluster command on a single-node SLURM: every output (the unrepeatable logs and timings
+    aside) equals the local run's, and no job is left in the queue."""
+    workdir = study(tmp_path)
+    done = on_slurm(workdir)
+    assert "has been submitted with SLURM jobid" in done.stderr
+    cluster = outputs(workdir)
+    assert sorted(cluster) == sorted(local_run)
+    assert [name for name in cluster if cluster[name] != local_run[name]] == []
+    assert slurm_jobs_writing_in(workdir) == []
+
+
+def test_a_job_too_big_for_the_partition_stops_the_run_before_anything_is_submitted(slurm, tmp_path):
+    """One cpu more per batch job than the largest node has: the run stops naming the limit (SLURM itself would
+    accept the job and leave it pending for ever), and nothing is submitted or written."""
+    limits = slurm_partition_limits()
+    workdir = study(tmp_path)
+    done = on_slurm(workdir, "--set-threads", f"analyse_batch={limits.cpus + 1}", check=False)
+    assert done.returncode != 0
+    assert (f"SLURM: rule analyse_batch asks {limits.cpus + 1} cpus; partition {limits.name}'s largest node has "
+            f"{limits.cpus}. Nothing was submitted.") in done.stderr
+    assert "has been submitted" not in done.stderr
+    assert not (workdir / "results").exists() and slurm_jobs_writing_in(workdir) == []
+
+
+def test_partition_limits_are_the_nodes_own(slurm):
+    """What sinfo says the default partition offers, against the node's own record in scontrol."""
+    limits = slurm_partition_limits()
+    nodes = subprocess.run(["scontrol", "show", "node", "--oneliner"], capture_output=True, text=True, check=True).stdout
+    fields = [dict(item.split("=", 1) for item in line.split() if "=" in item) for line in nodes.splitlines() if line]
+    partition_nodes = [f for f in fields if limits.name in f.get("Partitions", "").split(",")]
+    assert limits.cpus == max(int(f["CPUTot"]) for f in partition_nodes)
+    assert limits.memory_mb == max(int(f["RealMemory"]) for f in partition_nodes)
+
+
+def test_a_dask_slurmcluster_gives_the_same_stance_table(slurm, local_run, tmp_path):
+    """config dask.scheduler slurm: the batch's trials run on Dask workers in SLURM jobs that dask-jobqueue
+    submits (the sheet's relative paths made absolute for them), one cluster per batch job. The tables equal the
+    local run's byte for byte (the same batches: a parquet file's row groups follow them)."""
+    workdir = study(tmp_path, dask={"scheduler": "slurm", "slurm": {"cores": 1, "memory_mb": 1000, "walltime": "00:10:00"}})
+    snakemake(workdir, "--cores", "2", "--until", "aggregate_stances")
+    worker_logs = list((workdir / "results" / "logs" / "dask_slurm").glob("*.err"))
+    assert worker_logs, "no Dask worker job ran under SLURM"
+    assert any("Starting Worker" in log.read_text() for log in worker_logs)
+    cluster = outputs(workdir)
+    for name in ("stances.parquet", "stances.csv", "curves.nc", "qc/trials.csv", "qc/quarantine.csv",
+                 "qc/event_agreement.csv"):
+        assert cluster[Path(name)] == local_run[Path(name)], name
+
+
+@pytest.mark.slow  # a killed run, its orphan held and released, then a whole run: minutes
+def test_a_rerun_after_a_lost_login_does_not_submit_what_an_orphan_job_still_writes(slurm, local_run, tmp_path):
+    """kill -9 of Snakemake while a batch job runs (held there, suspended): the README's command again refuses,
+    naming the job and how to wait for it or cancel it, and submits nothing; once the orphan has finished, the same
+    command completes with the local run's outputs."""
+    workdir = study(tmp_path)
+    first = on_slurm(workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    orphans = []
+    while not orphans and time.monotonic() < deadline:
+        orphans = [j for j in slurm_jobs_writing_in(workdir) if j["state"] == "RUNNING"]
+        time.sleep(0.2)
+    assert orphans, "no batch job started within 120 s"
+    orphan = orphans[0]["job_id"]
+    subprocess.run(["scontrol", "suspend", orphan], check=True)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    try:
+        queued = {j["job_id"] for j in slurm_jobs_writing_in(workdir)}
+        refused = on_slurm(workdir, check=False)
+        assert refused.returncode != 0
+        message = next(line for line in refused.stderr.splitlines() if "of an earlier run of this workflow" in line)
+        assert f"SLURM job(s) of an earlier run of this workflow still work in {workdir}: " in message
+        assert f"{orphan} rule_analyse_batch_wildcards_batch" in message and "(SUSPENDED)" in message
+        assert "Wait for them (squeue --jobs " in message and "or cancel them (scancel " in message
+        assert "has been submitted" not in refused.stderr
+        assert {j["job_id"] for j in slurm_jobs_writing_in(workdir)} == queued
+    finally:
+        subprocess.run(["scontrol", "resume", orphan], check=False)
+    deadline = time.monotonic() + 300
+    while slurm_jobs_writing_in(workdir) and time.monotonic() < deadline:
+        time.sleep(1)
+    on_slurm(workdir)
+    assert outputs(workdir) == local_run

@@ -303,7 +303,7 @@ def distributed_client(scheduler: str, *, address: str | None, settings: dict, l
     if problems:
         raise ConfigError("; ".join(problems))
     log_directory.mkdir(parents=True, exist_ok=True)
-    # one single-threaded worker process per core: ezc3d holds the GIL
+    # one single-threaded worker process per core: the per-trial Python work holds the GIL
     with SLURMCluster(cores=job["cores"], processes=job["cores"], memory=f"{job['memory_mb']}MiB",
                       walltime=job["walltime"], queue=partition, account=account, interface=job["interface"],
                       log_directory=str(log_directory), python=sys.executable,

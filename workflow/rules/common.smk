@@ -1,3 +1,4 @@
+import os
 # Shared helpers: the validated config and sheet, the subjects, and input functions for rules.
 import sys
 from pathlib import Path
@@ -145,3 +146,14 @@ onstart:
                 "that rule's set-threads or set-resources (mem_mb, runtime), for a group cores and resources: mem_mb, "
                 "or choose a partition with bigger nodes (default-resources: slurm_partition)"
             )
+
+
+# A figure's report caption is written by its own job: this run's numbers (hipdrop.captions) followed by the fixed
+# description in workflow/report/. Snakemake reads a caption only when it builds the report, after the run, and takes
+# an absolute path as it is.
+def caption_of(name):
+    return os.path.abspath(f"{RESULTS}/figures/{name}.caption.rst")
+
+
+def description(name):
+    return os.path.join(workflow.basedir, "workflow", "report", name)

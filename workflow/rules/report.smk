@@ -1,17 +1,4 @@
 # Waveforms (SPM), the methods section and one page per runner: what a paper and a clinic take away.
-import os
-
-
-# A figure's report caption is written by its own job: this run's numbers (hipdrop.captions) followed by the fixed
-# description in workflow/report/. Snakemake reads a caption only when it builds the report, after the run, and takes
-# an absolute path as it is.
-def caption_of(name):
-    return os.path.abspath(f"{RESULTS}/figures/{name}.caption.rst")
-
-
-def description(name):
-    return os.path.join(workflow.basedir, "workflow", "report", name)
-
 
 
 rule map_waveforms:

@@ -81,8 +81,9 @@ def load_config(path: str | Path | None = None) -> dict:
 
 
 def config_hash(config: dict) -> str:
-    """sha256 of the science configuration (paths excluded), recorded beside every result."""
-    science = {k: v for k, v in config.items() if k not in ("trials", "results", "subjects_per_job", "strict")}
+    """sha256 of the science configuration (paths, job layout and where trials run excluded: no result depends on
+    them), recorded beside every result."""
+    science = {k: v for k, v in config.items() if k not in ("trials", "results", "subjects_per_job", "strict", "dask")}
     return hashlib.sha256(json.dumps(science, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -89,7 +89,8 @@ def effects_caption(effects: pd.DataFrame, responders: pd.DataFrame, manipulatio
     if rows.empty:
         return f"No effect on {metric_name(metric)} was estimated in this run."
     tasks = dict(by_task(rows))
-    checks, changes = dict(by_task(manipulation)) if manipulation is not None else {}, dict(by_task(responders))
+    checks = dict(by_task(manipulation)) if manipulation is not None else {}
+    changes = dict(by_task(responders))
     sentences = []
     for task, task_rows in tasks.items():
         for term, both in task_rows.groupby("term", sort=True):

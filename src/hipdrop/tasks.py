@@ -38,8 +38,8 @@ from hipdrop.kernels.stances import MAX_FILLED_S
 from hipdrop.kernels.windows import (
     balance_windows, landing_windows, pelvis_height, single_leg_support, squat_windows, support_contacts, window_table,
 )
+from hipdrop.vocab import RUNNING
 
-RUNNING = "running"
 #: task name -> its description and the default thresholds of its windows (config key ``tasks.<task>``)
 TASKS = {
     RUNNING: {

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
-from hipdrop.vocab import PCT, STANCE
+from hipdrop.vocab import PCT, RUNNING, STANCE
 
 QUARANTINE_COLUMNS = ["path", "stage", "reason"]
 #: identifying columns placed first in the stance table (architecture.md section 4)
@@ -156,10 +156,10 @@ def curve_tasks(path: str | Path) -> list[str]:
     only, or written before tasks existed) is running."""
     with h5netcdf.File(path, "r") as src:
         if "task" not in src.variables or src.dimensions[STANCE].size == 0:
-            return ["running"]
+            return [RUNNING]
         values = src.variables["task"][...]
     tasks = set(np.char.decode(values.astype(bytes), "utf-8") if values.dtype == object else values.astype(str))
-    return sorted(tasks, key=lambda t: (t != "running", t))
+    return sorted(tasks, key=lambda t: (t != RUNNING, t))
 
 
 def iter_curves(path: str | Path, *, task: str | None = None, stances_per_block: int = 8 * CURVE_CHUNK_STANCES):
@@ -168,7 +168,7 @@ def iter_curves(path: str | Path, *, task: str | None = None, stances_per_block:
     ``xr.open_dataarray`` reads every stance's string coordinates when it opens the file (167 MB for 556k stances,
     measured), which is what blocks are for avoiding."""
     for block in _curve_blocks(path, stances_per_block):
-        if task is None or ("task" not in block.coords and task == "running"):
+        if task is None or ("task" not in block.coords and task == RUNNING):
             yield block
         elif "task" in block.coords:
             yield block[block["task"].values == task]

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 
 import pandas as pd
 
-RUNNING = "running"
+from hipdrop.vocab import RUNNING
+
 TASK = "task"
 
 

@@ -160,24 +160,27 @@ def stored_event_problems(table: pd.DataFrame) -> list[str]:
     """
     names = {FOOT_STRIKE: "foot strike", FOOT_OFF: "foot off"}
     problems = []
-    for side in sorted(table["side"].unique()):
-        events = table[table["side"] == side].sort_values(["frame", "time_s"], kind="stable")
-        found = []
-        kinds_at = events.groupby("frame")["event"].agg(set)
-        both = kinds_at[kinds_at.map(len) > 1].index
-        found += [f"{side} foot strike and foot off at the same frame {frame}" for frame in both]
+    sides, frames = table["side"].to_numpy(), table["frame"].to_numpy()
+    kinds, times = table["event"].to_numpy(), table["time_s"].to_numpy()
+    for side in sorted(set(sides)):
+        # plain Python over one side's events (tens to hundreds): pandas' groupby cost more than the check
+        ours = np.flatnonzero(sides == side)
+        events = [(int(frames[i]), float(times[i]), kinds[i]) for i in ours[np.lexsort((times[ours], frames[ours]))]]
+        kinds_at: dict[int, set] = {}
+        for frame, _, kind in events:
+            kinds_at.setdefault(frame, set()).add(kind)
+        both = sorted(frame for frame, at in kinds_at.items() if len(at) > 1)
+        found = [f"{side} foot strike and foot off at the same frame {frame}" for frame in both]
         # a same-frame pair has no order in time: it is reported above, and left out of the alternation check
         # so that it does not also count as two strikes or two offs in a row
-        ordered = events[~events["frame"].isin(both)]
-        previous = None
-        for row in ordered.itertuples(index=False):
-            if previous is not None and row.event == previous.event:
-                other = names[FOOT_OFF if row.event == FOOT_STRIKE else FOOT_STRIKE]
+        ordered = [event for event in events if len(kinds_at[event[0]]) == 1]
+        for (frame0, time0, kind0), (frame, time, kind) in zip(ordered, ordered[1:]):
+            if kind == kind0:
+                other = names[FOOT_OFF if kind == FOOT_STRIKE else FOOT_STRIKE]
                 found.append(
-                    f"{side} {names[row.event]}s at frames {previous.frame} and {row.frame} ({previous.time_s:.3f} s, "
-                    f"{row.time_s:.3f} s) without a {other} between them"
+                    f"{side} {names[kind]}s at frames {frame0} and {frame} ({time0:.3f} s, {time:.3f} s) "
+                    f"without a {other} between them"
                 )
-            previous = row
         problems += found[:MAX_LISTED_PROBLEMS]
         if len(found) > MAX_LISTED_PROBLEMS:
             problems.append(f"{side}: {len(found) - MAX_LISTED_PROBLEMS} more such problems")

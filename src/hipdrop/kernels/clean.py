@@ -49,6 +49,17 @@ def contiguous_runs(mask: np.ndarray) -> np.ndarray:
     return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1)
 
 
+def nanmedian(values: np.ndarray, axis: int) -> np.ndarray:
+    """``np.nanmedian`` along one axis by a sort (NaN sorts last): the same numbers, without numpy's per-row
+    fallback for short axes with gaps (12 ms against 4 for the per-frame centre of 20 markers x 6000 frames).
+    All-NaN rows give NaN, silently."""
+    ordered = np.sort(values, axis=axis)
+    count = (~np.isnan(ordered)).sum(axis=axis, keepdims=True)
+    middle = lambda k: np.take_along_axis(ordered, np.clip(k, 0, ordered.shape[axis] - 1), axis)
+    median = (middle((count - 1) // 2) + middle(count // 2)) / 2
+    return np.squeeze(np.where(count > 0, median, np.nan), axis)
+
+
 def _implausible_np(xyz: np.ndarray, rate_hz: float, pelvis: tuple[int, ...] = ()) -> np.ndarray:
     """Kind codes ``[time, marker]`` (0 = plausible, k = ``IMPLAUSIBLE_KINDS[k - 1]``) of ``xyz[time, marker, axis]``
     in mm; each rule sees the samples the earlier ones left. ``pelvis``: the indices of the pelvis landmarks."""
@@ -63,9 +74,7 @@ def _implausible_np(xyz: np.ndarray, rate_hz: float, pelvis: tuple[int, ...] = (
         # the body's centre: the per-frame median of its markers, where at least 3 are there to out-vote one
         visible = np.isfinite(xyz[..., 0])
         judged = visible.sum(1) >= 3
-        centre = np.full((len(xyz), 3), np.nan)
-        if judged.any():
-            centre[judged] = np.nanmedian(xyz[judged], axis=1)
+        centre = np.where(judged[:, None], nanmedian(xyz, axis=1), np.nan)
         kind[(kind == 0) & (np.linalg.norm(xyz - centre[:, None], axis=-1) > OFF_BODY_MM)] = 3
         xyz = np.where((kind == 0)[..., None], xyz, np.nan)
         kind[(kind == 0) & _spikes(xyz, rate_hz)] = 4
@@ -82,15 +91,13 @@ def _misshapen(xyz: np.ndarray) -> np.ndarray:
     the median over those landmarks; one wrong marker spoils its own distances, and only one of each other's."""
     n = xyz.shape[1]
     distance = np.linalg.norm(xyz[:, :, None] - xyz[:, None, :], axis=-1)  # [time, marker, marker], NaN if missing
-    typical = np.full((n, n), np.nan)
-    counted = np.isfinite(distance).sum(0) > 0
-    typical[counted] = np.nanmedian(distance[:, counted], axis=0)
+    typical = nanmedian(distance, axis=0)
     departure = np.abs(distance - typical)
     departure[:, np.arange(n), np.arange(n)] = np.nan  # a marker's distance to itself says nothing
     others = np.isfinite(departure).sum(-1)
     judged = others >= 2
     out = np.zeros(xyz.shape[:2], bool)
-    out[judged] = np.nanmedian(departure[judged], axis=-1) > PELVIS_SHAPE_MM
+    out[judged] = nanmedian(departure[judged], axis=-1) > PELVIS_SHAPE_MM
     return out
 
 
@@ -103,24 +110,32 @@ def _spikes(xyz: np.ndarray, rate_hz: float) -> np.ndarray:
     pad = longest + 2  # NaN frames around the recording: its edges become gaps, judged like any other
     padded = np.full((n + 2 * pad, *xyz.shape[1:]), np.nan)
     padded[pad : pad + n] = xyz
-    at = lambda d: padded[pad + d : pad + d + n]  # the sample d frames after each frame
     limit = MAX_SEGMENT_SPEED_M_S * 1000.0 / rate_hz  # mm per frame
-    fast = lambda a, b, frames=1: np.linalg.norm(a - b, axis=-1) > limit * frames  # False where either is missing
-    slow = lambda a, b, frames=1: np.linalg.norm(a - b, axis=-1) <= limit * frames
+    # every rule but one looks at single steps: their lengths once, each run length then reads them shifted.
+    # step[i] joins padded frames i and i + 1 (NaN where either is missing: neither fast nor slow)
+    step = np.linalg.norm(padded[1:] - padded[:-1], axis=-1)
+    fast, slow = step > limit, step <= limit
+    out = np.zeros(xyz.shape[:2], bool)
+    if not fast.any():  # every run is entered or left by a fast step: a recording without one has no spike
+        return out
+    visible = np.isfinite(padded[..., 0])
     running_count = lambda flags: np.concatenate([np.zeros((1, flags.shape[1]), int), np.cumsum(flags, 0)])
-    visible = running_count(np.isfinite(padded[..., 0]))
-    jumps = running_count(fast(padded[1:], padded[:-1]))  # jumps[i]: fast steps among frames 0 .. i (padded)
+    seen, jumps = running_count(visible), running_count(fast)  # counts among padded frames (steps) before i
+    shifted = lambda flags, d: flags[pad + d : pad + d + n]  # flags[t + d] for each recording frame t
+    entry, gap_before = shifted(fast, -1), ~shifted(visible, -1)  # the step into frame t; frame t - 1 missing
+    path_before = shifted(slow, -2)  # the step from t - 2 to t - 1
     starts = np.zeros((n + longest + 1, xyz.shape[1]), int)  # +1 where a run starts, -1 where it ends
     for k in range(1, longest + 1):  # run lengths: a constant bound, not the recording's frames
-        before, after = at(-1), at(k)
-        whole = visible[pad + k : pad + k + n] - visible[pad : pad + n] == k  # frames t .. t + k - 1 all there
+        whole = seen[pad + k : pad + k + n] - seen[pad : pad + n] == k  # frames t .. t + k - 1 all there
         smooth = jumps[pad + k - 1 : pad + k - 1 + n] == jumps[pad : pad + n]  # no fast step inside the run
-        entry, leave = fast(at(0), before), fast(at(k - 1), after)
-        two_sided = entry & leave & slow(after, before, k + 1)
+        leave, gap_after = shifted(fast, k - 1), ~shifted(visible, k)  # the step out of the run; frame t + k missing
         # judged from one side, the run must hang together: else it holds a spike and the path it left
-        from_left = ~np.isfinite(before[..., 0]) & leave & slow(at(k + 1), after) & smooth
-        from_right = ~np.isfinite(after[..., 0]) & entry & slow(before, at(-2)) & smooth
-        run = whole & (two_sided | from_left | from_right)
+        run = whole & smooth & (gap_before & leave & shifted(slow, k) | gap_after & entry & path_before)
+        # from both sides: the frames around the run agree (a path slower than the limit over its k + 1 steps);
+        # rare, so their distance is measured only where a run is entered and left fast
+        t, m = np.nonzero(whole & entry & leave & ~run)
+        across = np.linalg.norm(padded[pad + t + k, m] - padded[pad + t - 1, m], axis=-1) <= limit * (k + 1)
+        run[t[across], m[across]] = True
         starts[:n] += run
         starts[k : k + n] -= run
     return np.cumsum(starts, 0)[:n] > 0

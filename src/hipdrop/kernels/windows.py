@@ -367,19 +367,30 @@ def _span(start: float, end: float) -> tuple[int, int]:
     return int(np.ceil(start - 1e-9)), int(np.floor(end + 1e-9))
 
 
-def _compensation_metrics(angles: xr.Dataset | None, side: str, start: float, end: float, peak_at: float) -> dict:
-    """Peak of each compensation over the frames of a window and its value at the time of peak drop (``peak_at``,
-    a fractional frame), with a note for every metric that is NaN."""
+#: the compensation angles a window reports, with their names in notes
+COMPENSATION_ANGLES = (("trunk_lean", "trunk lean"), ("knee_fppa", "knee FPPA"))
+
+
+def _angle_series(angles: xr.Dataset | None) -> dict:
+    """``{(name, side): (series, why missing)}`` of ``compensation_angles`` as numpy, read once per trial rather
+    than once per window (None where the angle was not computed)."""
+    return {(name, side): (None if angles is None or name not in angles else
+                           (angles[name].sel(side=side).to_numpy(), angles[name].attrs.get(f"missing_{side}", "")))
+            for name, _ in COMPENSATION_ANGLES for side in SIDES}
+
+
+def _compensation_metrics(series: dict, side: str, start: float, end: float, peak_at: float) -> dict:
+    """Peak of each compensation (``series``: ``_angle_series``) over the frames of a window and its value at the
+    time of peak drop (``peak_at``, a fractional frame), with a note for every metric that is NaN."""
     out = dict.fromkeys(COMPENSATION_COLUMNS[:-1], np.nan)
     notes = []
     f0, f1 = _span(start, end)
-    for name, label in (("trunk_lean", "trunk lean"), ("knee_fppa", "knee FPPA")):
-        if angles is None or name not in angles:
+    for name, label in COMPENSATION_ANGLES:
+        if series[name, side] is None:
             notes.append(f"{label}: not computed")
             continue
-        series = angles[name].sel(side=side).to_numpy()
-        window = series[f0 : f1 + 1]
-        missing = angles[name].attrs.get(f"missing_{side}", "")
+        values, missing = series[name, side]
+        window = values[f0 : f1 + 1]
         if missing:
             notes.append(f"{label}: {missing}")
         elif not len(window) or not np.isfinite(window).all():
@@ -387,7 +398,7 @@ def _compensation_metrics(angles: xr.Dataset | None, side: str, start: float, en
         else:
             at, peak = sampled_peak(window)
             out[f"{name}_peak_deg"] = peak
-            out[f"{name}_at_peak_deg"] = _at(series, peak_at) if np.isfinite(peak_at) else np.nan
+            out[f"{name}_at_peak_deg"] = _at(values, peak_at) if np.isfinite(peak_at) else np.nan
     out["compensation_notes"] = "; ".join(notes)
     return out
 
@@ -441,6 +452,7 @@ def window_table(
     time_at = lambda frame: float(np.interp(frame, frames, time))
     rows, curves = [], np.full((len(windows), curve_points), np.nan)
     counters = dict.fromkeys(SIDES, 0)
+    series = _angle_series(angles)
     for i, w in enumerate(windows):
         side, start, end = w["side"], w["start"], w["end"]
         counters[side] += 1
@@ -473,7 +485,7 @@ def window_table(
             "excluded": bool(reasons), "exclude_reason": "; ".join(reasons),
             "deepest_s": time_at(w["deepest"]) if np.isfinite(w["deepest"]) else np.nan,
             "cpd_deepest_deg": deepest_value,
-            **_compensation_metrics(angles, side, start, end, peak_at),
+            **_compensation_metrics(series, side, start, end, peak_at),
         })
     table = pd.DataFrame(rows, columns=WINDOW_COLUMNS)
     curve_da = xr.DataArray(
@@ -488,11 +500,11 @@ def stance_compensations(stances: pd.DataFrame, angles: xr.Dataset) -> pd.DataFr
     """``COMPENSATION_COLUMNS`` for the rows of a running stance table (``stance_table``): trunk lean toward the
     stance side and the stance knee's FPPA, their peak over [strike, off] and their value at the time of peak drop
     (``cpd_peak_pct`` of the stance). Rows without a foot off or a peak get NaN with a note."""
-    rows = []
+    rows, series = [], _angle_series(angles)
     for st in stances.itertuples(index=False):
         if st.off_frame < 0:
             rows.append(dict.fromkeys(COMPENSATION_COLUMNS[:-1], np.nan) | {"compensation_notes": "no foot off"})
             continue
         peak_at = st.strike_frame + st.cpd_peak_pct / 100.0 * (st.off_frame - st.strike_frame)
-        rows.append(_compensation_metrics(angles, st.side, st.strike_frame, st.off_frame, peak_at))
+        rows.append(_compensation_metrics(series, st.side, st.strike_frame, st.off_frame, peak_at))
     return pd.DataFrame(rows, columns=COMPENSATION_COLUMNS, index=stances.index)

@@ -145,6 +145,53 @@ def test_a_spike_is_a_jump_faster_than_any_segment(jump_mm, flagged):
     assert int((out["implausible"] > 0).sum()) == int(flagged)
 
 
+def _spikes_one_by_one(xyz, rate_hz):
+    """The spike rule of ``_spikes``'s docstring, sample by sample in plain Python: a second implementation."""
+    from hipdrop.kernels.clean import MAX_SEGMENT_SPEED_M_S, MAX_SPIKE_FRAMES, MAX_SPIKE_S
+
+    n, longest = len(xyz), max(1, min(int(MAX_SPIKE_S * rate_hz), MAX_SPIKE_FRAMES))
+    limit = MAX_SEGMENT_SPEED_M_S * 1000.0 / rate_hz
+    out = np.zeros(xyz.shape[:2], bool)
+    for m in range(xyz.shape[1]):
+        at = lambda t: xyz[t, m] if 0 <= t < n and np.isfinite(xyz[t, m]).all() else None
+        dist = lambda a, b: np.inf if a is None or b is None else float(np.linalg.norm(a - b))
+        fast = lambda a, b: a is not None and b is not None and dist(a, b) > limit
+        slow = lambda a, b, steps=1: a is not None and b is not None and dist(a, b) <= limit * steps
+        for t in range(n):
+            for k in range(1, longest + 1):
+                inside = [at(i) for i in range(t, t + k)]
+                if t + k > n or any(x is None for x in inside):
+                    continue
+                smooth = all(not fast(inside[i], inside[i + 1]) for i in range(k - 1))
+                before, after = at(t - 1), at(t + k)
+                entry, leave = fast(inside[0], before), fast(inside[-1], after)
+                two_sided = entry and leave and slow(after, before, k + 1)
+                from_left = before is None and leave and slow(at(t + k + 1), after) and smooth
+                from_right = after is None and entry and slow(before, at(t - 2)) and smooth
+                if two_sided or from_left or from_right:
+                    out[t : t + k, m] = True
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_spikes_equal_a_sample_by_sample_implementation(seed):
+    """Random walks with excursions of every length (some past MAX_SPIKE_S), gaps and edges, at rates from 50 to
+    1000 Hz: the vectorised rule flags exactly the samples the one-by-one rule does."""
+    from hipdrop.kernels.clean import _spikes
+
+    rng = np.random.default_rng(seed)
+    for _ in range(4):
+        n, rate = int(rng.integers(5, 120)), float(rng.choice([50, 100, 200, 250, 1000]))
+        xyz = np.cumsum(rng.normal(0, 0.2 * 1000 * 50 / rate, (n, 2, 3)), 0)  # steps near the speed limit too
+        for _ in range(int(rng.integers(1, 8))):
+            t, length = int(rng.integers(0, n)), int(rng.integers(1, 14))
+            xyz[t : t + length, int(rng.integers(0, 2))] += rng.normal(0, 3000, 3)
+        for _ in range(int(rng.integers(0, 4))):
+            t = int(rng.integers(0, n))
+            xyz[t : t + int(rng.integers(1, 6)), int(rng.integers(0, 2))] = np.nan
+        np.testing.assert_array_equal(_spikes(xyz, rate), _spikes_one_by_one(xyz, rate))
+
+
 def test_plausibility_stays_lazy_on_chunked_markers():
     body = _running_body()
     body["LASI"][80, 2] += 600.0

@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from hipdrop.kernels.pelvis import pelvis_axes, sacrum
+from hipdrop.kernels.clean import nanmedian
+from hipdrop.kernels.pelvis import _axes_np
 from hipdrop.vocab import ANGLE_UNIT, AXIS, LENGTH_UNIT, MARKER, SIDE, SIDES, TIME
 
 #: Plug-in Gait thorax landmarks: the thorax axis runs from mid(T10, STRN) up to mid(C7, CLAV)
@@ -50,36 +51,182 @@ HARRINGTON_WIDTH_UP = (-0.30, -10.9)  # y (superior) = a PW + b
 HARRINGTON_WIDTH_LATERAL = (0.33, 7.3)  # z (lateral) = a PW + b
 
 
-def _has(markers: xr.DataArray, *names: str) -> bool:
-    return set(names) <= set(markers[MARKER].values)
-
-
-def _point(markers: xr.DataArray, name: str) -> xr.DataArray:
-    return markers.sel({MARKER: name}, drop=True)
-
-
-def _midpoint(markers: xr.DataArray, a: str, b: str) -> xr.DataArray:
-    return (_point(markers, a) + _point(markers, b)) / 2
-
-
-def _dot(a: xr.DataArray, b: xr.DataArray) -> xr.DataArray:
-    return (a * b).sum(AXIS, skipna=False)
-
-
-def _lab_vector(x, y, z) -> xr.DataArray:
-    return xr.concat([xr.DataArray(x), xr.DataArray(y), xr.DataArray(z)], dim=AXIS).assign_coords({AXIS: ["x", "y", "z"]})
-
-
 def pelvis_problem(markers: xr.DataArray) -> str:
     """Why the pelvis landmarks cannot give a hip joint centre or a facing direction ("" when they can)."""
-    if _has(markers, "LASI", "RASI") and (_has(markers, "SACR") or _has(markers, "LPSI", "RPSI")):
+    names = set(markers[MARKER].values)
+    if {"LASI", "RASI"} <= names and ("SACR" in names or {"LPSI", "RPSI"} <= names):
         return ""
     return "no pelvis landmarks (needs LASI, RASI and SACR or LPSI and RPSI)"
 
 
-def _nan_series(markers: xr.DataArray) -> xr.DataArray:
-    """NaN over ``[time]`` shaped (and chunked) like the markers' time axis."""
-    return xr.full_like(markers.isel({MARKER: 0, AXIS: 0}, drop=True), np.nan, dtype=float)
+# The numpy kernels below take the markers as one array ``xyz[time, marker, axis]`` (mm) with their ``names``: each
+# public function is one ``xr.apply_ufunc`` over them, so it stays lazy on Dask, and ``compensation_angles`` runs
+# the kernels in one call (xarray's alignment costs about 0.5 ms per arithmetic step; a trial's angles took 45 ms
+# of it, the numpy arithmetic 3).
+
+def _point(xyz: np.ndarray, names: list[str], name: str) -> np.ndarray:
+    return xyz[..., names.index(name), :]
+
+
+def _midpoint(xyz: np.ndarray, names: list[str], a: str, b: str) -> np.ndarray:
+    return (_point(xyz, names, a) + _point(xyz, names, b)) / 2
+
+
+def _mean_present(values: np.ndarray, axis: int) -> np.ndarray:
+    """Mean of the values present (not NaN) along ``axis``; NaN, without numpy's warning, where none is."""
+    count = np.isfinite(values).sum(axis)
+    return np.where(count > 0, np.nansum(values, axis) / np.maximum(count, 1), np.nan)
+
+
+def _sacrum(xyz: np.ndarray, names: list[str]) -> np.ndarray:
+    """SACR when the file has it, else the mean of the PSIS markers visible in each frame (``pelvis.sacrum``)."""
+    if "SACR" in names:
+        return _point(xyz, names, "SACR")
+    return _mean_present(np.stack([_point(xyz, names, "LPSI"), _point(xyz, names, "RPSI")]), 0)
+
+
+def _facing_heading_np(xyz: np.ndarray, *, names: list[str]) -> np.ndarray:
+    across = _point(xyz, names, "LASI") - _point(xyz, names, "RASI")
+    forward_x, forward_y = across[..., 1], -across[..., 0]
+    length = np.hypot(forward_x, forward_y)
+    return np.arctan2(_mean_present(forward_y / length, -1), _mean_present(forward_x / length, -1))
+
+
+def _left_in_frontal_plane(heading) -> np.ndarray:
+    """Unit lab vector ``[..., axis]`` pointing left in the frontal plane of a subject facing ``heading``
+    (radians about Z)."""
+    heading = np.asarray(heading, float)
+    return np.stack([-np.sin(heading), np.cos(heading), np.zeros_like(heading)], -1)
+
+
+#: the sign of each side's value in ``hipdrop.vocab.SIDES`` order (L, R) for a quantity measured toward the left
+SIDE_SIGN = np.array([1.0 if side == "L" else -1.0 for side in SIDES])
+
+
+def _trunk_lean_np(xyz: np.ndarray, heading=None, *, names: list[str]) -> np.ndarray:
+    """``[time, side]`` degrees (see ``trunk_lean``); needs ``_trunk_source(names)``, and the pelvis landmarks
+    unless ``heading`` is given."""
+    heading = _facing_heading_np(xyz, names=names) if heading is None else heading
+    left = _left_in_frontal_plane(heading)[..., None, :]
+    if set(THORAX_MARKERS) <= set(names):
+        axis = _midpoint(xyz, names, "C7", "CLAV") - _midpoint(xyz, names, "T10", "STRN")
+        lean_left = np.arctan2((axis * left).sum(-1), axis[..., 2])
+    else:
+        across = _point(xyz, names, "LSHO") - _point(xyz, names, "RSHO")
+        lean_left = np.arctan2(-across[..., 2], (across * left).sum(-1))
+    return np.degrees(lean_left)[..., None] * SIDE_SIGN
+
+
+def _trunk_source(names) -> tuple[str, str]:
+    """(how the trunk axis is built, why it cannot be) from the marker names."""
+    if set(THORAX_MARKERS) <= set(names):
+        return "Plug-in Gait thorax: mid(T10, STRN) to mid(C7, CLAV)", ""
+    if set(SHOULDER_MARKERS) <= set(names):
+        return "shoulder line LSHO - RSHO (no T10/STRN)", ""
+    return "", "no thorax markers (needs C7, CLAV, T10 and STRN, or LSHO and RSHO)"
+
+
+def _width_depth_np(xyz: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    lasi, rasi = _point(xyz, names, "LASI"), _point(xyz, names, "RASI")
+    back = (lasi + rasi) / 2 - _sacrum(xyz, names)
+    return nanmedian(np.linalg.norm(lasi - rasi, axis=-1), -1), nanmedian(np.linalg.norm(back, axis=-1), -1)
+
+
+def _hip_joint_centres_np(xyz: np.ndarray, *, names: list[str]) -> np.ndarray:
+    """``[time, side, axis]`` mm (see ``hip_joint_centres``)."""
+    lasi, rasi = _point(xyz, names, "LASI"), _point(xyz, names, "RASI")
+    width, depth = (value[..., None, None, None] for value in _width_depth_np(xyz, names))
+    forward = HARRINGTON_DEPTH_X[0] * depth + HARRINGTON_DEPTH_X[1]
+    up = HARRINGTON_WIDTH_UP[0] * width + HARRINGTON_WIDTH_UP[1]
+    lateral = (HARRINGTON_WIDTH_LATERAL[0] * width + HARRINGTON_WIDTH_LATERAL[1]) * SIDE_SIGN[:, None]
+    x, y, z = (axis[..., None, :] for axis in _axes_np(lasi, rasi, _sacrum(xyz, names)))
+    return ((lasi + rasi) / 2)[..., None, :] + x * forward + y * lateral + z * up
+
+
+def _centre_sources(names, lateral: str, medial: str, what: str) -> tuple[dict, dict]:
+    """Per side, how a joint centre is built (``_centres_np``) and, when it cannot be, why."""
+    how, missing = {}, {}
+    for s in SIDES:
+        lat, med = f"{s}{lateral}", f"{s}{medial}"
+        how[s] = f"mid({lat}, {med})" if {lat, med} <= set(names) else f"{lat} alone (no {med})" if lat in names else ""
+        missing[s] = "" if how[s] else f"no {what} marker {lat}"
+    return how, missing
+
+
+def _centres_np(xyz: np.ndarray, *, names: list[str], lateral: str, medial: str) -> np.ndarray:
+    """``[time, side, axis]``: mid-point of a side's lateral and medial markers, else the lateral one, else NaN."""
+    per_side = []
+    for s in SIDES:
+        lat, med = f"{s}{lateral}", f"{s}{medial}"
+        if med in names and lat in names:
+            per_side.append(_midpoint(xyz, names, lat, med))
+        elif lat in names:
+            per_side.append(_point(xyz, names, lat))
+        else:
+            per_side.append(np.full(xyz.shape[:-2] + (3,), np.nan))
+    return np.stack(per_side, -2)
+
+
+def _wrap(radians: np.ndarray) -> np.ndarray:
+    """Angles wrapped to (-pi, pi]."""
+    return np.arctan2(np.sin(radians), np.cos(radians))
+
+
+def _knee_fppa_np(xyz: np.ndarray, heading=None, *, names: list[str]) -> np.ndarray:
+    """``[time, side]`` degrees (see ``knee_fppa``); needs the pelvis landmarks."""
+    heading = _facing_heading_np(xyz, names=names) if heading is None else heading
+    hip = _hip_joint_centres_np(xyz, names=names)
+    knee = _centres_np(xyz, names=names, lateral=LATERAL_KNEE, medial=MEDIAL_KNEE)
+    ankle = _centres_np(xyz, names=names, lateral=LATERAL_ANKLE, medial=MEDIAL_ANKLE)
+    lateral_axis = _left_in_frontal_plane(heading)[..., None, None, :] * SIDE_SIGN[:, None]  # left for L, right for R
+    lateral = lambda p: (p * lateral_axis).sum(-1)
+    height = lambda p: p[..., 2]
+    thigh = np.arctan2(lateral(knee) - lateral(hip), height(hip) - height(knee))
+    shank = np.arctan2(lateral(ankle) - lateral(knee), height(knee) - height(ankle))
+    return np.degrees(_wrap(shank - thigh))
+
+
+def _apply(kernel, markers: xr.DataArray, *, heading=None, output_dims: list[list[str]], **kwargs):
+    """``kernel(xyz[time, marker, axis], [heading,] names=..., **kwargs)`` over the markers, lazily on Dask; one
+    result per entry of ``output_dims``. ``heading`` (radians about Z, a number or an xarray scalar) is passed only
+    when given: the kernels default to ``_facing_heading_np``."""
+    names = [str(m) for m in markers[MARKER].values]
+    extra = [] if heading is None else [heading]
+    sizes = {SIDE: len(SIDES), AXIS: 3}
+    return xr.apply_ufunc(
+        kernel, markers, *extra, kwargs={"names": names, **kwargs},
+        input_core_dims=[[TIME, MARKER, AXIS]] + [[]] * len(extra), output_core_dims=output_dims,
+        dask="parallelized", output_dtypes=[float] * len(output_dims),
+        dask_gufunc_kwargs={"allow_rechunk": True, "output_sizes": {d: sizes[d] for dims in output_dims for d in dims if d in sizes}},
+    )
+
+
+def _per_side(values: xr.DataArray) -> xr.DataArray:
+    return values.assign_coords({SIDE: list(SIDES)})
+
+
+def _missing(markers: xr.DataArray, name: str, attrs: dict) -> xr.DataArray:
+    """All-NaN ``[time, side]``, shaped (and chunked) like the markers' time axis."""
+    nan = xr.full_like(markers.isel({MARKER: 0, AXIS: 0}, drop=True), np.nan, dtype=float)
+    return (nan * xr.DataArray(SIDE_SIGN, dims=SIDE, coords={SIDE: list(SIDES)})).transpose(TIME, SIDE).rename(
+        name).assign_attrs(attrs)
+
+
+def _joint_centres(markers: xr.DataArray, lateral: str, medial: str, what: str) -> xr.DataArray:
+    """``_centres_np`` as ``[time, side, axis]`` mm, with ``source_<side>`` and ``missing_<side>`` in attrs."""
+    how, missing = _centre_sources(markers[MARKER].values, lateral, medial, what)
+    centres = _apply(_centres_np, markers, output_dims=[[TIME, SIDE, AXIS]], lateral=lateral, medial=medial)
+    return _per_side(centres).assign_coords({AXIS: markers[AXIS].values}).assign_attrs(
+        units=LENGTH_UNIT, **{f"source_{s}": how[s] for s in SIDES}, **{f"missing_{s}": missing[s] for s in SIDES})
+
+
+def _fppa_sources(names) -> dict:
+    """``source_<side>`` and ``missing_<side>`` of ``knee_fppa`` from the marker names."""
+    knee, knee_missing = _centre_sources(names, LATERAL_KNEE, MEDIAL_KNEE, "lateral knee")
+    ankle, ankle_missing = _centre_sources(names, LATERAL_ANKLE, MEDIAL_ANKLE, "lateral ankle")
+    missing = {s: "; ".join(m for m in (knee_missing[s], ankle_missing[s]) if m) for s in SIDES}
+    return ({f"source_{s}": "" if missing[s] else f"knee {knee[s]}, ankle {ankle[s]}, hip Harrington 2007" for s in SIDES}
+            | {f"missing_{s}": missing[s] for s in SIDES})
 
 
 def facing_heading(markers: xr.DataArray) -> xr.DataArray:
@@ -93,20 +240,7 @@ def facing_heading(markers: xr.DataArray) -> xr.DataArray:
     2) averaged, so pelvic tilt and obliquity do not turn it; the horizontal part of mid-ASIS minus sacrum would
     turn by atan(sin(obliquity) tan(tilt)), 2.8 deg at 6 deg of drop and 25 deg of tilt.
     """
-    across = _point(markers, "LASI") - _point(markers, "RASI")
-    forward_x, forward_y = across.sel({AXIS: "y"}, drop=True), -across.sel({AXIS: "x"}, drop=True)
-    length = np.sqrt(forward_x**2 + forward_y**2)
-    mean_x, mean_y = (forward_x / length).mean(TIME, skipna=True), (forward_y / length).mean(TIME, skipna=True)
-    return np.arctan2(mean_y, mean_x).rename("facing_heading")
-
-
-def _left_in_frontal_plane(heading) -> xr.DataArray:
-    """Unit lab vector pointing left in the frontal plane of a subject facing ``heading`` (radians about Z)."""
-    return _lab_vector(-np.sin(heading), np.cos(heading), xr.zeros_like(xr.DataArray(heading)))
-
-
-def _side_sign() -> xr.DataArray:
-    return xr.DataArray([1.0, -1.0], dims=SIDE, coords={SIDE: list(SIDES)})
+    return _apply(_facing_heading_np, markers, output_dims=[[]]).rename("facing_heading")
 
 
 def trunk_lean(markers: xr.DataArray, *, heading: xr.DataArray | float | None = None) -> xr.DataArray:
@@ -138,23 +272,13 @@ def trunk_lean(markers: xr.DataArray, *, heading: xr.DataArray | float | None = 
     stance hip to unload weak abductors (Crossley et al. 2011, Am J Sports Med 39:866).
     """
     attrs = {"units": ANGLE_UNIT, "long_name": "trunk lateral lean", "sign": "positive toward that side"}
-    missing = lambda why: (_nan_series(markers) * _side_sign()).transpose(TIME, SIDE).rename("trunk_lean").assign_attrs(
-        attrs, source="", missing_L=why, missing_R=why)
+    how, why = _trunk_source(markers[MARKER].values)
     if heading is None and pelvis_problem(markers):
-        return missing(f"no frontal plane: {pelvis_problem(markers)}")
-    left = _left_in_frontal_plane(facing_heading(markers) if heading is None else heading)
-    if _has(markers, *THORAX_MARKERS):
-        axis = _midpoint(markers, "C7", "CLAV") - _midpoint(markers, "T10", "STRN")
-        lean_left = np.arctan2(_dot(axis, left), axis.sel({AXIS: "z"}, drop=True))
-        how = "Plug-in Gait thorax: mid(T10, STRN) to mid(C7, CLAV)"
-    elif _has(markers, *SHOULDER_MARKERS):
-        across = _point(markers, "LSHO") - _point(markers, "RSHO")
-        lean_left = np.arctan2(-across.sel({AXIS: "z"}, drop=True), _dot(across, left))
-        how = "shoulder line LSHO - RSHO (no T10/STRN)"
-    else:
-        return missing("no thorax markers (needs C7, CLAV, T10 and STRN, or LSHO and RSHO)")
-    return (np.degrees(lean_left) * _side_sign()).transpose(TIME, SIDE).rename("trunk_lean").assign_attrs(
-        attrs, source=how, missing_L="", missing_R="")
+        why = f"no frontal plane: {pelvis_problem(markers)}"
+    if why:
+        return _missing(markers, "trunk_lean", attrs | {"source": "", "missing_L": why, "missing_R": why})
+    lean = _apply(_trunk_lean_np, markers, heading=heading, output_dims=[[TIME, SIDE]])
+    return _per_side(lean).rename("trunk_lean").assign_attrs(attrs, source=how, missing_L="", missing_R="")
 
 
 def hip_joint_centres(markers: xr.DataArray) -> xr.DataArray:
@@ -177,60 +301,22 @@ def hip_joint_centres(markers: xr.DataArray) -> xr.DataArray:
     the file has it (``pelvis.sacrum``), sits close to it. Against MRI the regression's errors were 5 mm or less
     per axis in adults and children (Harrington 2007, the most accurate of the published regressions).
     """
-    origin = _midpoint(markers, "LASI", "RASI")
-    width, depth = pelvic_width_depth(markers)
-    forward = HARRINGTON_DEPTH_X[0] * depth + HARRINGTON_DEPTH_X[1]
-    up = HARRINGTON_WIDTH_UP[0] * width + HARRINGTON_WIDTH_UP[1]
-    lateral = HARRINGTON_WIDTH_LATERAL[0] * width + HARRINGTON_WIDTH_LATERAL[1]
-    local = xr.concat([forward * xr.ones_like(_side_sign()), lateral * _side_sign(), up * xr.ones_like(_side_sign())],
-                      dim="segment_axis").assign_coords(segment_axis=["X", "Y", "Z"])
-    centres = origin + (pelvis_axes(markers) * local).sum("segment_axis", skipna=False)
-    return centres.transpose(TIME, SIDE, AXIS).rename("hip_joint_centre").assign_attrs(
+    centres = _apply(_hip_joint_centres_np, markers, output_dims=[[TIME, SIDE, AXIS]])
+    return _per_side(centres).assign_coords({AXIS: markers[AXIS].values}).rename("hip_joint_centre").assign_attrs(
         units=LENGTH_UNIT, method="Harrington et al. 2007 (J Biomech 40:595), pelvic width and depth")
-
-
-def pelvic_width_depth(markers: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
-    """Pelvic width (|LASI - RASI|) and depth (|mid-ASIS - sacrum|), mm: the medians over the trial."""
-    lasi, rasi = _point(markers, "LASI"), _point(markers, "RASI")
-    back = (lasi + rasi) / 2 - sacrum(markers)
-    median = lambda a: xr.apply_ufunc(np.nanmedian, a, input_core_dims=[[TIME]], dask="parallelized",
-                                      output_dtypes=[float], dask_gufunc_kwargs={"allow_rechunk": True})
-    return median(np.sqrt(_dot(lasi - rasi, lasi - rasi))), median(np.sqrt(_dot(back, back)))
-
-
-def _centre_pair(markers: xr.DataArray, lateral: str, medial: str, what: str) -> tuple[xr.DataArray, dict, dict]:
-    """Mid-point of a side's lateral and medial markers, else the lateral one, else NaN: ``[time, side, axis]``
-    with, per side, how it was built and (when missing) why."""
-    per_side, how, missing = [], {}, {}
-    for s in SIDES:
-        lat, med = f"{s}{lateral}", f"{s}{medial}"
-        if _has(markers, lat, med):
-            per_side.append(_midpoint(markers, lat, med))
-            how[s], missing[s] = f"mid({lat}, {med})", ""
-        elif _has(markers, lat):
-            per_side.append(_point(markers, lat))
-            how[s], missing[s] = f"{lat} alone (no {med})", ""
-        else:
-            per_side.append(_point(markers, markers[MARKER].values[0]) * np.nan)
-            how[s], missing[s] = "", f"no {what} marker {lat}"
-    return xr.concat(per_side, dim=SIDE).assign_coords({SIDE: list(SIDES)}).transpose(TIME, SIDE, AXIS), how, missing
 
 
 def knee_centres(markers: xr.DataArray) -> xr.DataArray:
     """Knee joint centres ``[time, side, axis]`` mm: mid-point of the femoral epicondyle markers (xKNE lateral,
     xKNM medial), else the lateral marker alone (see ``knee_fppa`` for what that does to the angle), else NaN;
     ``attrs`` say which per side (``source_L``, ``missing_L`` ...)."""
-    centres, how, missing = _centre_pair(markers, LATERAL_KNEE, MEDIAL_KNEE, "lateral knee")
-    return centres.rename("knee_centre").assign_attrs(
-        units=LENGTH_UNIT, **{f"source_{s}": how[s] for s in SIDES}, **{f"missing_{s}": missing[s] for s in SIDES})
+    return _joint_centres(markers, LATERAL_KNEE, MEDIAL_KNEE, "lateral knee").rename("knee_centre")
 
 
 def ankle_centres(markers: xr.DataArray) -> xr.DataArray:
     """Ankle joint centres ``[time, side, axis]`` mm: mid-point of the malleolus markers (xANK lateral, xMED
     medial), else the lateral one alone, else NaN; ``attrs`` as ``knee_centres``."""
-    centres, how, missing = _centre_pair(markers, LATERAL_ANKLE, MEDIAL_ANKLE, "lateral ankle")
-    return centres.rename("ankle_centre").assign_attrs(
-        units=LENGTH_UNIT, **{f"source_{s}": how[s] for s in SIDES}, **{f"missing_{s}": missing[s] for s in SIDES})
+    return _joint_centres(markers, LATERAL_ANKLE, MEDIAL_ANKLE, "lateral ankle").rename("ankle_centre")
 
 
 def knee_fppa(markers: xr.DataArray, *, heading: xr.DataArray | float | None = None) -> xr.DataArray:
@@ -259,32 +345,13 @@ def knee_fppa(markers: xr.DataArray, *, heading: xr.DataArray | float | None = N
     (50 / 400 + (50 - 35) / 400) rad = 9 deg more varus than the centres would; within-subject changes keep their
     size to first order. ``attrs["source_<side>"]`` says which was used.
     """
+    attrs = {"units": ANGLE_UNIT, "long_name": "knee frontal-plane projection angle",
+             "sign": "positive in valgus (knee medial)"}
     if pelvis_problem(markers):
         why = f"no hip joint centre: {pelvis_problem(markers)}"
-        return (_nan_series(markers) * _side_sign()).transpose(TIME, SIDE).rename("knee_fppa").assign_attrs(
-            units=ANGLE_UNIT, long_name="knee frontal-plane projection angle", sign="positive in valgus (knee medial)",
-            **{f"source_{s}": "" for s in SIDES}, **{f"missing_{s}": why for s in SIDES})
-    hip, knee, ankle = hip_joint_centres(markers), knee_centres(markers), ankle_centres(markers)
-    if heading is None:
-        heading = facing_heading(markers)
-    lateral_axis = _left_in_frontal_plane(heading) * _side_sign()  # [side, axis]: left for L, right for R
-    lateral = lambda p: _dot(p, lateral_axis)
-    height = lambda p: p.sel({AXIS: "z"}, drop=True)
-    thigh = np.arctan2(lateral(knee) - lateral(hip), height(hip) - height(knee))
-    shank = np.arctan2(lateral(ankle) - lateral(knee), height(knee) - height(ankle))
-    fppa = np.degrees(_wrap(shank - thigh))
-    attrs = {f"source_{s}": f"knee {knee.attrs[f'source_{s}']}, ankle {ankle.attrs[f'source_{s}']}, hip Harrington 2007"
-             if not (knee.attrs[f"missing_{s}"] or ankle.attrs[f"missing_{s}"]) else "" for s in SIDES}
-    attrs |= {f"missing_{s}": "; ".join(m for m in (knee.attrs[f"missing_{s}"], ankle.attrs[f"missing_{s}"]) if m)
-              for s in SIDES}
-    return fppa.transpose(TIME, SIDE).rename("knee_fppa").assign_attrs(
-        units=ANGLE_UNIT, long_name="knee frontal-plane projection angle", sign="positive in valgus (knee medial)",
-        **attrs)
-
-
-def _wrap(radians: xr.DataArray) -> xr.DataArray:
-    """Angles wrapped to (-pi, pi]."""
-    return np.arctan2(np.sin(radians), np.cos(radians))
+        return _missing(markers, "knee_fppa", attrs | {f"source_{s}": "" for s in SIDES} | {f"missing_{s}": why for s in SIDES})
+    fppa = _apply(_knee_fppa_np, markers, heading=heading, output_dims=[[TIME, SIDE]])
+    return _per_side(fppa).rename("knee_fppa").assign_attrs(attrs, **_fppa_sources(markers[MARKER].values))
 
 
 def compensation_angles(markers: xr.DataArray, *, heading: xr.DataArray | float | None = None) -> xr.Dataset:

@@ -21,7 +21,7 @@ from hipdrop.config import config_hash, validate_config
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d import events_table, read_c3d
 from hipdrop.io.c3d_events import FIRST_FRAME_RELATIVE, stored_event_problems
-from hipdrop.kernels.clean import IMPLAUSIBLE_KINDS, lowpass, mask_implausible, repair_markers, usable_cutoff
+from hipdrop.kernels.clean import IMPLAUSIBLE_KINDS, implausible_codes, lowpass, repair_markers, usable_cutoff
 from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles
 from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
@@ -35,6 +35,9 @@ ANALYSED_MARKERS = tuple(dict.fromkeys((
     *PELVIS_MARKERS, "SACR", *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5", "ANK", "WRA", "WRB")),
     *COMPENSATION_MARKERS,
 )))
+#: the markers the event detectors and the single-leg windows read (feet; pelvis for Zeni's sacrum and heading):
+#: only these get the events' own low-pass
+EVENT_MARKERS = (*PELVIS_MARKERS, "SACR", *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5")))
 
 
 @dataclass
@@ -73,27 +76,29 @@ MAX_IMPLAUSIBLE_PELVIS = 0.5
 
 
 def plausible_markers(trial: xr.Dataset) -> xr.Dataset:
-    """The trial's markers with the implausible samples (``hipdrop.kernels.clean.mask_implausible``) of the
+    """The trial's markers with the implausible samples (``hipdrop.kernels.clean.mask_implausible``'s rules) of the
     analysed markers (``ANALYSED_MARKERS``) made missing; the others, often model outputs stored as points
     (angles in deg, moments in N mm), are no positions and stay as stored. Returns ``markers`` (all of the
     trial's), ``implausible[time, marker]`` (0 for the markers not checked) and ``counts[kind]``."""
     markers = trial["markers"].transpose(TIME, MARKER, AXIS)
-    analysed = np.isin(markers[MARKER].values, list(ANALYSED_MARKERS))
-    checked = mask_implausible(markers.isel({MARKER: np.flatnonzero(analysed)}), rate_hz=trial.attrs["rate_hz"])
+    names = [str(m) for m in markers[MARKER].values]
+    analysed = np.isin(names, list(ANALYSED_MARKERS))
+    xyz = markers.to_numpy()
     # by position, not by label: a corrupt file's labels may hold bytes no index takes
     codes = np.zeros(markers.shape[:2], np.int8)
-    codes[:, analysed] = checked["implausible"].transpose(TIME, MARKER).to_numpy()
+    codes[:, analysed] = implausible_codes(xyz[:, analysed], rate_hz=trial.attrs["rate_hz"],
+                                           names=[n for n, a in zip(names, analysed) if a])
     # the reader made stored infinities missing already; they are implausible samples all the same
     nonfinite = IMPLAUSIBLE_KINDS.index("nonfinite") + 1
     if "infinite" in trial:
         infinite = trial["infinite"].transpose(TIME, MARKER).to_numpy() & analysed
         codes[infinite & (codes == 0)] = nonfinite
-    counts = checked["counts"].copy(data=[int((codes == k + 1).sum()) for k in range(len(IMPLAUSIBLE_KINDS))])
+    counts = np.bincount(codes.ravel(), minlength=len(IMPLAUSIBLE_KINDS) + 1)[1:]
     return xr.Dataset({
-        "markers": markers.copy(data=np.where(codes[..., None] == 0, markers.to_numpy(), np.nan)),
+        "markers": markers.copy(data=np.where(codes[..., None] == 0, xyz, np.nan)),
         "implausible": markers.isel({AXIS: 0}, drop=True).copy(data=codes),
-        "counts": counts,
-    })
+        "counts": ("kind", counts),
+    }, coords={"kind": list(IMPLAUSIBLE_KINDS)})
 
 
 def implausible_meta(checked: xr.Dataset) -> dict:
@@ -239,7 +244,8 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         pelvis_gap = (cleaned["filled"] & ~cleaned["rebuilt"]).sel({MARKER: needed}).any(MARKER)
         stage = "events"
         # event detection sees the foot's impacts, which a kinematics low-pass (15 Hz) smears by a frame
-        event_markers = lowpass(cleaned["markers"], cutoff_hz=min(config["events"]["marker_lowpass_hz"], 0.45 * rate),
+        feet = cleaned["markers"].sel({MARKER: [m for m in used if m in EVENT_MARKERS]})
+        event_markers = lowpass(feet, cutoff_hz=min(config["events"]["marker_lowpass_hz"], 0.45 * rate),
                                 order=cl["lowpass_order"], rate_hz=rate)
         if task != RUNNING:
             stage = "windows"

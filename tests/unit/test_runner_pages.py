@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hipdrop.runner_pages import responder_lines, runner_page
+from hipdrop.runner_pages import responder_lines, runner_page, write_runner_pages
 from hipdrop.stats.waveforms import subject_mean_curves
 
 PCT = np.linspace(0, 100, 101)
@@ -62,3 +62,14 @@ def test_a_runner_without_stances_still_gets_a_page():
     figure = runner_page("Z", curves, stances, responders, manipulation)
     assert curve_labels(figure) == []
     assert responder_lines("Z", responders) == []
+
+
+def test_pages_drawn_by_two_forked_workers_equal_those_drawn_in_one_process(tmp_path):
+    curves, stances, responders, manipulation = small_tables()
+    for workers in (1, 2):
+        pages = {s: tmp_path / str(workers) / f"{s}.png" for s in ("A", "B", "Z")}
+        write_runner_pages(pages, subject_mean_curves(curves), stances, responders, manipulation, workers=workers)
+    for subject in ("A", "B", "Z"):
+        one, two = (tmp_path / str(w) / f"{subject}.png" for w in (1, 2))
+        assert one.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and one.read_bytes() == two.read_bytes()
+    assert sorted(p.name for p in (tmp_path / "2").iterdir()) == ["A.png", "B.png", "Z.png"]  # no temporary left

@@ -73,16 +73,26 @@ wildcard_constraints:
     batch="|".join(BATCHES),
 
 
+def _run_cores():
+    try:
+        return workflow.cores
+    except WorkflowError:  # no --cores (a cluster run without it): the profile sets the threads
+        return 1
+
+
 def batch_threads(wildcards):
     """Trials at a time in one batch job. With fewer than two batches per core, the batch jobs run one after
     another, each on every core (none left finishing alone on one core); with more, one trial at a time each, side
     by side, so that one job's start-up and end (~2 s of imports and writing, on one core) overlap another's
     trials instead of idling a core. No result depends on it."""
-    try:
-        cores = workflow.cores
-    except WorkflowError:  # no --cores (a cluster run without it): the profile sets the threads
-        cores = 1
+    cores = _run_cores()
     return cores if len(BATCHES) < 2 * cores else 1
+
+
+def page_threads(wildcards):
+    """Runner pages drawn at a time: every core, as the pages are the last long step (0.4 cpu-s each) and the
+    other figures are done by then; never more than the runners."""
+    return max(1, min(_run_cores(), len(SUBJECTS)))
 
 
 def batch_sheet(wildcards):

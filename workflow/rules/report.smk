@@ -60,6 +60,7 @@ rule plot_runner_pages:
     params:
         subjects=SUBJECTS,
         baseline=config["stats"]["baseline"],
+    threads: page_threads
     conda:
         "../envs/hipdrop.yaml"
     log:

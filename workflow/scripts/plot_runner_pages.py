@@ -4,11 +4,10 @@ import logging
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from hipdrop.io.results import atomic_path, iter_curves  # noqa: E402
-from hipdrop.runner_pages import runner_page  # noqa: E402
+from hipdrop.io.results import iter_curves  # noqa: E402
+from hipdrop.runner_pages import write_runner_pages  # noqa: E402
 from hipdrop.stats.tasks import with_task_labels  # noqa: E402
 from hipdrop.stats.waveforms import subject_mean_curves  # noqa: E402
 
@@ -21,9 +20,6 @@ responders = pd.read_csv(snakemake.input.responders, dtype={"subject": str, "con
 manipulation = pd.read_csv(snakemake.input.manipulation, dtype={"subject": str, "condition": str})
 # a runner who also squats: each task's conditions apart ("task: condition"), as in the mean curves
 stances, responders, manipulation = (with_task_labels(t) for t in (stances, responders, manipulation))
-for subject, path in zip(snakemake.params.subjects, snakemake.output.pages):
-    figure = runner_page(str(subject), means, stances, responders, manipulation, baseline=snakemake.params.baseline)
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=120, format="png")
-    plt.close(figure)
-    logging.info("wrote %s", path)
+pages = {str(subject): path for subject, path in zip(snakemake.params.subjects, snakemake.output.pages)}
+write_runner_pages(pages, means, stances, responders, manipulation, baseline=snakemake.params.baseline,
+                   workers=snakemake.threads)

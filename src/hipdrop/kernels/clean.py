@@ -60,6 +60,12 @@ def nanmedian(values: np.ndarray, axis: int) -> np.ndarray:
     return np.squeeze(np.where(count > 0, median, np.nan), axis)
 
 
+def implausible_codes(xyz: np.ndarray, *, rate_hz: float, names: list[str]) -> np.ndarray:
+    """``mask_implausible``'s kind codes ``[time, marker]`` (0 = plausible, k = ``IMPLAUSIBLE_KINDS[k - 1]``) of
+    ``xyz[time, marker, axis]`` in mm with the markers' ``names``, in numpy."""
+    return _implausible_np(xyz, rate_hz, tuple(names.index(m) for m in PELVIS_LANDMARKS if m in names))
+
+
 def _implausible_np(xyz: np.ndarray, rate_hz: float, pelvis: tuple[int, ...] = ()) -> np.ndarray:
     """Kind codes ``[time, marker]`` (0 = plausible, k = ``IMPLAUSIBLE_KINDS[k - 1]``) of ``xyz[time, marker, axis]``
     in mm; each rule sees the samples the earlier ones left. ``pelvis``: the indices of the pelvis landmarks."""
@@ -173,10 +179,9 @@ def mask_implausible(markers: xr.DataArray, *, rate_hz: float) -> xr.Dataset:
     >>> mask_implausible(m, rate_hz=100.0)["counts"].sel(kind="spike").item()
     1
     """
-    names = [str(m) for m in markers[MARKER].values]
-    pelvis = tuple(names.index(m) for m in PELVIS_LANDMARKS if m in names)
     kind = xr.apply_ufunc(
-        _implausible_np, markers, kwargs={"rate_hz": float(rate_hz), "pelvis": pelvis}, input_core_dims=[[TIME, MARKER, AXIS]],
+        implausible_codes, markers, kwargs={"rate_hz": float(rate_hz), "names": [str(m) for m in markers[MARKER].values]},
+        input_core_dims=[[TIME, MARKER, AXIS]],
         output_core_dims=[[TIME, MARKER]], dask="parallelized", output_dtypes=[np.int8],
         dask_gufunc_kwargs={"allow_rechunk": True},
     ).transpose(*[d for d in markers.dims if d != AXIS])

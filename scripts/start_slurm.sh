@@ -39,8 +39,10 @@ for daemon in slurmctld slurmd munged; do
         [ "$INSTALL" = yes ] || fail "$daemon is not installed (apt-get install slurm-wlm munge), and --no-install was given"
         command -v apt-get >/dev/null 2>&1 || fail "$daemon is not installed and there is no apt-get here: install SLURM (slurmctld, slurmd) and munge by hand"
         say "installing slurm-wlm and munge"
+        # a fresh machine has no package lists yet
+        DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || fail "apt-get update failed (no package mirror reachable?)"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends slurm-wlm munge >&2 \
-            || fail "apt-get install slurm-wlm munge failed (run apt-get update first?)"
+            || fail "apt-get install slurm-wlm munge failed"
         break
     fi
 done

@@ -22,11 +22,16 @@ def _foot_points(markers: xr.DataArray, side: str) -> list[str]:
     return [m for m in (f"{side}HEE", f"{side}TOE", f"{side}MT1", f"{side}MT5") if m in names]
 
 
+def _has_feet(markers: xr.DataArray) -> bool:
+    """Whether both feet have a labelled marker (``_foot_points``)."""
+    return all(_foot_points(markers, s) for s in SIDES)
+
+
 def foot_height(markers: xr.DataArray) -> xr.DataArray | None:
     """Height (mm) of the lowest labelled foot marker of each side, ``[time, side]``; None without feet."""
-    per_side = [_foot_points(markers, s) for s in SIDES]
-    if not all(per_side):
+    if not _has_feet(markers):
         return None
+    per_side = [_foot_points(markers, s) for s in SIDES]
     heights = [markers.sel({MARKER: pts, "axis": "z"}).min(MARKER, skipna=True) for pts in per_side]
     return xr.concat(heights, dim="side").assign_coords(side=list(SIDES)).transpose(TIME, "side")
 
@@ -475,7 +480,7 @@ def kinematic_events(
     """
     if method not in ("auto", "running", "walking", "zeni"):
         raise ValueError(f"method must be auto, running, walking or zeni, not {method!r}")
-    if foot_height(markers) is None:
+    if not _has_feet(markers):
         return _table([], extra=["strike_type"])
     # the contacts serve running and the auto choice: found once per side, with the ground's velocity found once
     if method in ("auto", "running"):
@@ -510,13 +515,15 @@ def event_agreement(
     the same side and kind within ``tolerance_s``: kinematic minus reference time in ms (NaN when none is that
     close). ``method`` names the marker-based detector, ``reference_name`` the reference."""
     rows = []
-    for (side, event), ref in reference.groupby(["side", "event"]):
-        mine = kinematic[(kinematic["side"] == side) & (kinematic["event"] == event)]
-        times = mine["time_s"].to_numpy()
-        kinds = mine["strike_type"].to_numpy() if "strike_type" in mine else np.full(len(mine), "unknown")
-        for t in ref["time_s"].to_numpy():
-            k = int(np.argmin(np.abs(times - t))) if len(times) else -1
-            close = k >= 0 and abs(times[k] - t) <= tolerance_s
-            rows.append((method, reference_name, side, event, t, times[k] if close else np.nan,
-                         1000.0 * (times[k] - t) if close else np.nan, kinds[k] if close else ""))
+    sides, events, times = (kinematic[c].to_numpy() for c in ("side", "event", "time_s"))
+    kinds = kinematic["strike_type"].to_numpy() if "strike_type" in kinematic else np.full(len(kinematic), "unknown")
+    ref_sides, ref_events, ref_times = (reference[c].to_numpy() for c in ("side", "event", "time_s"))
+    for side, event in sorted(set(zip(ref_sides, ref_events))):  # the order pandas' groupby gave
+        mine = (sides == side) & (events == event)
+        candidates, candidate_kinds = times[mine], kinds[mine]
+        for t in ref_times[(ref_sides == side) & (ref_events == event)]:
+            k = int(np.argmin(np.abs(candidates - t))) if len(candidates) else -1
+            close = k >= 0 and abs(candidates[k] - t) <= tolerance_s
+            rows.append((method, reference_name, side, event, t, candidates[k] if close else np.nan,
+                         1000.0 * (candidates[k] - t) if close else np.nan, candidate_kinds[k] if close else ""))
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)

@@ -6,6 +6,7 @@ import shutil
 import signal
 import time
 
+import dask
 import pytest
 from distributed import Client, LocalCluster
 
@@ -127,6 +128,31 @@ def test_on_a_distributed_cluster_too_and_its_workers_survive(directory, files, 
             assert result.failure.path == os.path.relpath(path, directory)
             result.failure.path = path
     assert_bad_trials_quarantined_rest_complete(results, paths, bad, reference)
+
+
+def kill_the_dask_worker(path, **options):
+    """``process_trial``, except on ``killer.c3d``: the trial's forked process kills its parent, the Dask worker
+    itself (as an out-of-memory killer would), wherever the trial runs."""
+    if os.path.basename(path) == "killer.c3d":
+        os.kill(os.getppid(), signal.SIGKILL)
+        os._exit(0)
+    return process_trial(path, **options)
+
+
+def test_a_trial_that_kills_its_dask_worker_each_time_is_quarantined_and_the_rest_completes(directory, files, reference):
+    """``distributed`` reruns a task whose worker died (here once: allowed-failures 1); when the rerun's worker dies
+    too it raises KilledWorker, which becomes that trial's entry, while the nannies restart the workers for the
+    other trials."""
+    killer = str(directory / "killer.c3d")
+    shutil.copy(files[0], killer)
+    paths = [files[0], killer, *files[1:]]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        config = {"dask": {"scheduler": "address", "address": cluster.scheduler_address, "trial_timeout_s": 60}}
+        results = process_trials(paths, config=config, trial_function=kill_the_dask_worker)
+    assert (results[1].failure.stage, results[1].failure.reason) == (
+        WORKER_STAGE, "the Dask worker died every time it ran this trial")
+    assert_same_as_serial([results[0], *results[2:]], [files[0], *files[1:]], reference)
 
 
 def test_slurm_times_in_minutes():

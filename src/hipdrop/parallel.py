@@ -316,17 +316,25 @@ def distributed_client(scheduler: str, *, address: str | None, settings: dict, l
 
 
 def run_on_cluster(client, run: TrialFunction, paths: list[str], *, timeout_s: float) -> list[TrialResult]:
-    """Every trial as one task (each forked again on its worker, ``isolated_trial``); a task whose worker died
-    under it every time ``distributed`` retried it is that trial's ``worker`` failure."""
+    """Every trial as one task (each forked again on its worker, ``isolated_trial``). A worker's death fails every
+    task the scheduler had placed on it, so a task ``distributed`` gives up on (KilledWorker: its workers died under
+    it every time it was retried) runs again alone; only a trial that then kills its worker too is its ``worker``
+    failure, never the trials that shared a worker with it."""
     from distributed import KilledWorker
 
-    futures = client.map(partial(isolated_trial, run, timeout_s=timeout_s), paths, pure=False)
-    results = []
-    for path, future in zip(paths, futures):
+    task = partial(isolated_trial, run, timeout_s=timeout_s)
+    results, suspects = [], []
+    for k, future in enumerate(client.map(task, paths, pure=False)):
         try:
             results.append(future.result())
         except KilledWorker:
-            results.append(worker_failure(path, "the Dask worker died every time it ran this trial"))
+            results.append(None)
+            suspects.append(k)
+    for k in suspects:
+        try:
+            results[k] = client.submit(task, paths[k], pure=False).result()
+        except KilledWorker:
+            results[k] = worker_failure(paths[k], "the Dask worker died every time it ran this trial")
     return results
 
 

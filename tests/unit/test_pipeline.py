@@ -140,9 +140,9 @@ def kill_the_dask_worker(path, **options):
 
 
 def test_a_trial_that_kills_its_dask_worker_each_time_is_quarantined_and_the_rest_completes(directory, files, reference):
-    """``distributed`` reruns a task whose worker died (here once: allowed-failures 1); when the rerun's worker dies
-    too it raises KilledWorker, which becomes that trial's entry, while the nannies restart the workers for the
-    other trials."""
+    """``distributed`` reruns a task whose worker died (here once: allowed-failures 1) and then gives up on it
+    (KilledWorker), and on the trials that were queued on the same workers: those run again alone and complete;
+    only the trial that kills its worker every time becomes its entry. The nannies restart the workers."""
     killer = str(directory / "killer.c3d")
     shutil.copy(files[0], killer)
     paths = [files[0], killer, *files[1:]]

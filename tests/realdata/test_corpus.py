@@ -5,8 +5,11 @@ import csv
 import numpy as np
 import pytest
 
+from hipdrop.config import validate_config
 from hipdrop.errors import TrialError
+from hipdrop.inspection import marker_report
 from hipdrop.io.c3d import events_table, read_c3d
+from hipdrop.kernels.clean import IMPLAUSIBLE_KINDS
 from tests.conftest import SHARED_C3D, shared_file
 
 pytestmark = pytest.mark.realdata
@@ -70,6 +73,17 @@ def test_file_loads_with_manifest_facts_or_gives_its_reason(row):
     # canonical frame: in gait trials the pelvis sits at hip height in mm
     if row["file"].startswith(("pig/", "running/RBDS")):
         assert 600 < float(trial["markers"].sel(marker=["LASI", "RASI"], axis="z").median()) < 1300
+
+
+@pytest.mark.parametrize("row", [r for r in MANIFEST if r["file"] not in REFUSALS], ids=lambda r: r["file"])
+def test_inspect_reports_every_readable_file(row):
+    """`hipdrop inspect`'s marker report for every file the reader takes, those without a single analysed marker
+    (BKIN's two hands, the dancer, PhaseSpace's unnamed points) included: facts, never an exception."""
+    trial = read_c3d(shared_file(row["file"]))
+    report = marker_report(trial, validate_config(None))
+    names = {record["name"] for record in report["analysed"]} | {record["name"] for record in report["other"]}
+    assert names == {str(m) for m in trial["markers"]["marker"].values}
+    assert set(report["implausible_samples"]) == set(IMPLAUSIBLE_KINDS)
 
 
 @pytest.mark.parametrize(("name", "expected"), [

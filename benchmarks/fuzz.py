@@ -1,7 +1,7 @@
 """Fuzz: mutated C3D files through `hipdrop inspect` and `hipdrop trial`, and a workflow with mutants mixed in.
 
     python benchmarks/fuzz.py [--n 1000] [--seed 11] [--out fuzz-results] [--timeout 60] [--workers 2]
-                              [--workflow-mutants 30] [--no-workflow] [--keep]
+                              [--workflow-mutants 30] [--no-workflow] [--keep] [--rerun EARLIER/fuzz.json]
 
 Sources: every file of ../shared/data/c3d (HIPDROP_SHARED_DATA overrides) and a small simulated cohort
 (`hipdrop simulate`, 2 runners, 6 s, with a force plate). Each of ``--n`` mutants is one source changed by one
@@ -492,7 +492,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workflow-mutants", type=int, default=30, help="mutants mixed into the workflow's cohort")
     parser.add_argument("--no-workflow", action="store_true", help="skip the workflow check")
     parser.add_argument("--keep", action="store_true", help="keep the mutants and the trial outputs in OUT/work")
+    parser.add_argument("--rerun", type=Path, help="an earlier run's fuzz.json: run again (same seed and n) only its "
+                        "mutants with a failing outcome and the unmutated sources, keeping its other records")
     args = parser.parse_args(argv)
+    earlier = json.loads(args.rerun.read_text()) if args.rerun else None
+    if earlier:
+        args.seed, args.n = earlier["seed"], earlier["n"]
     workers = max(1, min(args.workers, 2))
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -506,11 +511,20 @@ def main(argv: list[str] | None = None) -> dict:
         unmutated = [{"index": -1 - k, "kind": "none", "source": s} for k, s in enumerate(sources)]
         options = {"seed": args.seed, "timeout": args.timeout, "workers": workers, "keep": args.keep}
         baseline = run_jobs(unmutated, work, **options, label="unmutated")
-        records = run_jobs(plan(sources, args.n, args.seed), work, **options, label="mutants")
+        jobs = plan(sources, args.n, args.seed)
+        if earlier:  # each mutant is its own seeded generator's: the same file as in the earlier run
+            again = {r["index"] for r in earlier["records"] if {r["inspect"]["outcome"], r["trial"]["outcome"]} & FAILING}
+            rerun = {r["index"]: r for r in run_jobs([j for j in jobs if j["index"] in again], work, **options,
+                                                      label="mutants run again")}
+            records = [rerun.get(r["index"], r) for r in earlier["records"]]
+        else:
+            records = run_jobs(jobs, work, **options, label="mutants")
         summary = summarise(records, baseline)
         if not args.no_workflow and args.workflow_mutants > 0:
             print("workflow: a clean cohort, then with mutants mixed in", flush=True)
             summary["workflow"] = workflow_check(work, n_mutants=args.workflow_mutants, seed=args.seed, timeout=args.timeout)
+        elif earlier and "workflow" in earlier:
+            summary["workflow"] = {**earlier["workflow"], "from": str(args.rerun)}
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -521,6 +535,10 @@ def main(argv: list[str] | None = None) -> dict:
     tables.to_csv(out / "outcomes.csv")
     report(summary, tables)
     return summary
+
+
+#: the outcomes --rerun runs again: everything but a reasoned refusal or a sound acceptance
+FAILING = {"signal", "hang", "traceback", "unexplained", "raw_error", "accepted_absurd"}
 
 
 def summarise(records: list[dict], baseline: list[dict]) -> dict:

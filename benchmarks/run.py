@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--cohort", type=Path, help="existing cohort folder with trials.tsv")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved bare/ingest rounds")
-    parser.add_argument("--subjects-per-job", type=int, default=10)
+    parser.add_argument("--subjects-per-job", type=int, help="config subjects_per_job (default: the config's)")
     parser.add_argument("--copies", type=int, default=50, help="cohort multiple for the aggregation memory check")
     args = parser.parse_args()
 
@@ -82,7 +82,8 @@ def main() -> None:
 
     (work / "config").mkdir(exist_ok=True)
     (work / "config" / "config.yaml").write_text(
-        yaml.safe_dump({"trials": str(cohort / "trials.tsv"), "subjects_per_job": args.subjects_per_job}))
+        yaml.safe_dump({"trials": str(cohort / "trials.tsv"),
+                        **({"subjects_per_job": args.subjects_per_job} if args.subjects_per_job else {})}))
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(work), "--cores", str(args.cores), "--quiet"], check=True)
     workflow = time.perf_counter() - start

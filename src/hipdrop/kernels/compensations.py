@@ -143,28 +143,27 @@ def _hip_joint_centres_np(xyz: np.ndarray, *, names: list[str]) -> np.ndarray:
     return ((lasi + rasi) / 2)[..., None, :] + x * forward + y * lateral + z * up
 
 
+def _centre_markers(names, side: str, lateral: str, medial: str) -> tuple[str, ...]:
+    """The markers a side's joint centre is the mean of: lateral and medial, else the lateral alone, else none."""
+    lat, med = f"{side}{lateral}", f"{side}{medial}"
+    return (lat, med) if {lat, med} <= set(names) else (lat,) if lat in names else ()
+
+
 def _centre_sources(names, lateral: str, medial: str, what: str) -> tuple[dict, dict]:
     """Per side, how a joint centre is built (``_centres_np``) and, when it cannot be, why."""
     how, missing = {}, {}
     for s in SIDES:
-        lat, med = f"{s}{lateral}", f"{s}{medial}"
-        how[s] = f"mid({lat}, {med})" if {lat, med} <= set(names) else f"{lat} alone (no {med})" if lat in names else ""
-        missing[s] = "" if how[s] else f"no {what} marker {lat}"
+        used = _centre_markers(names, s, lateral, medial)
+        how[s] = f"mid({used[0]}, {used[1]})" if len(used) == 2 else f"{used[0]} alone (no {s}{medial})" if used else ""
+        missing[s] = "" if used else f"no {what} marker {s}{lateral}"
     return how, missing
 
 
 def _centres_np(xyz: np.ndarray, *, names: list[str], lateral: str, medial: str) -> np.ndarray:
     """``[time, side, axis]``: mid-point of a side's lateral and medial markers, else the lateral one, else NaN."""
-    per_side = []
-    for s in SIDES:
-        lat, med = f"{s}{lateral}", f"{s}{medial}"
-        if med in names and lat in names:
-            per_side.append(_midpoint(xyz, names, lat, med))
-        elif lat in names:
-            per_side.append(_point(xyz, names, lat))
-        else:
-            per_side.append(np.full(xyz.shape[:-2] + (3,), np.nan))
-    return np.stack(per_side, -2)
+    nothing = np.full(xyz.shape[:-2] + (3,), np.nan)
+    return np.stack([sum(_point(xyz, names, m) for m in used) / len(used) if used else nothing
+                     for used in (_centre_markers(names, s, lateral, medial) for s in SIDES)], -2)
 
 
 def _wrap(radians: np.ndarray) -> np.ndarray:

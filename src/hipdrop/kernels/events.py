@@ -29,9 +29,9 @@ def _has_feet(markers: xr.DataArray) -> bool:
 
 def foot_height(markers: xr.DataArray) -> xr.DataArray | None:
     """Height (mm) of the lowest labelled foot marker of each side, ``[time, side]``; None without feet."""
-    if not _has_feet(markers):
-        return None
     per_side = [_foot_points(markers, s) for s in SIDES]
+    if not all(per_side):
+        return None
     heights = [markers.sel({MARKER: pts, "axis": "z"}).min(MARKER, skipna=True) for pts in per_side]
     return xr.concat(heights, dim="side").assign_coords(side=list(SIDES)).transpose(TIME, "side")
 

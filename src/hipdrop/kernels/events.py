@@ -22,6 +22,20 @@ def _foot_points(markers: xr.DataArray, side: str) -> list[str]:
     return [m for m in (f"{side}HEE", f"{side}TOE", f"{side}MT1", f"{side}MT5") if m in names]
 
 
+def _points_xyz(markers: xr.DataArray, points: list[str]) -> np.ndarray:
+    """``markers``' ``points`` as numpy ``[time, point, axis]``, without xarray's label lookup per call."""
+    index = {name: k for k, name in enumerate(markers[MARKER].values)}
+    return markers.transpose(TIME, MARKER, "axis").to_numpy()[:, [index[p] for p in points]]
+
+
+def _median(values: np.ndarray) -> float:
+    """``np.median`` of a short 1-D array (NaN if any value is): the same number, a tenth of its overhead."""
+    ordered = np.sort(values)
+    if not len(ordered) or np.isnan(ordered[-1]):
+        return np.nan
+    return float((ordered[(len(ordered) - 1) // 2] + ordered[len(ordered) // 2]) / 2)
+
+
 def _has_feet(markers: xr.DataArray) -> bool:
     """Whether both feet have a labelled marker (``_foot_points``)."""
     return all(_foot_points(markers, s) for s in SIDES)
@@ -158,7 +172,7 @@ def ground_velocity(markers: xr.DataArray, *, rate_hz: float) -> np.ndarray:
     rest on the running files of ../shared/data/c3d), so the median is the ground's. Measured: RBDS001runT35
     3.51 m/s (its belt ran at 3.5 m/s), the gaitalytics treadmill walk 1.09 m/s, the two runways below 0.06 m/s."""
     points = [p for side in SIDES for p in _foot_points(markers, side)]
-    velocity = _velocities(markers.sel({MARKER: points}).transpose(TIME, MARKER, "axis").to_numpy(), rate_hz)
+    velocity = _velocities(_points_xyz(markers, points), rate_hz)
     still = np.abs(velocity[..., 2]) < REST_SPEED_MM_S
     if not still.any():
         return np.zeros(2)
@@ -231,9 +245,10 @@ def foot_contacts(
     (``REST_SPEED_MM_S`` vertically, ``GROUND_SPEED_MM_S`` horizontally of ``ground``, the ground's horizontal
     velocity from ``ground_velocity``) for ``REST_MIN_S``.
     """
-    xyz = markers.sel({MARKER: _foot_points(markers, side)}).transpose(TIME, MARKER, "axis")
-    seen = np.isfinite(xyz.to_numpy()).any(axis=(0, 2))
-    points, xyz = list(xyz[MARKER].values[seen]), xyz.to_numpy()[:, seen]
+    points = _foot_points(markers, side)
+    xyz = _points_xyz(markers, points)
+    seen = np.isfinite(xyz).any(axis=(0, 2))
+    points, xyz = [p for p, s in zip(points, seen) if s], xyz[:, seen]
     if not points:
         return []
     ground = ground_velocity(markers, rate_hz=rate_hz) if ground is None else ground
@@ -251,9 +266,10 @@ def foot_contacts(
                 continue
             resting = resting_all[c0:c1, points.index(p)]
             if resting.any():
-                level = float(np.median(h[c0:c1][resting]))
+                level = _median(h[c0:c1][resting])
                 seed = c0 + int(np.flatnonzero(resting)[np.argmin(h[c0:c1][resting])])
-                rests[p].append((level, np.nanmean(positions[p][c0:c1][resting], axis=0)))
+                where = positions[p][c0:c1][resting]
+                rests[p].append((level, where.mean(0) if np.isfinite(where).all() else np.nanmean(where, axis=0)))
             else:
                 seed = lo + int(np.nanargmin(h[lo:hi]))
                 level = float(h[seed])

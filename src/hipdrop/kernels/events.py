@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.signal import butter, sosfiltfilt
+from scipy.signal import butter, find_peaks, sosfiltfilt
 
 from hipdrop.io.c3d_events import EVENT_COLUMNS
 from hipdrop.kernels.clean import contiguous_runs
+from hipdrop.kernels.pelvis import sacrum
 from hipdrop.kernels.stances import parabolic_peak
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, MARKER, SIDES, TIME
 
@@ -51,8 +52,9 @@ def foot_height(markers: xr.DataArray) -> xr.DataArray | None:
 
 
 def _table(rows: list[tuple], extra: list[str] = ()) -> pd.DataFrame:
-    table = pd.DataFrame(rows, columns=EVENT_COLUMNS + list(extra))
-    return table.sort_values(["frame", "side"], kind="stable").reset_index(drop=True).astype({"frame": "int64"})
+    # ordered by frame, then side, else as given (a stable sort: as pandas' sort_values(kind="stable") orders them)
+    table = pd.DataFrame(sorted(rows, key=lambda row: (row[2], row[0])), columns=EVENT_COLUMNS + list(extra))
+    return table.astype({"frame": "int64"}) if table["frame"].dtype != np.int64 else table
 
 
 def force_plate_events(
@@ -383,19 +385,15 @@ def _walking_offs(markers: xr.DataArray, side: str, *, rate_hz: float, min_conta
     return rows
 
 
-def _zeni_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading: float) -> list[tuple]:
+def _zeni_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading: float, sac: np.ndarray | None = None) -> list[tuple]:
     """Zeni et al. 2008 (Gait Posture 27:710), validated on walking: strike at the most forward heel position
     relative to the sacrum, off at the most backward toe position, along the progression direction."""
-    from scipy.signal import find_peaks
-
-    from hipdrop.kernels.pelvis import sacrum
-
     forward = np.array([np.cos(heading), np.sin(heading), 0.0])
     toe = next((f"{side}{n}" for n in ("TOE", "MT1", "MT5") if f"{side}{n}" in markers[MARKER].values), None)
     if f"{side}HEE" not in markers[MARKER].values or toe is None:
         return []
-    sac = sacrum(markers).to_numpy()
-    along = lambda name: (markers.sel({MARKER: name}).to_numpy() - sac) @ forward
+    sac = sacrum(markers).to_numpy() if sac is None else sac  # ``sac``: the caller's, found once for both sides
+    along = lambda name: (_points_xyz(markers, [name])[:, 0] - sac) @ forward
     times = markers[TIME].to_numpy()
     rows = []
     for event, signal in ((FOOT_STRIKE, along(f"{side}HEE")), (FOOT_OFF, -along(toe))):
@@ -419,7 +417,8 @@ IMPACT_WINDOW_S = 0.08
 IMPACT_LAG_S = 0.01465
 
 
-def _walking_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading: float, min_contact_s: float) -> list[tuple]:
+def _walking_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading: float, min_contact_s: float,
+                    sac: np.ndarray | None = None) -> list[tuple]:
     """Walking. Strike: ``IMPACT_LAG_S`` before the heel's impact, its largest upward vertical acceleration
     (Hreljac & Marshall 2000, J Biomech 33:783) within ``IMPACT_WINDOW_S`` after Zeni's strike, which anchors the
     stride. Off: ``_walking_offs`` (the last foot marker to leave the floor). Needs markers low-passed no lower than
@@ -437,7 +436,7 @@ def _walking_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading
     acceleration = np.gradient(np.gradient(heel)) * rate_hz**2
     window = max(1, int(round(IMPACT_WINDOW_S * rate_hz)))
     rows = []
-    for r in _zeni_events(markers, side, rate_hz=rate_hz, heading=heading):
+    for r in _zeni_events(markers, side, rate_hz=rate_hz, heading=heading, sac=sac):
         if r[1] != FOOT_STRIKE:
             continue
         span = acceleration[r[2] + 1 : min(r[2] + 1 + window, len(heel))]
@@ -506,14 +505,17 @@ def kinematic_events(
     if method == "auto":
         method = "running" if _has_flight_phase(contacts, markers.sizes[TIME]) else "walking"
     times = markers[TIME].to_numpy()
+    names = set(markers[MARKER].values)
+    has_sacrum = "SACR" in names or {"LPSI", "RPSI"} <= names
+    sac = sacrum(markers).to_numpy() if method in ("walking", "zeni") and has_sacrum else None
     rows = []
     for side in SIDES:
         if method == "running":
             rows += _contact_rows(contacts[side], side, times, rate_hz)
         elif method == "walking":
-            rows += _walking_events(markers, side, rate_hz=rate_hz, heading=heading, min_contact_s=min_contact_s)
+            rows += _walking_events(markers, side, rate_hz=rate_hz, heading=heading, min_contact_s=min_contact_s, sac=sac)
         else:
-            rows += _zeni_events(markers, side, rate_hz=rate_hz, heading=heading)
+            rows += _zeni_events(markers, side, rate_hz=rate_hz, heading=heading, sac=sac)
     table = _table(rows, extra=["strike_type"])
     table.attrs["method"] = method
     if method in ("walking", "zeni") and not all(f"{side}HEE" in markers[MARKER].values for side in SIDES):

@@ -7,6 +7,8 @@ Definitions: science.md sections 3 and 5.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -47,42 +49,56 @@ OUTLIER_MIN_STANCES = 20
 MAX_FILLED_S = 0.007
 
 
+PAIR_COLUMNS = ["side", "strike_frame", "off_frame", "strike_s", "off_s", "next_strike_frame", "next_strike_s",
+                "strike_type", "source"]
+
+
 def pair_stances(events: pd.DataFrame) -> pd.DataFrame:
     """Pair each foot strike with the first foot off of the same side before that side's next strike.
 
     Returns one row per strike with ``side``, ``strike_frame``, ``off_frame`` (-1 when no off pairs),
     ``strike_s``, ``off_s``, ``next_strike_frame`` (-1 at the end of the trial), ``next_strike_s``,
-    ``strike_type`` and ``source`` (of the strike event).
+    ``strike_type`` and ``source`` (of the strike event), in the order of the strikes.
     """
-    events = events.assign(**{c: "unknown" for c in ("strike_type", "source") if c not in events})
-    rows = []
+    return pd.DataFrame(_stance_pairs(events), columns=PAIR_COLUMNS)
+
+
+def _stance_pairs(events: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``pair_stances``' columns as numpy arrays (a stance table's loop reads them without pandas)."""
+    column = lambda c: events[c].to_numpy() if c in events else np.full(len(events), "unknown", object)
+    sides, kinds, frames, times = (column(c) for c in ("side", "event", "frame", "time_s"))
+    strike_types, sources = column("strike_type"), column("source")
+    parts = []
     for side in SIDES:
-        mine = events[events["side"] == side].sort_values("frame")
-        strikes = mine[mine["event"] == FOOT_STRIKE]
-        offs = mine[mine["event"] == FOOT_OFF]
-        strike_frames = strikes["frame"].to_numpy()
+        mine = np.flatnonzero(sides == side)
+        mine = mine[np.argsort(frames[mine], kind="stable")]
+        strikes, offs = mine[kinds[mine] == FOOT_STRIKE], mine[kinds[mine] == FOOT_OFF]
+        strike_frames, off_frames = frames[strikes].astype(np.int64), frames[offs].astype(np.int64)
         next_strike = np.append(strike_frames[1:], -1)
-        next_time = np.append(strikes["time_s"].to_numpy()[1:], np.nan)
-        off_frames, off_times = offs["frame"].to_numpy(), offs["time_s"].to_numpy()
-        for (frame, time_s, kind, source), nxt, nxt_s in zip(
-            strikes[["frame", "time_s", "strike_type", "source"]].itertuples(index=False), next_strike, next_time
-        ):
-            k = np.searchsorted(off_frames, frame, side="right")
-            ok = k < len(off_frames) and (nxt < 0 or off_frames[k] < nxt)
-            rows.append((side, int(frame), int(off_frames[k]) if ok else -1, float(time_s),
-                         float(off_times[k]) if ok else np.nan, int(nxt), float(nxt_s), kind, source))
-    table = pd.DataFrame(rows, columns=["side", "strike_frame", "off_frame", "strike_s", "off_s", "next_strike_frame",
-                                        "next_strike_s", "strike_type", "source"])
-    return table.sort_values("strike_s", kind="stable").reset_index(drop=True)
+        k = np.searchsorted(off_frames, strike_frames, side="right")
+        paired = k < len(off_frames)
+        off_at = off_frames[np.minimum(k, len(off_frames) - 1)] if len(off_frames) else np.full(len(k), -1)
+        paired &= (next_strike < 0) | (off_at < next_strike)
+        off_times = times[offs].astype(float)
+        parts.append({
+            "side": np.full(len(strikes), side, object), "strike_frame": strike_frames,
+            "off_frame": np.where(paired, off_at, -1), "strike_s": times[strikes].astype(float),
+            "off_s": np.where(paired, off_times[np.minimum(k, len(offs) - 1)] if len(offs) else np.nan, np.nan),
+            "next_strike_frame": next_strike, "next_strike_s": np.append(times[strikes][1:].astype(float), np.nan),
+            "strike_type": strike_types[strikes], "source": sources[strikes],
+        })
+    pairs = {c: np.concatenate([part[c] for part in parts]) for c in PAIR_COLUMNS}
+    order = np.argsort(pairs["strike_s"], kind="stable")
+    return {c: values[order] for c, values in pairs.items()}
 
 
-def _previous_opposite_strike(pairs: pd.DataFrame) -> np.ndarray:
+def _previous_opposite_strike(sides: np.ndarray, strike_s: np.ndarray) -> np.ndarray:
     """Time of the latest opposite-side strike before each strike (NaN when there is none)."""
-    out = np.full(len(pairs), np.nan)
+    out = np.full(len(sides), np.nan)
     for side in SIDES:
-        opposite = np.sort(pairs.loc[pairs["side"] == OTHER_SIDE[side], "strike_s"].to_numpy())
-        mine = pairs["side"].to_numpy() == side
-        k = np.searchsorted(opposite, pairs.loc[mine, "strike_s"].to_numpy(), side="left") - 1
+        opposite = np.sort(strike_s[sides == OTHER_SIDE[side]])
+        mine = sides == side
+        k = np.searchsorted(opposite, strike_s[mine], side="left") - 1
         out[mine] = np.where(k >= 0, opposite[np.clip(k, 0, None)] if len(opposite) else np.nan, np.nan)
     return out
 
@@ -188,26 +204,29 @@ def stance_table(
     Shorter fills are kept: on RBDS001runT35 they move the stance peak by under 0.1 deg
     (tests/realdata/test_stance_fill.py).
     """
-    pairs = pair_stances(events)
-    obl = {s: obliquity.sel(side=s).to_numpy() for s in SIDES}
+    pairs = _stance_pairs(events)
+    by_side = obliquity.transpose(TIME, "side")
+    obl = dict(zip(by_side["side"].to_numpy().tolist(), by_side.to_numpy().T))
     time = obliquity[TIME].to_numpy()
     rate = 1.0 / float(np.median(np.diff(time))) if len(time) > 1 else np.nan
     max_filled = int(np.floor(max_filled_s * rate + 1e-9)) if np.isfinite(rate) else 0  # frames, as clean counts
     filled_runs = contiguous_runs(pelvis_filled.to_numpy().astype(bool))
     rebuilt_runs = contiguous_runs(np.zeros(len(time), bool) if pelvis_rebuilt is None else pelvis_rebuilt.to_numpy().astype(bool))
     wrist = None if wrist_fore_aft is None else {s: wrist_fore_aft.sel(side=s).to_numpy() for s in SIDES}
+    n_pairs = len(pairs["side"])
     n = len(time)
     pct = np.linspace(0.0, 100.0, curve_points)
 
-    rows, curves = [], np.full((len(pairs), curve_points), np.nan)
-    step = pairs["strike_s"].to_numpy() - _previous_opposite_strike(pairs)
-    stance_times = (pairs["off_s"] - pairs["strike_s"]).to_numpy()
+    rows, curves = [], np.full((n_pairs, curve_points), np.nan)
+    step = pairs["strike_s"] - _previous_opposite_strike(pairs["side"], pairs["strike_s"])
+    stance_times = pairs["off_s"] - pairs["strike_s"]
     judged = np.isfinite(stance_times).sum() >= OUTLIER_MIN_STANCES
     median = np.nanmedian(stance_times) if judged else np.nan
     robust_sd = 1.4826 * np.nanmedian(np.abs(stance_times - median)) if judged else np.nan
-    strike_times = {s: np.sort(pairs.loc[pairs["side"] == s, "strike_s"].to_numpy()) for s in SIDES}
+    strike_times = {s: np.sort(pairs["strike_s"][pairs["side"] == s]) for s in SIDES}
     counters = dict.fromkeys(SIDES, 0)
-    for i, p in enumerate(pairs.itertuples(index=False)):
+    Pair = namedtuple("Pair", PAIR_COLUMNS)
+    for i, p in enumerate(map(Pair._make, zip(*(pairs[c].tolist() for c in PAIR_COLUMNS)))):
         counters[p.side] += 1
         reasons = []
         peak = excursion = peak_pct = swing = np.nan
@@ -253,7 +272,7 @@ def stance_table(
         })
     table = pd.DataFrame(rows, columns=STANCE_COLUMNS)
     curve_da = xr.DataArray(
-        curves, dims=(STANCE, PCT), coords={STANCE: np.arange(len(pairs)), PCT: pct}, name=CURVES_NAME,
+        curves, dims=(STANCE, PCT), coords={STANCE: np.arange(n_pairs), PCT: pct}, name=CURVES_NAME,
         attrs={"units": "deg", "long_name": "stance-side pelvic obliquity", "sign": "positive when the stance side is up"},
     )
     return table, curve_da

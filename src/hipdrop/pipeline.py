@@ -110,11 +110,14 @@ def implausible_meta(checked: xr.Dataset) -> dict:
 
 def _check_pelvis_plausible(trial: xr.Dataset, checked: xr.Dataset, needed: list[str], path, stage: str) -> None:
     """Refuse a trial whose pelvis markers are mostly implausible (``MAX_IMPLAUSIBLE_PELVIS``)."""
-    pelvis = trial["markers"].sel({MARKER: needed}).notnull().all(AXIS)
+    names = list(checked["implausible"][MARKER].values)
+    columns = [names.index(m) for m in needed]
+    # [time, marker, axis] as plausible_markers ordered them
+    recorded = ~np.isnan(trial["markers"].transpose(TIME, MARKER, AXIS).to_numpy()[:, columns]).any(-1)
     if "infinite" in trial:
-        pelvis = pelvis | trial["infinite"].sel({MARKER: needed})  # recorded, if as infinities
-    recorded = int(pelvis.sum())
-    codes = checked["implausible"].sel({MARKER: needed}).to_numpy()
+        recorded |= trial["infinite"].transpose(TIME, MARKER).to_numpy()[:, columns]  # recorded, if as infinities
+    recorded = int(recorded.sum())
+    codes = checked["implausible"].to_numpy()[:, columns]
     if recorded and (codes > 0).sum() > MAX_IMPLAUSIBLE_PELVIS * recorded:
         kinds = ", ".join(f"{kind} {n}" for i, kind in enumerate(IMPLAUSIBLE_KINDS) if (n := int((codes == i + 1).sum())))
         raise TrialError(

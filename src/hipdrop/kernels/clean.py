@@ -412,8 +412,12 @@ def _lowpass_1d(y: np.ndarray, sos: np.ndarray, padlen: int) -> np.ndarray:
     return out
 
 
-def _lowpass_block(a: np.ndarray, sos: np.ndarray, padlen: int) -> np.ndarray:
-    """Filter along the last axis: gap-free series in one vectorised call, the others segment by segment."""
+def _lowpass_block(a: np.ndarray, sos: np.ndarray, padlen: int, twicing: bool = False) -> np.ndarray:
+    """Filter along the last axis: gap-free series in one vectorised call, the others segment by segment;
+    ``twicing``: 2 S(x) - S(S(x)) (``lowpass``)."""
+    if twicing:
+        once = _lowpass_block(a, sos, padlen)
+        return 2 * once - _lowpass_block(once, sos, padlen)
     flat = a.reshape(-1, a.shape[-1])
     out = np.empty_like(flat)
     complete = ~np.isnan(flat).any(-1)
@@ -448,12 +452,10 @@ def lowpass(markers: xr.DataArray, *, cutoff_hz: float | None, order: int, rate_
                          f"not {rate_hz:g} Hz")
     sos = butter(order, cutoff_hz, btype="low", fs=rate_hz, output="sos")
     padlen = 3 * (2 * len(sos) + 1)
-    smooth = lambda data: xr.apply_ufunc(
-        _lowpass_block, data, kwargs={"sos": sos, "padlen": padlen}, input_core_dims=[[TIME]], output_core_dims=[[TIME]],
-        dask="parallelized", output_dtypes=[data.dtype],
-    ).transpose(*data.dims)
-    once = smooth(markers)
-    return (2 * once - smooth(once) if twicing else once).assign_attrs(markers.attrs)
+    return xr.apply_ufunc(
+        _lowpass_block, markers, kwargs={"sos": sos, "padlen": padlen, "twicing": twicing}, input_core_dims=[[TIME]],
+        output_core_dims=[[TIME]], dask="parallelized", output_dtypes=[markers.dtype],
+    ).transpose(*markers.dims).assign_attrs(markers.attrs)
 
 
 def usable_cutoff(cutoff_hz: float | None, *, rate_hz: float, key: str = "clean.lowpass_hz") -> tuple[float | None, str]:

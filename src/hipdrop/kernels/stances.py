@@ -115,10 +115,14 @@ def arm_swing(markers: xr.DataArray, heading: float) -> xr.DataArray | None:
     names = set(markers[MARKER].values)
     if not {f"{s}{m}" for s in SIDES for m in ("WRA", "WRB")} <= names:
         return None
-    pelvis = markers.sel({MARKER: [m for m in ("LASI", "RASI", "LPSI", "RPSI") if m in names]}).rename({MARKER: "landmark"})
-    wrists = xr.concat([markers.sel({MARKER: [f"{s}WRA", f"{s}WRB"]}).drop_vars(MARKER) for s in SIDES], dim="side")
+    index = {name: k for k, name in enumerate(markers[MARKER].values)}
+    pelvis = markers.isel({MARKER: [index[m] for m in ("LASI", "RASI", "LPSI", "RPSI") if m in names]})
+    # [time, side, wrist marker, axis] by position: one gather, not a label lookup and a concat per side
+    wrists = markers.isel({MARKER: [index[f"{s}{m}"] for s in SIDES for m in ("WRA", "WRB")]})
+    wrists = wrists.transpose(TIME, MARKER, AXIS).data.reshape(-1, len(SIDES), 2, wrists.sizes[AXIS])
     return xr.apply_ufunc(
-        _fore_aft_np, wrists.assign_coords(side=list(SIDES)), pelvis, kwargs={"heading": heading},
+        _fore_aft_np, xr.DataArray(wrists, dims=(TIME, "side", MARKER, AXIS), coords={TIME: markers[TIME], "side": list(SIDES)}),
+        pelvis.rename({MARKER: "landmark"}), kwargs={"heading": heading},
         input_core_dims=[[MARKER, AXIS], ["landmark", AXIS]], dask="parallelized", output_dtypes=[float],
     ).transpose(TIME, "side")
 

@@ -146,12 +146,9 @@ def test_a_dask_slurmcluster_gives_the_same_stance_table(slurm, local_run, tmp_p
         assert cluster[Path(name)] == local_run[Path(name)], name
 
 
-@pytest.mark.slow  # a killed run, its orphan held and released, then a whole run: minutes
-def test_a_rerun_after_a_lost_login_does_not_submit_what_an_orphan_job_still_writes(slurm, local_run, tmp_path):
-    """kill -9 of Snakemake while a batch job runs (held there, suspended): the README's command again refuses,
-    naming the job and how to wait for it or cancel it, and submits nothing; once the orphan has finished, the same
-    command completes with the local run's outputs."""
-    workdir = study(tmp_path)
+def orphan_of_a_lost_login(workdir) -> str:
+    """The README's cluster command, killed (-9, as a lost login kills it) while its batch job runs; the job,
+    suspended so that it is still there when the next command looks, is returned: an orphan."""
     first = on_slurm(workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     orphans = []
@@ -163,6 +160,20 @@ def test_a_rerun_after_a_lost_login_does_not_submit_what_an_orphan_job_still_wri
     subprocess.run(["scontrol", "suspend", orphan], check=True)
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
+    return orphan
+
+
+def wait_for_no_jobs_in(workdir, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while slurm_jobs_writing_in(workdir) and time.monotonic() < deadline:
+        time.sleep(1)
+
+
+def test_a_rerun_after_a_lost_login_refuses_while_an_orphan_job_still_writes(slurm, tmp_path):
+    """kill -9 of Snakemake while a batch job runs: the README's command again refuses, naming the job and how to
+    wait for it or cancel it, and submits nothing."""
+    workdir = study(tmp_path)
+    orphan = orphan_of_a_lost_login(workdir)
     try:
         queued = {j["job_id"] for j in slurm_jobs_writing_in(workdir)}
         refused = on_slurm(workdir, check=False)
@@ -174,9 +185,18 @@ def test_a_rerun_after_a_lost_login_does_not_submit_what_an_orphan_job_still_wri
         assert "has been submitted" not in refused.stderr
         assert {j["job_id"] for j in slurm_jobs_writing_in(workdir)} == queued
     finally:
-        subprocess.run(["scontrol", "resume", orphan], check=False)
-    deadline = time.monotonic() + 300
-    while slurm_jobs_writing_in(workdir) and time.monotonic() < deadline:
-        time.sleep(1)
+        subprocess.run(["scancel", orphan], check=False)
+        wait_for_no_jobs_in(workdir)
+
+
+@pytest.mark.slow  # a killed run, its orphan held and released, then a whole run: minutes
+def test_once_the_orphan_has_finished_the_same_command_completes_with_a_local_runs_outputs(slurm, local_run, tmp_path):
+    """After a lost login and the refusal above, the orphan resumed and finished: the README's command then
+    completes the run, every output equal to a local run's."""
+    workdir = study(tmp_path)
+    orphan = orphan_of_a_lost_login(workdir)
+    assert on_slurm(workdir, check=False).returncode != 0
+    subprocess.run(["scontrol", "resume", orphan], check=False)
+    wait_for_no_jobs_in(workdir)
     on_slurm(workdir)
     assert outputs(workdir) == local_run

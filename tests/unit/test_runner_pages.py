@@ -73,3 +73,17 @@ def test_pages_drawn_by_two_forked_workers_equal_those_drawn_in_one_process(tmp_
         one, two = (tmp_path / str(w) / f"{subject}.png" for w in (1, 2))
         assert one.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and one.read_bytes() == two.read_bytes()
     assert sorted(p.name for p in (tmp_path / "2").iterdir()) == ["A.png", "B.png", "Z.png"]  # no temporary left
+
+
+def test_the_table_states_each_conditions_cadence_arm_swing_and_verdict_in_its_row():
+    curves, stances, responders, manipulation = small_tables()
+    figure = runner_page("A", curves, stances, responders, manipulation)
+    texts = [t.get_text() for t in figure.axes[2].texts]
+    start = texts.index("baseline\narm_swing\ncadence_plus10")  # baseline first, then the others by name
+    # one text per column after the header's, its rows in the conditions' order
+    columns = [texts[k].split("\n") for k in range(start, start + 2 * 9, 2)]
+    assert columns[1:] == [
+        ["170", "171", "185"], ["+0.0 (+0)", "+0.6 (+0)", "+8.8 (+10)"], ["220", "130", "221"],
+        ["+0", "-41", "+0"],  # +0.5 % rounds to zero: "+0", never "-0" or "+1"
+        [" ", "yes", "yes"], ["-", "-2.00", "-1.00"], ["-", "0.80", "1.20"], [" ", "improved", "unchanged"],
+    ]

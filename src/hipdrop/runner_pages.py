@@ -229,7 +229,7 @@ def write_runner_pages(pages: dict[str, str], curves: xr.DataArray | None, stanc
                        responders: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str = "baseline",
                        workers: int = 1, dpi: int = 120) -> None:
     """``runner_page`` of every runner of ``pages`` (``{subject: png path}``) written to its path (atomically), on
-    ``workers`` processes forked from this one: a page costs ~0.4 cpu-s of drawing, 3 cpu-min for 450 runners,
+    ``workers`` processes forked from this one: a page costs ~0.3 cpu-s of drawing, 2.3 cpu-min for 450 runners,
     and the forked workers share the tables already in memory. A page that cannot be drawn raises."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

@@ -90,7 +90,7 @@ def batch_threads(wildcards):
 
 
 def page_threads(wildcards):
-    """Runner pages drawn at a time: every core, as the pages are the last long step (0.4 cpu-s each) and the
+    """Runner pages drawn at a time: every core, as the pages are the last long step (0.3 cpu-s each) and the
     other figures are done by then; never more than the runners."""
     return max(1, min(_run_cores(), len(SUBJECTS)))
 

@@ -47,24 +47,19 @@ OUTLIER_MIN_STANCES = 20
 #: ASIS is 0.28 deg. So one frame at 150 Hz; at 100-120 Hz a single frame (8-10 ms) is longer than anything
 #: measured within 0.1 deg, and any fill excludes the stance.
 MAX_FILLED_S = 0.007
-
-
+#: the columns of ``pair_stances``
 PAIR_COLUMNS = ["side", "strike_frame", "off_frame", "strike_s", "off_s", "next_strike_frame", "next_strike_s",
                 "strike_type", "source"]
 
 
-def pair_stances(events: pd.DataFrame) -> pd.DataFrame:
+def pair_stances(events: pd.DataFrame) -> dict[str, np.ndarray]:
     """Pair each foot strike with the first foot off of the same side before that side's next strike.
 
-    Returns one row per strike with ``side``, ``strike_frame``, ``off_frame`` (-1 when no off pairs),
+    Returns the columns ``PAIR_COLUMNS`` as numpy arrays (the stance loop reads them without pandas), one entry per
+    strike in the order of the strikes: ``side``, ``strike_frame``, ``off_frame`` (-1 when no off pairs),
     ``strike_s``, ``off_s``, ``next_strike_frame`` (-1 at the end of the trial), ``next_strike_s``,
-    ``strike_type`` and ``source`` (of the strike event), in the order of the strikes.
+    ``strike_type`` and ``source`` (of the strike event).
     """
-    return pd.DataFrame(_stance_pairs(events), columns=PAIR_COLUMNS)
-
-
-def _stance_pairs(events: pd.DataFrame) -> dict[str, np.ndarray]:
-    """``pair_stances``' columns as numpy arrays (a stance table's loop reads them without pandas)."""
     column = lambda c: events[c].to_numpy() if c in events else np.full(len(events), "unknown", object)
     sides, kinds, frames, times = (column(c) for c in ("side", "event", "frame", "time_s"))
     strike_types, sources = column("strike_type"), column("source")
@@ -208,7 +203,7 @@ def stance_table(
     Shorter fills are kept: on RBDS001runT35 they move the stance peak by under 0.1 deg
     (tests/realdata/test_stance_fill.py).
     """
-    pairs = _stance_pairs(events)
+    pairs = pair_stances(events)
     by_side = obliquity.transpose(TIME, "side")
     obl = dict(zip(by_side["side"].to_numpy().tolist(), by_side.to_numpy().T))
     time = obliquity[TIME].to_numpy()

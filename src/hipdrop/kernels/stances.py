@@ -50,6 +50,7 @@ MAX_FILLED_S = 0.007
 #: the columns of ``pair_stances``
 PAIR_COLUMNS = ["side", "strike_frame", "off_frame", "strike_s", "off_s", "next_strike_frame", "next_strike_s",
                 "strike_type", "source"]
+_Pair = namedtuple("_Pair", PAIR_COLUMNS)
 
 
 def pair_stances(events: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -224,8 +225,7 @@ def stance_table(
     robust_sd = 1.4826 * np.nanmedian(np.abs(stance_times - median)) if judged else np.nan
     strike_times = {s: np.sort(pairs["strike_s"][pairs["side"] == s]) for s in SIDES}
     counters = dict.fromkeys(SIDES, 0)
-    Pair = namedtuple("Pair", PAIR_COLUMNS)
-    for i, p in enumerate(map(Pair._make, zip(*(pairs[c].tolist() for c in PAIR_COLUMNS)))):
+    for i, p in enumerate(map(_Pair._make, zip(*(pairs[c].tolist() for c in PAIR_COLUMNS)))):
         counters[p.side] += 1
         reasons = []
         peak = excursion = peak_pct = swing = np.nan

@@ -157,20 +157,46 @@ def _spikes_one_by_one(xyz, rate_hz):
         dist = lambda a, b: np.inf if a is None or b is None else float(np.linalg.norm(a - b))
         fast = lambda a, b: a is not None and b is not None and dist(a, b) > limit
         slow = lambda a, b, steps=1: a is not None and b is not None and dist(a, b) <= limit * steps
-        for t in range(n):
-            for k in range(1, longest + 1):
+        spiked = set()  # samples of two-sided runs of the lengths done
+        for k in range(1, longest + 1):
+            found = set()
+            for t in range(n):
                 inside = [at(i) for i in range(t, t + k)]
                 if t + k > n or any(x is None for x in inside):
                     continue
                 smooth = all(not fast(inside[i], inside[i + 1]) for i in range(k - 1))
                 before, after = at(t - 1), at(t + k)
                 entry, leave = fast(inside[0], before), fast(inside[-1], after)
-                two_sided = entry and leave and slow(after, before, k + 1)
                 from_left = before is None and leave and slow(at(t + k + 1), after) and smooth
                 from_right = after is None and entry and slow(before, at(t - 2)) and smooth
+                two_sided = (entry and leave and slow(after, before, k + 1) and not {t - 1, t + k} & spiked
+                             and all(dist(x, before + (i + 1) / (k + 1) * (after - before)) > limit
+                                     for i, x in enumerate(inside)))
                 if two_sided or from_left or from_right:
                     out[t : t + k, m] = True
+                if two_sided:
+                    found |= set(range(t, t + k))
+            spiked |= found
     return out
+
+
+def test_the_path_between_two_spikes_and_real_frames_inside_a_run_are_no_spikes():
+    """Two cases of the 1,000-mutant fuzz run (dorn_JA1Gait35, 250 Hz): the real path between two spikes 13
+    frames apart, and spike, real frames, spike. Only the written spikes are flagged."""
+    from hipdrop.kernels.clean import _spikes
+
+    rate = 250.0  # limit 200 mm a frame; the path moves 70 mm a frame
+    path = np.stack([np.zeros(60), 70.0 * np.arange(60), np.full(60, 300.0)], -1)[:, None]
+    between = path.copy()
+    between[20] += [-290.0, -760.0, 1700.0]  # as LMT1 frame 97: 1.9 m off
+    between[33] += [-150.0, -300.0, -100.0]  # as LMT1 frame 110: 0.35 m off, within 2.6 m of the first
+    assert np.linalg.norm(between[33] - between[20]) <= 200.0 * 14
+    assert np.flatnonzero(_spikes(between, rate)[:, 0]).tolist() == [20, 33]
+    inside = path.copy()
+    inside[[30, 40]] += [0.0, 0.0, 900.0]  # up 0.9 m and back, twice: 9 real frames between
+    assert np.flatnonzero(_spikes(inside, rate)[:, 0]).tolist() == [30, 40]
+    for xyz in (between, inside):
+        np.testing.assert_array_equal(_spikes(xyz, rate), _spikes_one_by_one(xyz, rate))
 
 
 @pytest.mark.parametrize("seed", range(6))

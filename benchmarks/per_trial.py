@@ -70,7 +70,7 @@ def bare_ezc3d(paths: list[str]) -> float:
     return 1000 * (time.process_time() - start) / len(paths)
 
 
-def in_process(src: str | None, paths: list[str]) -> dict:
+def in_fresh_process(src: str | None, paths: list[str]) -> dict:
     env = {**os.environ, "PYTHONPATH": src} if src else dict(os.environ)
     done = subprocess.run([sys.executable, __file__, "--worker", *paths], env=env, capture_output=True, text=True,
                           check=True)
@@ -102,7 +102,7 @@ def main() -> None:
         runs = {name: [] for name in trees}
         for _ in range(args.rounds):
             for name, src in trees.items():
-                runs[name].append(in_process(src, paths))
+                runs[name].append(in_fresh_process(src, paths))
         print(f"{len(paths)} trials; bare ezc3d parse {bare_ezc3d(paths):.0f} cpu-ms per trial")
         print(f"{'cpu-ms per trial':24s}" + "".join(f"{name:>26s}" for name in trees))
         for step in ("trial", *STEPS):

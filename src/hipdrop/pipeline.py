@@ -21,7 +21,8 @@ from hipdrop.config import config_hash, validate_config
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d import events_table, read_c3d
 from hipdrop.io.c3d_events import FIRST_FRAME_RELATIVE, stored_event_problems
-from hipdrop.kernels.clean import IMPLAUSIBLE_KINDS, implausible_codes, lowpass, repair_markers, usable_cutoff
+from hipdrop.kernels.clean import (IMPLAUSIBLE_KINDS, implausible_codes, lowpass, marker_positions, repair_markers,
+                                   usable_cutoff)
 from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles
 from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
@@ -110,9 +111,7 @@ def implausible_meta(checked: xr.Dataset) -> dict:
 
 def _check_pelvis_plausible(trial: xr.Dataset, checked: xr.Dataset, needed: list[str], path, stage: str) -> None:
     """Refuse a trial whose pelvis markers are mostly implausible (``MAX_IMPLAUSIBLE_PELVIS``)."""
-    names = list(checked["implausible"][MARKER].values)
-    columns = [names.index(m) for m in needed]
-    # [time, marker, axis] as plausible_markers ordered them
+    columns = marker_positions(trial["markers"], needed)  # plausible_markers keeps the trial's marker order
     recorded = ~np.isnan(trial["markers"].transpose(TIME, MARKER, AXIS).to_numpy()[:, columns]).any(-1)
     if "infinite" in trial:
         recorded |= trial["infinite"].transpose(TIME, MARKER).to_numpy()[:, columns]  # recorded, if as infinities

@@ -49,6 +49,13 @@ def contiguous_runs(mask: np.ndarray) -> np.ndarray:
     return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1)
 
 
+def marker_positions(markers: xr.DataArray, labels) -> list[int]:
+    """The positions of ``labels`` along ``markers``' marker axis, for ``isel`` or numpy indexing: xarray's label
+    lookup (``sel``) costs up to 0.7 ms a call, a cost the per-trial steps paid dozens of times."""
+    names = list(markers[MARKER].values)
+    return [names.index(label) for label in labels]
+
+
 def length(v: np.ndarray) -> np.ndarray:
     """Euclidean length over the last axis (3 coordinates): ``np.linalg.norm(v, axis=-1)`` for NaN-carrying
     vectors, a third of its time (numpy reduces a 3-long last axis slowly)."""
@@ -402,10 +409,9 @@ def refill_pelvis(
     either ASIS the refilled obliquity stays within 0.5 deg of the uncut one at every sample
     (tests/realdata/test_refill.py).
     """
-    names = list(markers[MARKER].values)
-    if not set(PELVIS_MARKERS) <= set(names):
+    if not set(PELVIS_MARKERS) <= set(markers[MARKER].values):
         return markers, _nowhere(markers)
-    pelvis = markers.isel({MARKER: [names.index(m) for m in PELVIS_MARKERS]})
+    pelvis = markers.isel({MARKER: marker_positions(markers, PELVIS_MARKERS)})
     complete = isinstance(pelvis.data, np.ndarray) and not np.isnan(pelvis.data).any()  # (a lazy array is not looked at)
     if complete:  # nothing to refill: spare the donor search
         return markers, _nowhere(markers)
@@ -493,8 +499,7 @@ def repair_markers(markers: xr.DataArray, *, rate_hz: float, max_gap_s: float, k
     other marker only serves as a donor for the pelvis refill. Returns ``markers``, ``filled[time, marker]`` (by
     either) and ``rebuilt[time, marker]`` (the rigid-body refills alone). ``max_gap_s`` 0 fills nothing, neither
     by spline nor by rigid body: the markers as stored, for data gap-filled upstream (Nexus, QTM)."""
-    names = list(markers[MARKER].values)
-    kept = markers if keep is None else markers.isel({MARKER: [names.index(m) for m in keep]})
+    kept = markers if keep is None else markers.isel({MARKER: marker_positions(markers, keep)})
     if max_gap_s == 0:
         nothing = _nowhere(kept)
         return xr.Dataset({"markers": kept, "filled": nothing, "rebuilt": nothing})

@@ -12,7 +12,7 @@ import xarray as xr
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
 from hipdrop.io.c3d_events import EVENT_COLUMNS
-from hipdrop.kernels.clean import contiguous_runs
+from hipdrop.kernels.clean import contiguous_runs, marker_positions
 from hipdrop.kernels.pelvis import sacrum
 from hipdrop.kernels.stances import parabolic_peak
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, MARKER, SIDES, TIME
@@ -25,8 +25,7 @@ def _foot_points(markers: xr.DataArray, side: str) -> list[str]:
 
 def _points_xyz(markers: xr.DataArray, points: list[str]) -> np.ndarray:
     """``markers``' ``points`` as numpy ``[time, point, axis]``, without xarray's label lookup per call."""
-    index = {name: k for k, name in enumerate(markers[MARKER].values)}
-    return markers.transpose(TIME, MARKER, "axis").to_numpy()[:, [index[p] for p in points]]
+    return markers.transpose(TIME, MARKER, "axis").to_numpy()[:, marker_positions(markers, points)]
 
 
 def _median(values: np.ndarray) -> float:

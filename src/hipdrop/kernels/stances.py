@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hipdrop.kernels.clean import contiguous_runs
+from hipdrop.kernels.clean import contiguous_runs, marker_positions
 from hipdrop.vocab import AXIS, FOOT_OFF, FOOT_STRIKE, MARKER, OTHER_SIDE, PCT, SIDES, STANCE, TIME
 
 #: the variable of the stance-normalised curves in curves.nc
@@ -71,15 +71,13 @@ def pair_stances(events: pd.DataFrame) -> dict[str, np.ndarray]:
         strikes, offs = mine[kinds[mine] == FOOT_STRIKE], mine[kinds[mine] == FOOT_OFF]
         strike_frames, off_frames = frames[strikes].astype(np.int64), frames[offs].astype(np.int64)
         next_strike = np.append(strike_frames[1:], -1)
-        k = np.searchsorted(off_frames, strike_frames, side="right")
-        paired = k < len(off_frames)
-        off_at = off_frames[np.minimum(k, len(off_frames) - 1)] if len(off_frames) else np.full(len(k), -1)
-        paired &= (next_strike < 0) | (off_at < next_strike)
-        off_times = times[offs].astype(float)
+        k = np.searchsorted(off_frames, strike_frames, side="right")  # the first off after each strike
+        off_at, off_s = np.append(off_frames, -1)[k], np.append(times[offs].astype(float), np.nan)[k]  # k = len: none
+        paired = (k < len(offs)) & ((next_strike < 0) | (off_at < next_strike))
         parts.append({
             "side": np.full(len(strikes), side, object), "strike_frame": strike_frames,
             "off_frame": np.where(paired, off_at, -1), "strike_s": times[strikes].astype(float),
-            "off_s": np.where(paired, off_times[np.minimum(k, len(offs) - 1)] if len(offs) else np.nan, np.nan),
+            "off_s": np.where(paired, off_s, np.nan),
             "next_strike_frame": next_strike, "next_strike_s": np.append(times[strikes][1:].astype(float), np.nan),
             "strike_type": strike_types[strikes], "source": sources[strikes],
         })
@@ -111,10 +109,9 @@ def arm_swing(markers: xr.DataArray, heading: float) -> xr.DataArray | None:
     names = set(markers[MARKER].values)
     if not {f"{s}{m}" for s in SIDES for m in ("WRA", "WRB")} <= names:
         return None
-    index = {name: k for k, name in enumerate(markers[MARKER].values)}
-    pelvis = markers.isel({MARKER: [index[m] for m in ("LASI", "RASI", "LPSI", "RPSI") if m in names]})
+    pelvis = markers.isel({MARKER: marker_positions(markers, [m for m in ("LASI", "RASI", "LPSI", "RPSI") if m in names])})
     # [time, side, wrist marker, axis] by position: one gather, not a label lookup and a concat per side
-    wrists = markers.isel({MARKER: [index[f"{s}{m}"] for s in SIDES for m in ("WRA", "WRB")]})
+    wrists = markers.isel({MARKER: marker_positions(markers, [f"{s}{m}" for s in SIDES for m in ("WRA", "WRB")])})
     wrists = wrists.transpose(TIME, MARKER, AXIS).data.reshape(-1, len(SIDES), 2, wrists.sizes[AXIS])
     return xr.apply_ufunc(
         _fore_aft_np, xr.DataArray(wrists, dims=(TIME, "side", MARKER, AXIS), coords={TIME: markers[TIME], "side": list(SIDES)}),

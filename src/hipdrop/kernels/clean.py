@@ -439,11 +439,17 @@ def _lowpass_block(a: np.ndarray, sos: np.ndarray, padlen: int, twicing: bool = 
     ``twicing``: 2 S(x) - S(S(x)) (``lowpass``)."""
     if twicing:
         once = _lowpass_block(a, sos, padlen)
-        return 2 * once - _lowpass_block(once, sos, padlen)
+        again = _lowpass_block(once, sos, padlen)
+        once *= 2
+        once -= again
+        return once
     flat = a.reshape(-1, a.shape[-1])
-    out = np.empty_like(flat)
     complete = ~np.isnan(flat).any(-1)
-    if complete.any() and flat.shape[-1] > padlen:
+    long_enough = flat.shape[-1] > padlen
+    if long_enough and complete.all():  # the usual trial: no copies in and out of the gap-free rows
+        return sosfiltfilt(sos, flat, axis=-1, padlen=padlen).reshape(a.shape)
+    out = np.empty_like(flat)
+    if complete.any() and long_enough:
         out[complete] = sosfiltfilt(sos, flat[complete], axis=-1, padlen=padlen)
     else:
         complete[:] = False

@@ -75,6 +75,23 @@ def test_pages_drawn_by_two_forked_workers_equal_those_drawn_in_one_process(tmp_
     assert sorted(p.name for p in (tmp_path / "2").iterdir()) == ["A.png", "B.png", "Z.png"]  # no temporary left
 
 
+def test_written_pages_show_what_runner_page_draws_from_the_whole_tables(tmp_path):
+    # write_runner_pages hands each page its runner's rows, picked out once; the page must not change for it.
+    # B has stances only, Z nothing at all
+    import matplotlib.pyplot as plt
+    from matplotlib.image import imread
+
+    curves, stances, responders, manipulation = small_tables()
+    means = subject_mean_curves(curves)
+    pages = {s: tmp_path / f"{s}.png" for s in ("A", "B", "Z")}
+    write_runner_pages(pages, means, stances, responders, manipulation)
+    for subject, page in pages.items():
+        figure = runner_page(subject, means, stances, responders, manipulation)
+        figure.savefig(tmp_path / "whole.png", dpi=120)
+        plt.close(figure)
+        assert np.array_equal(imread(page), imread(tmp_path / "whole.png")), subject
+
+
 def test_the_table_states_each_conditions_cadence_arm_swing_and_verdict_in_its_row():
     curves, stances, responders, manipulation = small_tables()
     figure = runner_page("A", curves, stances, responders, manipulation)

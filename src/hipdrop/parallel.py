@@ -412,16 +412,19 @@ def slurm_fit_problems(what: str, limits: PartitionLimits, *, cpus: int, memory_
 _SNAKEMAKE_JOB_COMMENT = re.compile(r"^rule_\w+")
 
 
-def slurm_jobs_writing_in(workdir: str | Path) -> list[dict]:
+def slurm_jobs_writing_in(workdir: str | Path, *, timeout_s: float = 60.0) -> list[dict]:
     """The queued, running or suspended SLURM jobs of this user that Snakemake submitted for a workflow in
     ``workdir`` (job comment ``rule_...``, working directory ``workdir``): after a lost login they are orphans,
     still writing the files a new run would write. The job this code runs in, if any, is not listed. Empty where
-    SLURM is not installed."""
+    SLURM is not installed; ``ConfigError`` when squeue fails or does not answer within ``timeout_s``."""
     try:
         out = subprocess.run(["squeue", "--noheader", "--me", "--format", "%i|%T|%k|%Z"], capture_output=True,
-                             text=True, timeout=60)
+                             text=True, timeout=timeout_s)
     except FileNotFoundError:
         return []
+    except subprocess.TimeoutExpired:
+        raise ConfigError(f"squeue did not answer within {timeout_s:g} s (cannot tell whether an earlier run's jobs "
+                          "still write here)") from None
     if out.returncode != 0:
         raise ConfigError(f"squeue failed: {out.stderr.strip()} (cannot tell whether an earlier run's jobs still write here)")
     workdir = Path(workdir).resolve()

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from hipdrop.config import ConfigError
 from hipdrop.parallel import slurm_jobs_writing_in, slurm_partition_limits
 from hipdrop.simulate import CohortSpec, simulate_cohort
 from tests.conftest import ROOT
@@ -120,6 +121,13 @@ def test_a_job_too_big_for_the_partition_stops_the_run_before_anything_is_submit
             f"{limits.cpus}. Nothing was submitted.") in done.stderr
     assert "has been submitted" not in done.stderr
     assert not (workdir / "results").exists() and slurm_jobs_writing_in(workdir) == []
+
+
+def test_an_squeue_that_does_not_answer_in_time_is_an_error_naming_the_wait(slurm, tmp_path):
+    """A controller that is slow or gone (squeue then retries for ~20 s): the orphan check gives up with a
+    ConfigError, which the Snakefile reports as a warning, never a traceback. 0.1 ms: no squeue answers that fast."""
+    with pytest.raises(ConfigError, match=r"squeue did not answer within 0.0001 s"):
+        slurm_jobs_writing_in(tmp_path, timeout_s=1e-4)
 
 
 def test_partition_limits_are_the_nodes_own(slurm):

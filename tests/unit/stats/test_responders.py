@@ -116,3 +116,33 @@ def test_counts_per_condition(table):
 def test_an_unknown_baseline_is_an_error():
     with pytest.raises(ValueError, match="'rest' not in the stances"):
         responder_table(pd.DataFrame(rows("A", "baseline", BASE)), baseline="rest")
+
+
+def _grouped_by_pandas(stances: pd.DataFrame) -> tuple[float, float, float]:
+    """The condition mean and its two SEs as science.md section 10 words them, in pandas groupbys: a second
+    implementation of ``_condition_mean`` (which does it in numpy)."""
+    values = stances["cpd_peak_deg"]
+    by_side = values.groupby(stances["side"])
+    cell = [stances["trial"], stances["side"]]
+    deviations = values - values.groupby(cell).transform("mean")
+    df_within = len(values) - values.groupby(cell).ngroups
+    var_within = (deviations**2).sum() / df_within if df_within > 0 else np.nan
+    n_side = by_side.size().to_numpy(float)
+    se_trial = np.nan
+    if stances["trial"].nunique() > 1:
+        trial_means = (values - by_side.transform("mean")).groupby(stances["trial"]).mean()
+        se_trial = trial_means.std(ddof=1) / np.sqrt(len(trial_means))
+    return by_side.mean().mean(), np.sqrt(var_within * np.sum(1 / n_side)) / len(n_side), se_trial
+
+
+def test_condition_means_and_their_errors_equal_a_pandas_groupby_implementation():
+    from hipdrop.stats.responders import _condition_mean, _Stances
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(1, 40))
+        stances = pd.DataFrame({"trial": rng.choice(["1", "2", "3"], n), "side": rng.choice(["L", "R"], n),
+                                "cpd_peak_deg": rng.normal(5.0, 2.0, n)})
+        codes = (pd.factorize(stances[c])[0] for c in ("side", "trial"))
+        got = _condition_mean(_Stances(stances["cpd_peak_deg"].to_numpy(), *codes))
+        np.testing.assert_allclose(got, _grouped_by_pandas(stances), rtol=1e-12, atol=1e-12, equal_nan=True)

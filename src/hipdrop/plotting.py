@@ -42,6 +42,11 @@ def plot_obliquity_by_condition(curves: xr.DataArray | Iterable[xr.DataArray], *
 # workflow's plot_* rules and the notebooks call the same ones.
 
 #: colour of each responder class (hipdrop.stats.responders), colour-blind safe (Okabe-Ito)
+#: runners the dose-response figure names one by one: matplotlib's colour cycle holds 10 colours, and past them a
+#: legend entry per runner names no line (and 450 entries covered the plot of a 1,800-trial archive)
+NAMED_RUNNERS = 10
+#: runners per panel of the runners figure drawn at full strength; more are drawn fainter in proportion
+CLEAR_RUNNERS = 30
 RESPONDER_COLOURS = {"improved": "#009E73", "unchanged": "#999999", "worsened": "#D55E00", "not assessable": "#56B4E9"}
 #: marker and colour of each analysis in the forest plot
 ANALYSIS_STYLE = {"mixed model": ("o", "#0072B2"), "rm-anova": ("s", "#E69F00")}
@@ -149,6 +154,8 @@ def plot_runners(subjects: pd.DataFrame, responders: pd.DataFrame, *, baseline: 
     seen = set()
     for ax, condition in zip(axes[0], conditions):
         mine = responders[responders["condition"] == condition].sort_values("subject")
+        # a crowd's lines and bands fainter, so that where many runners run together reads darker
+        crowd = min(1.0, CLEAR_RUNNERS / max(len(mine), 1))
         for row in mine.itertuples():
             base = table["baseline_mean"].get((row.subject, condition), np.nan)
             if not np.isfinite(base):
@@ -157,16 +164,18 @@ def plot_runners(subjects: pd.DataFrame, responders: pd.DataFrame, *, baseline: 
             klass = row.responder if row.responder in RESPONDER_COLOURS else "not assessable"
             colour = RESPONDER_COLOURS[klass]
             if np.isfinite(base) and np.isfinite(row.mdc95_deg):
-                ax.fill_between([0, 1], base - row.mdc95_deg, base + row.mdc95_deg, color=colour, alpha=0.15, lw=0)
+                ax.fill_between([0, 1], base - row.mdc95_deg, base + row.mdc95_deg, color=colour, alpha=0.15 * crowd, lw=0)
             if np.isfinite(base):
-                ax.plot([0, 1], [base, end], marker="o", color=colour, ms=4, lw=1.2,
+                ax.plot([0, 1], [base, end], marker="o", color=colour, ms=4, lw=1.2, alpha=max(crowd, 0.15),
                         ls="--" if klass == "not assessable" else "-", label=None if klass in seen else klass)
                 seen.add(klass)
             elif np.isfinite(end):
                 ax.plot([1], [end], "o", color=colour, ms=4, label=None if klass in seen else klass)
                 seen.add(klass)
         counts = mine["responder"].value_counts()
-        ax.set_title(condition + "\n" + ", ".join(f"{counts[k]} {k}" for k in RESPONDER_COLOURS if k in counts), fontsize=9)
+        # the counts wrapped to the panel's width (2.6 in: ~30 characters at 9 pt), not into the next panel's title
+        ax.set_title(condition + "\n" + _wrapped_list([f"{counts[k]} {k}" for k in RESPONDER_COLOURS if k in counts], 30),
+                     fontsize=9)
         ax.set_xticks([0, 1], [baseline, condition], fontsize=8)
         ax.set_xlim(-0.25, 1.25)
     axes[0, 0].set_ylabel(f"runner's mean {metric_label(metric)}")
@@ -255,15 +264,27 @@ def plot_dose_response(dose: pd.DataFrame, subjects: pd.DataFrame, manipulation:
     changes = subjects.loc[subjects["metric"] == metric, ["subject", "condition", "change_from_baseline"]]
     points = design.merge(changes, on=["subject", "condition"], how="inner")
     runners = dose[dose["level"] == "runner"].sort_values("subject")
-    colours = {s: f"C{k % 10}" for k, s in enumerate(sorted(set(points["subject"]) | set(runners["subject"])))}
+    everyone = sorted(set(points["subject"]) | set(runners["subject"]))
+    named = len(everyone) <= NAMED_RUNNERS
+    if named:  # a colour and a legend entry per runner
+        colours, look = {s: f"C{k}" for k, s in enumerate(everyone)}, {"lw": 1, "alpha": 0.8}
+    else:  # a crowd: one grey, fainter the more runners, and one legend entry that sums their slopes up
+        colours, look = dict.fromkeys(everyone, "0.45"), {"lw": 0.6, "alpha": max(0.1, min(0.6, 20 / len(everyone)))}
     for subject, mine in points.groupby("subject"):
-        ax.scatter(mine["achieved_cadence_change_pct"], mine["change_from_baseline"], s=22, color=colours[subject], zorder=3)
+        ax.scatter(mine["achieved_cadence_change_pct"], mine["change_from_baseline"], s=22 if named else 8,
+                   color=colours[subject], alpha=1.0 if named else look["alpha"], zorder=3)
+    slopes = runners[runner_slope].to_numpy(float)
+    finite = slopes[np.isfinite(slopes)]
+    crowd = None if named or not len(finite) else (
+        f"each runner's own line ({len(finite)} runners): median {np.median(finite):+.3f}, "
+        f"quartiles {np.quantile(finite, 0.25):+.3f} to {np.quantile(finite, 0.75):+.3f}")
     for row in runners.itertuples():
         slope = getattr(row, runner_slope)
         if not np.isfinite(slope):
             continue
         x = np.array([min(0.0, row.achieved_min_pct), max(0.0, row.achieved_max_pct)])
-        ax.plot(x, slope * x, color=colours[row.subject], lw=1, alpha=0.8, label=f"{row.subject}: {slope:+.3f}")
+        ax.plot(x, slope * x, color=colours[row.subject], label=f"{row.subject}: {slope:+.3f}" if named else crowd, **look)
+        crowd = None  # the crowd's entry once
     if len(population) and _truthy(population["estimable"])[0] and np.isfinite(population["slope_deg_per_pct"].iloc[0]):
         row = population.iloc[0]
         x = np.linspace(min(0.0, row["achieved_min_pct"]), max(0.0, row["achieved_max_pct"]), 50)
@@ -282,7 +303,10 @@ def plot_dose_response(dose: pd.DataFrame, subjects: pd.DataFrame, manipulation:
            ylabel=f"change of {metric_label(metric)} from baseline",
            title=f"Dose-response: slope in {unit} per 1 % cadence")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(frameon=False, fontsize=7, loc="best")
+        legend = ax.legend(frameon=False, fontsize=7, loc="best")
+        for handle in legend.legend_handles:  # the crowd's faint grey, shown plainly in the legend
+            if isinstance(handle, plt.Line2D):
+                handle.set_alpha(1.0)
     return fig
 
 
@@ -343,6 +367,20 @@ def plot_quality(stances: pd.DataFrame, quarantine: pd.DataFrame, agreement: pd.
         c.legend(frameon=False, fontsize=7, title="detector", title_fontsize=7)
     c.set_title("Event agreement (median over trials)", fontsize=9)
     return fig
+
+
+def _wrapped_list(items: list[str], width: int) -> str:
+    """``items`` joined by commas, a new line before an item that would pass ``width`` characters; never inside
+    an item ("1 not assessable" stays whole)."""
+    lines = []
+    for item in items:
+        if lines and len(lines[-1]) + 2 + len(item) <= width:
+            lines[-1] += ", " + item
+            continue
+        if lines:
+            lines[-1] += ","
+        lines.append(item)
+    return "\n".join(lines)
 
 
 def fill_text(text: str, width: int) -> str:

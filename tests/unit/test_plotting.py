@@ -138,10 +138,30 @@ def test_runners_figure_joins_each_runner_coloured_by_class_within_its_mdc_band(
         extents = sorted((b.get_paths()[0].vertices[:, 1].min(), b.get_paths()[0].vertices[:, 1].max()) for b in bands)
         np.testing.assert_allclose(extents, sorted((base[s] - v[1], base[s] + v[1]) for s, v in finite.items()))
         assert [t.get_text() for t in ax.get_xticklabels()] == ["baseline", condition]
-    assert "1 improved, 1 unchanged, 1 not assessable" in panels[1].get_title()
+    assert panels[1].get_title() == "fast\n1 improved, 1 unchanged,\n1 not assessable"  # wrapped between classes
     assert "(deg)" in panels[0].get_ylabel()
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert set(legend) == {"improved", "unchanged", "worsened", "not assessable", "baseline +/- MDC95"}
+
+
+def test_runners_figure_titles_of_a_large_cohort_stay_over_their_own_panels():
+    # 450 runners: "309 improved, 84 unchanged, 57 worsened" ran into the next panel's title
+    classes = ["improved", "unchanged", "worsened"]
+    runners = [f"R{k:03d}" for k in range(300)]
+    conditions = ["arm_swing", "cadence_plus10", "cadence_plus5"]
+    subjects = pd.DataFrame([{"subject": s, "condition": c, "metric": "cpd_peak_deg", "mean": 5.0, "baseline_mean": 5.0}
+                             for s in runners for c in ["baseline", *conditions]])
+    responders = pd.DataFrame([{"subject": s, "condition": c, "metric": "cpd_peak_deg", "change_deg": -0.5,
+                                "mdc95_deg": 0.3, "responder": classes[k % 3]}
+                               for k, s in enumerate(runners) for c in conditions])
+    fig = plot_runners(subjects, responders)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes if ax.get_lines()]
+    assert len(titles) == 3
+    for left, right in zip(titles, titles[1:]):
+        assert left.x1 < right.x0  # pixels
+    assert all("100 improved" in ax.get_title() and "100 worsened" in ax.get_title() for ax in fig.axes if ax.get_lines())
 
 
 # --- adherence -----------------------------------------------------------------------------------------------------
@@ -221,6 +241,34 @@ def test_dose_response_draws_each_runner_line_through_baseline_and_the_populatio
     own = plot_dose_response(dose, subjects, manipulation, runner_slope="own_slope_deg_per_pct").axes[0]
     line = [line for line in own.get_lines() if line.get_label().startswith("A:")][0]
     assert line.get_ydata()[-1] / line.get_xdata()[-1] == pytest.approx(-0.11)
+
+
+def test_dose_response_of_a_crowd_sums_the_runners_up_in_one_legend_entry_and_keeps_its_plot():
+    # 450 runners once gave 450 legend entries, which pushed the axes to nothing; past the 10 colours there are
+    # one grey line per runner and one entry with their median slope and quartiles
+    slopes = np.linspace(-0.30, 0.06, 25)
+    runners = [f"R{k:02d}" for k in range(25)]
+    manipulation = pd.DataFrame([{"subject": s, "condition": c, "target_cadence_change_pct": t,
+                                  "achieved_cadence_change_pct": 0.9 * t} for s in runners
+                                 for c, t in (("baseline", 0), ("cadence_plus10", 10))])
+    subjects = pd.DataFrame([{"subject": s, "condition": "cadence_plus10", "metric": "cpd_peak_deg",
+                              "change_from_baseline": 9.0 * slope} for s, slope in zip(runners, slopes)])
+    dose = pd.DataFrame([
+        {"level": "population", "subject": "", "metric": "cpd_peak_deg", "slope_deg_per_pct": -0.12, "ci_low": -0.16,
+         "ci_high": -0.08, "achieved_min_pct": 0.0, "achieved_max_pct": 9.0, "estimable": True, "reason": ""},
+        *[{"level": "runner", "subject": s, "metric": "cpd_peak_deg", "slope_deg_per_pct": slope,
+           "achieved_min_pct": 0.0, "achieved_max_pct": 9.0, "estimable": True, "reason": ""}
+          for s, slope in zip(runners, slopes)],
+    ])
+    fig = plot_dose_response(dose, subjects, manipulation)
+    ax = fig.axes[0]
+    lines = [line for line in ax.get_lines() if list(line.get_xdata()) == [0.0, 9.0]]  # not the axes' zero lines
+    assert sorted(round(line.get_ydata()[-1] / 9.0, 6) for line in lines) == sorted(np.round(slopes, 6))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0] == ("each runner's own line (25 runners): median -0.120, quartiles -0.210 to -0.030")
+    assert len(legend) == 3  # the crowd, the population's band and its line
+    fig.canvas.draw()
+    assert ax.get_position().height > 0.6  # the plot keeps its room (figure fractions)
 
 
 def test_dose_response_without_an_estimable_population_slope_says_so():

@@ -281,14 +281,23 @@ def plot_waveforms(result: WaveformResult, *, baseline: str):
             inside = (pct >= row.start_pct) & (pct <= row.end_pct)
             edge = threshold if row.peak_t > 0 else -threshold
             ax.fill_between(pct, edge, t, where=inside & (np.abs(t) >= threshold), color="0.3", alpha=0.4, lw=0)
-            p_text = "p < 0.001" if row.p < 0.001 else f"p = {row.p:.3f}"
-            # inside the shaded cluster, halfway between the threshold and the peak: clear of the axes and ticks
-            ax.text((row.start_pct + row.end_pct) / 2, (edge + row.peak_t) / 2,
-                    f"{row.start_pct:.0f}-{row.end_pct:.0f} %, {p_text}", ha="center", va="center", fontsize=7,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
+            _cluster_label(ax, row, y=(edge + row.peak_t) / 2, span=(pct[0], pct[-1]))
         n = int(t["n_subjects"])
         note = "" if mine["estimable"].all() else f" (not tested: {mine['reason'].iloc[0]})"
         ax.set(ylabel="SPM{t}", title=f"{condition} vs {baseline}, paired, n = {n}{note}")
         ax.title.set_fontsize(9)
     axes[-1].set(xlabel="stance (%)", xlim=(pct[0], pct[-1]) if len(pct) else None)
     return fig
+
+
+def _cluster_label(ax, cluster, *, y: float, span: tuple[float, float]) -> None:
+    """A cluster's extent and p inside its shading, halfway between the threshold and the peak (``y``); centred on
+    it, or from its start or to its end when it lies in the outer 15 % of the stance (``span``, %), where a centred
+    label ran out of the axes over the tick labels (a cluster at 0-1 % of a 450-runner archive)."""
+    start, end = (f"{v:.0f}" for v in (cluster.start_pct, cluster.end_pct))
+    p_text = "p < 0.001" if cluster.p < 0.001 else f"p = {cluster.p:.3f}"
+    centre, edge = (cluster.start_pct + cluster.end_pct) / 2, 0.15 * (span[1] - span[0])
+    x, ha = ((cluster.start_pct, "left") if centre < span[0] + edge else (cluster.end_pct, "right")
+             if centre > span[1] - edge else (centre, "center"))
+    ax.text(x, y, f"{start} %, {p_text}" if start == end else f"{start}-{end} %, {p_text}", ha=ha, va="center",
+            fontsize=7, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})

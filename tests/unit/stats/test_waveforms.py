@@ -100,3 +100,22 @@ def test_the_figure_has_a_mean_panel_and_one_spm_panel_per_condition(simulated):
     assert len(axes) == 3
     assert len(axes[0].get_lines()) >= 3  # baseline and both conditions (plus the zero line)
     assert any("p " in t.get_text() for t in axes[2].texts)  # cadence_plus10 panel: its cluster's p
+
+
+@pytest.mark.parametrize("start, end, p, text", [(0.0, 0.4, 0.0495, "0 %, p = 0.050"),
+                                                 (40.0, 60.0, 0.0004, "40-60 %, p < 0.001"),
+                                                 (93.0, 100.0, 0.012, "93-100 %, p = 0.012")])
+def test_a_clusters_label_stays_inside_the_axes_wherever_the_cluster_lies(start, end, p, text):
+    import matplotlib.pyplot as plt
+
+    from hipdrop.stats.waveforms import _cluster_label
+
+    fig, ax = plt.subplots(figsize=(6, 2))
+    ax.set(xlim=(0, 100), ylim=(-5, 5))
+    _cluster_label(ax, pd.Series({"start_pct": start, "end_pct": end, "p": p}), y=2.0, span=(0.0, 100.0))
+    fig.canvas.draw()
+    label, = ax.texts
+    inside, box = ax.get_window_extent(), label.get_window_extent()  # pixels
+    assert label.get_text() == text
+    assert inside.x0 <= box.x0 and box.x1 <= inside.x1
+    plt.close(fig)

@@ -41,6 +41,25 @@ from run import _bare, timed_pool  # noqa: E402  the same bare parse and pool as
 RUNNERS_PER_PART = 10
 
 
+def run_measuring_own_cpu(command: list[str]) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``command``; return its completed process (text output) and the CPU seconds of its own process alone,
+    without its children (sampled every 0.2 s until it exits: the last 0.2 s may be missed)."""
+    import psutil  # a Snakemake dependency
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        watched, own = psutil.Process(process.pid), 0.0
+        while process.poll() is None:
+            try:
+                times = watched.cpu_times()
+                own = times.user + times.system
+            except psutil.Error:  # exited between the poll and the sample
+                pass
+            time.sleep(0.2)
+        out.seek(0), err.seek(0)
+        return subprocess.CompletedProcess(command, process.returncode, out.read(), err.read()), own
+
+
 def children_cpu_s() -> float:
     """CPU seconds of this process's finished descendants: a child's own children count once it has waited for
     them, so around a Snakemake run it is the whole run's, every job and worker included."""
@@ -149,7 +168,7 @@ def main() -> None:
     if args.batch_threads:
         command += ["--set-threads", f"analyse_batch={args.batch_threads}"]
     start, cpu_before = time.perf_counter(), children_cpu_s()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done, snakemake_cpu = run_measuring_own_cpu(command)
     workflow, workflow_cpu = time.perf_counter() - start, children_cpu_s() - cpu_before
     if done.returncode != 0:
         sys.exit(f"the workflow failed:\n{done.stderr[-3000:]}")
@@ -167,8 +186,9 @@ def main() -> None:
           f"{finished['finished_s'].max() - analysed:4.0f} s (log times, 1 s resolution)")
     # the benchmark files sample each job's processes about once a second: what ran between the last sample and
     # the end (a worker's last trial, a short job's tail) lands here, beside Snakemake's own parsing and scheduling
-    print(f"  outside the jobs' benchmark files (Snakemake itself, job CPU their sampling missed): "
-          f"{workflow_cpu - jobs['cpu_time'].sum():.0f} cpu-s")
+    print(f"  outside the jobs' benchmark files: {workflow_cpu - jobs['cpu_time'].sum():.0f} cpu-s, of which Snakemake's "
+          f"own process {snakemake_cpu:.0f} (parsing, scheduling, sampling the jobs), the rest job CPU the sampling "
+          "missed")
     print("per stage: jobs, job-seconds, CPU-seconds, peak RSS / PSS of one job (MB)")
     for stage, rows in jobs.groupby("stage", sort=False):
         print(f"  {stage:10s} {len(rows):4d} jobs {rows['s'].sum():8.1f} s {rows['cpu_time'].sum():8.1f} cpu-s  "

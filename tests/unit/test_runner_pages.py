@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
 from hipdrop.runner_pages import responder_lines, runner_page, write_runner_pages
@@ -75,15 +76,16 @@ def test_pages_drawn_by_two_forked_workers_equal_those_drawn_in_one_process(tmp_
     assert sorted(p.name for p in (tmp_path / "2").iterdir()) == ["A.png", "B.png", "Z.png"]  # no temporary left
 
 
-def test_written_pages_show_what_runner_page_draws_from_the_whole_tables(tmp_path):
-    # write_runner_pages hands each page its runner's rows, picked out once; the page must not change for it.
-    # B has stances only, Z nothing at all
+@pytest.mark.parametrize("order", [("A", "B", "Z"), ("Z", "B", "A")])
+def test_written_pages_equal_a_new_figure_per_runner_from_the_whole_tables(tmp_path, order):
+    # write_runner_pages hands each page its runner's rows, picked out once, and draws a worker's pages over one
+    # figure; neither may change a page, whatever came before it. B has stances only, Z nothing at all
     import matplotlib.pyplot as plt
     from matplotlib.image import imread
 
     curves, stances, responders, manipulation = small_tables()
     means = subject_mean_curves(curves)
-    pages = {s: tmp_path / f"{s}.png" for s in ("A", "B", "Z")}
+    pages = {s: tmp_path / f"{s}.png" for s in order}
     write_runner_pages(pages, means, stances, responders, manipulation)
     for subject, page in pages.items():
         figure = runner_page(subject, means, stances, responders, manipulation)

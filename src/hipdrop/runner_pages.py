@@ -99,8 +99,8 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     baseline : str, optional
         The condition changes are measured from.
     page : matplotlib.figure.Figure, optional
-        A figure this function returned for another runner, drawn over instead of a new one: the same page, a
-        third cheaper (``write_runner_pages`` draws each worker's pages on one figure).
+        A figure this function returned for another runner, drawn over instead of a new one: the same page, about
+        a sixth cheaper (``write_runner_pages`` draws each worker's pages on one figure).
 
     Returns
     -------

@@ -41,12 +41,12 @@ def plot_obliquity_by_condition(curves: xr.DataArray | Iterable[xr.DataArray], *
 # Figures of the result tables (results/stats/*.csv, results/qc/*.csv): pure functions, tables in, Figure out. The
 # workflow's plot_* rules and the notebooks call the same ones.
 
-#: colour of each responder class (hipdrop.stats.responders), colour-blind safe (Okabe-Ito)
 #: runners the dose-response figure names one by one: matplotlib's colour cycle holds 10 colours, and past them a
 #: legend entry per runner names no line (and 450 entries covered the plot of a 1,800-trial archive)
 NAMED_RUNNERS = 10
 #: runners per panel of the runners figure drawn at full strength; more are drawn fainter in proportion
 CLEAR_RUNNERS = 30
+#: colour of each responder class (hipdrop.stats.responders), colour-blind safe (Okabe-Ito)
 RESPONDER_COLOURS = {"improved": "#009E73", "unchanged": "#999999", "worsened": "#D55E00", "not assessable": "#56B4E9"}
 #: marker and colour of each analysis in the forest plot
 ANALYSIS_STYLE = {"mixed model": ("o", "#0072B2"), "rm-anova": ("s", "#E69F00")}

@@ -56,7 +56,8 @@ def run_measuring_own_cpu(command: list[str]) -> tuple[subprocess.CompletedProce
             except psutil.Error:  # exited between the poll and the sample
                 pass
             time.sleep(0.2)
-        out.seek(0), err.seek(0)
+        out.seek(0)
+        err.seek(0)
         return subprocess.CompletedProcess(command, process.returncode, out.read(), err.read()), own
 
 

@@ -267,12 +267,13 @@ def plot_dose_response(dose: pd.DataFrame, subjects: pd.DataFrame, manipulation:
     everyone = sorted(set(points["subject"]) | set(runners["subject"]))
     named = len(everyone) <= NAMED_RUNNERS
     if named:  # a colour and a legend entry per runner
-        colours, look = {s: f"C{k}" for k, s in enumerate(everyone)}, {"lw": 1, "alpha": 0.8}
+        colours, dots, lines = {s: f"C{k}" for k, s in enumerate(everyone)}, {"s": 22}, {"lw": 1, "alpha": 0.8}
     else:  # a crowd: one grey, fainter the more runners, and one legend entry that sums their slopes up
-        colours, look = dict.fromkeys(everyone, "0.45"), {"lw": 0.6, "alpha": max(0.1, min(0.6, 20 / len(everyone)))}
+        faint = max(0.1, min(0.6, 20 / len(everyone)))
+        colours, dots, lines = dict.fromkeys(everyone, "0.45"), {"s": 8, "alpha": faint}, {"lw": 0.6, "alpha": faint}
     for subject, mine in points.groupby("subject"):
-        ax.scatter(mine["achieved_cadence_change_pct"], mine["change_from_baseline"], s=22 if named else 8,
-                   color=colours[subject], alpha=1.0 if named else look["alpha"], zorder=3)
+        ax.scatter(mine["achieved_cadence_change_pct"], mine["change_from_baseline"], color=colours[subject], zorder=3,
+                   **dots)
     slopes = runners[runner_slope].to_numpy(float)
     finite = slopes[np.isfinite(slopes)]
     crowd = None if named or not len(finite) else (
@@ -283,7 +284,7 @@ def plot_dose_response(dose: pd.DataFrame, subjects: pd.DataFrame, manipulation:
         if not np.isfinite(slope):
             continue
         x = np.array([min(0.0, row.achieved_min_pct), max(0.0, row.achieved_max_pct)])
-        ax.plot(x, slope * x, color=colours[row.subject], label=f"{row.subject}: {slope:+.3f}" if named else crowd, **look)
+        ax.plot(x, slope * x, color=colours[row.subject], label=f"{row.subject}: {slope:+.3f}" if named else crowd, **lines)
         crowd = None  # the crowd's entry once
     if len(population) and _truthy(population["estimable"])[0] and np.isfinite(population["slope_deg_per_pct"].iloc[0]):
         row = population.iloc[0]

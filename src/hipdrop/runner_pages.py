@@ -281,8 +281,8 @@ def write_runner_pages(pages: dict[str, str], curves: xr.DataArray | None, stanc
     subjects = list(pages)
     # each runner's rows picked out once: a page's own selection from the whole stance table (158,000 rows for
     # 450 runners) took 4 ms of its 0.27 cpu-s
-    tables = (curves, *(_rows_by_subject(table) for table in (stances, responders, manipulation)))
-    draw = partial(_write_pages, pages=pages, tables=tables, baseline=baseline, dpi=dpi)
+    by_subject = [_rows_by_subject(table) for table in (stances, responders, manipulation)]
+    draw = partial(_write_pages, pages=pages, curves=curves, by_subject=by_subject, baseline=baseline, dpi=dpi)
     if workers <= 1 or len(subjects) < 2:
         draw(subjects)
         return
@@ -296,12 +296,12 @@ def _rows_by_subject(table: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.D
     return {str(s): rows for s, rows in table.groupby(table["subject"].astype(str), sort=False)}, table.iloc[0:0]
 
 
-def _write_pages(subjects: list[str], *, pages: dict, tables: tuple, baseline: str, dpi: int) -> None:
+def _write_pages(subjects: list[str], *, pages: dict, curves: xr.DataArray | None, by_subject: list, baseline: str,
+                 dpi: int) -> None:
     import matplotlib.pyplot as plt
 
     from hipdrop.io.results import atomic_path
 
-    curves, *by_subject = tables
     figure = None
     for subject in subjects:
         figure = runner_page(subject, curves, *(rows.get(subject, none) for rows, none in by_subject), baseline=baseline,

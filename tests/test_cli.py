@@ -183,6 +183,16 @@ def test_inspect_shows_raw_labels_beside_canonical_names():
     assert lasi["raw"] == "L.ASIS" and lasi["group"] == "pelvis" and report["analysis"]["ok"]
 
 
+def test_inspect_and_trial_name_why_the_stances_were_excluded():
+    # c3d.org's short walking file: its 0.73 s stances are too long for the running limits
+    path = shared_file("events/c3dio_short.c3d")
+    reason = "stance time 0.733 s outside [0.1, 0.5] s"
+    inspected = hipdrop("inspect", path)
+    assert inspected.returncode == 0, inspected.stderr
+    assert f"4 excluded for other reasons (most often: {reason})" in inspected.stdout
+    assert json.loads(hipdrop("inspect", path, "--json").stdout)["analysis"]["other_reason"] == reason
+
+
 def test_inspect_help_is_plain_text_and_says_what_it_shows():
     shown = hipdrop("inspect", "--help").stdout
     assert "``" not in shown and "*" not in shown

@@ -91,6 +91,7 @@ def _inspection(args, config: dict, trial) -> dict:
 
 
 def _trial(args) -> int:
+    from hipdrop.inspection import commonest_reason
     from hipdrop.io.results import write_netcdf, write_table
     from hipdrop.pipeline import process_trial
 
@@ -115,7 +116,7 @@ def _trial(args) -> int:
     print(f"{args.file}: {len(result.stances)} {windows} ({len(kept)} included), events from "
           f"{result.meta['event_source'] or 'none'}; peak drop {drop}; wrote {out}/")
     if len(result.stances) and kept.empty:  # say why, e.g. walking stances under the running limits
-        print(f"  most stances excluded for: {result.stances['exclude_reason'].value_counts().index[0]}")
+        print(f"  most stances excluded for: {commonest_reason(result.stances)}")
     if result.meta["implausible_samples"]:
         kinds = ", ".join(f"{k.removeprefix('implausible_')} {v}" for k, v in result.meta.items()
                           if k.startswith("implausible_") and k != "implausible_samples" and v)

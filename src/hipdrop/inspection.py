@@ -242,11 +242,20 @@ def marker_report(trial: xr.Dataset, config: dict, stances: pd.DataFrame | None 
 
 
 def stance_summary(stances: pd.DataFrame) -> dict:
-    """Stance counts of one trial: all, included, excluded for pelvis data, excluded for other reasons only."""
+    """Stance counts of one trial: all, included, excluded for pelvis data, excluded for other reasons only, and
+    the commonest of those other reasons ("" when none)."""
     excluded = stances["excluded"].astype(bool)
     pelvis = excluded & stances["exclude_reason"].astype(str).str.contains("pelvis")
     return {"stances": int(len(stances)), "included": int((~excluded).sum()),
-            "excluded_pelvis_data": int(pelvis.sum()), "excluded_other": int((excluded & ~pelvis).sum())}
+            "excluded_pelvis_data": int(pelvis.sum()), "excluded_other": int((excluded & ~pelvis).sum()),
+            "other_reason": commonest_reason(stances[excluded & ~pelvis])}
+
+
+def commonest_reason(stances: pd.DataFrame) -> str:
+    """The exclusion reason most of ``stances`` carry ("" for none): why a trial lost its stances, in a line."""
+    reasons = stances["exclude_reason"].dropna().astype(str)
+    reasons = reasons[reasons != ""]
+    return str(reasons.value_counts().index[0]) if len(reasons) else ""
 
 
 def _pct(fraction: float) -> str:
@@ -278,7 +287,7 @@ def format_text(report: dict, width: int = 118) -> list[str]:
         if analysis["excluded_pelvis_data"]:
             text += f", {analysis['excluded_pelvis_data']} excluded for filled or missing pelvis data (by marker: below)"
         if analysis["excluded_other"]:
-            text += f", {analysis['excluded_other']} excluded for other reasons (event or stance-time checks)"
+            text += f", {analysis['excluded_other']} excluded for other reasons (most often: {analysis['other_reason']})"
         lines.append(text + f"; events from {analysis['event_source'] or 'none'}")
         for w in analysis.get("windows", []):
             state = f"excluded: {w['exclude_reason']}" if w["excluded"] else f"peak drop {w['cpd_peak_deg']:.2f} deg"

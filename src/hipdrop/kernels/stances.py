@@ -146,6 +146,17 @@ def _longest_run_touching(runs: np.ndarray, first: int, last: int) -> int:
     return int((touching[:, 1] - touching[:, 0]).max()) if len(touching) else 0
 
 
+def _unpaired_reason(pair: _Pair, *, end_s: float, max_stance_s: float) -> str:
+    """Why a strike has no foot off: a later strike of its side came first (an off was missed), the recording
+    ended within the longest plausible stance of the strike (a contact cut by the end of the trial, not an event
+    error), or the off was missed with no later strike."""
+    if pair.next_strike_frame >= 0:
+        return "no foot off before the next strike"
+    if end_s - pair.strike_s <= max_stance_s:
+        return f"contact cut by the end of the recording ({end_s - pair.strike_s:.3f} s after the strike)"
+    return f"no foot off in the {end_s - pair.strike_s:.3f} s after the last strike of its side"
+
+
 def stance_table(
     obliquity: xr.DataArray,
     events: pd.DataFrame,
@@ -222,6 +233,7 @@ def stance_table(
     robust_sd = 1.4826 * np.nanmedian(np.abs(stance_times - median)) if judged else np.nan
     strike_times = {s: np.sort(pairs["strike_s"][pairs["side"] == s]) for s in SIDES}
     counters = dict.fromkeys(SIDES, 0)
+    end_s = float(time[-1]) if len(time) else np.nan
     for i, p in enumerate(map(_Pair._make, zip(*(pairs[c].tolist() for c in PAIR_COLUMNS)))):
         counters[p.side] += 1
         reasons = []
@@ -236,7 +248,7 @@ def stance_table(
             if p.off_frame >= 0 and not min_swing_s <= swing_s <= max_swing_s:
                 reasons.append(f"swing time {swing_s:.3f} s outside [{min_swing_s}, {max_swing_s}] s")
         if p.off_frame < 0:
-            reasons.append("no foot off before the next strike")
+            reasons.append(_unpaired_reason(p, end_s=end_s, max_stance_s=max_stance_s))
         else:
             if not min_stance_s <= stance_s <= max_stance_s:
                 reasons.append(f"stance time {stance_s:.3f} s outside [{min_stance_s}, {max_stance_s}] s")

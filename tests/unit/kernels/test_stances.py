@@ -27,7 +27,8 @@ def test_peak_excursion_timing_and_cadence():
     l1 = table[(table.side == "L") & (table.stance_index == 1)].iloc[0]
     assert l1.excluded and "no foot off" in l1.exclude_reason  # L strike at 20 has no off before L strike at 120
     last = table[(table.side == "R") & (table.stance_index == 2)].iloc[0]
-    assert last.excluded  # the trial ends before its foot off
+    # no off in the 1.09 s to the end of the trial, longer than any stance (max 0.6 s): the off was missed
+    assert last.excluded and last.exclude_reason == "no foot off in the 1.090 s after the last strike of its side"
     assert curves.sizes == {"stance": len(table), "pct": 101}
     assert float(curves.isel(stance=int(r1.name)).sel(pct=50)) == 5.0
 
@@ -152,3 +153,24 @@ def test_outlier_stance_in_a_40_stance_trial_is_still_excluded():
     excluded = table[table.excluded]
     assert len(excluded) == 1 and np.isclose(excluded.stance_time_s.iloc[0], 0.30)
     assert "outlier" in excluded.exclude_reason.iloc[0]
+
+
+def _last_strike(frame: int) -> pd.Series:
+    """The stance of a lone R strike at ``frame`` of a 3 s, 100 Hz trial with no foot off after it."""
+    t = np.arange(300) / 100.0
+    obliquity = xr.DataArray(np.zeros((300, 2)), dims=("time", "side"), coords={"time": t, "side": ["L", "R"]})
+    events = pd.DataFrame({"side": ["R"], "event": ["foot_strike"], "frame": [frame], "time_s": [frame / 100.0]})
+    filled = xr.DataArray(np.zeros(300, bool), dims="time")
+    table, _ = stance_table(obliquity, events, pelvis_filled=filled, min_stance_s=0.1, max_stance_s=0.6)
+    return table.iloc[0]
+
+
+def test_the_last_contact_cut_by_the_end_of_the_recording_says_so():
+    """A strike 0.19 s before the last sample, shorter than the longest plausible stance (0.6 s): the recording
+    ended during the contact; there is no next strike to have come first."""
+    stance = _last_strike(280)
+    assert stance.excluded and stance.exclude_reason == "contact cut by the end of the recording (0.190 s after the strike)"
+
+
+def test_a_last_strike_long_before_the_end_is_a_missed_foot_off():
+    assert _last_strike(149).exclude_reason == "no foot off in the 1.500 s after the last strike of its side"

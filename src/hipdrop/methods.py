@@ -76,6 +76,16 @@ def study_counts(tables: dict[str, pd.DataFrame]) -> dict:
     }
 
 
+def _unfitted(effects: pd.DataFrame | None) -> str:
+    """The reasons no effect was estimable, one per condition ("" when any effect was estimated or the effects
+    are unknown): the methods must not describe models that were never fitted."""
+    if effects is None or effects.empty or effects["estimable"].astype(bool).any():
+        return ""
+    conditions = effects.assign(condition=effects["term"].str[len("condition[") : -1])
+    reasons = conditions.drop_duplicates("condition")
+    return "; ".join(f"{row.condition}: {row.reason}" for row in reasons.itertuples())
+
+
 def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
     """A methods section (Markdown) for this run.
 
@@ -85,8 +95,9 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
         The validated configuration (``hipdrop.config.validate_config``; keys ``clean``, ``pelvis``, ``events``,
         ``stances``, ``stats``).
     tables : dict of pandas.DataFrame
-        ``trials`` (qc/trials.csv: ``status``, ``event_source``) and ``stances`` (the stance table: ``subject``,
-        ``condition``, ``trial``, ``excluded``).
+        ``trials`` (qc/trials.csv: ``status``, ``event_source``), ``stances`` (the stance table: ``subject``,
+        ``condition``, ``trial``, ``excluded``) and optionally ``effects`` (stats/effects.csv: ``term``,
+        ``estimable``, ``reason``; when no effect was estimable the statistics say so instead of describing fits).
 
     Returns
     -------
@@ -115,6 +126,25 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
     conf = f"{100 * (1 - alpha):g} %"
     trial_vc = ("; trials were a variance component, as runners repeated conditions" if n["repeated_trials"]
                 else "; no runner repeated a condition, so no trial variance component was needed")
+    statistics = (
+        f"**Statistics.** Effects on {', '.join(stats['metrics'])} were measured against `{stats['baseline']}` in "
+        f"two ways. (1) A linear mixed model on all included stances (Tirrell 2018), "
+        "`metric ~ condition + side + (1 + condition | subject)`" + trial_vc + "; when that could not be estimated "
+        "the next simpler model was fitted and named. Effects were tested by Student's t with n - 1 df (n runners "
+        f"with the condition and baseline), {conf} confidence intervals, and Holm's correction across conditions "
+        "(Holm 1979). (2) As in the published studies (Bramah 2019): a repeated-measures ANOVA on subject means "
+        "of the runners with every condition, with the Greenhouse-Geisser correction, then paired t-tests against "
+        "baseline with Holm's correction and Cohen's d_z. A condition needed at least "
+        f"{stats['min_subjects']} runners with a baseline."
+    )
+    unfitted = _unfitted(tables.get("effects"))
+    if unfitted:
+        statistics = (
+            f"**Statistics.** Effects on {', '.join(stats['metrics'])} against `{stats['baseline']}` were to be "
+            "estimated by a linear mixed model on all included stances (Tirrell 2018) and by a repeated-measures "
+            f"ANOVA on subject means (Bramah 2019), each condition needing at least {stats['min_subjects']} runners "
+            f"with a baseline. No effect could be estimated, so no model was fitted: {unfitted}."
+        )
     parts = [
         "## Methods\n",
         f"**Software.** The analysis ran in hipdrop {versions['hipdrop']} (Python {versions['Python']}; {software}) "
@@ -140,15 +170,7 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
         f"rebuilt as a rigid body, or spline-filled for longer than {st['max_filled_s']:g} s. Obliquity was "
         f"normalised to 0-100 % of stance ({st['curve_points']} samples).",
         "",
-        f"**Statistics.** Effects on {', '.join(stats['metrics'])} were measured against `{stats['baseline']}` in "
-        f"two ways. (1) A linear mixed model on all included stances (Tirrell 2018), "
-        "`metric ~ condition + side + (1 + condition | subject)`" + trial_vc + "; when that could not be estimated "
-        "the next simpler model was fitted and named. Effects were tested by Student's t with n - 1 df (n runners "
-        f"with the condition and baseline), {conf} confidence intervals, and Holm's correction across conditions "
-        "(Holm 1979). (2) As in the published studies (Bramah 2019): a repeated-measures ANOVA on subject means "
-        "of the runners with every condition, with the Greenhouse-Geisser correction, then paired t-tests against "
-        "baseline with Holm's correction and Cohen's d_z. A condition needed at least "
-        f"{stats['min_subjects']} runners with a baseline. Dose-response: peak drop against each runner's achieved "
+        f"{statistics} Dose-response: peak drop against each runner's achieved "
         "cadence change (%) in a mixed model with a random slope per runner. Responders: a runner's change of mean "
         "peak drop against its minimal detectable change, MDC95 = 1.96 x the change's standard error from its "
         "stride-to-stride (and, with repeated trials, trial-to-trial) variability (Weir 2005). Power: the runners a "

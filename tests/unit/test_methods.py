@@ -56,3 +56,18 @@ def test_markers_taken_as_stored_are_said_so():
     text = methods_paragraph(validate_config({"clean": {"lowpass_hz": None, "max_gap_s": 0}}), tables())
     assert "analysed as stored (filtered upstream)" in text and "No gap was filled" in text
     assert "Butterworth" not in text
+
+
+def test_no_estimable_effect_means_no_model_is_described_as_fitted():
+    """The messy real study of issue 22: every effect refused for want of runners; the methods must say that no
+    model was fitted and why, not describe the mixed model and the ANOVA as if they had run."""
+    effects = pd.DataFrame({
+        "term": ["condition[fast]", "condition[fast]"], "analysis": ["mixed model", "rm-anova"], "estimable": [False, False],
+        "reason": ["2 runner(s) ran fast and base; at least 3 are needed"] * 2,
+    })
+    text = methods_paragraph(validate_config({}), {**tables(), "effects": effects})
+    assert "No effect could be estimated, so no model was fitted: fast: 2 runner(s) ran fast and base" in text
+    assert "Greenhouse-Geisser" not in text and "were measured against" not in text
+    # one estimable effect: the models are described as fitted
+    estimable = effects.assign(estimable=[True, False])
+    assert "were measured against" in methods_paragraph(validate_config({}), {**tables(), "effects": estimable})

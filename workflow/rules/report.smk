@@ -30,6 +30,7 @@ rule write_methods:
     input:
         trials=f"{RESULTS}/qc/trials.csv",
         stances=f"{RESULTS}/stances.parquet",
+        effects=f"{RESULTS}/stats/effects.csv",
     output:
         report(f"{RESULTS}/methods.md", caption="../report/methods.rst", category="6 Methods"),
     params:

@@ -10,6 +10,7 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asc
 tables = {
     "trials": pd.read_csv(snakemake.input.trials, usecols=lambda c: c in {"status", "event_source"}),
     "stances": pd.read_parquet(snakemake.input.stances, columns=["subject", "condition", "trial", "excluded"]),
+    "effects": pd.read_csv(snakemake.input.effects, usecols=["term", "analysis", "estimable", "reason"]),
 }
 text = methods_paragraph(snakemake.params.config, tables)
 with atomic_path(snakemake.output[0]) as tmp:

@@ -38,7 +38,7 @@ def both_analyses(
     for metric in metrics:
         mixed = fit_effects(used, metric=metric, baseline=baseline, alpha=alpha, min_subjects=min_subjects)
         parts += [mixed.table, rm_anova_effects(used, metric=metric, baseline=baseline, min_subjects=min_subjects, alpha=alpha)]
-        components.append(mixed.components)
+        components.append(with_unestimable(mixed.components, mixed.table))
         notes += [f"{metric} {row.term} ({row.analysis}): not estimable: {row.reason}"
                   for row in pd.concat(parts[-2:]).itertuples() if not row.estimable]
         notes += [f"{metric} {row.term}: {row.model_notes}" for row in mixed.table.itertuples() if row.model_notes]
@@ -50,6 +50,16 @@ def both_analyses(
         notes.append(f"{condition}: {n} runner(s) changed what the condition does not target (confounded; see "
                      f"stats/manipulation.csv){'; left out of the effects' if exclude_confounded else ''}")
     return effects, pd.concat(components, ignore_index=True) if components else pd.DataFrame(columns=COMPONENT_COLUMNS), notes
+
+
+def with_unestimable(components: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The mixed model's variance components with a row for every condition it could not estimate: NaN numbers and
+    the reason in ``source``, so that variance_components.csv and the power table say why instead of being empty."""
+    missing = table[~table["estimable"].astype(bool)]
+    rows = pd.DataFrame({"metric": missing["metric"], "condition": missing["term"].str[len("condition[") : -1],
+                         "source": "effect not estimable: " + missing["reason"].astype(str)})
+    parts = [part for part in (components, rows) if len(part)]
+    return pd.concat(parts, ignore_index=True).reindex(columns=COMPONENT_COLUMNS) if parts else components
 
 
 def effects_per_task(stances: pd.DataFrame, manipulation: pd.DataFrame, **options) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:

@@ -208,11 +208,14 @@ def power_table(components: pd.DataFrame, *, alpha: float = 0.05, power: float =
         extra = {k: getattr(row, k) for k in ("trial_var_deg2", "trials_condition", "trials_baseline") if hasattr(row, k)}
         sd = sd_change(row.slope_var_deg2, row.residual_var_deg2, stances_condition=row.stances_condition,
                        stances_baseline=row.stances_baseline, **extra)
-        notes, counts = [], {}
+        source = getattr(row, "source", "")
+        # no components to plan from (hipdrop.stats.effects.with_unestimable): say why once, not per count
+        unestimable = isinstance(source, str) and source.startswith("effect not estimable")
+        notes, counts = [source] if unestimable else [], {}
         for key, effect, label in (("runners_for_observed_effect", row.effect_deg, "observed effect"),
                                    ("runners_for_smallest_effect", smallest_effect_deg, "smallest effect")):
             counts[key] = required_runners(sd, effect, alpha=alpha, power=power, max_runners=max_runners)
-            if counts[key] is None:
+            if counts[key] is None and not unestimable:
                 notes.append(_why_none(sd, effect, label, max_runners))
         rows.append({"metric": row.metric, "condition": row.condition, "sd_change_deg": sd, "effect_deg": row.effect_deg,
                      **counts, "smallest_effect_deg": smallest_effect_deg, "alpha": alpha, "power": power,

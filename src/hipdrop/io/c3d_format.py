@@ -166,7 +166,7 @@ def _is_name(name: bytes) -> bool:
     return bool(name.strip()) and all(0x20 <= b < 0x7F for b in name)
 
 
-def _parameter_section(raw: bytes, start: int, processor: int, path: Path) -> _Section:
+def _parameter_section(raw: bytes, start: int, processor: int, path: Path, data_start: int = 0) -> _Section:
     """Walk the parameter section from the 4-byte section header at ``start``.
 
     Each entry: name length (signed byte; negative = locked), group id (signed byte; negative = a group,
@@ -175,6 +175,11 @@ def _parameter_section(raw: bytes, start: int, processor: int, path: Path) -> _S
     ("The parameter section"). The walk follows the offsets, as the user guide says readers must (BKIN and BTK's
     badParameterOffset files have entries whose content does not end where the offset points); each step moves
     forward by at least the entry's header, so the walk ends within the file.
+
+    An offset that leads past the section ends the walk as a 0 offset does: some writers end their chain that
+    way (BTK and the `c3d` package stop at the declared blocks and read such files). The section ends at the
+    blocks its header declares (byte 3), or at the header's data start block ``data_start`` (1-based) where that
+    lies further: c3d.org's Dance.c3d declares 3 blocks and continues its chain in the next 3, before its data.
     """
     order = _order(processor)
     int16 = np.dtype(order + "i2")
@@ -183,6 +188,9 @@ def _parameter_section(raw: bytes, start: int, processor: int, path: Path) -> _S
     group_names: dict[int, str] = {}
     members: dict[int, dict[str, dict]] = {}
     position = end = start + 4
+    section_end = max(start + raw[start + 2] * BLOCK, (data_start - 1) * BLOCK)  # the walk's limit, see above
+    if section_end <= start + 4:  # neither declares where the section ends: follow the chain through the file
+        section_end = size
     previous = "the section header"  # the entry whose offset led to ``position``, for messages
     decoded = 0  # bytes of parameter values decoded so far
 
@@ -247,7 +255,7 @@ def _parameter_section(raw: bytes, start: int, processor: int, path: Path) -> _S
             previous = f"parameter {group_names.get(group_id, f'of group {group_id}')}:{name}"
         # an entry extends to its content's end, or to the next entry where the offset says it ends sooner
         end = max(end, content_end if offset == 0 else min(content_end, name_end + offset))
-        if offset == 0:
+        if offset == 0 or name_end + offset >= section_end:
             break
         position = name_end + offset
     parameters: dict[str, dict] = {}
@@ -520,7 +528,7 @@ def decode(raw: bytes, path: str | Path = "<bytes>") -> C3D:
         raise TrialError(path, STAGE, f"corrupt parameter section: unknown processor type {processor} (C3D knows 84 "
                                       "Intel, 85 DEC, 86 SGI/MIPS)")
     header = _header(raw, processor)
-    section = _parameter_section(raw, section_start, processor, path)
+    section = _parameter_section(raw, section_start, processor, path, header.data_start)
     parameters = section.parameters
     rate, warnings = _rate(header, parameters, path)
     layout, layout_warnings = _resolve_layout(header, parameters, section.end, raw, rate, path)

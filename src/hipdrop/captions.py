@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from hipdrop.io.results import atomic_path
+from hipdrop.reasons import reason_kinds
 from hipdrop.stats.responders import responder_counts
 from hipdrop.stats.tasks import RUNNING, by_task
 
@@ -186,11 +187,11 @@ def waveforms_caption(clusters: pd.DataFrame) -> str:
 
 
 def quality_caption(stances: pd.DataFrame, quarantine: pd.DataFrame, agreement: pd.DataFrame) -> str:
-    """Stances kept and excluded (by the commonest reasons), quarantined trials, and the event agreement."""
+    """Stances kept and excluded (by the commonest kinds of reason), quarantined trials, and the event agreement."""
     n, excluded = len(stances), int(stances["excluded"].sum()) if len(stances) else 0
     text = f"{n - excluded} of {n} stances analysed, {excluded} excluded"
     if excluded:
-        reasons = stances.loc[stances["excluded"].astype(bool), "exclude_reason"].value_counts()
+        reasons = reason_kinds(stances.loc[stances["excluded"].astype(bool), "exclude_reason"])
         text += " (" + ", ".join(f"{k}: {v}" for k, v in reasons.head(3).items()) + ")"
     text += f"; {len(quarantine)} trial{'s' if len(quarantine) != 1 else ''} quarantined"
     if len(quarantine):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hipdrop.reasons import reason_kinds
 from hipdrop.stats.tasks import with_task_labels
 from hipdrop.stats.waveforms import subject_mean_curves
 from hipdrop.vocab import PCT
@@ -311,12 +312,14 @@ def plot_dose_response(dose: pd.DataFrame, subjects: pd.DataFrame, manipulation:
     return fig
 
 
+#: kinds of exclusion reason the quality figure gives a bar each; the rest share one bar
+QUALITY_KINDS = 8
+
+
 def exclusion_counts(stances: pd.DataFrame) -> pd.Series:
-    """Excluded stances per reason (a stance with two reasons, joined by "; ", counts under both), most first."""
-    excluded = stances[_truthy(stances["excluded"])]
-    reasons = excluded["exclude_reason"].fillna("").astype(str).str.split(";").explode().str.strip()
-    reasons = reasons.replace("", "no reason given")
-    return reasons.value_counts().rename("stances")
+    """Excluded stances per kind of reason (``hipdrop.reasons.reason_kinds``: one kind whatever its numbers, such
+    as the duration of a fill; a stance with two reasons, joined by "; ", counts under both), most first."""
+    return reason_kinds(stances.loc[_truthy(stances["excluded"]), "exclude_reason"])
 
 
 def plot_quality(stances: pd.DataFrame, quarantine: pd.DataFrame, agreement: pd.DataFrame | None = None):
@@ -326,8 +329,8 @@ def plot_quality(stances: pd.DataFrame, quarantine: pd.DataFrame, agreement: pd.
 
     ``stances``: the stance table (``excluded``, ``exclude_reason``); ``quarantine``: ``results/qc/quarantine.csv``
     (``stage``); ``agreement``: ``results/qc/event_agreement_summary.csv`` (``method``, ``reference``, ``event``,
-    ``median_abs_error_ms``), empty or None without references. Returns the Figure; a bar per reason, per stage and
-    per detector x reference x event.
+    ``median_abs_error_ms``), empty or None without references. Returns the Figure; a bar per kind of reason (at
+    most ``QUALITY_KINDS``, the rarest together), per stage and per detector x reference x event.
     """
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(13, 4.0), layout="constrained")
     counts = exclusion_counts(stances)
@@ -335,11 +338,16 @@ def plot_quality(stances: pd.DataFrame, quarantine: pd.DataFrame, agreement: pd.
     if counts.empty:
         _empty(a, f"no stance excluded\n({included} included)")
     else:
-        a.barh(range(len(counts)), counts.to_numpy(), color="#D55E00")
-        a.set_yticks(range(len(counts)), [fill_text(r, 28) for r in counts.index], fontsize=7)
+        if len(counts) > QUALITY_KINDS:  # past a readable number of bars, the rarest kinds share one
+            rest = counts.iloc[QUALITY_KINDS - 1:]
+            counts = pd.concat([counts.iloc[:QUALITY_KINDS - 1], pd.Series({f"{len(rest)} other kinds of reason": rest.sum()})])
+        bars = a.barh(range(len(counts)), counts.to_numpy(), color="#D55E00")
+        a.bar_label(bars, padding=2, fontsize=7)
+        a.set_yticks(range(len(counts)), [fill_text(r, 34) for r in counts.index], fontsize=7)
         a.invert_yaxis()
+        a.set_xlim(0, counts.max() * 1.15)
         a.set_xlabel("excluded stances")
-    a.set_title(f"Stances excluded by reason\n({included} of {len(stances)} included)", fontsize=9)
+    a.set_title(f"Stances excluded, by kind of reason\n({included} of {len(stances)} included)", fontsize=9)
     stages = (quarantine["stage"].fillna("unknown").astype(str).value_counts() if len(quarantine) and "stage" in quarantine
               else pd.Series(dtype=int))
     if stages.empty:

@@ -86,3 +86,14 @@ def test_quality_caption_counts_exclusions_quarantine_and_event_errors():
     assert text.startswith("8 of 10 stances analysed, 2 excluded (gap in pelvis: 2); 1 trial quarantined (ingest: 1).")
     # Zeni's errors are the figure's comparison, not the configured detector's agreement
     assert "(running detector) against force plates: 21 of 22 matched, median absolute error 2.0 ms over 2 trials" in text
+
+
+def test_quality_caption_names_the_commonest_kinds_of_reason_whatever_their_numbers():
+    """Issue 22 item 10: fills of different durations are one kind, counted together (and so among the top)."""
+    reasons = ([f"pelvis data filled for {d:.3f} s (> 0.007 s) in the stance" for d in (0.01, 0.02, 0.03, 0.04)]
+               + ["no foot off before the next strike"] * 2 + ["missing pelvis data in the stance; stance time 0.9 s "
+                                                               "outside [0.1, 0.5] s"])
+    stances = pd.DataFrame({"excluded": True, "exclude_reason": reasons})
+    text = captions.quality_caption(stances, pd.DataFrame(columns=["path", "stage", "reason"]), pd.DataFrame())
+    assert text.startswith("0 of 7 stances analysed, 7 excluded (pelvis data filled for 0.010\u20130.040 s (> 0.007 s) "
+                           "in the stance: 4, no foot off before the next strike: 2, ")

@@ -328,3 +328,32 @@ def test_metric_label_names_the_unit():
     assert metric_label("cpd_peak_deg") == "peak pelvic drop (deg)"
     assert metric_label("cadence_spm") == "cadence (steps/min)"
     assert metric_label("cpd_excursion_deg") == "pelvic drop excursion (deg)"
+
+
+def test_quality_figure_groups_reasons_into_kinds_with_counts_and_labels_that_do_not_overlap():
+    """Issue 22 item 10: 13 pelvis fills of 13 durations were 13 bars with overlapping labels; they are one kind,
+    its durations as a range, each bar with its count."""
+    fills = [f"pelvis data filled for {0.010 + 0.005 * k:.3f} s (> 0.007 s) in the stance" for k in range(13)]
+    reasons = fills + ["pelvis marker rebuilt as a rigid body in the stance (a 0.300 s gap)"] * 9 + [
+        "stance time 0.733 s outside [0.1, 0.5] s; missing pelvis data in the stance", "", ""]
+    stances = pd.DataFrame({"excluded": [bool(r) for r in reasons], "exclude_reason": reasons})
+    fig = plot_quality(stances, pd.DataFrame(columns=["path", "stage", "reason"]), pd.DataFrame())
+    exclusions = fig.axes[0]
+    labels = [t.get_text().replace("\n", " ") for t in exclusions.get_yticklabels()]
+    bars = dict(zip(labels, (p.get_width() for p in exclusions.patches)))
+    assert bars == {"pelvis data filled for 0.010\u20130.070 s (> 0.007 s) in the stance": 13,
+                    "pelvis marker rebuilt as a rigid body in the stance (a 0.300 s gap)": 9,
+                    "stance time 0.733 s outside [0.1, 0.5] s": 1, "missing pelvis data in the stance": 1}
+    assert {"13", "9", "1"} <= set(_texts(fig))  # each bar says its count
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in exclusions.get_yticklabels()]
+    assert not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+
+
+def test_quality_figure_keeps_a_readable_number_of_bars():
+    reasons = [f"reason number {'abcdefghijklmnopqrstuvwxyz'[k]} of its own" for k in range(20)]
+    stances = pd.DataFrame({"excluded": True, "exclude_reason": reasons})
+    exclusions = plot_quality(stances, pd.DataFrame(columns=["path", "stage", "reason"]), pd.DataFrame()).axes[0]
+    labels = [t.get_text().replace("\n", " ") for t in exclusions.get_yticklabels()]
+    assert len(labels) == 8 and labels[-1] == "13 other kinds of reason"  # 7 kinds and the other 13 in one bar
+    assert sum(p.get_width() for p in exclusions.patches) == 20

@@ -20,6 +20,9 @@ from hipdrop.vocab import PCT
 def plot_obliquity_by_condition(curves: xr.DataArray | Iterable[xr.DataArray], *, ax=None, include_excluded: bool = False):
     """Stance-side pelvic obliquity over stance, one line per condition: the mean of subject means, with a band of
     +/- 1 SD between subjects. ``curves``: the curves array, or blocks of it (``hipdrop.io.results.iter_curves``).
+    Every runner with a curve in a condition is in its line, and the legend says how many (and which are not); when
+    the runners differ between conditions the title says so and how many ran every condition, as the lines then
+    compare different people (a study with no runner in every condition still shows every condition).
     Returns the matplotlib Figure."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
@@ -27,15 +30,48 @@ def plot_obliquity_by_condition(curves: xr.DataArray | Iterable[xr.DataArray], *
     if per_subject.sizes["condition"] == 0:
         ax.text(0.5, 0.5, "no stances to plot", ha="center", va="center", transform=ax.transAxes)
         return ax.figure
+    ran = per_subject.notnull().any(PCT).to_pandas()  # [condition, subject]: the runner has a curve there
+    labels, note = _runner_sets(ran)
     for condition in per_subject["condition"].values:
         mine = per_subject.sel(condition=condition).dropna("subject", how="all")
         mean, sd = mine.mean("subject"), mine.std("subject")
-        line, = ax.plot(mean[PCT], mean, label=f"{condition} (n={mine.sizes['subject']})")
+        line, = ax.plot(mean[PCT], mean, label=labels[condition])
         ax.fill_between(mean[PCT], mean - sd, mean + sd, color=line.get_color(), alpha=0.15, lw=0)
     ax.axhline(0, color="0.6", lw=0.8)
-    ax.set(xlabel="stance (%)", ylabel="stance-side obliquity (deg, + = stance side up)", title="Pelvic obliquity over stance")
+    ax.set(xlabel="stance (%)", ylabel="stance-side obliquity (deg, + = stance side up)")
+    ax.set_title("Pelvic obliquity over stance" + (f"\n{note}" if note else ""), fontsize=10 if note else None)
     ax.legend(frameon=False, fontsize=8)
     return ax.figure
+
+
+#: runners a legend entry names as missing from its condition; more are counted
+NAMED_MISSING = 4
+
+
+def _runner_sets(ran: pd.DataFrame) -> tuple[dict[str, str], str]:
+    """Legend labels of the conditions (``ran``: bool [condition, subject]) with their runners, and a note when the
+    runners differ between conditions: then the lines compare different people, not each runner with itself.
+    Conditions of several tasks ("task: condition") are compared within their task."""
+    task = {c: c.split(": ", 1)[0] if ": " in c else "" for c in ran.index}
+    labels, notes = {}, []
+    for name in dict.fromkeys(task.values()):
+        mine = ran.loc[[c for c in ran.index if task[c] == name]]
+        mine = mine.loc[:, mine.any(axis=0)]
+        same = bool(mine.all(axis=None))
+        for condition, row in mine.iterrows():
+            missing = list(row.index[~row.to_numpy()])
+            label = f"{condition} ({int(row.sum())} runner{'s' if row.sum() != 1 else ''}"
+            if missing:
+                label += (f", not {', '.join(missing)}" if len(missing) <= NAMED_MISSING
+                          else f", not {len(missing)} others")
+            labels[condition] = label + ")"
+        if not same:
+            complete = int(mine.all(axis=0).sum())
+            notes.append(f"{name + ': ' if name else ''}runners differ between conditions: "
+                         f"{complete or 'none'} of {mine.shape[1]} ran every condition")
+    if notes:
+        notes.append("lines compare different runners; the effects pair each runner with itself")
+    return labels, "\n".join(notes)
 
 
 # ---------------------------------------------------------------------------------------------------------------

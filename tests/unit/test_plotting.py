@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import xarray as xr  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
@@ -19,6 +20,7 @@ from hipdrop.plotting import (  # noqa: E402
     plot_adherence,
     plot_dose_response,
     plot_effects,
+    plot_obliquity_by_condition,
     plot_quality,
     plot_runners,
 )
@@ -357,3 +359,35 @@ def test_quality_figure_keeps_a_readable_number_of_bars():
     labels = [t.get_text().replace("\n", " ") for t in exclusions.get_yticklabels()]
     assert len(labels) == 8 and labels[-1] == "13 other kinds of reason"  # 7 kinds and the other 13 in one bar
     assert sum(p.get_width() for p in exclusions.patches) == 20
+
+
+# --- obliquity by condition ----------------------------------------------------------------------------------------
+
+def _curves(ran: dict[str, list[str]]) -> xr.DataArray:
+    """Two stances of each runner in each condition ``ran`` gives it; a runner's curve is its own offset."""
+    rows = [(c, s) for c, subjects in ran.items() for s in subjects for _ in range(2)]
+    pct = np.arange(101)
+    values = np.array([np.sin(np.pi * pct / 100) * (5 + int(s[1:])) for _, s in rows])
+    return xr.DataArray(values, dims=("stance", "pct"), coords={
+        "pct": pct, "condition": ("stance", [c for c, _ in rows]), "subject": ("stance", [s for _, s in rows]),
+        "excluded": ("stance", np.zeros(len(rows), bool))})
+
+
+def test_obliquity_by_condition_with_the_same_runners_in_every_condition_names_their_number():
+    fig = plot_obliquity_by_condition(_curves({"baseline": ["S1", "S2", "S3"], "cadence": ["S1", "S2", "S3"]}))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["baseline (3 runners)", "cadence (3 runners)"]
+    assert "differ" not in " ".join(_texts(fig))
+
+
+def test_obliquity_by_condition_says_when_the_runners_differ_between_conditions():
+    """Issue 22 item 9: lines of different runners per condition look like a within-runner comparison; the legend
+    gives each line's runners and the figure says that the sets differ, and how many runners ran every condition."""
+    fig = plot_obliquity_by_condition(_curves({"speed25": ["S1", "S2", "S3", "S4"], "speed35": ["S1", "S2"],
+                                               "overground": ["S5", "S6", "S7"]}))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "overground (3 runners, not S1, S2, S3, S4)", "speed25 (4 runners, not S5, S6, S7)",
+        "speed35 (2 runners, not 5 others)"]
+    assert "runners differ between conditions: none of 7 ran every condition" in ax.get_title()
+    assert len(ax.get_lines()) == 3 + 1  # every condition drawn (and the zero line)

@@ -57,6 +57,9 @@ def _inspection(args, config: dict, trial) -> dict:
             analysis["windows"] = result.stances[["side", "strike_s", "off_s", "cpd_peak_deg", "excluded",
                                                   "exclude_reason"]].rename(columns={"strike_s": "start_s", "off_s": "end_s"}
                                                                             ).round(3).to_dict("records")
+            # and the candidates that are none, with why, and why there is no window at all where there is none
+            analysis["dropped_windows"] = result.dropped.to_dict("records")
+            analysis["no_windows"] = result.meta["no_windows"]
     else:
         analysis = {"ok": False, "stage": result.failure.stage, "problem": result.failure.reason}
     analysis["event_warnings"] = result.meta.get("event_warnings", "")
@@ -109,14 +112,19 @@ def _trial(args) -> int:
     write_table(result.stances, out / "stances.csv")
     pelvis = result.pelvis.assign_attrs({k: v for k, v in result.meta.items() if v is not None})
     write_netcdf(pelvis, out / "pelvis.nc")
-    kept = result.stances[~result.stances["excluded"]]
-    peaks = {side: kept.loc[kept.side == side, "cpd_peak_deg"] for side in ("L", "R")}
-    drop = ", ".join(f"{side} {p.mean():.2f} deg" if len(p) else f"{side} none included" for side, p in peaks.items())
+    stances = result.stances
+    kept = stances.loc[~stances["excluded"].astype(bool)]
     windows = "stances" if args.task == "running" else f"{args.task} windows"
-    print(f"{args.file}: {len(result.stances)} {windows} ({len(kept)} included), events from "
-          f"{result.meta['event_source'] or 'none'}; peak drop {drop}; wrote {out}/")
-    if len(result.stances) and kept.empty:  # say why, e.g. walking stances under the running limits
-        print(f"  most stances excluded for: {commonest_reason(result.stances)}")
+    print(f"{args.file}: {len(stances)} {windows} ({len(kept)} included), events from "
+          f"{result.meta['event_source'] or 'none'}; peak drop {_side_peaks(stances, kept, windows)}; wrote {out}/")
+    if result.meta.get("no_windows"):
+        print(f"  no window: {result.meta['no_windows']}")
+    if len(stances) and kept.empty:  # say why, e.g. walking stances under the running limits
+        print(f"  most stances excluded for: {commonest_reason(stances)}")
+    if result.dropped is not None and len(result.dropped):
+        print(f"  {len(result.dropped)} candidate window(s) dropped, not counted above:")
+        for line in result.meta["dropped_windows"].split("; "):
+            print(f"    {line}")
     if result.meta["implausible_samples"]:
         kinds = ", ".join(f"{k.removeprefix('implausible_')} {v}" for k, v in result.meta.items()
                           if k.startswith("implausible_") and k != "implausible_samples" and v)
@@ -124,6 +132,18 @@ def _trial(args) -> int:
     if result.meta["clean_warnings"]:
         print(f"  warning: {result.meta['clean_warnings']}")
     return 0
+
+
+def _side_peaks(stances, kept, windows: str) -> str:
+    """Mean peak drop per side: "L 4.12 deg", or "L none included" where its windows are all excluded, or "L no
+    windows" where it has none (a right-leg task has no left windows: none were excluded)."""
+    def side(s: str) -> str:
+        peaks = kept.loc[kept["side"] == s, "cpd_peak_deg"]
+        if len(peaks):
+            return f"{s} {peaks.mean():.2f} deg"
+        n = int((stances["side"] == s).sum())
+        return f"{s} none included (all {n} excluded)" if n else f"{s} no {windows}"
+    return ", ".join(side(s) for s in ("L", "R"))
 
 
 def _simulate(args) -> int:

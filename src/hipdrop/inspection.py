@@ -292,6 +292,13 @@ def format_text(report: dict, width: int = 118) -> list[str]:
         for w in analysis.get("windows", []):
             state = f"excluded: {w['exclude_reason']}" if w["excluded"] else f"peak drop {w['cpd_peak_deg']:.2f} deg"
             lines.append(f"    {w['side']} {w['start_s']:.3f}-{w['end_s']:.3f} s, {state}")
+        if analysis.get("no_windows"):
+            lines.append(f"    no window: {analysis['no_windows']}")
+        dropped = analysis.get("dropped_windows", [])
+        if dropped:
+            lines.append(f"  {len(dropped)} candidate window(s) dropped, not counted above:")
+        for d in dropped:
+            lines.append(f"    {d['side'] or 'both feet'} {d['start_s']:.3f}-{d['end_s']:.3f} s, dropped: {d['reason']}")
     else:
         lines.append(f"  analysis ({where}) fails at the {analysis['stage']} stage: {analysis['problem']}")
     implausible = report.get("implausible_samples", {})

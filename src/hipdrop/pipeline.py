@@ -27,7 +27,7 @@ from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_ang
 from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.kernels.stances import arm_swing, stance_table
-from hipdrop.kernels.windows import WINDOW_COLUMNS, stance_compensations
+from hipdrop.kernels.windows import WINDOW_COLUMNS, stance_compensations, window_events
 from hipdrop.tasks import RUNNING, task_windows
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES, TIME
 
@@ -50,6 +50,7 @@ class TrialResult:
     curves: xr.DataArray | None = None
     pelvis: xr.Dataset | None = None
     agreement: pd.DataFrame | None = None  # marker events vs force-plate and stored events, when it has either
+    dropped: pd.DataFrame | None = None  # a single-leg task's candidate windows that are none, and why (task_windows)
     failure: TrialError | None = None
 
     @property
@@ -194,6 +195,11 @@ def marker_event_agreement(
                       for name, reference in references.items() for method, events in detectors.items()], ignore_index=True)
 
 
+def dropped_text(dropped: pd.DataFrame) -> str:
+    """The dropped candidate windows of ``task_windows`` in one line each joined by "; " (the QC record's)."""
+    return "; ".join(f"{d.side or 'both feet'} {d.start_s:.2f}-{d.end_s:.2f} s: {d.reason}" for d in dropped.itertuples())
+
+
 def _reason(err: Exception) -> str:
     """An unforeseen exception as one line for the trial log or the quarantine list."""
     return f"{type(err).__name__}: {' '.join(str(err).split())}"
@@ -252,16 +258,21 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         if task != RUNNING:
             stage = "windows"
             ev, st = config["events"], config["stances"]
+            found: dict = {}
             windows, curves = task_windows(
                 trial, markers, pelvis, task=task, settings=config["tasks"][task], event_markers=event_markers,
                 pelvis_filled=pelvis_gap, pelvis_rebuilt=pelvis_rebuilt, max_filled_s=st["max_filled_s"],
                 min_contact_s=ev["min_contact_s"], force_threshold_n=ev["force_threshold_n"],
                 force_lowpass_hz=ev["force_lowpass_hz"], force_hysteresis_n=ev["force_hysteresis_n"],
-                curve_points=st["curve_points"],
+                curve_points=st["curve_points"], report=found,
             )
+            result.dropped = found["dropped"]
+            # the QC record says what was left out and why, and why a trial has no window at all
             result.meta.update(event_source=",".join(sorted(windows["event_source"].dropna().unique())),
-                               n_stances=len(windows), n_excluded=int(windows["excluded"].sum()))
-            result.events, result.stances, result.curves = events_table(trial).iloc[0:0], windows, curves
+                               n_stances=len(windows), n_excluded=int(windows["excluded"].sum()),
+                               n_dropped_windows=len(result.dropped), dropped_windows=dropped_text(result.dropped),
+                               no_windows=found["none_found"])
+            result.events, result.stances, result.curves = window_events(windows), windows, curves
             result.pelvis = pelvis if keep_pelvis else None
             return result
         events = detect_events(trial, event_markers, config, heading=heading)

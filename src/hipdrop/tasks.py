@@ -29,6 +29,7 @@ Why the defaults (each can be overridden per task):
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -36,9 +37,10 @@ from hipdrop.kernels.compensations import compensation_angles
 from hipdrop.kernels.events import force_plate_events
 from hipdrop.kernels.stances import MAX_FILLED_S
 from hipdrop.kernels.windows import (
-    balance_windows, landing_windows, pelvis_height, single_leg_support, squat_windows, support_contacts, window_table,
+    FOOT_POINTS, balance_windows, foot_lift, landing_windows, pelvis_height, single_leg_support, squat_windows,
+    support_contacts, window_table,
 )
-from hipdrop.vocab import RUNNING
+from hipdrop.vocab import RUNNING, TIME
 
 #: task name -> its description and the default thresholds of its windows (config key ``tasks.<task>``)
 TASKS = {
@@ -73,6 +75,27 @@ def task_settings(task: str, overrides: dict | None = None) -> dict:
     return settings | dict(overrides or {})
 
 
+#: the candidate windows ``task_windows`` drops, and why (its ``report``)
+DROPPED_COLUMNS = ["side", "start_s", "end_s", "reason"]
+
+
+def _none_found(task: str, options: dict, feet: xr.DataArray, support: xr.DataArray, contacts: dict,
+                dropped: list[dict]) -> str:
+    """Why a trial of ``task`` has no single-leg window at all, in a sentence."""
+    if foot_lift(feet) is None:
+        return f"the two feet share no landmark ({', '.join(FOOT_POINTS)}) to compare their heights by"
+    if not support.any():
+        return (f"no frame of single-leg support: the other foot never stood clearance_mm "
+                f"{options['clearance_mm']:g} mm above the standing foot while that one was on the ground")
+    if dropped:
+        return f"every candidate ({len(dropped)}) was dropped, each for the reason given"
+    if task == "single_leg_squat":
+        return f"no repetition: the pelvis never went min_depth_mm {options['min_depth_mm']:g} mm down and back up"
+    begun = sum(c["start_seen"] for side in contacts.values() for c in side)
+    return (f"none of the {begun} foot contacts that begin within the recording begins with the other foot lifted "
+            f"clear (clearance_mm {options['clearance_mm']:g} mm): no landing on one foot")
+
+
 def task_windows(
     trial: xr.Dataset,
     markers: xr.DataArray,
@@ -90,6 +113,7 @@ def task_windows(
     force_lowpass_hz: float = 30.0,
     force_hysteresis_n: float = 5.0,
     curve_points: int = 101,
+    report: dict | None = None,
 ) -> tuple[pd.DataFrame, xr.DataArray]:
     """The single-leg support windows of a non-running trial, with their metrics and curves.
 
@@ -107,6 +131,9 @@ def task_windows(
     pelvis_filled, pelvis_rebuilt, max_filled_s : pelvis QC as in ``stance_table``
     min_contact_s, force_threshold_n, force_lowpass_hz, force_hysteresis_n : as the ``events`` config keys
     curve_points : samples per window-normalised curve
+    report : where given, filled with ``dropped`` (the candidate windows that are not windows: a hold shorter than
+        ``min_hold_s``, a squat on both feet, a contact that is no landing; a table of side, start_s, end_s,
+        reason) and ``none_found`` (why the trial has no window at all; "" when it has one)
 
     Returns
     -------
@@ -126,13 +153,22 @@ def task_windows(
                                           hysteresis_n=force_hysteresis_n)
     contacts = support_contacts(feet, rate_hz=rate, min_contact_s=min_contact_s, force_events=force_events)
     support = single_leg_support(feet, contacts, clearance_mm=options["clearance_mm"])
+    dropped: list[dict] = []
     if task == "single_leg_squat":
-        found = squat_windows(support, pelvis_height(markers), contacts, rate_hz=rate, min_depth_mm=options["min_depth_mm"])
+        found = squat_windows(support, pelvis_height(markers), contacts, rate_hz=rate,
+                              min_depth_mm=options["min_depth_mm"], dropped=dropped)
     elif task == "single_leg_balance":
-        found = balance_windows(support, contacts, rate_hz=rate, min_hold_s=options["min_hold_s"])
+        found = balance_windows(support, contacts, rate_hz=rate, min_hold_s=options["min_hold_s"], dropped=dropped)
     else:
         found = landing_windows(support, contacts, rate_hz=rate, window_s=options["window_s"],
-                                min_window_s=options["min_window_s"], min_contact_s=min_contact_s)
+                                min_window_s=options["min_window_s"], min_contact_s=min_contact_s, dropped=dropped)
+    if report is not None:
+        time = support[TIME].to_numpy()
+        at = lambda frame: round(float(np.interp(frame, np.arange(len(time)), time)), 3)  # noqa: E731
+        report["dropped"] = pd.DataFrame([{"side": d["side"], "start_s": at(d["start"]), "end_s": at(d["end"]),
+                                           "reason": d["reason"]} for d in sorted(dropped, key=lambda d: d["start"])],
+                                         columns=DROPPED_COLUMNS)
+        report["none_found"] = "" if found else _none_found(task, options, feet, support, contacts, dropped)
     angles = compensation_angles(markers, heading=heading)
     return window_table(found, pelvis["obliquity"], task=task, angles=angles, pelvis_filled=pelvis_filled,
                         pelvis_rebuilt=pelvis_rebuilt, max_filled_s=max_filled_s, curve_points=curve_points)

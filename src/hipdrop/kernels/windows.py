@@ -200,6 +200,13 @@ def _window(side: str, start: float, end: float, source: str, reasons: list[str]
             "reasons": list(reasons)}
 
 
+def _dropped(dropped: list[dict] | None, side: str, start: float, end: float, reason: str) -> None:
+    """Record a candidate window that is not one (``side`` "" when neither foot stood alone), where the caller
+    asked for them: a clinician reading the windows must also learn what was left out, and why."""
+    if dropped is not None:
+        dropped.append({"side": side, "start": float(start), "end": float(end), "reason": reason})
+
+
 def _runs_of(support: xr.DataArray, side: str) -> np.ndarray:
     return contiguous_runs(support.sel(side=side).to_numpy())
 
@@ -213,18 +220,22 @@ def _source_at(contacts: list[dict], frame: float, default: str = "kinematic") -
 
 
 def balance_windows(
-    support: xr.DataArray, contacts: dict[str, list[dict]], *, rate_hz: float, min_hold_s: float
+    support: xr.DataArray, contacts: dict[str, list[dict]], *, rate_hz: float, min_hold_s: float,
+    dropped: list[dict] | None = None,
 ) -> list[dict]:
     """Every continuous single-leg hold of at least ``min_hold_s``: one window from its first to its last frame.
 
     A hold the recording cuts (it starts in the first frame or ends in the last) is kept, excluded: its duration
-    and its metrics cover only part of it. Shorter holds are not windows at all: they are steps, not holds.
+    and its metrics cover only part of it. Shorter holds are not windows at all: they are steps, not holds; each
+    is appended to ``dropped`` (where given) with its side, first and last frame and the reason.
     """
     n = support.sizes[TIME]
     windows = []
     for side in SIDES:
         for a, b in _runs_of(support, side):
             if (b - a) / rate_hz < min_hold_s:
+                _dropped(dropped, side, a, b - 1, f"a hold of {(b - a) / rate_hz:.2f} s, shorter than min_hold_s "
+                                                  f"{min_hold_s:g} s")
                 continue
             reasons = []
             if a == 0:
@@ -250,7 +261,8 @@ def _crossing(signal: np.ndarray, k: int, level: float) -> float:
 
 
 def squat_windows(
-    support: xr.DataArray, height: np.ndarray, contacts: dict[str, list[dict]], *, rate_hz: float, min_depth_mm: float
+    support: xr.DataArray, height: np.ndarray, contacts: dict[str, list[dict]], *, rate_hz: float, min_depth_mm: float,
+    dropped: list[dict] | None = None,
 ) -> list[dict]:
     """One window per squat repetition: from the start of the pelvis's descent, through its deepest point, to the
     end of its rise; the support side from the feet at the deepest point.
@@ -264,7 +276,8 @@ def squat_windows(
     between frames, the deepest point by a parabola through three frames.
     The support side is the foot standing alone at the deepest point. A repetition is excluded, with the reason,
     when single-leg support breaks within it (the other foot put down at the bottom is the classic failure), or when
-    the recording cuts it; one with no single-leg support at all is a squat on both feet, not a window.
+    the recording cuts it; one with no single-leg support at all is a squat on both feet, not a window (it is
+    appended to ``dropped``, where given).
     """
     n = len(height)
     if not np.isfinite(height).any():
@@ -273,7 +286,7 @@ def squat_windows(
     velocity = np.gradient(height) if n > 1 else np.zeros(n)
     mask = {s: support.sel(side=s).to_numpy() for s in SIDES}
     windows = []
-    deepest_frames = find_peaks(depth, prominence=min_depth_mm)[0]
+    deepest_frames, peaks = find_peaks(depth, prominence=min_depth_mm)
     bounds = np.concatenate([[0], deepest_frames, [n - 1]])
     for k, d in enumerate(deepest_frames):
         # the tops either side: the highest pelvis between this repetition's bottom and its neighbours'
@@ -291,8 +304,10 @@ def squat_windows(
         end = _crossing(velocity, int(fastest_up + slow_after[0]), rise) if len(slow_after) else n - 1.0
         first, last = int(np.ceil(start)), int(np.floor(end))
         held = {s: int(mask[s][first : last + 1].sum()) for s in SIDES}
-        if not any(held.values()):
-            continue  # a squat on both feet: no single-leg window
+        if not any(held.values()):  # a squat on both feet: no single-leg window
+            _dropped(dropped, "", start, end, f"a repetition {peaks['prominences'][k]:.0f} mm deep with no single-leg "
+                                              "support in it: a squat on both feet")
+            continue
         # the support side is the one standing alone at the deepest point, else (a toe put down at the bottom, the
         # classic failure) the one that stood alone longest in the repetition
         side = next((s for s in SIDES if mask[s][d]), max(SIDES, key=held.get))
@@ -313,7 +328,7 @@ def squat_windows(
 
 def landing_windows(
     support: xr.DataArray, contacts: dict[str, list[dict]], *, rate_hz: float, window_s: float, min_window_s: float,
-    min_contact_s: float,
+    min_contact_s: float, dropped: list[dict] | None = None,
 ) -> list[dict]:
     """One window per landing on one foot: from the landing foot's initial contact to ``window_s`` after it, or
     until single-leg support ends (the other foot touches down, or the landing foot leaves) if that comes first.
@@ -327,6 +342,8 @@ def landing_windows(
     foot's contact tells the two apart. A free foot that stops in the air with the body at the impact begins its
     own "rest" with the landing, and does not.) It is excluded, with the reason, when single-leg support lasts less than
     ``min_window_s`` after contact (a two-footed landing), or when the recording ends before ``window_s``.
+    Contacts on one foot that are no landing (the other foot had been standing: a step) are appended to
+    ``dropped`` (where given), with why; contacts made with both feet down are not candidates.
     """
     n = support.sizes[TIME]
     windows = []
@@ -339,7 +356,12 @@ def landing_windows(
             standing = [o for o in contacts[OTHER_SIDE[side]]
                         if o["start"] <= contact - min_contact_s * rate_hz and o["end"] >= contact]
             if not c["start_seen"] or not len(run) or standing:
-                continue  # no contact seen to begin, with the other foot lifted and not standing: no landing
+                # no contact seen to begin, with the other foot lifted and not standing: no landing
+                if c["start_seen"] and len(run):  # on one foot, but the other had been standing: a step
+                    _dropped(dropped, side, contact, c["end"], "a contact on one foot, the other foot in contact since "
+                             f"{(contact - standing[0]['start']) / rate_hz:.2f} s before it: a step, not a landing "
+                             "from flight")
+                continue
             last = run[0, 1] - 1  # the last frame of single-leg support
             end = min(contact + window_s * rate_hz, float(last))
             reasons = []
@@ -494,6 +516,21 @@ def window_table(
                "sign": "positive when the support side is up"},
     )
     return table, curve_da
+
+
+#: the events of a window table (``window_events``): each window's first and last frame
+WINDOW_START, WINDOW_END = "window_start", "window_end"
+
+
+def window_events(windows: pd.DataFrame) -> pd.DataFrame:
+    """The boundaries of the windows of a ``window_table`` as an events table (columns side, event, frame, time_s,
+    source, as ``hipdrop.io.c3d.events_table``): ``window_start`` at each window's start (a landing's initial
+    contact), ``window_end`` at its end, on the support side, with the source that found the window; by time."""
+    ends = {WINDOW_START: ("strike_frame", "strike_s"), WINDOW_END: ("off_frame", "off_s")}
+    table = pd.concat([pd.DataFrame({"side": windows["side"], "event": event, "frame": windows[frame].astype("int64"),
+                                     "time_s": windows[time].astype(float), "source": windows["event_source"]})
+                       for event, (frame, time) in ends.items()], ignore_index=True)
+    return table.sort_values(["time_s", "event"], kind="stable", ignore_index=True)
 
 
 def stance_compensations(stances: pd.DataFrame, angles: xr.Dataset) -> pd.DataFrame:

@@ -36,3 +36,4 @@ rule all:
         f"{RESULTS}/methods.md",
         expand(f"{RESULTS}/runners/{{subject}}.png", subject=SUBJECTS),
         f"{RESULTS}/figures/quality.png",
+        f"{RESULTS}/config.yaml",

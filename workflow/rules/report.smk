@@ -70,3 +70,16 @@ rule plot_runner_pages:
         f"{RESULTS}/benchmarks/plot_runner_pages.tsv"
     script:
         "../scripts/plot_runner_pages.py"
+
+
+# the config the run used, beside its results: the notebooks read the baseline (and a reader every setting) there
+rule record_config:
+    output:
+        f"{RESULTS}/config.yaml",
+    params:
+        config=config,
+    localrule: True
+    run:
+        from hipdrop.run_record import write_run_config
+
+        write_run_config(output[0], params.config)

@@ -134,12 +134,22 @@ def unknown_columns(sheet: pd.DataFrame) -> list[str]:
     A lab's own notes columns are welcome, so these are a warning, not an error; but a misspelt design column
     would otherwise leave its default in place without a word.
     """
+    return [f"{column} (did you mean {close}?)" if close else str(column) for column, close in _unknown(sheet).items()]
+
+
+def misspelt_columns(sheet: pd.DataFrame) -> list[str]:
+    """One sentence per column of a loaded trial sheet that is not hipdrop's but closely resembles one of its
+    columns (``target_cadense_change_pct``): a design problem, since the column it was meant to be keeps its
+    default in every row (every cadence target 0), and in strict mode an error."""
+    defaults = {name: spec.get("default") for name, spec in _schema("trials")["properties"].items()}
+    return [f"column {column} is not a trial sheet column (did you mean {close}?): {close} keeps its default "
+            f"{defaults[close]!r} wherever the sheet does not give it" for column, close in _unknown(sheet).items() if close]
+
+
+def _unknown(sheet: pd.DataFrame) -> dict[str, str | None]:
+    """The sheet's columns not in ``trials.schema.yaml``, each with the schema column it most resembles (None)."""
     known = list(_schema("trials")["properties"])
-    unknown = []
-    for column in (c for c in sheet.columns if c not in known):
-        close = difflib.get_close_matches(str(column), known, n=1)
-        unknown.append(f"{column} (did you mean {close[0]}?)" if close else str(column))
-    return unknown
+    return {str(c): next(iter(difflib.get_close_matches(str(c), known, n=1)), None) for c in sheet.columns if c not in known}
 
 
 def missing_files(sheet: pd.DataFrame) -> list[str]:

@@ -13,6 +13,7 @@ from importlib import metadata
 import pandas as pd
 
 from hipdrop.kernels.stances import OUTLIER_FLOOR_S, OUTLIER_MIN_STANCES, OUTLIER_ROBUST_SD
+from hipdrop.vocab import counted
 
 #: distributions whose versions the methods name, in that order
 #: what the analysis ran on; ezc3d only writes simulated cohorts (C3D files are decoded by hipdrop.io.c3d_format)
@@ -48,10 +49,6 @@ def software_versions() -> dict[str, str]:
 def _share(counts: pd.Series) -> str:
     total = int(counts.sum())
     return ", ".join(f"{name} {n} of {total} ({100.0 * n / total:.0f} %)" for name, n in counts.items()) if total else "none"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def study_counts(tables: dict[str, pd.DataFrame]) -> dict:
@@ -181,8 +178,8 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
         "with both curves. Significance level throughout: two-sided "
         f"{alpha:g}.",
         "",
-        f"**Sample.** {_plural(n['runners'], 'runner')}, {n['conditions']} conditions, "
-        f"{_plural(n['trials'], 'trial')} analysed ({n['quarantined']} quarantined), {n['stances']} stances of which "
+        f"**Sample.** {counted(n['runners'], 'runner')}, {n['conditions']} conditions, "
+        f"{counted(n['trials'], 'trial')} analysed ({n['quarantined']} quarantined), {n['stances']} stances of which "
         f"{n['included']} were included and {n['excluded']} excluded.",
         "",
         "### References\n",

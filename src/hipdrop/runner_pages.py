@@ -13,12 +13,15 @@ table, ``stats/responders.csv`` and ``stats/manipulation.csv``.
 from __future__ import annotations
 
 import logging
+import textwrap
 from functools import partial
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hipdrop.stats.design import NOT_AN_INTERVENTION
+from hipdrop.stats.exclusions import excluded_by_kind, kinds_sentence, stance_counts
 from hipdrop.vocab import PCT, STANCE
 
 #: the metric whose responder class the page reports
@@ -78,7 +81,7 @@ def responder_lines(subject: str, responders: pd.DataFrame) -> list[str]:
 
 
 def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame, responders: pd.DataFrame,
-                manipulation: pd.DataFrame, *, baseline: str = "baseline", page=None):
+                manipulation: pd.DataFrame, *, baseline: str = "baseline", min_stances: int = 10, page=None):
     """A one-page figure (A4 portrait) for one runner.
 
     Parameters
@@ -89,7 +92,8 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
         Stance curves ``[stance, pct]`` (deg) with subject, condition, excluded per stance, or subject means
         ``[condition, subject, pct]``.
     stances : pandas.DataFrame
-        The stance table (``subject``, ``condition``, ``side``, ``excluded``, ``cpd_peak_deg``).
+        The stance table (``subject``, ``condition``, ``side``, ``excluded``, ``cpd_peak_deg``; with
+        ``exclude_reason`` the page names the commonest reasons of the runner's exclusions).
     responders : pandas.DataFrame
         ``stats/responders.csv`` rows (``subject``, ``condition``, ``metric``, ``change_deg``, ``mdc95_deg``,
         ``responder``, ``reason``).
@@ -98,6 +102,9 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
         ``achieved_cadence_change_pct``, ``arm_swing_mm``, ``arm_swing_change_pct``, ``adherent``).
     baseline : str, optional
         The condition changes are measured from.
+    min_stances : int, optional
+        Fewest included stances behind a trustworthy condition mean (config ``stats.min_stances``): fewer are
+        starred in the table.
     page : matplotlib.figure.Figure, optional
         A figure this function returned for another runner, drawn over instead of a new one: the same page, about
         a sixth cheaper (``write_runner_pages`` draws each worker's pages on one figure).
@@ -106,7 +113,8 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     -------
     matplotlib.figure.Figure
         Curves (deg over % stance; one line per condition, labelled with its name), peak drop per condition and
-        side (deg) with the baseline mean +/- MDC95, and a table of cadence, arm swing and responder class.
+        side (deg) with the baseline mean +/- MDC95, and a table of cadence, arm swing, the stances included and
+        excluded, and responder class, with the commonest reasons of the exclusions.
     """
     subject = str(subject)
     fig = _blank_page() if page is None else _wiped(page)
@@ -134,7 +142,8 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
 
     # 2. peak drop per condition and side, with the MDC around baseline
     ax = fig.axes[1]
-    mine = stances[(stances["subject"].astype(str) == subject) & ~stances["excluded"].astype(bool)]
+    everyone = stances[stances["subject"].astype(str) == subject]  # the runner's stances, excluded ones too
+    mine = everyone[~everyone["excluded"].astype(bool)]
     resp = responders[(responders["subject"].astype(str) == subject)]
     if "metric" in resp:
         resp = resp[resp["metric"] == PAGE_METRIC]
@@ -170,19 +179,25 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     ax = fig.axes[2]
     ax.axis("off")
     man = manipulation[manipulation["subject"].astype(str) == subject].set_index("condition")
+    counts = stance_counts(everyone).set_index("condition") if len(everyone) else pd.DataFrame()
     rows = []
-    for condition in _order(set(man.index) | set(resp.index), baseline):
+    for condition in _order(set(man.index) | set(resp.index) | set(counts.index), baseline):
         m = man.loc[condition] if condition in man.index else pd.Series(dtype=object)
         r = resp.loc[condition] if condition in resp.index else pd.Series(dtype=object)
         fmt = _number
         target = m.get("target_cadence_change_pct", np.nan)
+        n = counts.loc[condition] if condition in counts.index else pd.Series({"n_included": 0, "n_excluded": 0})
+        few = "*" if n["n_included"] < min_stances else ""
+        judged = m.get("targets") != NOT_AN_INTERVENTION
         rows.append([
             condition,
             fmt(m.get("cadence_spm", np.nan), ".0f"),
             f"{fmt(m.get('achieved_cadence_change_pct', np.nan), '+.1f')} ({fmt(target, '+.0f')})",
             fmt(m.get("arm_swing_mm", np.nan), ".0f"),
             fmt(m.get("arm_swing_change_pct", np.nan), "+.0f"),
-            "" if condition == baseline else {True: "yes", False: "no"}.get(_flag(m.get("adherent")), "-"),
+            f"{n['n_included']}{few} / {n['n_excluded']}",
+            "" if condition == baseline else {True: "yes", False: "no"}.get(_flag(m.get("adherent")), "-") if judged
+            else "not judged",
             fmt(r.get("change_deg", np.nan), "+.2f"),
             fmt(r.get("mdc95_deg", np.nan), ".2f"),
             "" if condition == baseline else str(r.get("responder", "-")),
@@ -190,13 +205,30 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     below = 1.0  # the responder text goes under the table (axes fraction)
     if rows:
         below = _text_table(ax, ["condition", "cadence\n(steps/min)", "cadence change\n% (target)", "arm swing\n(mm)",
-                         "arm swing\nchange %", "adherent", "peak drop\nchange (deg)", "MDC95\n(deg)", "responder"],
-                    rows, widths=[0.15, 0.09, 0.13, 0.09, 0.09, 0.07, 0.11, 0.07, 0.12])
+                         "arm swing\nchange %", "stances\nincl. / excl.", "adherent", "peak drop\nchange (deg)",
+                         "MDC95\n(deg)", "responder"],
+                    rows, widths=[0.13, 0.08, 0.12, 0.08, 0.08, 0.09, 0.08, 0.10, 0.07, 0.12])
     lines = responder_lines(subject, responders)
-    ax.text(0.0, below - 0.1, "Responder class (change of mean peak drop against the runner's own MDC95):\n"
+    ax.text(0.0, below - 0.04, _stances_sentence(everyone, min_stances=min_stances), transform=ax.transAxes, va="top",
+            fontsize=8)
+    ax.text(0.0, below - 0.16, "Responder class (change of mean peak drop against the runner's own MDC95):\n"
             + ("\n".join(lines) if lines else "not assessed"), transform=ax.transAxes, va="top", fontsize=9)
     _title(ax, "Cadence and arm swing achieved, and the response")
     return fig
+
+
+def _stances_sentence(stances: pd.DataFrame, *, min_stances: int) -> str:
+    """The runner's stances in one or two lines: included of all, the commonest kinds of exclusion, and what a
+    star in the table means."""
+    if stances.empty:
+        return "Stances: none"
+    excluded = int(stances["excluded"].astype(bool).sum())
+    text = f"Stances: {len(stances) - excluded} of {len(stances)} included"
+    if excluded and "exclude_reason" in stances:
+        text += f"; excluded: {kinds_sentence(excluded_by_kind(stances), first=2)}"
+    # 110 characters of 8 pt fill the page's width
+    return textwrap.fill(text, 110) + (f"\n* a mean from fewer than {min_stances} included stances: uncertain "
+                                       "(config stats.min_stances)")
 
 
 def _blank_page():
@@ -270,6 +302,7 @@ def _text_table(ax, header: list[str], rows: list[list[str]], *, widths: list[fl
 
 def write_runner_pages(pages: dict[str, str], curves: xr.DataArray | None, stances: pd.DataFrame,
                        responders: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str = "baseline",
+                       min_stances: int = 10,
                        workers: int = 1, dpi: int = 120) -> None:
     """``runner_page`` of every runner of ``pages`` (``{subject: png path}``) written to its path (atomically), on
     ``workers`` processes forked from this one: a page costs ~0.25 cpu-s of drawing, 2 cpu-min for 450 runners,
@@ -282,7 +315,8 @@ def write_runner_pages(pages: dict[str, str], curves: xr.DataArray | None, stanc
     # each runner's rows picked out once: a page's own selection from the whole stance table (158,000 rows for
     # 450 runners) took 4 ms of its 0.27 cpu-s
     by_subject = [_rows_by_subject(table) for table in (stances, responders, manipulation)]
-    draw = partial(_write_pages, pages=pages, curves=curves, by_subject=by_subject, baseline=baseline, dpi=dpi)
+    draw = partial(_write_pages, pages=pages, curves=curves, by_subject=by_subject, baseline=baseline,
+                   min_stances=min_stances, dpi=dpi)
     if workers <= 1 or len(subjects) < 2:
         draw(subjects)
         return
@@ -297,7 +331,7 @@ def _rows_by_subject(table: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.D
 
 
 def _write_pages(subjects: list[str], *, pages: dict, curves: xr.DataArray | None, by_subject: list, baseline: str,
-                 dpi: int) -> None:
+                 min_stances: int, dpi: int) -> None:
     import matplotlib.pyplot as plt
 
     from hipdrop.io.results import atomic_path
@@ -305,7 +339,7 @@ def _write_pages(subjects: list[str], *, pages: dict, curves: xr.DataArray | Non
     figure = None
     for subject in subjects:
         figure = runner_page(subject, curves, *(rows.get(subject, none) for rows, none in by_subject), baseline=baseline,
-                             page=figure)
+                             min_stances=min_stances, page=figure)
         with atomic_path(pages[subject]) as tmp:
             # zlib level 3, not Pillow's 6: a third less encoding time for a file 1 % larger (185 kB)
             figure.savefig(tmp, dpi=dpi, format="png", pil_kwargs={"compress_level": 3})

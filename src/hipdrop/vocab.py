@@ -26,3 +26,8 @@ PELVIS_MARKERS = ("LASI", "RASI", "LPSI", "RPSI")
 #: what a trial records (sheet column task; hipdrop.tasks defines how each finds its single-leg support windows)
 TASK_NAMES = ("running", "single_leg_squat", "single_leg_balance", "single_leg_landing")
 RUNNING = TASK_NAMES[0]
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: "1 runner", "3 runners" (the summaries' and methods' counts)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -3,7 +3,7 @@ missing files named before any work."""
 
 import pytest
 
-from hipdrop.config import ConfigError, load_sheet, missing_files, unknown_columns, validate_config
+from hipdrop.config import ConfigError, load_sheet, misspelt_columns, missing_files, unknown_columns, validate_config
 
 
 @pytest.mark.parametrize("config, key, allowed", [
@@ -35,6 +35,9 @@ def test_sheet_names_unknown_columns_and_missing_files_and_ignores_trailing_tabs
     )
     sheet = load_sheet(tmp_path / "trials.tsv")
     assert unknown_columns(sheet) == ["arm_swng (did you mean arm_swing?)", "notes"]
+    # the misspelt design column is a design problem; the lab's own notes are not
+    assert misspelt_columns(sheet) == ["column arm_swng is not a trial sheet column (did you mean arm_swing?): arm_swing "
+                                       "keeps its default 'normal' wherever the sheet does not give it"]
     assert missing_files(sheet) == [str(tmp_path / "S01_fast_1.c3d")]
 
 

@@ -100,9 +100,32 @@ def test_the_table_states_each_conditions_cadence_arm_swing_and_verdict_in_its_r
     texts = [t.get_text() for t in figure.axes[2].texts]
     start = texts.index("baseline\narm_swing\ncadence_plus10")  # baseline first, then the others by name
     # one text per column after the header's, its rows in the conditions' order
-    columns = [texts[k].split("\n") for k in range(start, start + 2 * 9, 2)]
+    columns = [texts[k].split("\n") for k in range(start, start + 2 * 10, 2)]
     assert columns[1:] == [
         ["170", "171", "185"], ["+0.0 (+0)", "+0.6 (+0)", "+8.8 (+10)"], ["220", "130", "221"],
         ["+0", "-41", "+0"],  # +0.5 % rounds to zero: "+0", never "-0" or "+1"
+        ["4* / 0", "4* / 0", "4* / 0"],  # the stances behind each mean, starred under stats.min_stances (10)
         [" ", "yes", "yes"], ["-", "-2.00", "-1.00"], ["-", "0.80", "1.20"], [" ", "improved", "unchanged"],
     ]
+
+
+def test_the_page_counts_the_stances_behind_each_mean_and_why_the_others_were_excluded():
+    """Issue 22 items 3, 5, 6 and 8: a runner who lost stances sees how many and why; a condition that is not an
+    intervention is "not judged"; a condition the runner never ran is not on the page."""
+    curves, stances, responders, manipulation = small_tables()
+    lost = stances.index[(stances["subject"] == "A") & (stances["condition"] == "arm_swing")][:3]
+    stances.loc[lost, "excluded"] = True
+    stances["exclude_reason"] = ""
+    stances.loc[lost, "exclude_reason"] = ["pelvis data filled for 0.050 s (> 0.007 s) in the stance"] * 2 + [
+        "contact cut by the end of the recording (0.100 s after the strike)"]
+    manipulation["targets"] = ["baseline", "cadence", "not an intervention"]
+    figure = runner_page("A", curves, stances[stances["condition"] != "cadence_plus10"], responders[1:],
+                         manipulation[manipulation["condition"] != "cadence_plus10"])
+    texts = [t.get_text() for t in figure.axes[2].texts]
+    assert "baseline\narm_swing" in texts  # cadence_plus10 never ran: no row
+    assert "4* / 0\n1* / 3" in texts and " \nnot judged" in texts
+    sentence = next(t for t in texts if t.startswith("Stances:"))
+    assert sentence.replace("\n", " ").startswith(
+        "Stances: 5 of 8 included; excluded: 2 pelvis data filled for 0.050 s (> 0.007 s) in the stance, 1 contact "
+        "cut by the end of the recording (0.100 s after the strike)")
+    assert "* a mean from fewer than 10 included stances" in sentence

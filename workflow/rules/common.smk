@@ -6,7 +6,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from hipdrop.config import ConfigError, load_sheet, missing_files, unknown_columns, validate_config
+from hipdrop.config import ConfigError, load_sheet, misspelt_columns, missing_files, unknown_columns, validate_config
 from hipdrop.parallel import slurm_fit_problems, slurm_jobs_writing_in, slurm_partition_limits, walltime_minutes
 from hipdrop.runs import clear_interrupted_run
 from hipdrop.stats.design import double_modifications, sheet_design_problems
@@ -43,11 +43,14 @@ SHEET = load_sheet(config["trials"])
 SUBJECTS = sorted(SHEET["subject"].unique())
 # the design is checked before any work: reported here and in the run's summary; a condition that changes two
 # things at once is fatal in strict mode
-SHEET_PROBLEMS = sheet_design_problems(SHEET, baseline=config["stats"]["baseline"])
+SHEET_PROBLEMS = sheet_design_problems(SHEET, baseline=config["stats"]["baseline"]) + misspelt_columns(SHEET)
 for _problem in SHEET_PROBLEMS:
     print(f"trial sheet {config['trials']}: {_problem}", file=sys.stderr)
 if config["strict"] and double_modifications(SHEET):
     raise ValueError(f"strict mode: the trial sheet {config['trials']} asks for two modifications at once (see above)")
+if config["strict"] and misspelt_columns(SHEET):
+    raise ValueError(f"strict mode: the trial sheet {config['trials']}: " + "; ".join(misspelt_columns(SHEET))
+                     + ". Correct the column's name, or give it a name unlike hipdrop's columns if it is your own note")
 # a lab's own notes columns are welcome; named so that a misspelt design column does not pass unseen
 _UNKNOWN_COLUMNS = unknown_columns(SHEET)
 if _UNKNOWN_COLUMNS:

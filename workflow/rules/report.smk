@@ -61,6 +61,7 @@ rule plot_runner_pages:
     params:
         subjects=SUBJECTS,
         baseline=config["stats"]["baseline"],
+        min_stances=config["stats"]["min_stances"],
     threads: page_threads
     conda:
         "../envs/hipdrop.yaml"
@@ -83,3 +84,42 @@ rule record_config:
         from hipdrop.run_record import write_run_config
 
         write_run_config(output[0], params.config)
+
+
+# The report's viewer opens images, PDF and HTML and offers any other file only as a download: the run summary, the
+# methods and every result table get an HTML page each (hipdrop.report_tables), in the report where the file was;
+# each table page carries its CSV as a download. name: (file below results/, title, caption, category)
+REPORT_PAGES = {
+    "summary": ("summary.txt", "Run summary", "summary.rst", "0 Summary"),
+    "manipulation": ("stats/manipulation.csv", "Manipulation check", "manipulation.rst", "1 Design and adherence"),
+    "effects": ("stats/effects.csv", "Effects", "effects.rst", "2 Effects"),
+    "dose_response": ("stats/dose_response.csv", "Dose-response", "dose_response.rst", "2 Effects"),
+    "subjects": ("stats/subjects.csv", "Runners' means per condition", "subjects.rst", "3 Runners"),
+    "responders": ("stats/responders.csv", "Responders", "responders.rst", "3 Runners"),
+    "waveforms_clusters": ("stats/waveforms_clusters.csv", "SPM clusters", "waveforms_clusters.rst", "4 Waveforms"),
+    "quarantine": ("qc/quarantine.csv", "Quarantined trials", "quarantine.rst", "5 Quality"),
+    "event_agreement": ("qc/event_agreement_summary.csv", "Event agreement per trial", "event_agreement.rst", "5 Quality"),
+    "power": ("stats/power.csv", "Power", "power.rst", "6 Methods"),
+    "methods": ("methods.md", "Methods", "methods.rst", "6 Methods"),
+}
+
+
+rule render_report_pages:
+    input:
+        **{name: f"{RESULTS}/{file}" for name, (file, _, _, _) in REPORT_PAGES.items()},
+    output:
+        **{
+            name: report(f"{RESULTS}/report_pages/{name}.html", caption=f"../report/{caption}", category=category)
+            for name, (_, _, caption, category) in REPORT_PAGES.items()
+        },
+    params:
+        results=RESULTS,
+        titles={name: title for name, (_, title, _, _) in REPORT_PAGES.items()},
+    conda:
+        "../envs/hipdrop.yaml"
+    log:
+        f"{RESULTS}/logs/render_report_pages.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/render_report_pages.tsv"
+    script:
+        "../scripts/render_report_tables.py"

@@ -11,6 +11,7 @@ rule check_manipulation:
     params:
         baseline=config["stats"]["baseline"],
         tolerances=design_tolerances(),
+        interventions=config["stats"]["interventions"],
     conda:
         "../envs/hipdrop.yaml"
     log:
@@ -28,6 +29,7 @@ rule summarise_subjects:
         report(f"{RESULTS}/stats/subjects.csv", caption="../report/subjects.rst", category="3 Runners"),
     params:
         baseline=config["stats"]["baseline"],
+        min_stances=config["stats"]["min_stances"],
     conda:
         "../envs/hipdrop.yaml"
     log:
@@ -125,11 +127,14 @@ rule summarise_run:
         manipulation=f"{RESULTS}/stats/manipulation.csv",
         responders=f"{RESULTS}/stats/responders.csv",
         dose_response=f"{RESULTS}/stats/dose_response.csv",
+        stances=f"{RESULTS}/stances.parquet",
     output:
         report(f"{RESULTS}/summary.txt", caption="../report/summary.rst", category="0 Summary"),
     params:
         sheet_problems=SHEET_PROBLEMS,
         quarantine=f"{RESULTS}/qc/quarantine.csv",
+        min_stances=config["stats"]["min_stances"],
+        flag_excluded_pct=config["stats"]["flag_excluded_pct"],
     conda:
         "../envs/hipdrop.yaml"
     log:

@@ -15,11 +15,12 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asc
 # the runners' mean curves in one pass over the curves file: the cohort's stances never sit in memory at once
 means = subject_mean_curves(iter_curves(snakemake.input.curves))
 stances = pd.read_parquet(snakemake.input.stances)
-stances = stances[[c for c in ("task", "subject", "condition", "side", "excluded", "cpd_peak_deg") if c in stances]]
+stances = stances[[c for c in ("task", "subject", "condition", "side", "excluded", "exclude_reason", "cpd_peak_deg")
+                   if c in stances]]
 responders = pd.read_csv(snakemake.input.responders, dtype={"subject": str, "condition": str})
 manipulation = pd.read_csv(snakemake.input.manipulation, dtype={"subject": str, "condition": str})
 # a runner who also squats: each task's conditions apart ("task: condition"), as in the mean curves
 stances, responders, manipulation = (with_task_labels(t) for t in (stances, responders, manipulation))
 pages = {str(subject): path for subject, path in zip(snakemake.params.subjects, snakemake.output.pages)}
 write_runner_pages(pages, means, stances, responders, manipulation, baseline=snakemake.params.baseline,
-                   workers=snakemake.threads)
+                   min_stances=snakemake.params.min_stances, workers=snakemake.threads)

@@ -8,6 +8,7 @@ alone, and the sheet must not ask for both.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,9 @@ from hipdrop.config import static_rows
 
 #: the arm-swing instruction of a condition that does not change the arms
 NORMAL_ARM_SWING = "normal"
+#: ``targets`` of a condition that is compared, not judged: speed, footwear, a time point (config
+#: ``stats.interventions``); its cadence and arm-swing changes are outcomes, not adherence or confounds
+NOT_AN_INTERVENTION = "not an intervention"
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,15 @@ def sheet_design_problems(sheet: pd.DataFrame, *, baseline: str) -> list[str]:
     return problems
 
 
-def manipulation_check(stances: pd.DataFrame, *, baseline: str, tolerances: Tolerances = Tolerances()) -> pd.DataFrame:
+def is_intervention(condition: str, design_targets: tuple[bool, bool], interventions: Collection[str] | None) -> bool:
+    """Whether a condition is a gait modification whose adherence and confounds are judged: listed in
+    ``interventions`` (config ``stats.interventions``), or, when that is None, given a cadence target or an
+    arm-swing instruction in the sheet (``design_targets``, from ``targets``)."""
+    return condition in interventions if interventions is not None else any(design_targets)
+
+
+def manipulation_check(stances: pd.DataFrame, *, baseline: str, tolerances: Tolerances = Tolerances(),
+                       interventions: Collection[str] | None = None) -> pd.DataFrame:
     """One row per subject and condition: cadence (60 / mean step time) and median arm swing of the included
     stances, their change from the subject's baseline in %, the instructed targets, and whether the condition
     changed what it targets and nothing else.
@@ -74,7 +86,9 @@ def manipulation_check(stances: pd.DataFrame, *, baseline: str, tolerances: Tole
     -------
     columns subject, condition, n_stances, cadence_spm, target_cadence_change_pct, achieved_cadence_change_pct,
     cadence_shortfall_pct (target minus achieved), arm_swing_mm, arm_swing_change_pct, arm_swing_asymmetry_pct
-    ((L - R) / mean of L and R, %), targets ("cadence", "arm swing", "cadence and arm swing" or "none"),
+    ((L - R) / mean of L and R, %), targets ("cadence", "arm swing", "cadence and arm swing", "none" for an
+    intervention targeting neither, or ``NOT_AN_INTERVENTION`` for a condition ``is_intervention`` rejects: its
+    changes are described in ``design_notes``, never judged, adherent NaN and confounded False),
     adherent (the targeted variable moved as asked: cadence within ``tolerances.cadence_target_pct`` of its
     target, arm swing changed by at least ``tolerances.arm_swing_min_change_pct``; NaN at baseline and where
     nothing is targeted or measurable), confounded (the variable not targeted moved beyond its stable tolerance),
@@ -101,17 +115,24 @@ def manipulation_check(stances: pd.DataFrame, *, baseline: str, tolerances: Tole
         asymmetry = 200.0 * (sides["L"] - sides["R"]) / (sides["L"] + sides["R"])
         per = per.merge(asymmetry.rename("arm_swing_asymmetry_pct").reset_index(), on=["subject", "condition"], how="left")
     per = per.replace([np.inf, -np.inf], np.nan)
-    flags = [_adherence(row, baseline=baseline, tol=tolerances) for row in per.to_dict("records")]
+    flags = [_adherence(row, baseline=baseline, tol=tolerances, interventions=interventions)
+             for row in per.to_dict("records")]
     return per.assign(**{k: [f[k] for f in flags] for k in ("targets", "adherent", "confounded", "design_notes")})
 
 
-def _adherence(row: dict, *, baseline: str, tol: Tolerances) -> dict:
+def _adherence(row: dict, *, baseline: str, tol: Tolerances, interventions: Collection[str] | None) -> dict:
     """The design flags of one subject x condition row of ``manipulation_check``."""
     cadence, arms = targets(row.get("target_cadence_change_pct", 0.0), row.get("arm_swing", NORMAL_ARM_SWING))
     named = " and ".join(n for n, t in (("cadence", cadence), ("arm swing", arms)) if t) or "none"
     if row["condition"] == baseline:
         return {"targets": "baseline", "adherent": np.nan, "confounded": False, "design_notes": ""}
     achieved, swing = row["achieved_cadence_change_pct"], row["arm_swing_change_pct"]
+    if not is_intervention(row["condition"], (cadence, arms), interventions):
+        changes = [f"{name} {value:+.1f} %" for name, value in (("cadence", achieved), ("arm swing", swing))
+                   if np.isfinite(value)]
+        return {"targets": NOT_AN_INTERVENTION, "adherent": np.nan, "confounded": False,
+                "design_notes": f"{NOT_AN_INTERVENTION}: changes described, not judged"
+                                + (f" ({', '.join(changes)})" if changes else "")}
     notes, adherent, confounded = [], [], False
     if cadence and np.isfinite(achieved):
         off = achieved - row["target_cadence_change_pct"]

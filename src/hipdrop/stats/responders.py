@@ -137,7 +137,8 @@ def responder_table(stances: pd.DataFrame, *, baseline: str, metric: str = "cpd_
     Returns
     -------
     pandas.DataFrame
-        One row per runner (every subject in ``stances``) and condition other than baseline, sorted, with
+        One row per runner and condition other than baseline that the runner ran (a stance in the table,
+        included or not; a condition it never ran gets no row), sorted, with
         ``RESPONDER_COLUMNS``: ``n_baseline``, ``n_condition`` (included stances on the compared sides),
         ``change_deg`` (condition minus baseline mean, deg; negative = less drop), ``se_change_deg`` (deg),
         ``mdc95_deg`` (deg), ``mdc_source`` ("stride-to-stride" or "stride-to-stride and trial-to-trial"),
@@ -199,10 +200,10 @@ def responder_table(stances: pd.DataFrame, *, baseline: str, metric: str = "cpd_
     for subject in sorted(set(stances["subject"])):
         base = groups.get((subject, baseline), empty)
         for condition in sorted(conditions - {baseline}):
+            if (subject, condition) not in has_rows:
+                continue  # a runner who never ran the condition gets no verdict on it, not even "not assessable"
             cond = groups.get((subject, condition), empty)
             row = _assess(base, cond, z, has_baseline=(subject, baseline) in has_rows)
-            if (subject, condition) not in has_rows and not row["reason"].startswith("no baseline"):
-                row["reason"] = "no stances in this condition"
             rows.append({"subject": subject, "condition": condition, "metric": metric, **row})
     return pd.DataFrame(rows, columns=RESPONDER_COLUMNS)
 

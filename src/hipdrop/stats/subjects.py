@@ -15,13 +15,13 @@ import pandas as pd
 SUBJECT_METRICS = ("cpd_peak_deg", "cpd_excursion_deg", "cadence_spm", "arm_swing_mm")
 SUBJECT_COLUMNS = [
     "subject", "condition", "metric", "n_included", "n_excluded", "n_values", "mean", "sd", "median",
-    "baseline_mean", "change_from_baseline",
+    "baseline_mean", "change_from_baseline", "few_stances",
 ]
 _KEYS = ["subject", "condition"]
 
 
 def subject_table(
-    stances: pd.DataFrame, *, baseline: str, metrics: tuple[str, ...] = SUBJECT_METRICS,
+    stances: pd.DataFrame, *, baseline: str, metrics: tuple[str, ...] = SUBJECT_METRICS, min_stances: int = 10,
 ) -> pd.DataFrame:
     """Mean, stride-to-stride SD and median of each metric per runner and condition, and the change from baseline.
 
@@ -34,6 +34,8 @@ def subject_table(
     metrics : tuple of str, optional
         Metric columns to summarise; those not in ``stances`` (e.g. ``arm_swing_mm`` without arm markers) are
         skipped.
+    min_stances : int, default 10
+        Fewest values behind a trustworthy mean (config ``stats.min_stances``); fewer are flagged, not dropped.
 
     Returns
     -------
@@ -51,6 +53,8 @@ def subject_table(
           values)
         - ``change_from_baseline``: ``mean - baseline_mean`` in the metric's unit; NaN when the runner has no
           baseline values; 0.0 on the baseline row itself when it has values
+        - ``few_stances``: True when ``n_values`` is under ``min_stances`` (a mean and SD of 2-9 strides are
+          uncertain: the error of peak obliquity stays under 1.5 deg only from 5-10 cycles, science.md section 3)
 
     Notes
     -----
@@ -97,6 +101,7 @@ def subject_table(
     base = table.loc[table["condition"] == baseline, ["subject", "metric", "mean"]]
     table = table.merge(base.rename(columns={"mean": "baseline_mean"}), on=["subject", "metric"], how="left")
     table["change_from_baseline"] = table["mean"] - table["baseline_mean"]
+    table["few_stances"] = table["n_values"] < min_stances
     # exactly 0.0 on the baseline row (x - x is 0.0 for finite x anyway); NaN stays NaN when there are no values
     on_base = (table["condition"] == baseline) & np.isfinite(table["mean"])
     table.loc[on_base, "change_from_baseline"] = 0.0

@@ -53,3 +53,19 @@ def test_adherence_and_confounds_are_measured_against_the_tolerances():
     assert checks.loc["arms", "adherent"] and checks.loc["arms", "targets"] == "arm swing"
     assert checks.loc["arms_clean", "adherent"] and not checks.loc["arms_clean", "confounded"]
     assert checks.loc["baseline", "targets"] == "baseline" and not checks.loc["baseline", "confounded"]
+
+
+def test_a_condition_that_is_not_an_intervention_is_described_not_judged():
+    """Issue 22 item 5: a faster speed changes cadence by design; "speed35 (none): 0 of 0 runners adherent, 1
+    confounded" judged it as a failed modification. A condition without a cadence target or an arm-swing
+    instruction is not an intervention unless config stats.interventions lists it."""
+    runner = stances({"speed25": (0.40, 200.0, 0, "normal"), "speed35": (0.40 / 1.035, 230.0, 0, "normal")})
+    checks = manipulation_check(runner, baseline="speed25").set_index("condition")
+    assert checks.loc["speed35", "targets"] == "not an intervention"
+    assert pd.isna(checks.loc["speed35", "adherent"]) and not checks.loc["speed35", "confounded"]
+    assert checks.loc["speed35", "design_notes"] == ("not an intervention: changes described, not judged "
+                                                     "(cadence +3.5 %, arm swing +15.0 %)")
+    # listed as an intervention (say, a strength programme that should leave the gait alone): judged again
+    listed = manipulation_check(runner, baseline="speed25", interventions=["speed35"]).set_index("condition")
+    assert listed.loc["speed35", "targets"] == "none" and listed.loc["speed35", "confounded"]
+    assert "confound: cadence changed by +3.5 %" in listed.loc["speed35", "design_notes"]

@@ -98,11 +98,16 @@ def test_a_left_right_offset_neither_widens_the_mdc_nor_makes_a_change():
     assert row.responder == "unchanged"
 
 
-def test_a_runner_missing_a_condition_is_listed_as_not_assessable():
-    data = pd.DataFrame(rows("A", "baseline", BASE) + rows("A", "fast", BASE) + rows("B", "baseline", BASE))
+def test_a_runner_who_never_ran_a_condition_gets_no_verdict_on_it():
+    """Issue 22 item 6: "overground: 6 not assessable" where 3 ran it. A runner without the condition is not among
+    its runners at all; one who ran it with every stance excluded is, as not assessable."""
+    excluded = [{**row, "excluded": True} for row in rows("C", "fast", BASE)]
+    data = pd.DataFrame(rows("A", "baseline", BASE) + rows("A", "fast", BASE) + rows("B", "baseline", BASE)
+                        + rows("C", "baseline", BASE) + excluded)
     table = responder_table(data, baseline="baseline").set_index("subject")
-    assert table.loc["B", "responder"] == "not assessable"
-    assert table.loc["B", "reason"] == "no stances in this condition"
+    assert list(table.index) == ["A", "C"]
+    assert table.loc["C", "responder"] == "not assessable" and table.loc["C", "reason"].startswith("0 included condition")
+    assert responder_counts(table.reset_index())["n_runners"].tolist() == [2]
 
 
 def test_counts_per_condition(table):

@@ -84,3 +84,12 @@ def test_no_metric_present_gives_an_empty_table_with_the_columns():
 def test_a_table_without_the_excluded_column_is_refused_with_what_to_do():
     with pytest.raises(KeyError, match="excluded"):
         subject_table(pd.DataFrame({"subject": ["A"], "condition": ["baseline"]}), baseline="baseline")
+
+
+def test_a_mean_from_fewer_than_min_stances_is_flagged():
+    """Issue 22 item 8: a runner's mean from 2 stances (a 0.98 s trial) was shown like any other."""
+    rows = [{"subject": "A", "condition": c, "excluded": False, "cpd_peak_deg": 5.0 + i}
+            for c, n in (("baseline", 12), ("short", 2)) for i in range(n)]
+    table = subject_table(pd.DataFrame(rows), baseline="baseline", metrics=("cpd_peak_deg",), min_stances=10)
+    assert table.set_index("condition")["few_stances"].to_dict() == {"baseline": False, "short": True}
+    assert table.set_index("condition").loc["short", "n_values"] == 2

@@ -3,7 +3,8 @@
     python benchmarks/fuzz.py [--n 1000] [--seed 11] [--out fuzz-results] [--timeout 60] [--workers 2]
                               [--workflow-mutants 30] [--no-workflow] [--keep] [--rerun EARLIER/fuzz.json]
 
-Sources: every file of ../shared/data/c3d (HIPDROP_SHARED_DATA overrides) and a small simulated cohort
+Sources: every file of the corpus (tests/data/c3d/README.md; with ../shared/data/c3d or HIPDROP_SHARED_DATA the
+two files not in the repository too) and a small simulated cohort
 (`hipdrop simulate`, 2 runners, 6 s, with a force plate). Each of ``--n`` mutants is one source changed by one
 mutation kind, drawn with ``--seed``:
 
@@ -54,7 +55,9 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_C3D = Path(os.environ.get("HIPDROP_SHARED_DATA", ROOT.parent / "shared" / "data" / "c3d"))
+if str(ROOT) not in sys.path:  # run as a script: tests/corpus.py finds the corpus files
+    sys.path.insert(0, str(ROOT))
+from tests.corpus import MANIFEST, corpus_path  # noqa: E402
 
 STRUCTURE_KINDS = ("param_bytes", "block_duplicate", "block_zero", "truncate", "header_rate", "header_frames",
                    "header_data_start", "header_scale", "header_points")
@@ -148,10 +151,9 @@ def describe(path: Path, name: str, ezc3d_reads: bool) -> Source:
 
 
 def corpus_sources() -> list[Source]:
-    manifest = pd.read_csv(SHARED_C3D / "MANIFEST.tsv", sep="\t")
-    return [describe(SHARED_C3D / row.file, row.file, row.ezc3d_1_7_2 == "reads")
-            for row in manifest.rename(columns={"ezc3d_1.7.2": "ezc3d_1_7_2"}).itertuples()
-            if (SHARED_C3D / row.file).stat().st_size >= BLOCK]
+    found = [(corpus_path(row["file"]), row) for row in MANIFEST]
+    return [describe(path, row["file"], row["ezc3d_1.7.2"] == "reads") for path, row in found
+            if path is not None and path.stat().st_size >= BLOCK]
 
 
 def simulated_sources(directory: Path, seed: int) -> list[Source]:

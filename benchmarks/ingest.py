@@ -8,7 +8,7 @@ Readers, each timed on every file in one process (no pool: the ratio is per core
   - ``hipdrop decode``: the bare decoder (header, parameters, points, analog data) on the file's bytes, read included;
   - the `c3d` package (py-c3d): its reader, every frame into one array.
 File sets: the demo cohort (``data/demo/*.c3d``; simulated into a temporary folder when absent) and the largest
-files of ../shared/data/c3d that all readers read. For every file the readers take turns, in an order that rotates
+files of the corpus (tests/data/c3d) that all readers read. For every file the readers take turns, in an order that rotates
 between repeats, so that a drift in the machine's load falls on all of them alike; a reader's time on a file is the
 median of its repeats. Not part of the test run; tests never assert times.
 """
@@ -16,7 +16,6 @@ median of its repeats. Not part of the test run; tests never assert times.
 from __future__ import annotations
 
 import argparse
-import csv
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,9 @@ from pathlib import Path
 from statistics import median
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "c3d"
+if str(ROOT) not in sys.path:  # run as a script: tests/corpus.py finds the corpus files
+    sys.path.insert(0, str(ROOT))
+from tests.corpus import MANIFEST, corpus_path  # noqa: E402
 
 
 def _ezc3d(path: str) -> int:
@@ -71,13 +72,10 @@ def demo_cohort(requested: Path | None) -> list[str]:
 
 def largest_shared(count: int) -> list[str]:
     """The largest corpus files that ezc3d 1.7.2 reads (MANIFEST.tsv) and the `c3d` package too."""
-    manifest = SHARED / "MANIFEST.tsv"
-    if not manifest.exists():
-        return []
-    rows = [r for r in csv.DictReader(open(manifest), delimiter="\t") if r["ezc3d_1.7.2"] == "reads"]
+    rows = [r for r in MANIFEST if r["ezc3d_1.7.2"] == "reads" and corpus_path(r["file"])]
     chosen = []
     for row in sorted(rows, key=lambda r: -int(r["bytes"])):
-        path = str(SHARED / row["file"])
+        path = str(corpus_path(row["file"]))
         try:
             [reader(path) for reader in READERS.values()]
         except Exception:  # noqa: BLE001 - a file one reader refuses cannot give a ratio

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from hipdrop.simulate import CohortSpec, simulate_cohort
-from tests.conftest import ROOT, shared_file
+from tests.conftest import ROOT, corpus_rows, shared_file
 
 pytestmark = pytest.mark.workflow
 
@@ -215,7 +215,7 @@ def test_config_errors_name_the_key(tmp_path):
 def test_cohort_mixed_with_every_formats_file(tmp_path):
     """Simulated trials plus every file of ../shared/data/c3d/formats: the good trials are analysed, every bad one
     is listed with a specific reason, and the run completes (the segfaulting file included)."""
-    formats = sorted(shared_file("formats/btk_Empty.c3d").parent.glob("*"))
+    formats = [shared_file(row["file"]) for row in corpus_rows("formats")]
     (tmp_path / "data").mkdir()
     rows = []
     for k, path in enumerate(formats, start=1):

@@ -6,7 +6,6 @@ Where two readers disagree, the evidence says which is right: a second reader th
 smooth from frame to frame (misaligned frames jump by as much as they move).
 """
 
-import csv
 import warnings
 
 import c3d as py_c3d
@@ -18,11 +17,10 @@ from hipdrop.errors import TrialError
 from hipdrop.io.c3d import events_table, read_c3d
 from hipdrop.io.c3d_events import parse_event_group
 from hipdrop.io.c3d_format import BLOCK, decode, force_plates
-from tests.conftest import SHARED_C3D, shared_file
+from tests.conftest import MANIFEST, shared_file
 
 pytestmark = pytest.mark.realdata
 
-MANIFEST = list(csv.DictReader(open(SHARED_C3D / "MANIFEST.tsv"), delimiter="\t")) if (SHARED_C3D / "MANIFEST.tsv").exists() else []
 #: files ezc3d 1.7.2 reads without an error but wrongly, and why hipdrop's reading is the right one
 EZC3D_MISREADS = {
     # ANALOG:RATE is absent, so ezc3d reads no analog samples and each frame 24 bytes short: every frame after

@@ -10,11 +10,10 @@ from hipdrop.errors import TrialError
 from hipdrop.inspection import marker_report
 from hipdrop.io.c3d import events_table, read_c3d
 from hipdrop.kernels.clean import IMPLAUSIBLE_KINDS
-from tests.conftest import SHARED_C3D, shared_file
+from tests.conftest import MANIFEST, REPOSITORY_C3D, SHARED_C3D, corpus_path, shared_file
 
 pytestmark = pytest.mark.realdata
 
-MANIFEST = list(csv.DictReader(open(SHARED_C3D / "MANIFEST.tsv"), delimiter="\t")) if (SHARED_C3D / "MANIFEST.tsv").exists() else []
 #: files refused, and the words their reason must hold
 REFUSALS = {
     "formats/btk_Empty.c3d": "empty",
@@ -43,12 +42,33 @@ UP_AXIS = {"running/RBDS001runT35.c3d": "+y", "running/RBDS001static.c3d": "+y",
            "formats/c3dorg_bts_dynamic.C3D": "+y", "formats/c3dorg_Dance.c3d": "+x"}
 
 
-def test_manifest_is_complete():
-    """The manifest names every C3D file of the corpus and nothing else (the corpus grows: 36 files, then 43)."""
-    if not MANIFEST:
-        pytest.skip(f"shared data not found: {SHARED_C3D} (set HIPDROP_SHARED_DATA)")
-    on_disk = {str(p.relative_to(SHARED_C3D)) for p in SHARED_C3D.rglob("*") if p.suffix.lower() == ".c3d"}
-    assert on_disk == {row["file"] for row in MANIFEST}
+def c3d_files(folder):
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.suffix.lower() == ".c3d"}
+
+
+def test_repository_holds_the_redistributable_files_unchanged():
+    """tests/data/c3d holds exactly the files whose licence allows redistribution (all but those whose source
+    states none), each byte for byte the file its MANIFEST row describes (size and sha256)."""
+    import hashlib
+
+    assert len(MANIFEST) == 44
+    for row in MANIFEST:
+        assert row["in_repository"] == ("no" if row["licence"].startswith("none stated") else "yes"), row["file"]
+    assert c3d_files(REPOSITORY_C3D) == {row["file"] for row in MANIFEST if row["in_repository"] == "yes"}
+    for row in MANIFEST:
+        if row["in_repository"] == "yes":
+            data = (REPOSITORY_C3D / row["file"]).read_bytes()
+            assert (len(data), hashlib.sha256(data).hexdigest()) == (int(row["bytes"]), row["sha256"]), row["file"]
+
+
+def test_manifest_names_every_file_of_the_shared_corpus():
+    """The manifest names every C3D file of ../shared/data/c3d and nothing else (the corpus grows: 36, 43, 44)."""
+    for row in MANIFEST:
+        if row["in_repository"] == "no":
+            shared_file(row["file"])  # skips, naming the file, where the shared corpus is absent
+    assert c3d_files(SHARED_C3D) == {row["file"] for row in MANIFEST}
+    with open(SHARED_C3D / "MANIFEST.tsv", newline="") as handle:  # the same rows, less `in_repository`
+        assert list(csv.DictReader(handle, delimiter="\t")) == [{k: v for k, v in row.items() if k != "in_repository"} for row in MANIFEST]
 
 
 @pytest.mark.parametrize("row", MANIFEST, ids=[r["file"] for r in MANIFEST])
@@ -164,8 +184,13 @@ def test_generated_corrupt_files_give_a_reason(tmp_path, kind):
             read_c3d(path)
 
 
+#: the rows whose file this checkout has (all 44 with ../shared; the 42 in the repository without it): each file
+#: is also a parameter of test_file_loads_with_manifest_facts_or_gives_its_reason, which skips naming a missing one
+PRESENT = [row for row in MANIFEST if corpus_path(row["file"])]
+
+
 def test_every_readable_file_in_the_corpus_passes_the_data_block_check():
-    for row in MANIFEST:
+    for row in PRESENT:
         if row["file"] not in REFUSALS:
             read_c3d(shared_file(row["file"]))  # no false "truncated" on any readable file
 
@@ -177,7 +202,7 @@ def test_no_file_makes_the_reader_allocate_beyond_its_size():
     import tracemalloc
 
     read_c3d(shared_file("pig/sydney_S4-AMGait03.c3d"))  # imports and caches are not the file's
-    for row in MANIFEST:
+    for row in PRESENT:
         path = shared_file(row["file"])
         tracemalloc.start()
         try:

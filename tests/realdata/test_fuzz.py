@@ -10,15 +10,13 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, SHARED_C3D
+from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def fuzz():
-    if not (SHARED_C3D / "MANIFEST.tsv").exists():
-        pytest.skip(f"shared data not found: {SHARED_C3D} (set HIPDROP_SHARED_DATA)")
     spec = importlib.util.spec_from_file_location("fuzz", ROOT / "benchmarks" / "fuzz.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["fuzz"] = module  # its dataclass looks its module up there

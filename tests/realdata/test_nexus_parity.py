@@ -7,11 +7,12 @@ import pytest
 from hipdrop.io.c3d import read_c3d
 from hipdrop.io.markersets import strip_prefix
 from hipdrop.kernels.pelvis import pelvic_angles
-from tests.conftest import SHARED_C3D
+from tests.conftest import corpus_rows, shared_file
 
 pytestmark = pytest.mark.realdata
 
-PIG_FILES = sorted((SHARED_C3D / "pig").glob("*.c3d"))
+#: the pig/ rows of the corpus manifest (tests/data/c3d/MANIFEST.tsv), whether or not this checkout has the files
+PIG_FILES = sorted(row["file"] for row in corpus_rows("pig"))
 
 
 def nexus_angles(path):
@@ -21,8 +22,9 @@ def nexus_angles(path):
     return {s: c3d["data"]["points"][:3, labels.index(f"{s}PelvisAngles")].T for s in "LR"}, is_float
 
 
-@pytest.mark.parametrize("path", PIG_FILES, ids=[p.name for p in PIG_FILES])
-def test_tor_angles_match_nexus(path):
+@pytest.mark.parametrize("relative", PIG_FILES)
+def test_tor_angles_match_nexus(relative):
+    path = shared_file(relative)
     stored, is_float = nexus_angles(path)
     angles = pelvic_angles(read_c3d(path)["markers"], sequence="tor")
     tolerance = 1e-4 if is_float else 0.1  # integer files store angles to the POINT:SCALE step
@@ -34,26 +36,28 @@ def test_tor_angles_match_nexus(path):
         assert (rms < tolerance).all(), (side, rms)
 
 
-#: the float files that store both PelvisAngles: Nexus's own angles to 1e-4 deg through `hipdrop trial`
-FLOAT_WITH_ANGLES = [p for p in PIG_FILES if nexus_angles(p)[1]]
+#: MANIFEST.tsv: of the 11 pig/ files these two store integers; the other nine are float files that store both
+#: PelvisAngles: Nexus's own angles to 1e-4 deg through `hipdrop trial`
+INTEGER_FILES = ["pig/c3dorg_gait-pig.c3d", "pig/c3dorg_sub_labels.c3d"]
+FLOAT_WITH_ANGLES = [f for f in PIG_FILES if f not in INTEGER_FILES]
 #: markers as stored (filtered and gap-filled upstream by Nexus): no low-pass, no fill (config/README.md, clean)
 AS_STORED = "clean:\n  lowpass_hz: null\n  max_gap_s: 0\n"
 
 
 def test_nine_float_files_store_nexus_angles():
-    """MANIFEST.tsv: of the 11 pig/ files, c3dorg_gait-pig and c3dorg_sub_labels store integers."""
-    assert sorted(p.name for p in PIG_FILES if p not in FLOAT_WITH_ANGLES) == ["c3dorg_gait-pig.c3d", "c3dorg_sub_labels.c3d"]
-    assert len(FLOAT_WITH_ANGLES) == 9
+    assert len(PIG_FILES) == 11 and len(FLOAT_WITH_ANGLES) == 9
+    assert [f for f in PIG_FILES if not nexus_angles(shared_file(f))[1]] == INTEGER_FILES
 
 
-@pytest.mark.parametrize("path", FLOAT_WITH_ANGLES, ids=[p.name for p in FLOAT_WITH_ANGLES])
-def test_trial_command_reproduces_nexus_angles_with_markers_as_stored(path, tmp_path):
+@pytest.mark.parametrize("relative", FLOAT_WITH_ANGLES)
+def test_trial_command_reproduces_nexus_angles_with_markers_as_stored(relative, tmp_path):
     """`hipdrop trial FILE -o DIR --sequence tor --config` with the markers taken as stored: DIR/pelvis.nc holds
     every frame's angles Nexus stored (none lost to cleaning), each within 1e-4 deg of it."""
     import xarray as xr
 
     from hipdrop.cli import main
 
+    path = shared_file(relative)
     config = tmp_path / "as_stored.yaml"
     config.write_text(AS_STORED)
     assert main(["trial", str(path), "-o", str(tmp_path / "out"), "--sequence", "tor", "--config", str(config)]) == 0

@@ -12,6 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.reasons import reason_kinds
+from hipdrop.stats.design import NOT_AN_INTERVENTION
 from hipdrop.stats.tasks import with_task_labels
 from hipdrop.stats.waveforms import subject_mean_curves
 from hipdrop.vocab import PCT
@@ -88,6 +89,10 @@ RESPONDER_COLOURS = {"improved": "#009E73", "unchanged": "#999999", "worsened": 
 #: marker and colour of each analysis in the forest plot
 ANALYSIS_STYLE = {"mixed model": ("o", "#0072B2"), "rm-anova": ("s", "#E69F00")}
 CONFOUNDED_STYLE = {"marker": "X", "s": 70, "color": "#D55E00", "edgecolors": "black", "linewidths": 0.6, "zorder": 4}
+#: the conditions' colours in the adherence figure: matplotlib's, less its orange and red (too near the confounded
+#: cross's vermilion), and their marker shapes (none the cross)
+ADHERENCE_COLOURS = ("C0", "C2", "C4", "C9", "C6", "C8", "C5", "C7")
+ADHERENCE_MARKERS = ("o", "s", "^", "D", "v", "P", "<", ">")
 _UNITS = {"deg": "deg", "spm": "steps/min", "mm": "mm", "pct": "%", "s": "s"}
 _METRIC_NAMES = {"cpd_peak_deg": "peak pelvic drop", "cpd_excursion_deg": "pelvic drop excursion",
                  "cpd_peak_deg_static_ref": "peak pelvic drop (static reference)", "cadence_spm": "cadence",
@@ -227,7 +232,8 @@ def plot_adherence(manipulation: pd.DataFrame, *, baseline: str = "baseline", ca
     runner's baseline cadence), one point per runner and condition, the line of identity (and the adherence
     tolerance around it when given); right: the change of arm swing (wrist excursion, % of baseline) per condition.
     Runners whose condition also moved the variable it does not target (``confounded``) are marked with a cross in
-    both panels; hollow points did not reach their target (``adherent`` False).
+    both panels; hollow points did not reach their target (``adherent`` False); each condition has its own colour
+    and shape, and conditions that are not interventions (``targets``, ``stats.interventions``) are grey, named so.
 
     ``manipulation``: ``results/stats/manipulation.csv``. Returns the Figure; per panel one scatter per condition
     and one "confounded" scatter with a point per confounded row.
@@ -253,12 +259,18 @@ def plot_adherence(manipulation: pd.DataFrame, *, baseline: str = "baseline", ca
     xpos = table["condition"].map(positions).to_numpy(float) + jitter
     span = np.nanmax(np.abs(np.r_[target, achieved, 1.0]))
     shifted = target + 0.05 * jitter * span  # the spread of the right panel, scaled to the cadence axis
+    compared = set(table.loc[table.get("targets", pd.Series("", index=table.index)) == NOT_AN_INTERVENTION, "condition"])
     for k, condition in enumerate(conditions):
         mask = (table["condition"] == condition).to_numpy()
-        colour = f"C{k}"
+        # each condition its own shape and colour, none of them the confounded cross's vermilion: two conditions
+        # of one runner sit on the same spot (equal targets), and an orange point read as a confounded one
+        colour, marker = ADHERENCE_COLOURS[k % len(ADHERENCE_COLOURS)], ADHERENCE_MARKERS[k % len(ADHERENCE_MARKERS)]
+        label = condition
+        if condition in compared:  # a speed, a shoe, a time point: described, never judged (stats.interventions)
+            colour, label = "0.55", f"{condition} ({NOT_AN_INTERVENTION})"
         face = np.where(missed[mask], "none", colour)
-        left.scatter(shifted[mask], achieved[mask], s=30, facecolors=face, edgecolors=colour, label=condition)
-        right.scatter(xpos[mask], swing[mask], s=30, facecolors=face, edgecolors=colour, label=condition)
+        for ax, x, y in ((left, shifted, achieved), (right, xpos, swing)):
+            ax.scatter(x[mask], y[mask], s=30, marker=marker, facecolors=face, edgecolors=colour, label=label)
     marked = f"confounded ({int(confounded.sum())})"
     left.scatter(shifted[confounded], achieved[confounded], label=marked, **CONFOUNDED_STYLE)
     right.scatter(xpos[confounded], swing[confounded], label=marked, **CONFOUNDED_STYLE)

@@ -391,3 +391,26 @@ def test_obliquity_by_condition_says_when_the_runners_differ_between_conditions(
         "speed35 (2 runners, not 5 others)"]
     assert "runners differ between conditions: none of 7 ran every condition" in ax.get_title()
     assert len(ax.get_lines()) == 3 + 1  # every condition drawn (and the zero line)
+
+
+def test_adherence_tells_conditions_apart_and_names_those_that_are_not_interventions():
+    """Issue 22 item 5: two conditions of one runner at the same target looked the same (the second condition's
+    orange beside the confounded cross's vermilion), and a speed condition was drawn as a failed intervention."""
+    table = pd.DataFrame({
+        "subject": ["A", "A", "A"], "condition": ["baseline", "speed35", "speed45"],
+        "target_cadence_change_pct": 0.0, "achieved_cadence_change_pct": [0.0, 3.5, 6.0],
+        "arm_swing_change_pct": [0.0, 10.0, 20.0], "targets": ["baseline", "not an intervention", "not an intervention"],
+        "adherent": [None, None, None], "confounded": [False, False, False]})
+    cadence, _ = plot_adherence(table, baseline="baseline").axes
+    drawn = {c.get_label(): c for c in cadence.collections if len(c.get_offsets())}
+    assert set(drawn) == {"speed35 (not an intervention)", "speed45 (not an intervention)"}
+    first, second = drawn.values()
+    assert not np.array_equal(first.get_paths()[0].vertices, second.get_paths()[0].vertices)  # two shapes
+    # no condition drawn in a colour near the confounded cross's
+    two = pd.DataFrame({"subject": "A", "condition": ["baseline", "c1", "c2"], "target_cadence_change_pct": [0, 5, 10],
+                        "achieved_cadence_change_pct": [0, 5, 10], "arm_swing_change_pct": 0.0, "adherent": [None, True, True],
+                        "confounded": False, "targets": ["baseline", "cadence", "cadence"]})
+    vermilion = matplotlib.colors.to_rgb("#D55E00")
+    for c in plot_adherence(two).axes[0].collections:
+        if c.get_label() in ("c1", "c2"):
+            assert np.abs(c.get_edgecolors()[0][:3] - vermilion).sum() > 0.5

@@ -1,4 +1,4 @@
-"""Speed and memory, as ratios measured in one run on the same files and cores (architecture.md section 5).
+"""Speed and memory, as ratios measured in one run on the same files and cores (docs/architecture.md section 5).
 
     python benchmarks/run.py [--subjects 8] [--duration 30] [--cores 2]
 

@@ -2,7 +2,7 @@
 
 Everything a reader needs to repeat the analysis, with the numbers this run used: software versions, marker
 cleaning, pelvis angles, gait events (and which source gave them, per trial), the stance rules, the statistical
-models with their formulas, and how many runners, trials and stances went in. Sources: science.md.
+models with their formulas, and how many runners, trials and stances went in. Sources: docs/science.md.
 """
 
 from __future__ import annotations

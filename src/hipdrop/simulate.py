@@ -4,7 +4,7 @@ Runners on a treadmill (lab X forward, Y left, Z up, mm, Plug-in Gait full-body 
 S lifts the S-side obliquity (the other side drops) along a smooth bump that starts and ends at zero and peaks at
 ``peak_pct`` of stance; its height is that stance's true peak pelvic drop. The pelvis is posed with Baker's
 rotation-obliquity-tilt sequence, so the `rot` obliquity of the written markers is exactly the intended one,
-whatever the tilt and rotation (science.md section 2).
+whatever the tilt and rotation (docs/science.md section 2).
 
 Design: every subject runs every condition (baseline, cadence +5 %, cadence +10 %, arm-swing change). Peak drop of a
 stance = cohort mean + subject intercept + side offset + condition effect + subject deviation + stride noise. The
@@ -67,7 +67,7 @@ class CohortSpec:
     peak_drop_mean_deg: float = 6.0
     subject_sd_deg: float = 1.5  # between-subject SD of the baseline peak drop
     effect_sd_deg: float = 0.5  # between-subject SD of each condition effect
-    stride_sd_deg: float = 0.6  # stance-to-stance SD within a trial (RBDS: 0.45-1.2 deg, science.md section 3)
+    stride_sd_deg: float = 0.6  # stance-to-stance SD within a trial (RBDS: 0.45-1.2 deg, docs/science.md section 3)
     marker_noise_mm: float = 0.5
     gaps: bool = True
     events: bool = True
@@ -542,7 +542,7 @@ def _task_windows(spec: TaskSpec, rng: np.random.Generator) -> tuple[list[dict],
 
 
 def _task_truth(w: dict, spec: TaskSpec) -> dict:
-    """The metrics a window must read, from its bumps (science.md section 3, ``hipdrop.kernels.windows``)."""
+    """The metrics a window must read, from its bumps (docs/science.md section 3, ``hipdrop.kernels.windows``)."""
     span0, span1 = w["span"]
     peak_t = span0 + w["drop_pct"] / 100 * (span1 - span0)
     at_peak = lambda name: float(_bump_at(peak_t, span0, span1, w[f"{name}_pct"]))

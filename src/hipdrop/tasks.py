@@ -2,7 +2,7 @@
 
 ``running`` finds its windows (stances) from gait events with ``hipdrop.kernels.stances.stance_table``; the
 single-leg tasks find theirs from the feet with ``hipdrop.kernels.windows`` through ``task_windows``. Both give one
-row per window in the stance table's columns (science.md section 8; architecture.md section 2, ``windows``).
+row per window in the stance table's columns (docs/science.md section 8; docs/architecture.md section 2, ``windows``).
 
 Why the defaults (each can be overridden per task):
 
@@ -10,18 +10,18 @@ Why the defaults (each can be overridden per task):
   (``windows.foot_lift``). A foot's lowest marker is 15 mm above its rest when the force under it has fallen to
   30 N (``events.OFF_HEIGHT_MM``, measured on running against force plates): above that the foot carries nothing.
   Doubled because the two feet's landmarks need not rest at the same height: the same landmark differs by up to
-  7 mm between the feet standing in the single_leg files of ../shared/data/c3d (other placements or shoes, more),
+  7 mm between the feet standing in the single_leg files of tests/data/c3d (other placements or shoes, more),
   while a foot held up there is 40-500 mm up.
 - ``min_hold_s`` 1.0 (balance): a hold must outlast the single support of a step (0.35-0.45 s in walking at
   0.9-1.3 s strides, 40 % of the stride), the nearest thing to a hold that is not one.
 - ``min_depth_mm`` 50 (squat): a repetition lowers the pelvis at least this far below the tops either side. In the
-  balance holds of the single_leg files of ../shared/data/c3d the pelvis moves 7-30 mm up and down (the most with
+  balance holds of the single_leg files of tests/data/c3d the pelvis moves 7-30 mm up and down (the most with
   the free leg swinging in large arcs). The shallowest clinical single-leg squat (45 deg of knee flexion, Crossley
   et al. 2011), with the shank 20 deg and the thigh 25 deg from vertical, lowers the hip by 430 mm x (1 - cos 20)
   + 450 mm x (1 - cos 25) ~ 68 mm.
 - ``window_s`` 0.5 (landing): the landing's window runs this long after initial contact. The vertical force peaks
   within 50-100 ms and the knee flexes most by 150-250 ms after a single-leg landing (weight acceptance); 0.5 s holds
-  that with room, and is shorter than the 0.62-0.76 s the LASEM single-leg drop jumps (../shared/data/c3d) hold the
+  that with room, and is shorter than the 0.62-0.76 s the LASEM single-leg drop jumps (tests/data/c3d) hold the
   landing before the next jump, so every landing is measured over the same time.
 - ``min_window_s`` 0.2 (landing): shorter single-leg support after contact cannot hold the weight acceptance: the
   other foot came down with it, a two-footed landing.

@@ -213,7 +213,7 @@ def test_config_errors_name_the_key(tmp_path):
 
 
 def test_cohort_mixed_with_every_formats_file(tmp_path):
-    """Simulated trials plus every file of ../shared/data/c3d/formats: the good trials are analysed, every bad one
+    """Simulated trials plus every file of tests/data/c3d/formats: the good trials are analysed, every bad one
     is listed with a specific reason, and the run completes (the segfaulting file included)."""
     formats = [shared_file(row["file"]) for row in corpus_rows("formats")]
     (tmp_path / "data").mkdir()

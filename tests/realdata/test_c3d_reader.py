@@ -1,5 +1,5 @@
 """hipdrop's numpy C3D decoder against ezc3d 1.7.2, the `c3d` package (py-c3d 0.6.0) and the files' own evidence,
-across ../shared/data/c3d.
+across tests/data/c3d.
 
 Where two readers disagree, the evidence says which is right: a second reader that agrees, the file's length
 (a right reading accounts for every byte of the data block), marker speeds a body can reach, and motion that is

@@ -1,4 +1,5 @@
-"""Every file of ../shared/data/c3d either loads with the facts of its MANIFEST row or yields a specific reason."""
+"""Every file of the corpus (tests/data/c3d/README.md) either loads with the facts of its MANIFEST row or yields a
+specific reason."""
 
 import csv
 

@@ -1,4 +1,4 @@
-"""Marker-based events on real files against independent references (science.md section 4)."""
+"""Marker-based events on real files against independent references (docs/science.md section 4)."""
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ def rbds():
     return {source: process_trial(path, config={"events": {"sources": [source]}}) for source in ("force", "kinematic")}
 
 
-#: every running file of ../shared/data/c3d with force plates or stored events, and what it is. The detector's
+#: every running file of tests/data/c3d with force plates or stored events, and what it is. The detector's
 #: heights were chosen on RBDS and dorn; flash_maxSprint was held out (kernels/events.py, OFF_HEIGHT_MM).
 RUNNING_FILES = {
     "running/RBDS001runT35.c3d": "treadmill, 150 Hz, heel + MT1/MT5, one plate seeing both feet",

@@ -1,4 +1,4 @@
-"""Single-leg windows, obliquity and trunk lean on real files (../shared/data/c3d/single_leg, README row there).
+"""Single-leg windows, obliquity and trunk lean on real files (tests/data/c3d/single_leg, README row there).
 
 LASEM single-leg drop jumps (psbiomech/lasem-data-processing, GPL-3.0; 100 Hz, two force plates, a lab model's
 pelvis and trunk angles stored as points): the subject stands on a box on one leg, drops, lands on one leg on a

@@ -65,7 +65,7 @@ if config["strict"] and MISSING_FILES:
     raise ValueError(f"strict mode: the trial sheet {config['trials']} names {len(MISSING_FILES)} file(s) that do not "
                      f"exist: {', '.join(sorted(MISSING_FILES))}; correct their paths or remove their rows")
 # A job analyses a batch of whole subjects: each job pays ~1.6 s of Python start-up and imports, several
-# times a subject's own work (architecture.md section 5).
+# times a subject's own work (docs/architecture.md section 5).
 _PER_JOB = config["subjects_per_job"]
 BATCHES = {
     f"batch{k // _PER_JOB + 1:03d}": SUBJECTS[k : k + _PER_JOB] for k in range(0, len(SUBJECTS), _PER_JOB)

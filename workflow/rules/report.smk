@@ -45,7 +45,7 @@ rule write_methods:
         "../scripts/write_methods.py"
 
 
-# one job for every runner's page: a job per runner would pay Python's start-up per page (architecture.md section 5)
+# one job for every runner's page: a job per runner would pay Python's start-up per page (docs/architecture.md section 5)
 rule plot_runner_pages:
     input:
         curves=f"{RESULTS}/curves.nc",

@@ -1,6 +1,6 @@
 """C3D files in and out. Reading decodes the file with ``hipdrop.io.c3d_format``; ezc3d only writes (the simulator).
 
-``read_c3d`` returns the canonical trial (architecture.md section 2):
+``read_c3d`` returns the canonical trial (docs/architecture.md section 2):
 
 - ``markers[time, marker, axis]`` in mm, in a right-handed Z-up lab frame, NaN for every missing sample (a
   negative residual, an exact (0, 0, 0), which some systems write for a gap, or a non-finite coordinate);

@@ -1,4 +1,4 @@
-"""Gait events from a C3D EVENT group, in every encoding met in ../shared/data/c3d.
+"""Gait events from a C3D EVENT group, in every encoding met in tests/data/c3d.
 
 Encodings seen: ``Foot Strike``/``Foot Off`` labels with ``Left``/``Right`` contexts (Vicon Nexus); names such as
 ``LHS``/``RTO`` in CONTEXTS with empty LABELS (c3dio short.c3d); the same in LABELS with empty CONTEXTS

@@ -17,7 +17,7 @@ import xarray as xr
 from hipdrop.vocab import PCT, RUNNING, STANCE
 
 QUARANTINE_COLUMNS = ["path", "stage", "reason"]
-#: identifying columns placed first in the stance table (architecture.md section 4)
+#: identifying columns placed first in the stance table (docs/architecture.md section 4)
 ID_COLUMNS = ["subject", "condition", "trial"]
 
 
@@ -52,7 +52,7 @@ def write_netcdf(data: xr.Dataset | xr.DataArray, path: str | Path) -> None:
 
 
 # Joining the batches' files into the cohort's. Each reads one batch at a time, so the aggregation job's memory
-# holds one batch, not the cohort (architecture.md section 5: no job's peak memory grows with the number of trials).
+# holds one batch, not the cohort (docs/architecture.md section 5: no job's peak memory grows with the number of trials).
 
 #: stances per HDF5 chunk of the cohort's curves file (101 float64 each: ~0.8 MB per chunk)
 CURVE_CHUNK_STANCES = 1024

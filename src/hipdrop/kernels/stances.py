@@ -2,7 +2,7 @@
 
 Inputs are numpy-backed: stance windows come from the (small) events table, and the work per stance is slicing, so
 a loop over stances (about 40 per side in a 30 s trial) costs nothing beside the vectorised kernels over time.
-Definitions: science.md sections 3 and 5.
+Definitions: docs/science.md sections 3 and 5.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ OUTLIER_FLOOR_S = 0.020
 #: 4-SD fence lies within 3-5 true SDs in two trials of three, but 57-83 % at n = 3-5 (simulated), where the MAD
 #: falls below half the true SD in a third to a half of trials (with n = 3 the median stance adds a zero
 #: deviation). Simulated on Gaussian stance times, the rule flags a good stance with probability 0.3 % at n = 20,
-#: 1 % at n = 10 and 3-9 % at n = 3-5 (ideal: 0.006 %). Overground runway trials hold 1-3 stances per side (science.md section 9),
+#: 1 % at n = 10 and 3-9 % at n = 3-5 (ideal: 0.006 %). Overground runway trials hold 1-3 stances per side (docs/science.md section 9),
 #: and their stance times also change with the runner's speed (0.15-0.20 s in one trial can all be good), so a
-#: median of them is no reference; a 30 s treadmill trial holds about 80, and science.md section 3 asks for at
+#: median of them is no reference; a 30 s treadmill trial holds about 80, and docs/science.md section 3 asks for at
 #: least 20 strides per condition.
 OUTLIER_MIN_STANCES = 20
 #: longest spline-filled run of pelvis samples (s) a stance may hold and still count (config key
@@ -196,7 +196,7 @@ def stance_table(
     Peak = max of S-side obliquity over [strike, off]; excursion = peak minus the value at strike; peak time in %
     of stance. Step time = this strike minus the previous opposite-side strike; cadence = 60 / step time (steps
     per minute). Arm swing = max - min of the S wrist's fore-aft position over the stride from this strike to the
-    next same-side strike (science.md sections 3 and 5).
+    next same-side strike (docs/science.md sections 3 and 5).
 
     Event QC (a failing stance is kept, ``excluded`` with the reason): a foot off before the next strike; stance
     and swing times within bounds; exactly one opposite-side strike within the stride (sides alternate); and,

@@ -1,4 +1,4 @@
-"""Single-leg support windows of non-running tasks and their metrics (science.md section 8).
+"""Single-leg support windows of non-running tasks and their metrics (docs/science.md section 8).
 
 A window is a stretch of time on one leg: the support foot on the ground and the other foot lifted clear of it.
 Squats cut it into repetitions by the pelvis's vertical motion, balance keeps each continuous hold, a landing runs
@@ -77,7 +77,7 @@ def support_contacts(
     ``force_events`` (``force_plate_events``), which assigns each to the foot that is lower. A marker contact is cut
     where the foot falls faster than ``FALLING_MM_S`` (off a box). A foot's contacts from both sources that overlap
     are one contact, from the earlier start to the later end: the plate sees the landing first (its 30 N threshold
-    is crossed 7-21 ms before a marker comes within 5 mm of its rest in the LASEM drop jumps of ../shared/data/c3d).
+    is crossed 7-21 ms before a marker comes within 5 mm of its rest in the LASEM drop jumps of tests/data/c3d).
 
     A foot held still in the air (the free foot of a balance hold) is "at rest" for ``foot_contacts`` too: whether
     it carries the body is decided by its height against the other foot's (``single_leg_support``), not here.
@@ -454,7 +454,7 @@ def window_table(
 
     Notes
     -----
-    As for a running stance of side S (science.md section 3): peak = max of S-side obliquity over the window
+    As for a running stance of side S (docs/science.md section 3): peak = max of S-side obliquity over the window
     (positive = the other side has dropped; a parabola through the largest sample and its neighbours), excursion =
     peak minus its value at the window's start, time of peak in % of the window; for a squat, the S-side obliquity
     at the deepest point. Trunk lean toward S and the S knee's FPPA: their largest value over the window and their

@@ -1,8 +1,8 @@
 """Design checks: one modification at a time, asked for in the sheet and delivered by the runners.
 
 Cadence: the achieved change in % of the subject's own baseline against the instructed target; arm swing: the
-change of wrist excursion in % of baseline (science.md section 5). Changing two things at once makes it impossible
-to say which one worked (science.md section 1): a condition must move the variable it targets and leave the other
+change of wrist excursion in % of baseline (docs/science.md section 5). Changing two things at once makes it impossible
+to say which one worked (docs/science.md section 1): a condition must move the variable it targets and leave the other
 alone, and the sheet must not ask for both.
 """
 
@@ -109,7 +109,7 @@ def manipulation_check(stances: pd.DataFrame, *, baseline: str, tolerances: Tole
     if "target_cadence_change_pct" in per:
         per["cadence_shortfall_pct"] = per["target_cadence_change_pct"] - per["achieved_cadence_change_pct"]
     per["arm_swing_change_pct"] = 100.0 * (per["arm_swing_mm"] / ref_swing - 1.0)
-    # left/right asymmetry of the swing: (L - R) / mean(L, R), in % (science.md section 5)
+    # left/right asymmetry of the swing: (L - R) / mean(L, R), in % (docs/science.md section 5)
     sides = kept.groupby(["subject", "condition", "side"])["arm_swing_mm"].median().unstack("side")
     if {"L", "R"} <= set(sides.columns):
         asymmetry = 200.0 * (sides["L"] - sides["R"]) / (sides["L"] + sides["R"])

@@ -1,4 +1,4 @@
-"""Dose-response: pelvic drop against the cadence change each runner achieved (science.md section 6).
+"""Dose-response: pelvic drop against the cadence change each runner achieved (docs/science.md section 6).
 
 A cadence condition's instruction (+5 %, +10 %) is not what runners do: the achieved change differs between
 runners and trials, and it is the achieved change that moves the pelvis. The slope of peak drop on achieved

@@ -1,4 +1,4 @@
-"""Condition effects on pelvic drop from all stances: a linear mixed model (science.md section 6).
+"""Condition effects on pelvic drop from all stances: a linear mixed model (docs/science.md section 6).
 
 Strides are nested in trials nested in subjects. The model is ``metric ~ condition + side`` with a random
 intercept and random condition slopes per subject and trials as a variance component (Tirrell et al. 2018,

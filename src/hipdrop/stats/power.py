@@ -1,11 +1,11 @@
-"""How many runners a paired study needs to detect a change in pelvic drop (science.md section 10).
+"""How many runners a paired study needs to detect a change in pelvic drop (docs/science.md section 10).
 
 The design is paired: every runner runs baseline and each condition, and the test is a one-sample t on the runners'
 mean changes with n - 1 df, as in ``hipdrop.stats.models``. The SD of those changes comes from the mixed model's
 variance components: the between-runner spread of the condition effect (random slope) plus the stride noise left in
 a runner's mean change.
 
-science.md section 6 says 12 runners detect 3 deg at a between-runner SD of 2 deg (from Bramah 2019's CI). The
+docs/science.md section 6 says 12 runners detect 3 deg at a between-runner SD of 2 deg (from Bramah 2019's CI). The
 formula of section 10 gives 6 runners for that (exact power 0.83, 0.997 with 12); 12 runners detect 1.8-1.9 deg at
 SD 2, or 3 deg at SD 3.2-3.4, at alpha 0.05 and power 0.8.
 """
@@ -62,7 +62,7 @@ def required_runners(sd_change_deg: float, effect_deg: float, *, alpha: float = 
     Notes
     -----
     The smallest ``n >= 2`` with ``(t_{1-alpha/2, n-1} + t_{power, n-1}) * sd_change / |effect| <= sqrt(n)``
-    (science.md section 10). It is the usual t-quantile approximation to the exact power of the paired t-test
+    (docs/science.md section 10). It is the usual t-quantile approximation to the exact power of the paired t-test
     (noncentral t with n - 1 df and noncentrality ``effect * sqrt(n) / sd``). Checked against that exact power over
     SD/effect ratios of 0.2-5 at alpha 0.05 and power 0.8: at the returned n the exact power is at least 0.77 when
     n = 3, 0.79 when n = 4-7 and 0.80 (to 0.001) from n = 8; with one runner fewer it is at most 0.8002. So the
@@ -129,7 +129,7 @@ def sd_change(slope_var_deg2: float, residual_var_deg2: float, *, stances_condit
     A runner's mean change is its true effect (random slope) plus the difference of two means of stride
     residuals (and of trial effects, where trials vary), so
     ``SD = sqrt(slope_var + trial_var * (1/T_c + 1/T_b) + residual_var * (1/n_c + 1/n_b))``
-    (science.md section 10; the first and last terms; the trial term is the same algebra for the trial component
+    (docs/science.md section 10; the first and last terms; the trial term is the same algebra for the trial component
     of ``hipdrop.stats.models``). As strides grow the SD falls to the random-slope SD: more strides per runner
     cannot replace runners.
 
@@ -179,7 +179,7 @@ def power_table(components: pd.DataFrame, *, alpha: float = 0.05, power: float =
         Target power.
     smallest_effect_deg : float, default 1.0
         Smallest change worth detecting (deg). The default is a placeholder of about the stride-to-stride SD
-        (0.45-1.2 deg, science.md section 3); set it from what matters clinically.
+        (0.45-1.2 deg, docs/science.md section 3); set it from what matters clinically.
     max_runners : int, default 10000
         Largest sample size searched.
 

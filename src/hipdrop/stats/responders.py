@@ -1,4 +1,4 @@
-"""Responders: which runners changed pelvic drop by more than their own measurement noise (science.md section 10).
+"""Responders: which runners changed pelvic drop by more than their own measurement noise (docs/science.md section 10).
 
 A runner's change under a condition is the difference of its condition and baseline means over its included
 stances; it is called a change when it exceeds the minimal detectable change (MDC95) built from the runner's own
@@ -50,7 +50,7 @@ def _condition_mean(stances: _Stances) -> tuple[float, float, float]:
     _, trial = np.unique(stances.trial, return_inverse=True)
     n_side = np.bincount(side).astype(float)
     side_means = np.bincount(side, weights=values) / n_side
-    # mean of the side means: science.md section 3 measured left/right asymmetries of 2 vs 6 deg (a static offset),
+    # mean of the side means: docs/science.md section 3 measured left/right asymmetries of 2 vs 6 deg (a static offset),
     # so a plain mean over stances would turn an unequal L/R count (exclusions) into a spurious change
     mean = float(side_means.mean())
     k = len(n_side)
@@ -112,7 +112,7 @@ def _assess(base: _Stances, cond: _Stances, z: float, has_baseline: bool) -> dic
     # NaN stride SE beside a finite trial SE (1 stance per trial and side) counts as trial-based too
     uses_trials = uses_trials or not (np.isfinite(stride_b) and np.isfinite(stride_c))
     change = row["change_deg"]
-    # positive CPD is drop of the other side (science.md section 3): less drop, a negative change, is improvement
+    # positive CPD is drop of the other side (docs/science.md section 3): less drop, a negative change, is improvement
     responder = IMPROVED if change < -mdc else WORSENED if change > mdc else UNCHANGED
     row.update(se_change_deg=se, mdc95_deg=mdc, mdc_source=TRIAL_SOURCE if uses_trials else STRIDE_SOURCE,
                responder=responder)
@@ -153,7 +153,7 @@ def responder_table(stances: pd.DataFrame, *, baseline: str, metric: str = "cpd_
 
     Notes
     -----
-    Rule (science.md section 10): ``change = mean_condition - mean_baseline``,
+    Rule (docs/science.md section 10): ``change = mean_condition - mean_baseline``,
     ``SE_change = sqrt(SE_baseline^2 + SE_condition^2)`` with ``SE = s / sqrt(n)`` from the stride-to-stride SD
     ``s`` of ``n`` stances, ``MDC95 = z * SE_change``; "improved" when ``change < -MDC95``, "worsened" when
     ``change > MDC95``, else "unchanged". Not assessable: no baseline stances, fewer than 2 included stances in

@@ -1,4 +1,4 @@
-"""Condition effects from subject means: the repeated-measures ANOVA of the published papers (science.md section 6).
+"""Condition effects from subject means: the repeated-measures ANOVA of the published papers (docs/science.md section 6).
 
 Bramah et al. (2019) and the studies like it average each runner's strides per condition, run a one-way
 repeated-measures ANOVA over the conditions and compare each condition with baseline by paired t-tests. This module

@@ -2,8 +2,8 @@
 
 A stance table has one row per stance (columns ``subject``, ``condition``, ``trial``, ``side``, ``excluded`` and
 the metrics). Averaging a runner's strides per condition is the first step of the analysis the published papers
-use (subject means, then a repeated-measures ANOVA; science.md section 6), and the stride-to-stride SD is what a
-responder call needs (science.md section 10).
+use (subject means, then a repeated-measures ANOVA; docs/science.md section 6), and the stride-to-stride SD is what a
+responder call needs (docs/science.md section 10).
 """
 
 from __future__ import annotations
@@ -54,11 +54,11 @@ def subject_table(
         - ``change_from_baseline``: ``mean - baseline_mean`` in the metric's unit; NaN when the runner has no
           baseline values; 0.0 on the baseline row itself when it has values
         - ``few_stances``: True when ``n_values`` is under ``min_stances`` (a mean and SD of 2-9 strides are
-          uncertain: the error of peak obliquity stays under 1.5 deg only from 5-10 cycles, science.md section 3)
+          uncertain: the error of peak obliquity stays under 1.5 deg only from 5-10 cycles, docs/science.md section 3)
 
     Notes
     -----
-    ``cadence_spm`` is per step in the stance table (60 / step time, science.md section 5), and its mean here is
+    ``cadence_spm`` is per step in the stance table (60 / step time, docs/science.md section 5), and its mean here is
     the mean of the per-step cadences as they are. That is not the same as 60 / mean step time (which
     ``hipdrop.stats.design.manipulation_check`` reports): by Jensen's inequality the mean of 60 / step time is at
     least 60 / mean step time, by about ``cadence x CV^2`` (0.2 steps/min at 170 steps/min and a 3 % step-time

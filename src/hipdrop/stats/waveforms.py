@@ -1,4 +1,4 @@
-"""Where in stance a condition changes pelvic obliquity: statistical parametric mapping (science.md section 6).
+"""Where in stance a condition changes pelvic obliquity: statistical parametric mapping (docs/science.md section 6).
 
 Array convention: ``curves`` is the stance-side obliquity ``[stance, pct]`` (deg, 0-100 % of stance; positive = the
 stance side up, i.e. the swing side dropped) with ``subject``, ``condition`` and ``excluded`` per stance, as

@@ -1,4 +1,4 @@
-"""Trunk lean, hip/knee/ankle centres and knee FPPA against analytic truths (science.md section 8)."""
+"""Trunk lean, hip/knee/ankle centres and knee FPPA against analytic truths (docs/science.md section 8)."""
 
 import dask.array
 import numpy as np

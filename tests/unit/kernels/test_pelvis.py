@@ -1,4 +1,4 @@
-"""Pelvic angles against analytic truths (science.md section 2)."""
+"""Pelvic angles against analytic truths (docs/science.md section 2)."""
 
 import numpy as np
 import pytest
@@ -28,7 +28,7 @@ def test_pure_roll_reads_its_angle(sequence):
 
 @pytest.mark.parametrize(("tilt", "rotation", "tor_obliquity"), [(30.0, 20.0, -9.85), (15.0, 10.0, -2.58)])
 def test_level_hips_tilted_and_rotated(tilt, rotation, tor_obliquity):
-    """science.md: level hips with tilt 30 and rotation 20 read 0.00 under rot and -9.85 under tor."""
+    """docs/science.md: level hips with tilt 30 and rotation 20 read 0.00 under rot and -9.85 under tor."""
     markers = posed_pelvis(rotation, 0.0, tilt)
     rot = pelvic_angles(markers, sequence="rot")
     tor = pelvic_angles(markers, sequence="tor")

@@ -27,7 +27,7 @@ def test_sd_2_effect_3_needs_6_runners_by_hand():
 
 
 def test_the_12_runners_of_science_md_belong_to_a_smaller_effect_or_a_larger_sd():
-    # science.md section 6: "12 runners detect 3 deg" at SD 2 deg; the section 10 formula says 6 (test above).
+    # docs/science.md section 6: "12 runners detect 3 deg" at SD 2 deg; the section 10 formula says 6 (test above).
     # 12 runners are what 1.78-1.87 deg at SD 2 deg, or 3 deg at SD 3.21-3.37 deg, need
     assert required_runners(2.0, 1.8) == 12
     assert required_runners(3.3, 3.0) == 12
@@ -122,7 +122,7 @@ def simulated_power(rng, *, n_runners, studies, effect, slope_sd, residual_sd, n
 
 
 def test_simulated_studies_reach_the_planned_power():
-    # a 1 deg effect, runners' effects spread by 1 deg, stride SD 1 deg (science.md section 3: 0.45-1.2 deg),
+    # a 1 deg effect, runners' effects spread by 1 deg, stride SD 1 deg (docs/science.md section 3: 0.45-1.2 deg),
     # 20 stances per condition (its minimum): SD of the change sqrt(1 + 1 * 2/20) = 1.049 deg -> 11 runners
     effect, slope_sd, residual_sd, stances, studies = 1.0, 1.0, 1.0, 20, 2000
     sd = sd_change(slope_sd**2, residual_sd**2, stances_condition=stances, stances_baseline=stances)

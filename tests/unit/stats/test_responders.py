@@ -85,7 +85,7 @@ def test_trial_to_trial_spread_widens_the_mdc(table):
 
 
 def test_a_left_right_offset_neither_widens_the_mdc_nor_makes_a_change():
-    # L stances about 2 deg, R about 6 deg (science.md section 3 reports such offsets), no true change; the L/R
+    # L stances about 2 deg, R about 6 deg (docs/science.md section 3 reports such offsets), no true change; the L/R
     # counts swap between conditions, which would move a plain mean over stances by (6 - 2) / 3 = 1.33 deg
     data = pd.DataFrame(
         rows("asym", "baseline", [1.0, 3.0, 1.0, 3.0, 5.0, 7.0], side=["L"] * 4 + ["R"] * 2)
@@ -124,7 +124,7 @@ def test_an_unknown_baseline_is_an_error():
 
 
 def _grouped_by_pandas(stances: pd.DataFrame) -> tuple[float, float, float]:
-    """The condition mean and its two SEs as science.md section 10 words them, in pandas groupbys: a second
+    """The condition mean and its two SEs as docs/science.md section 10 words them, in pandas groupbys: a second
     implementation of ``_condition_mean`` (which does it in numpy)."""
     values = stances["cpd_peak_deg"]
     by_side = values.groupby(stances["side"])

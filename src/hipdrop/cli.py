@@ -88,6 +88,7 @@ def _inspection(args, config: dict, trial) -> dict:
         "analysed_markers": per_marker["analysed"],
         "other_markers": per_marker["other"],
         "pelvis_markers": per_marker["pelvis_markers"],
+        "marker_groups": per_marker["groups"],
         "unattributed_stances": per_marker["unattributed_stances"],
     }
     return report
@@ -223,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         "inspect", help="what a C3D file holds and what the analysis makes of its markers, gaps and stances",
         description="Show what a C3D file holds and how hipdrop reads it: frame rate, frames, units, vertical axis, "
         "stored events, force plates and read warnings. Then the markers the analysis uses, grouped as pelvis, "
-        "feet, wrists and trunk, each as raw label -> canonical name with its missing share, number of gaps and "
+        "feet, wrists, trunk and knees (what each group gives: arm swing, trunk lean, knee FPPA, or why not; labels "
+        "that look like a group's landmarks but no marker-set map names), "
+        "each as raw label -> canonical name with its missing share, number of gaps and "
         "longest gap, and what the clean stage does with the gaps under the config: filled by cubic spline (gaps "
         "up to clean.max_gap_s), rebuilt as a rigid body from the other pelvis markers (longer pelvis gaps), or "
         "left missing. For each pelvis marker: how many stances its filled or missing data exclude, counted on "

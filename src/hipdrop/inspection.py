@@ -13,6 +13,7 @@ IO, no printing.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 
 import numpy as np
@@ -20,16 +21,18 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.errors import TrialError
+from hipdrop.io.markersets import normalise
 from hipdrop.kernels.clean import IMPLAUSIBLE_KINDS, contiguous_runs, repair_markers
-from hipdrop.pipeline import ANALYSED_MARKERS, _pelvis_markers, implausible_meta, plausible_markers
-from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS
+from hipdrop.kernels.compensations import SHOULDER_MARKERS, THORAX_MARKERS, _fppa_sources, _trunk_source
+from hipdrop.pipeline import ANALYSED_MARKERS, _pelvis_markers, implausible_meta, plausible_markers, wrist_source
+from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES
 
 #: the thorax and shoulder markers of the trunk lean (hipdrop.kernels.compensations)
-TRUNK_MARKERS = ("C7", "CLAV", "STRN", "T10", "LSHO", "RSHO")
+TRUNK_MARKERS = (*THORAX_MARKERS, *SHOULDER_MARKERS)
 MARKER_GROUPS = {
     "pelvis": (*PELVIS_MARKERS, "SACR"),
     "feet": tuple(m for m in ANALYSED_MARKERS if m[1:] in ("HEE", "TOE", "MT1", "MT5", "ANK")),
-    "wrists": tuple(m for m in ANALYSED_MARKERS if m[1:] in ("WRA", "WRB")),
+    "wrists": tuple(m for m in ANALYSED_MARKERS if m[1:] in ("WRA", "WRB", "WRI")),
     "trunk": TRUNK_MARKERS,
     "knees": tuple(m for m in ANALYSED_MARKERS if m[1:] in ("KNE", "KNM", "MED")),
 }
@@ -39,7 +42,20 @@ PELVIS_REASONS = {"missing": "missing pelvis data", "rebuilt": "pelvis marker re
 ABSENT_MEANS = {"pelvis": " (no pelvis angles: the analysis fails)", "feet": " (events only from the file or force plates)",
                 "wrists": " (no arm swing)", "trunk": " (no trunk lean)", "knees": " (no knee FPPA)"}
 #: what each group's heading says it is for
-GROUP_HEADINGS = {"trunk": "trunk (trunk lean)", "knees": "knees and medial malleoli (knee FPPA; ANK is with the feet)"}
+GROUP_HEADINGS = {"knees": "knees and medial malleoli"}
+#: a group's landmarks in a sentence: "r knee 1 looks like a knee marker"
+LANDMARK_WORD = {"pelvis": "pelvis", "feet": "foot", "wrists": "wrist", "trunk": "trunk", "knees": "knee"}
+#: labels no marker-set map knows that look like a group's landmarks (normalised as ``markersets.normalise``: a
+#: side, a landmark's usual abbreviation, a medial/lateral word, a number): "r knee 1", "LWRIST", "l should"
+_LOOKS_LIKE = {
+    "pelvis": ("asi", "asis", "psi", "psis", "sacr", "sacrum"),
+    "feet": ("hee", "heel", "toe", "mt1", "mt5", "met", "ank", "ankle", "mal", "mall", "malleolus", "cal"),
+    "wrists": ("wr", "wra", "wrb", "wri", "wrist"),
+    "trunk": ("c7", "clav", "strn", "sternum", "t10", "sho", "should", "shoulder", "acromion"),
+    "knees": ("kne", "knee", "knm"),
+}
+LOOKS_LIKE = {group: re.compile(r"(?:l|r|left|right|lt|rt)?(?:" + "|".join(stems) + r")(?:medial|lateral|med|lat)?\d*")
+              for group, stems in _LOOKS_LIKE.items()}
 #: at most this many names in the text line of the other markers (``--json`` lists them all)
 OTHER_MARKERS_SHOWN = 40
 
@@ -55,6 +71,29 @@ def raw_labels(names: list[str], marker_map: dict[str, str]) -> dict[str, str]:
         queue = queues.get(name.split("#")[0])
         out[name] = queue.pop(0) if queue else name
     return out
+
+
+def group_use(group: str, names) -> tuple[str, str]:
+    """(what a marker group gives the analysis, what it cannot give and why) for a trial's marker names, asked of
+    the rules the analysis itself follows (``compensations._trunk_source``, ``_fppa_sources``,
+    ``pipeline.wrist_source``): inspect never promises a trunk lean the trial does not compute."""
+    if group == "trunk":
+        how, why = _trunk_source(names)
+        return (f"trunk lean from the {how}" if how else ""), (f"no trunk lean: {why}" if why else "")
+    if group == "wrists":
+        how, why = wrist_source(names)
+        return (f"arm swing from {how}" if how else ""), (f"no arm swing: {why}" if why else "")
+    if group == "knees":
+        sources = _fppa_sources(names)
+        use = "; ".join(f"{s} knee FPPA from the {sources[f'source_{s}']}" for s in SIDES if sources[f"source_{s}"])
+        why = "; ".join(f"no {s} knee FPPA: {sources[f'missing_{s}']}" for s in SIDES if sources[f"missing_{s}"])
+        return use, why
+    return "", ""
+
+
+def lookalikes(group: str, labels: list[str]) -> list[str]:
+    """The ``labels`` (not mapped to a canonical name) that look like landmarks of ``group``."""
+    return [label for label in labels if LOOKS_LIKE[group].fullmatch(normalise(label))]
 
 
 def _s(n: int, word: str = "gap") -> str:
@@ -155,8 +194,9 @@ def marker_report(trial: xr.Dataset, config: dict, stances: pd.DataFrame | None 
     (wholly or in part), ``left_missing_gaps`` (wholly or in part), ``rebuilt_s``, ``left_missing_s``,
     ``treatment``; pelvis markers also ``builds_pelvis`` and, given ``stances``, ``stances_excluded`` and
     ``excluded_stances``), ``other`` (``name``, ``raw``, ``missing_fraction``), ``pelvis_markers`` (those the
-    pelvis is built from), ``absent_groups``, ``unattributed_stances`` and ``implausible_samples`` ({kind:
-    samples} over the analysed markers). Gaps count the implausible samples too: the clean stage sees them so.
+    pelvis is built from), ``absent_groups``, ``groups`` (per group ``use`` and ``not_used``, from ``group_use``,
+    and ``lookalikes``: unmapped labels that look like its landmarks), ``unattributed_stances`` and
+    ``implausible_samples`` ({kind: samples} over the analysed markers). Gaps count the implausible samples too: the clean stage sees them so.
     """
     checked = plausible_markers(trial)
     codes = checked["implausible"]
@@ -236,7 +276,11 @@ def marker_report(trial: xr.Dataset, config: dict, stances: pd.DataFrame | None 
     shown = {r["name"] for r in analysed}
     other = [{"name": m, "raw": raw[m], "missing_fraction": round(float(column[m].mean()), 5) if n_frames else 0.0}
              for m in names if m not in shown]
-    return {"analysed": analysed, "other": other, "pelvis_markers": needed, "absent_groups": absent,
+    # what each group gives the analysis, and the labels no map names that look like its landmarks
+    unmapped = [r["raw"] for r in other if r["raw"] == r["name"] and "#" not in r["name"]]
+    groups = {group: dict(zip(("use", "not_used"), group_use(group, names)), lookalikes=lookalikes(group, unmapped))
+              for group in MARKER_GROUPS}
+    return {"analysed": analysed, "other": other, "pelvis_markers": needed, "absent_groups": absent, "groups": groups,
             "unattributed_stances": unexplained,
             "implausible_samples": {kind: counts[f"implausible_{kind}"] for kind in IMPLAUSIBLE_KINDS}}
 
@@ -318,18 +362,29 @@ def format_text(report: dict, width: int = 118) -> list[str]:
     head = f"  {'markers the analysis uses':<{lw + 2}}  {'missing':>7}  {'gaps':>4}  {'longest':>7}  "
     lines += ["", head + f"clean stage (clean.max_gap_s = {cfg['clean_max_gap_s']:g} s)"]
     indent = " " * len(head)
+    groups = report.get("marker_groups", {})
     for group in MARKER_GROUPS:
         mine = [(lab, r) for lab, r in zip(labels, records) if r["group"] == group]
+        facts = groups.get(group, {})
+        # unrecognised is not absent: labels no map names that look like the group's landmarks
+        like = textwrap.wrap(f"{', '.join(facts['lookalikes'])} look like {LANDMARK_WORD[group]} markers but no "
+                             "marker-set map names them (add them to one: config key markersets)", width=width,
+                             initial_indent="    ", subsequent_indent="      ",
+                             break_on_hyphens=False) if facts.get("lookalikes") else []
         if not mine:
-            lines.append(f"  {group}: none in the file{ABSENT_MEANS.get(group, '')}")
+            lines.append(f"  {group}: none {'mapped' if like else 'in the file'}{ABSENT_MEANS.get(group, '')}")
+            lines += like
             continue
         if group == "pelvis":
             lines += textwrap.wrap(
                 "pelvis: a stance is excluded where a pelvis marker it is built from is missing, rebuilt as a rigid "
                 f"body, or spline-filled for more than stances.max_filled_s = {cfg['stances_max_filled_s']:g} s",
                 width=width, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
-        else:
-            lines.append(f"  {GROUP_HEADINGS.get(group, group)}")
+        else:  # what the group gives and what it cannot, as the analysis decides it
+            said = "; ".join(x for x in (facts.get("use"), facts.get("not_used")) if x)
+            lines += textwrap.wrap(f"{GROUP_HEADINGS.get(group, group)}{f' ({said})' if said else ''}", width=width,
+                                   initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
+        lines += like
         for lab, r in mine:
             text = r["treatment"]
             if group == "pelvis":

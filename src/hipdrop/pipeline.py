@@ -33,12 +33,43 @@ from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES, TIME
 
 #: the markers any step reads; files carry up to hundreds more (model outputs, other segments) not worth filtering
 ANALYSED_MARKERS = tuple(dict.fromkeys((
-    *PELVIS_MARKERS, "SACR", *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5", "ANK", "WRA", "WRB")),
+    *PELVIS_MARKERS, "SACR",
+    *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5", "ANK", "WRA", "WRB", "WRI")),
     *COMPENSATION_MARKERS,
 )))
 #: the markers the event detectors and the single-leg windows read (feet; pelvis for Zeni's sacrum and heading):
 #: only these get the events' own low-pass
 EVENT_MARKERS = (*PELVIS_MARKERS, "SACR", *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5")))
+
+
+#: the wrist markers the arm swing is measured from, in order of preference: Plug-in Gait's pair (their mean), or
+#: one marker per wrist (markerset plugin_gait's LWRI / RWRI)
+WRIST_SETS = (("WRA", "WRB"), ("WRI",))
+
+
+def wrist_source(names) -> tuple[str, str]:
+    """(the wrist markers the arm swing is measured from, why it cannot be) for a trial's marker names: the one rule
+    of ``process_trial`` and of ``hipdrop inspect``."""
+    names = set(names)
+    for wrist in WRIST_SETS:
+        used = [f"{s}{m}" for s in SIDES for m in wrist]
+        if set(used) <= names:
+            return ", ".join(used), ""
+    return "", ("no wrist markers on both sides (needs " +
+                " or ".join(", ".join(f"{s}{m}" for s in SIDES for m in wrist) for wrist in WRIST_SETS) + ")")
+
+
+def _arm_swing(markers: xr.DataArray, heading: float) -> xr.DataArray | None:
+    """``hipdrop.kernels.stances.arm_swing`` from the wrist markers ``wrist_source`` names: a single marker per wrist
+    stands for the mean of WRA and WRB, which the kernel measures."""
+    how, _ = wrist_source(markers[MARKER].values)
+    if not how or "WRA" in how:
+        return arm_swing(markers, heading)
+    names = set(markers[MARKER].values)
+    pelvis = markers.sel({MARKER: [m for m in (*PELVIS_MARKERS, "SACR") if m in names]})
+    pair = [f"{s}{m}" for s in SIDES for m in WRIST_SETS[0]]
+    wrists = markers.sel({MARKER: [f"{m[0]}WRI" for m in pair]}).assign_coords({MARKER: pair})
+    return arm_swing(xr.concat([pelvis, wrists], dim=MARKER), heading)
 
 
 @dataclass
@@ -284,7 +315,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         st = config["stances"]
         stances, curves = stance_table(
             pelvis["obliquity"], events, pelvis_filled=pelvis_gap, pelvis_rebuilt=pelvis_rebuilt,
-            wrist_fore_aft=arm_swing(markers, heading), min_stance_s=st["min_stance_s"], max_stance_s=st["max_stance_s"],
+            wrist_fore_aft=_arm_swing(markers, heading), min_stance_s=st["min_stance_s"], max_stance_s=st["max_stance_s"],
             min_swing_s=st["min_swing_s"], max_swing_s=st["max_swing_s"], max_filled_s=st["max_filled_s"],
             curve_points=st["curve_points"],
         )
@@ -313,7 +344,7 @@ def static_reference(path: str | Path, *, config: dict | None = None) -> dict:
     obliquity (Plug-in Gait sign: positive = right side up; the left side's is its negative) and of the tilt, in
     the configured sequence, from the markers cleaned as for running (implausible samples made missing, gaps
     filled, low-passed). Raises ``TrialError`` (stage ``static``) for a file that cannot give them. Plug-in Gait
-    and Visual3D offer the same offset (science.md section 8).
+    and Visual3D offer the same offset (docs/science.md section 8).
     """
     config = validate_config(config)
     stage = "ingest"

@@ -1,0 +1,116 @@
+"""Fingerprints of hipdrop's outputs, to show that a change of structure changed no result.
+
+For every file of the corpus (tests/data/c3d, and ../shared/data/c3d where present) ``process_trial`` runs with the
+default config; the stance table, the curves, the events and the pelvis angles (or the failure's stage and reason)
+are hashed. A simulated 4-runner cohort then goes through the whole Snakemake workflow and every table and text
+under results/ is hashed (figures are left out: matplotlib's PNG bytes are not part of behaviour).
+
+    python benchmarks/outputs_snapshot.py --write before.json     # on the commit before the change
+    python benchmarks/outputs_snapshot.py --compare before.json   # after it: lists every output that differs
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.corpus import MANIFEST, corpus_path  # noqa: E402
+
+#: the workflow outputs compared: tables and texts; figures are pixels, not results
+COMPARED_SUFFIXES = (".csv", ".txt", ".md", ".parquet", ".nc")
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part)
+    return h.hexdigest()[:16]
+
+
+def _frame_bytes(table: pd.DataFrame | None) -> bytes:
+    if table is None:
+        return b"none"
+    return table.reset_index(drop=True).to_csv(index=False, float_format="%.12g").encode()
+
+
+def _array_bytes(array) -> bytes:
+    return b"none" if array is None else np.ascontiguousarray(np.asarray(array.values, float)).tobytes()
+
+
+def trial_fingerprints() -> dict[str, str]:
+    """One digest per corpus file the checkout holds: its result, or its failure's stage and reason."""
+    from hipdrop.pipeline import process_trial
+
+    out = {}
+    for row in MANIFEST:
+        path = corpus_path(row["file"])
+        if path is None:
+            continue
+        result = process_trial(path)
+        if not result.ok:
+            out[row["file"]] = f"failed at {result.failure.stage}: {result.failure.reason}"
+            continue
+        pelvis = result.pelvis["obliquity"] if result.pelvis is not None else None
+        out[row["file"]] = _digest(_frame_bytes(result.stances), _frame_bytes(result.events), _array_bytes(result.curves),
+                                   _array_bytes(pelvis))
+    return out
+
+
+def _table_bytes(path: Path) -> bytes:
+    if path.suffix == ".parquet":
+        return _frame_bytes(pd.read_parquet(path))
+    if path.suffix == ".nc":
+        import xarray as xr
+
+        with xr.open_dataset(path) as data:
+            return b"".join(_array_bytes(data[name]) for name in sorted(data.data_vars))
+    return path.read_bytes()
+
+
+def workflow_fingerprints() -> dict[str, str]:
+    """One digest per table or text of a whole workflow run on a simulated cohort (fixed seed)."""
+    from hipdrop.simulate import CohortSpec, simulate_cohort
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        simulate_cohort(work / "data", CohortSpec(n_subjects=4, duration_s=10.0))
+        (work / "config").mkdir()
+        (work / "config" / "config.yaml").write_text("trials: data/trials.tsv\n")
+        subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+                        str(work), "--cores", "2", "--quiet"], check=True, capture_output=True)
+        results = work / "results"
+        return {str(p.relative_to(results)): _digest(_table_bytes(p)) for p in sorted(results.rglob("*"))
+                if p.suffix in COMPARED_SUFFIXES and "logs" not in p.parts and "benchmarks" not in p.parts
+                and p.name != "config.yaml"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--write", type=Path, help="write the fingerprints to this JSON file")
+    group.add_argument("--compare", type=Path, help="compare with fingerprints written before; exit 1 on a difference")
+    args = parser.parse_args()
+    now = {"trials": trial_fingerprints(), "workflow": workflow_fingerprints()}
+    if args.write:
+        args.write.write_text(json.dumps(now, indent=1, sort_keys=True))
+        print(f"{len(now['trials'])} corpus files, {len(now['workflow'])} workflow outputs -> {args.write}")
+        return 0
+    before = json.loads(args.compare.read_text())
+    differ = [f"{part}/{name}: {before[part].get(name)} -> {now[part].get(name)}" for part in now
+              for name in sorted(set(before[part]) | set(now[part])) if before[part].get(name) != now[part].get(name)]
+    print("\n".join(differ) or f"identical: {len(now['trials'])} corpus files, {len(now['workflow'])} workflow outputs")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

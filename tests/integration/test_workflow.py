@@ -254,6 +254,20 @@ def test_a_condition_changing_two_things_is_reported_and_fails_a_strict_run(tmp_
     assert strict.returncode != 0 and "strict mode: the trial sheet data/trials.tsv asks for two modifications" in strict.stdout + strict.stderr
 
 
+def test_a_misspelt_design_column_is_a_design_problem_and_fails_a_strict_run(tmp_path):
+    """Issue 22 item 15: ``target_cadense_change_pct`` was a warning even with strict: true, and every cadence
+    target quietly became 0."""
+    make_study(tmp_path, CohortSpec(n_subjects=2, duration_s=2.0))
+    sheet = pd.read_csv(tmp_path / "data" / "trials.tsv", sep="\t")
+    sheet.rename(columns={"target_cadence_change_pct": "target_cadense_change_pct"}).to_csv(
+        tmp_path / "data" / "trials.tsv", sep="\t", index=False)
+    said = ("column target_cadense_change_pct is not a trial sheet column (did you mean target_cadence_change_pct?): "
+            "target_cadence_change_pct keeps its default 0.0")
+    assert said in run_workflow(tmp_path, "--dry-run").stderr
+    strict = run_workflow(tmp_path, "--dry-run", "--config", "strict=True", check=False)
+    assert strict.returncode != 0 and f"strict mode: the trial sheet data/trials.tsv: {said}" in strict.stdout + strict.stderr
+
+
 def test_a_killed_run_resumes_with_the_readme_command_to_the_same_outputs(tmp_path):
     """kill -9 of a running workflow (its lock and any half-written file left behind), then the README's command
     again: it starts without `--unlock`, completes, leaves no temporary file, and every result is byte-identical to
@@ -388,3 +402,58 @@ def test_a_mixed_cohort_of_running_and_single_leg_squats_gives_effects_per_task(
     stances = pd.read_parquet(tmp_path / "results" / "stances.parquet")
     assert set(stances.task) == {"running", "single_leg_squat"}
     assert "peak drop single_leg_squat: condition[post_training]" in (tmp_path / "results" / "summary.txt").read_text()
+
+
+#: a messy real study (issue 22): four runners from five labs, conditions that are not interventions, a
+#: condition one runner ran, walking files whose 0.6-0.7 s stances are out of running's bounds, overground jogs
+#: of 1-2 contacts a side; (subject, condition, file, cadence target %)
+MESSY_STUDY = [
+    ("R1", "speed35", "running/RBDS001runT35.c3d", 0), ("R1", "overground", "running/opensim_jogging.c3d", 0),
+    ("R2", "speed35", "pig/gaitalytics_treadmill_events.c3d", 0), ("R2", "overground", "pig/gaitalytics_test_small.c3d", 0),
+    ("R3", "speed35", "pig/sydney_S4-AMGait03.c3d", 0), ("R3", "cadence_plus10", "pig/sydney_S4-AMGait04.c3d", 10),
+    ("R4", "overground", "pig/fmc_MH0222_BP06.c3d", 0),
+]
+
+
+@pytest.fixture(scope="module")
+def messy_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("messy")
+    rows = [{"subject": s, "condition": c, "trial": 1, "path": str(shared_file(f)), "target_cadence_change_pct": t,
+             "arm_swing": "normal"} for s, c, f, t in MESSY_STUDY]
+    (tmp / "config").mkdir()
+    pd.DataFrame(rows).to_csv(tmp / "trials.tsv", sep="\t", index=False)
+    (tmp / "config" / "config.yaml").write_text(yaml.safe_dump({"trials": "trials.tsv", "stats": {"baseline": "speed35"}}))
+    run_workflow(tmp)
+    return tmp / "results"
+
+
+def test_a_messy_real_study_says_what_each_number_rests_on(messy_run):
+    """Issue 22 items 3, 5, 6, 7, 8: the summary counts included and excluded stances with their reasons, names
+    the runner-conditions that lost most and the means from few stances, judges no condition that is not an
+    intervention, counts responders among the runners who ran a condition, and no output is empty without a
+    reason."""
+    summary = (messy_run / "summary.txt").read_text()
+    stances = pd.read_parquet(messy_run / "stances.parquet")
+    n, excluded = len(stances), int(stances["excluded"].sum())
+    assert f"stances: {n - excluded} of {n} included" in summary and excluded > 0
+    assert "outside [0.1, 0.5] s" in summary  # the walking files' stances, counted by kind
+    assert "runner-conditions that lost more than 25 % of their stances: " in summary
+    assert "means from fewer than 10 included stances" in summary and "R4 overground" in summary
+    # speed and overground are not interventions: described, never adherent or confounded
+    assert "adherence overground" not in summary and "compared, not judged overground" in summary
+    checks = pd.read_csv(messy_run / "stats" / "manipulation.csv")
+    overground = checks[checks["condition"] == "overground"]
+    assert (overground["targets"] == "not an intervention").all() and not overground["confounded"].any()
+    # responders: only the runners who ran a condition
+    responders = pd.read_csv(messy_run / "stats" / "responders.csv")
+    ran = {(s, c) for s, c, *_ in MESSY_STUDY}
+    assert set(zip(responders["subject"], responders["condition"])) <= ran
+    assert "responders overground (cpd_peak_deg, change against its MDC95; the 3 runners who ran it)" in summary
+    # nothing estimable: every table says why, and the methods fit no model
+    for name in ("power.csv", "variance_components.csv"):
+        table = pd.read_csv(messy_run / "stats" / name)
+        assert len(table) and table.filter(regex="^(note|source)$").iloc[:, 0].str.startswith("effect not estimable").all()
+    assert "no model was fitted" in (messy_run / "methods.md").read_text()
+    subjects = pd.read_csv(messy_run / "stats" / "subjects.csv")
+    assert subjects.loc[subjects["n_values"] < 10, "few_stances"].all()
+    assert not subjects.loc[subjects["n_values"] >= 10, "few_stances"].any()

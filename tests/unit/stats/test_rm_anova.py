@@ -8,7 +8,7 @@ coverage over simulated studies, Holm against a hand computation.
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize, stats
+from scipy import integrate, optimize, stats
 from statsmodels.stats.anova import AnovaRM
 
 from hipdrop.stats.rm_anova import (
@@ -283,3 +283,76 @@ def test_excluded_stances_change_nothing():
 def test_min_subjects_below_two_is_refused():
     with pytest.raises(ValueError, match="at least 2"):
         rm_anova_effects(stances_from(MEANS), metric="cpd_peak_deg", baseline="baseline", min_subjects=1)
+
+
+def quadrature_nct_cdf(t, df, delta):
+    """P(T <= t) for T = (Z + delta) / X, Z standard normal, X = sqrt(V / df), V chi-square on df: conditioned on Z
+    and integrated over it (scipy's quad), a different computation from Boost's series in ``scipy.stats.nct``.
+
+    T <= t is Z + delta <= t X: for t > 0 certain when Z + delta <= 0, else X >= (Z + delta) / t; for t < 0 it needs
+    Z + delta < 0 and X <= (Z + delta) / t. The normal weight beyond |z| = 40 is below 1e-300."""
+    if t == 0:
+        return stats.norm.cdf(-delta)
+    chi2 = lambda z: df * ((z + delta) / t) ** 2
+    if t > 0:
+        lo, hi, base = max(-delta, -40.0), 40.0, stats.norm.cdf(-delta)
+        inner = lambda z: stats.norm.pdf(z) * stats.chi2.sf(chi2(z), df)
+    else:
+        lo, hi, base = -40.0, min(-delta, 40.0), 0.0
+        inner = lambda z: stats.norm.pdf(z) * stats.chi2.cdf(chi2(z), df)
+    if lo >= hi:
+        return base
+    return base + integrate.quad(inner, lo, hi, epsabs=1e-15, epsrel=1e-13, limit=500)[0]
+
+
+def quadrature_dz_interval(t, n, alpha=0.05):
+    """d_z limits by bisection on ``quadrature_nct_cdf`` (no Brent, no Boost), from a bracket around the normal
+    approximation delta = t +- z sqrt(1 + t^2 / (2 df)) widened until it holds the root."""
+    df = n - 1
+    spread = stats.norm.ppf(1 - alpha / 2) * np.sqrt(1 + t**2 / (2 * df))
+    limits = []
+    for prob in (1 - alpha / 2, alpha / 2):
+        gap = lambda d: quadrature_nct_cdf(t, df, d) - prob
+        low, high = t - 2 * spread - 1, t + 2 * spread + 1
+        while gap(low) <= 0:
+            low -= 2 * (high - low)
+        while gap(high) >= 0:
+            high += 2 * (high - low)
+        limits.append(optimize.bisect(gap, low, high, xtol=1e-12, rtol=1e-15, maxiter=400) / np.sqrt(n))
+    return tuple(limits)
+
+
+#: d_z limits of 1e4-scale agree to 1e-6 of their size: at |t| = 1e4 Boost's noncentral t tail is off by ~1e-9 in
+#: probability (the quadrature matches the large-t expansion P = 2 Q(c) + c phi(c) / t^2 of 1 df to 1e-15 there:
+#: 15849.1107598 for t = 1e4, n = 2, where scipy gives 15849.1107159), which moves a limit of 1.6e4 by 4e-5
+DZ_REL = 1e-6
+
+
+@pytest.mark.parametrize(("t", "n"), [(-27.0, 4), (-1e4, 3), (1e4, 2), (-20.0, 3), (-55.0, 6), (-3000.0, 4),
+                                      (80.0, 2), (-1e4, 200), (-2.5, 3)])
+def test_dz_interval_at_extreme_t_agrees_with_a_quadrature_of_the_noncentral_t(t, n):
+    # before the fix scipy's nct.cdf returned NaN inside the bracket and brentq raised for each of these but the
+    # last two
+    low, high = dz_confidence_interval(t, n)
+    assert (low, high) == pytest.approx(quadrature_dz_interval(t, n), rel=DZ_REL, abs=1e-6)
+    assert low < t / np.sqrt(n) < high
+    assert dz_confidence_interval(-t, n) == pytest.approx((-high, -low), rel=1e-12)
+
+
+def test_dz_interval_of_one_df_at_large_t_matches_its_asymptotic_expansion():
+    # n = 2: T = (Z + delta) / |W|; for t -> inf, P(T <= t) = 2 Q(c) + c phi(c) / t^2 + O(t^-4) with c = delta / t
+    # (Taylor in Z of 2 Q((Z + delta) / t)); at t = 1e4 the remainder is ~1e-17
+    t, n = 1e4, 2
+    expected = [optimize.brentq(lambda c: 2 * stats.norm.sf(c) + c * stats.norm.pdf(c) / t**2 - p, 0.0, 5.0,
+                                xtol=1e-16) * t / np.sqrt(n) for p in (0.975, 0.025)]
+    assert dz_confidence_interval(t, n) == pytest.approx(expected, rel=DZ_REL)
+
+
+def test_dz_interval_is_finite_and_monotone_in_t_over_the_whole_range():
+    magnitudes = np.geomspace(1e-3, 1e4, 40)
+    ts = np.concatenate([-magnitudes[::-1], [0.0], magnitudes])
+    for n in (2, 3, 4, 5, 6, 8, 13, 40, 200):
+        limits = np.array([dz_confidence_interval(t, n) for t in ts])
+        assert np.isfinite(limits).all(), n
+        assert (np.diff(limits, axis=0) > 0).all(), n  # both limits rise with t
+        assert ((limits[:, 0] < ts / np.sqrt(n)) & (ts / np.sqrt(n) < limits[:, 1])).all(), n

@@ -5,9 +5,8 @@ mean changes with n - 1 df, as in ``hipdrop.stats.models``. The SD of those chan
 variance components: the between-runner spread of the condition effect (random slope) plus the stride noise left in
 a runner's mean change.
 
-docs/science.md section 6 says 12 runners detect 3 deg at a between-runner SD of 2 deg (from Bramah 2019's CI). The
-formula of section 10 gives 6 runners for that (exact power 0.83, 0.997 with 12); 12 runners detect 1.8-1.9 deg at
-SD 2, or 3 deg at SD 3.2-3.4, at alpha 0.05 and power 0.8.
+With a between-runner SD of the change of 2 deg (from Bramah 2019's CI), 6 runners detect 3 deg (exact power 0.83,
+0.997 with 12) and 12 runners 1.8-1.9 deg, at alpha 0.05 and power 0.8 (docs/science.md section 6).
 """
 
 from __future__ import annotations

@@ -37,3 +37,4 @@ rule all:
         expand(f"{RESULTS}/runners/{{subject}}.png", subject=SUBJECTS),
         f"{RESULTS}/figures/quality.png",
         f"{RESULTS}/config.yaml",
+        expand(f"{RESULTS}/report_pages/{{name}}.html", name=REPORT_PAGES),

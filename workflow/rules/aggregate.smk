@@ -15,15 +15,9 @@ rule aggregate_stances:
         csv=f"{RESULTS}/stances.csv",
         curves=f"{RESULTS}/curves.nc",
         trials=f"{RESULTS}/qc/trials.csv",
-        quarantine=report(
-            f"{RESULTS}/qc/quarantine.csv", caption="../report/quarantine.rst", category="5 Quality"
-        ),
+        quarantine=f"{RESULTS}/qc/quarantine.csv",
         agreement=f"{RESULTS}/qc/event_agreement.csv",
-        agreement_summary=report(
-            f"{RESULTS}/qc/event_agreement_summary.csv",
-            caption="../report/event_agreement.rst",
-            category="5 Quality",
-        ),
+        agreement_summary=f"{RESULTS}/qc/event_agreement_summary.csv",
     params:
         strict=config["strict"],
         curve_points=config["stances"]["curve_points"],

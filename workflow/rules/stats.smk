@@ -5,9 +5,7 @@ rule check_manipulation:
     input:
         stances=f"{RESULTS}/stances.parquet",
     output:
-        report(
-            f"{RESULTS}/stats/manipulation.csv", caption="../report/manipulation.rst", category="1 Design and adherence"
-        ),
+        f"{RESULTS}/stats/manipulation.csv",
     params:
         baseline=config["stats"]["baseline"],
         tolerances=design_tolerances(),
@@ -26,7 +24,7 @@ rule summarise_subjects:
     input:
         stances=f"{RESULTS}/stances.parquet",
     output:
-        report(f"{RESULTS}/stats/subjects.csv", caption="../report/subjects.rst", category="3 Runners"),
+        f"{RESULTS}/stats/subjects.csv",
     params:
         baseline=config["stats"]["baseline"],
         min_stances=config["stats"]["min_stances"],
@@ -45,7 +43,7 @@ rule fit_effects:
         stances=f"{RESULTS}/stances.parquet",
         manipulation=f"{RESULTS}/stats/manipulation.csv",
     output:
-        effects=report(f"{RESULTS}/stats/effects.csv", caption="../report/effects.rst", category="2 Effects"),
+        effects=f"{RESULTS}/stats/effects.csv",
         components=f"{RESULTS}/stats/variance_components.csv",
     params:
         baseline=config["stats"]["baseline"],
@@ -67,9 +65,7 @@ rule fit_dose_response:
     input:
         stances=f"{RESULTS}/stances.parquet",
     output:
-        report(
-            f"{RESULTS}/stats/dose_response.csv", caption="../report/dose_response.rst", category="2 Effects"
-        ),
+        f"{RESULTS}/stats/dose_response.csv",
     params:
         baseline=config["stats"]["baseline"],
         min_subjects=config["stats"]["min_subjects"],
@@ -88,7 +84,7 @@ rule classify_responders:
     input:
         stances=f"{RESULTS}/stances.parquet",
     output:
-        report(f"{RESULTS}/stats/responders.csv", caption="../report/responders.rst", category="3 Runners"),
+        f"{RESULTS}/stats/responders.csv",
     params:
         baseline=config["stats"]["baseline"],
     conda:
@@ -105,7 +101,7 @@ rule estimate_power:
     input:
         components=f"{RESULTS}/stats/variance_components.csv",
     output:
-        report(f"{RESULTS}/stats/power.csv", caption="../report/power.rst", category="6 Methods"),
+        f"{RESULTS}/stats/power.csv",
     params:
         alpha=config["stats"]["alpha"],
         power=config["stats"]["power"],
@@ -129,7 +125,7 @@ rule summarise_run:
         dose_response=f"{RESULTS}/stats/dose_response.csv",
         stances=f"{RESULTS}/stances.parquet",
     output:
-        report(f"{RESULTS}/summary.txt", caption="../report/summary.rst", category="0 Summary"),
+        f"{RESULTS}/summary.txt",
     params:
         sheet_problems=SHEET_PROBLEMS,
         quarantine=f"{RESULTS}/qc/quarantine.csv",

@@ -1,0 +1,20 @@
+# Adapter: summary.txt, methods.md and the result tables -> hipdrop.report_tables -> one HTML page each (the report
+# shows HTML; a CSV or text file there is only a download).
+import logging
+import os
+from pathlib import Path
+
+from hipdrop.report_tables import methods_html, read_table, summary_html, table_html, write_page
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+above = Path(snakemake.params.results).resolve().parent
+for name, path in snakemake.input.items():
+    if name == "summary":
+        page = summary_html(Path(path).read_text())
+    elif name == "methods":
+        page = methods_html(Path(path).read_text())
+    else:
+        page = table_html(read_table(path), title=snakemake.params.titles[name], source=path,
+                          name=os.path.relpath(Path(path).resolve(), above))
+    write_page(snakemake.output[name], page)
+    logging.info("%s -> %s", path, snakemake.output[name])

@@ -1,0 +1,223 @@
+"""Gait events against force plates, leave-one-file-out, on every file of the corpus with force plates (issue 24).
+
+    python benchmarks/events.py [--files running/opensim_jogging.c3d ...] [--csv OUT.csv]
+
+For each file of tests/data/c3d (or ../shared/data/c3d) whose plates give contacts at 30 N (``--events force``:
+``hipdrop.kernels.events.force_plate_events`` with the config's defaults), every plate event is matched to the
+nearest marker event of its side and kind within 150 ms, for the configured detector (``events.kinematic_method``,
+auto) and for Zeni. Per file and detector: plate contacts, found / missing / spurious, median |error| and bias
+(ms) of strikes and offs, the worst single error.
+
+Leave-one-file-out: the running detector's thresholds (mm above rest at which a marker has landed / left) are the
+median over the other running files of each file's median landing and leaving height at the plates' events
+(``hipdrop.kernels.event_calibration.contact_heights``), never the scored file's. ``KEPT_ASIDE`` files take part in
+no derivation: they are scored with the thresholds pooled from the others and reported apart.
+
+Then the plate-calibration check (every other plate contact of a foot hidden and scored with thresholds calibrated
+on the rest, ``hidden_contact_errors``) on each running file with at least two plate contacts per side, and what the
+leave-one-file-out errors cost: stances cut at the plates' events against stances cut at the plates' events moved
+by each contact's measured error (peak drop, excursion, time of peak). Not part of the test run (about 10 s).
+
+Without ``hipdrop.kernels.event_calibration`` (an older checkout on PYTHONPATH) it scores the detector as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.corpus import MANIFEST, corpus_path  # noqa: E402
+
+import hipdrop.pipeline as pipeline  # noqa: E402
+from hipdrop.kernels.events import event_agreement, kinematic_events  # noqa: E402
+
+try:
+    from hipdrop.kernels.event_calibration import EVENTS, KEYS, contact_heights, hidden_contact_errors
+except ImportError:  # the detector before issue 24
+    contact_heights = None
+
+#: running files that take part in no derivation: scored with thresholds pooled from the other running files only
+KEPT_ASIDE = ("running/flash_maxSprint.c3d",)
+TOLERANCE_S = 0.15
+
+
+def prepare(relative: str) -> dict | None:
+    """The markers the event detectors see, the heading, the plates' events and the stance-table inputs of one
+    file, taken from ``process_trial`` itself (its ``detect_events`` and ``stance_table`` calls), force source."""
+    captured = {}
+    detect, stances = pipeline.detect_events, pipeline.stance_table
+
+    def grab_events(trial, markers, config, *, heading):
+        captured.update(trial=trial, markers=markers, heading=heading, ev=config["events"])
+        return detect(trial, markers, config, heading=heading)
+
+    def grab_stances(obliquity, events, **kwargs):
+        captured.update(obliquity=obliquity, stance_kwargs=kwargs)
+        return stances(obliquity, events, **kwargs)
+
+    pipeline.detect_events, pipeline.stance_table = grab_events, grab_stances
+    try:
+        pipeline.process_trial(corpus_path(relative), config={"events": {"sources": ["force"]}}, keep_pelvis=False)
+    finally:
+        pipeline.detect_events, pipeline.stance_table = detect, stances
+    if "trial" not in captured or "forces" not in captured["trial"]:
+        return None
+    captured["plates"] = pipeline._force_events(captured["trial"], captured["markers"], captured["ev"])
+    return captured if len(captured["plates"]) else None
+
+
+def spurious(reference: pd.DataFrame, detected: pd.DataFrame, tolerance_s: float = 0.06) -> int:
+    """Marker events within the span the plates cover (each plate contact +/- 60 ms) with no plate event of that
+    side and kind within 60 ms. A treadmill plate covers the whole trial; a runway plate one contact."""
+    count = 0
+    for row in detected.itertuples():
+        near = reference[np.abs(reference.time_s - row.time_s) <= 0.3]
+        if near.empty:
+            continue  # off the plates: nothing to score it against
+        mine = near[(near.side == row.side) & (near.event == row.event)]
+        count += not (np.abs(mine.time_s - row.time_s) <= tolerance_s).any()
+    return count
+
+
+def score(name: str, plates: pd.DataFrame, detected: pd.DataFrame, method: str) -> dict:
+    agreement = event_agreement(plates, detected, method=method, tolerance_s=TOLERANCE_S)
+    row = {"file": name, "method": method, "contacts": int((plates.event == "foot_strike").sum()),
+           "events": len(agreement), "missing": int(agreement.error_ms.isna().sum()),
+           "spurious": spurious(plates, detected)}
+    for event, short in (("foot_strike", "strike"), ("foot_off", "off")):
+        errors = agreement[agreement.event == event].error_ms.dropna()
+        row[f"{short}_med_abs"] = errors.abs().median() if len(errors) else np.nan
+        row[f"{short}_bias"] = errors.median() if len(errors) else np.nan
+    row["worst"] = agreement.error_ms.abs().max()
+    row["found"] = row["events"] - row["missing"]
+    return row, agreement
+
+
+def pooled(heights: dict[str, pd.DataFrame], files: list[str]) -> dict | None:
+    """Thresholds from ``files``: per event, the median over files of each file's median height at the plates'
+    events (each lab counts once), at least ``MIN_THRESHOLD_MM``; band: the range of those file medians."""
+    from hipdrop.kernels.event_calibration import MIN_THRESHOLD_MM
+
+    if not files:
+        return None
+    entry = {}
+    for event in EVENTS:
+        medians = [max(float(heights[f][heights[f].event == event].height_mm.median()), MIN_THRESHOLD_MM) for f in files]
+        key = KEYS[event]
+        entry[f"{key}_mm"] = float(np.median(medians))
+        entry[f"{key}_band_mm"] = (min(medians), max(medians))
+    return {"L": entry, "R": entry}
+
+
+def stance_costs(data: dict, agreement: pd.DataFrame) -> dict:
+    """Peak drop, excursion and time of peak of the stances the plates cut, against the same stances with every
+    plate event moved by its measured error (unmatched events stay): median and largest |change|."""
+    from hipdrop.kernels.stances import stance_table
+
+    plates = data["plates"]
+    if "stance_kwargs" not in data:
+        return {}  # the plates give no strike and off on both sides: the pipeline cut no stances from them
+    moved = plates.copy()
+    errors = agreement.set_index(["side", "event", "reference_s"]).error_ms
+    shift = [errors.get((r.side, r.event, r.time_s), np.nan) for r in plates.itertuples()]
+    moved["time_s"] = plates.time_s + np.nan_to_num(np.array(shift, float)) / 1000
+    rate = data["trial"].attrs["rate_hz"]
+    moved["frame"] = np.round((moved.time_s - float(data["markers"].time[0])) * rate).astype("int64")
+    kwargs = dict(data["stance_kwargs"])
+    tables = [stance_table(data["obliquity"], events, **kwargs)[0] for events in (plates, moved)]
+    a, b = (t.reset_index(drop=True) for t in tables)
+    if len(a) != len(b) or not len(a):
+        return {}
+    out = {}
+    for column, label in (("cpd_peak_deg", "peak_deg"), ("cpd_excursion_deg", "excursion_deg"), ("cpd_peak_pct", "peak_pct")):
+        change = (b[column] - a[column]).abs().dropna()
+        out[f"d_{label}_med"], out[f"d_{label}_max"] = (change.median(), change.max()) if len(change) else (np.nan, np.nan)
+    out["stances"] = len(a)
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", nargs="*", help="corpus-relative files (default: every file with force plates)")
+    parser.add_argument("--csv", help="write the per-file table here")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    names = args.files or [r["file"] for r in MANIFEST if r["force_plates"] not in ("", "0") and corpus_path(r["file"])]
+    data = {}
+    for name in names:
+        try:
+            found = prepare(name)
+        except Exception as err:  # an unreadable file: say so and go on
+            print(f"{name}: not scored ({type(err).__name__}: {err})")
+            continue
+        if found is None:
+            print(f"{name}: no plate contact at 30 N (or no pelvis/feet to analyse): not scored")
+            continue
+        data[name] = found
+    rate = {n: d["trial"].attrs["rate_hz"] for n, d in data.items()}
+    # which detector the configured (auto) method runs on each file, with the cross-file defaults
+    kinds = {n: kinematic_events(d["markers"], rate_hz=rate[n], min_contact_s=d["ev"]["min_contact_s"],
+                                 heading=d["heading"]).attrs.get("method") for n, d in data.items()}
+    running = [n for n in data if kinds[n] == "running"]
+    heights = {}
+    if contact_heights is not None:
+        heights = {n: contact_heights(data[n]["markers"], data[n]["plates"], rate_hz=rate[n],
+                                      min_contact_s=data[n]["ev"]["min_contact_s"]) for n in running}
+        print("Per-file median height above rest of the lowest foot marker at the plates' events (mm):")
+        for n, h in heights.items():
+            print(f"  {n:45s} strike {h[h.event == 'foot_strike'].height_mm.median():5.1f}  "
+                  f"off {h[h.event == 'foot_off'].height_mm.median():5.1f}  ({(h.event == 'foot_strike').sum()} contacts)")
+        derived = [n for n in running if n not in KEPT_ASIDE]
+        print(f"Thresholds from every running file but those kept aside ({', '.join(derived)}): {pooled(heights, derived)['L']}")
+    rows, costs = [], []
+    for name, d in data.items():
+        thresholds = None
+        if heights and kinds[name] == "running":
+            thresholds = pooled(heights, [n for n in running if n != name and n not in KEPT_ASIDE])
+        common = dict(rate_hz=rate[name], min_contact_s=d["ev"]["min_contact_s"], heading=d["heading"])
+        configured = (kinematic_events(d["markers"], thresholds=thresholds, **common) if thresholds
+                      else kinematic_events(d["markers"], **common))
+        row, agreement = score(name, d["plates"], configured, configured.attrs.get("method", "?"))
+        zeni, _ = score(name, d["plates"], kinematic_events(d["markers"], method="zeni", **common), "zeni")
+        rows.append({**row, **{f"zeni_{k}": zeni[k] for k in ("missing", "strike_med_abs", "strike_bias", "off_med_abs", "off_bias")},
+                     "kept_aside": name in KEPT_ASIDE, "rate_hz": rate[name]})
+        costs.append({"file": name, **stance_costs(d, agreement)})
+    table = pd.DataFrame(rows)
+    pd.set_option("display.width", 250)
+    pd.set_option("display.max_columns", 40)
+    shown = ["file", "method", "rate_hz", "contacts", "found", "missing", "spurious", "strike_med_abs", "strike_bias",
+             "off_med_abs", "off_bias", "worst", "zeni_missing", "zeni_strike_med_abs", "zeni_strike_bias",
+             "zeni_off_med_abs", "zeni_off_bias"]
+    print("\nLeave-one-file-out against the plates (30 N), ms: configured detector, Zeni beside")
+    print(table[~table.kept_aside][shown].round(1).to_string(index=False))
+    if table.kept_aside.any():
+        print("\nKept aside (in no derivation), ms")
+        print(table[table.kept_aside][shown].round(1).to_string(index=False))
+    if heights:
+        print("\nPlate calibration: every other plate contact of a foot hidden, scored with the foot's others (ms)")
+        for n in running:
+            h = heights[n]
+            per_side = h[h.event == "foot_strike"].groupby("side").size()
+            check = hidden_contact_errors(data[n]["markers"], h, rate_hz=rate[n])
+            enough = len(per_side) == 2 and per_side.min() >= 2
+            figures = "  ".join(f"{short} median {check[check.event == e].error_ms.abs().median():.1f} max "
+                                f"{check[check.event == e].error_ms.abs().max():.1f} (n {len(check[check.event == e])}, "
+                                f"missing {check[check.event == e].error_ms.isna().sum()})"
+                                for e, short in (("foot_strike", "strike"), ("foot_off", "off"))) if len(check) else "-"
+            print(f"  {n:45s} contacts per side {dict(per_side)}{'' if enough else ' (fewer than 2 a side)'}: {figures}")
+    print("\nWhat the leave-one-file-out errors cost: stances at the plates' events vs the events moved by their errors")
+    print(pd.DataFrame(costs).round(2).to_string(index=False))
+    if args.csv:
+        table.merge(pd.DataFrame(costs), on="file").to_csv(args.csv, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

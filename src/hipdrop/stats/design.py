@@ -103,8 +103,10 @@ def manipulation_check(stances: pd.DataFrame, *, baseline: str, tolerances: Tole
     # cadence from the mean step time: the median of per-step cadences is quantised by the frame rate
     per["cadence_spm"] = 60.0 / per.pop("step_time_s")
     base = per[per["condition"] == baseline].set_index("subject")
-    ref_cadence = per["subject"].map(base["cadence_spm"])
-    ref_swing = per["subject"].map(base["arm_swing_mm"])
+    # float even when no stance is included at all (a task whose every stance was excluded): the map of an empty
+    # column of names keeps the dtype of strings, which cannot divide
+    ref_cadence = per["subject"].map(base["cadence_spm"]).astype(float)
+    ref_swing = per["subject"].map(base["arm_swing_mm"]).astype(float)
     per["achieved_cadence_change_pct"] = 100.0 * (per["cadence_spm"] / ref_cadence - 1.0)
     if "target_cadence_change_pct" in per:
         per["cadence_shortfall_pct"] = per["target_cadence_change_pct"] - per["achieved_cadence_change_pct"]

@@ -69,7 +69,8 @@ def effects_per_task(stances: pd.DataFrame, manipulation: pd.DataFrame, **option
     tasks = list(by_task(stances))
     effects, components, notes = [], [], []
     for task, rows in tasks:
-        table, parts, said = both_analyses(rows, checks[task], **options)
+        # a task whose every stance was excluded has no manipulation rows (per_task drops empty parts): nothing flagged
+        table, parts, said = both_analyses(rows, checks.get(task, manipulation.iloc[:0]), **options)
         effects.append(table.assign(**{TASK: task}))
         components.append(parts.assign(**{TASK: task}))
         notes += [f"{task}: {note}" if len(tasks) > 1 else note for note in said]

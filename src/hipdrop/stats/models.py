@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 EFFECT_COLUMNS = [
     "metric", "term", "estimate_deg", "se_deg", "ci_low", "ci_high", "p", "p_holm", "model", "n_subjects", "n_stances",
@@ -40,6 +39,34 @@ PLAUSIBLE_SE_RATIO = 3.0
 
 def _term(condition: str) -> str:
     return f"condition[{condition}]"
+
+
+def holm(p) -> np.ndarray:
+    """Holm's step-down adjusted p values (Holm 1979, Scand J Stat 6:65).
+
+    Parameters
+    ----------
+    p : array_like
+        Unadjusted p values; NaN ones are not tests and stay NaN.
+
+    Returns
+    -------
+    numpy.ndarray
+        The k-th smallest of the m finite p values times (m - k + 1), made non-decreasing in that order and capped
+        at 1, in the order of ``p``.
+
+    Notes
+    -----
+    Equal to statsmodels' ``multipletests(p, method="holm")[1]`` (tests/unit/stats/test_models.py), which runs a
+    full garbage collection on every call: 0.15 s in a process holding a workflow's tables, a quarter of the
+    statistics' time on a small study.
+    """
+    p = np.asarray(p, dtype=float)
+    adjusted = np.full(p.shape, np.nan)
+    tests = np.flatnonzero(np.isfinite(p))
+    order = tests[np.argsort(p[tests], kind="stable")]
+    adjusted[order] = np.minimum(np.maximum.accumulate(p[order] * np.arange(len(order), 0, -1)), 1.0)
+    return adjusted
 
 
 @dataclass
@@ -243,6 +270,6 @@ def fit_effects(
     ok = table["estimable"].astype(bool)
     table["p_holm"] = np.nan
     if ok.any():
-        table.loc[ok, "p_holm"] = multipletests(table.loc[ok, "p"], method="holm")[1]
+        table.loc[ok, "p_holm"] = holm(table.loc[ok, "p"])
     components = _components(fit, data, runners, metric=metric, baseline=baseline, table=table) if fit else empty
     return Effects(table, components)

@@ -25,9 +25,8 @@ import numpy as np
 import pandas as pd
 import pingouin
 from scipy import optimize, stats
-from statsmodels.stats.multitest import multipletests
 
-from hipdrop.stats.models import _term
+from hipdrop.stats.models import _term, holm
 from hipdrop.stats.subjects import subject_table
 
 RM_ANOVA = "rm-anova"
@@ -338,7 +337,7 @@ def rm_anova_effects(
     anova = condition_anova(means, conditions=[baseline, *paired], min_subjects=min_subjects)
     tested = [c for c in paired if np.isfinite(rows[c]["p"])]
     if tested:
-        for condition, adjusted in zip(tested, multipletests([rows[c]["p"] for c in tested], method="holm")[1]):
+        for condition, adjusted in zip(tested, holm([rows[c]["p"] for c in tested])):
             rows[condition]["p_holm"] = float(adjusted)
     for condition in paired:
         df = rows[condition]["n_subjects"] - 1

@@ -108,3 +108,15 @@ def test_manipulation_check_measures_the_cadence_change():
     assert checks.loc["fast", "arm_swing_change_pct"] == pytest.approx(-25.0)
     assert checks.loc["baseline", "arm_swing_asymmetry_pct"] == pytest.approx(20.0)  # (220 - 180) / 200
     assert checks.loc["fast", "arm_swing_asymmetry_pct"] == pytest.approx(0.0)
+
+
+def test_holm_equals_statsmodels_multipletests():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(1979)
+    for size in (1, 2, 3, 7):
+        p = rng.uniform(0, 0.2, size) ** rng.uniform(0.5, 3)
+        p[rng.uniform(size=size) < 0.3] = p[0]  # ties
+        np.testing.assert_allclose(models.holm(p), multipletests(p, method="holm")[1], rtol=1e-15)
+    # NaN is not a test: the others are adjusted among themselves
+    np.testing.assert_allclose(models.holm([0.01, np.nan, 0.04]), [0.02, np.nan, 0.04], rtol=1e-15)

@@ -69,3 +69,17 @@ def test_mean_curves_keep_each_tasks_baseline_apart():
     np.testing.assert_array_equal(means.sel(subject="S1").values, [[1.0] * 3, [5.0] * 3])
     # one task alone keeps plain condition names (what the per-task SPM compares against its baseline)
     assert list(subject_mean_curves(curves[:2])["condition"].values) == ["baseline"]
+
+
+def test_a_task_whose_every_stance_was_excluded_gives_reasons_not_an_exception():
+    # found by the property test (seed 19): the manipulation check of such a task divided strings (an empty map
+    # keeps the names' dtype) and effects_per_task looked up its absent manipulation rows
+    table = windows(np.random.default_rng(7), n_subjects=3, per_cell=2)
+    table.loc[table["task"] == "single_leg_squat", "excluded"] = True
+    checks = per_task(table, lambda rows: manipulation_check(rows, baseline="baseline"))
+    assert set(checks["task"]) == {"running"}
+    effects, _, _ = effects_per_task(table, checks, baseline="baseline", metrics=["cpd_peak_deg"])
+    squat = effects[effects["task"] == "single_leg_squat"]
+    assert len(squat) == 2 and not squat["estimable"].any()  # both analyses of post_training
+    assert (squat["reason"] == "the baseline condition 'baseline' has no included stances").any()
+    assert manipulation_check(table[table["task"] == "single_leg_squat"], baseline="baseline").empty

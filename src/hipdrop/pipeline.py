@@ -24,6 +24,7 @@ from hipdrop.io.c3d_events import FIRST_FRAME_RELATIVE, stored_event_problems
 from hipdrop.kernels.clean import (IMPLAUSIBLE_KINDS, implausible_codes, lowpass, marker_positions, repair_markers,
                                    usable_cutoff)
 from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles
+from hipdrop.kernels.event_calibration import calibrated_events, calibration_text
 from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.kernels.stances import arm_swing, stance_table
@@ -167,8 +168,15 @@ def _force_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict) -> pd.Data
 
 
 def _kinematic_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict, *, heading: float, method: str | None = None) -> pd.DataFrame:
-    return kinematic_events(markers, rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"],
-                            method=method or ev["kinematic_method"], heading=heading)
+    table = kinematic_events(markers, rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"],
+                             method=method or ev["kinematic_method"], heading=heading)
+    if table.attrs.get("method") == "running" and "forces" in trial:
+        # the trial's own plate contacts calibrate each foot's thresholds (hipdrop.kernels.event_calibration)
+        plates = _force_events(trial, markers, ev)
+        if len(plates):
+            table = calibrated_events(markers, plates, rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"],
+                                      heading=heading)
+    return table
 
 
 def detect_events(trial: xr.Dataset, markers: xr.DataArray, config: dict, *, heading: float) -> pd.DataFrame:
@@ -222,8 +230,13 @@ def marker_event_agreement(
     detectors = {marker_events.attrs["method"]: marker_events}
     if "zeni" not in detectors:
         detectors["zeni"] = _kinematic_events(trial, markers, ev, heading=heading, method="zeni")
-    return pd.concat([event_agreement(reference, events, method=method, reference_name=name)
-                      for name, reference in references.items() for method, events in detectors.items()], ignore_index=True)
+    agreement = pd.concat([event_agreement(reference, events, method=method, reference_name=name)
+                           for name, reference in references.items() for method, events in detectors.items()]
+                          + [marker_events.attrs.get("calibration_check")], ignore_index=True)
+    if "calibration" in marker_events.attrs:  # the QC record's: thresholds, contacts, hidden-contact residuals
+        agreement.attrs["calibration"] = calibration_text(marker_events.attrs["calibration"],
+                                                          marker_events.attrs["calibration_check"])
+    return agreement
 
 
 def dropped_text(dropped: pd.DataFrame) -> str:
@@ -309,6 +322,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         events = detect_events(trial, event_markers, config, heading=heading)
         try:  # a QC extra: its failure is recorded with the trial, it does not fail the trial
             result.agreement = marker_event_agreement(trial, event_markers, config, heading=heading, detected=events)
+            result.meta["event_calibration"] = "" if result.agreement is None else result.agreement.attrs.get("calibration", "")
         except Exception as err:
             result.meta["agreement_error"] = _reason(err)
         stage = "stances"
@@ -317,7 +331,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
             pelvis["obliquity"], events, pelvis_filled=pelvis_gap, pelvis_rebuilt=pelvis_rebuilt,
             wrist_fore_aft=_arm_swing(markers, heading), min_stance_s=st["min_stance_s"], max_stance_s=st["max_stance_s"],
             min_swing_s=st["min_swing_s"], max_swing_s=st["max_swing_s"], max_filled_s=st["max_filled_s"],
-            curve_points=st["curve_points"],
+            curve_points=st["curve_points"], max_event_uncertainty_s=st["max_event_uncertainty_s"],
         )
         # the compensations over each stance, as for the single-leg windows (hipdrop.kernels.windows)
         stances = stances.join(stance_compensations(stances, compensation_angles(markers)))

@@ -23,6 +23,24 @@ def _foot_points(markers: xr.DataArray, side: str) -> list[str]:
     return [m for m in (f"{side}HEE", f"{side}TOE", f"{side}MT1", f"{side}MT5") if m in names]
 
 
+#: a "foot" marker whose low (2nd-percentile) height over the trial lies more than this (mm) above the side's
+#: lowest foot marker's is on no foot: heel, toe and metatarsal markers lie within 10-40 mm of each other in stance,
+#: while opensim_jogging's FM1 (mapped to MT1 by the Plug-in Gait map) is a thigh marker 550 mm higher
+FOOT_MARKER_SPAN_MM = 150.0
+
+
+def _ground_points(markers: xr.DataArray, side: str) -> list[str]:
+    """``_foot_points`` that lie near the floor (``FOOT_MARKER_SPAN_MM``), the markers contacts are read from."""
+    points = _foot_points(markers, side)
+    if len(points) < 2:
+        return points
+    z = _points_xyz(markers, points)[..., 2]
+    seen = np.isfinite(z).any(axis=0)
+    low = np.full(len(points), np.inf)
+    low[seen] = np.nanpercentile(z[:, seen], 2, axis=0)
+    return [p for p, h in zip(points, low) if np.isfinite(h) and h - low.min() <= FOOT_MARKER_SPAN_MM]
+
+
 def _points_xyz(markers: xr.DataArray, points: list[str]) -> np.ndarray:
     """``markers``' ``points`` as numpy ``[time, point, axis]``, without xarray's label lookup per call."""
     return markers.transpose(TIME, MARKER, "axis").to_numpy()[:, marker_positions(markers, points)]
@@ -159,6 +177,20 @@ OFF_HEIGHT_MM = 15.0
 #: a fore-foot part landing this much earlier than the heel makes the strike fore-foot (and vice versa); closer is
 #: mid-foot (Leitch 2011: the best event method depends on the strike type)
 STRIKE_TYPE_MARGIN_S = 0.010
+#: The running gait detector's thresholds where no plate calibrates them (``kinematic_events``' ``thresholds``;
+#: ``hipdrop.kernels.event_calibration`` measures a trial's own), and the spans the evidence supports, over which
+#: ``event_uncertainty`` sweeps. Derived by benchmarks/events.py from the running files of three labs with plates
+#: (each file's median height above rest of the lowest foot marker at the plates' 30 N events; at least 1 mm):
+#: strike RBDS001runT35 5.2, dorn_JA1Gait35 1.0 (-0.0), opensim_jogging 1.0 (-0.3) mm; off 13.7, 19.7, 6.7 mm. The
+#: band is their range. flash_maxSprint was kept aside (2.4 / 30.8 mm). The heights vary by lab far more than
+#: within a trial (RBDS: 4.1-6.2 mm at strike over 85 contacts), hence the calibration on a trial's own plates.
+#: The thresholds pooled leave-one-file-out (the band's middle, 3.1 / 13.2 mm) did no better on the files left out
+#: than ``STRIKE_HEIGHT_MM`` / ``OFF_HEIGHT_MM`` (tuned on RBDS and dorn; benchmarks/events.py prints both), and
+#: the simulator's foot is built to those, so they stay the defaults.
+STRIKE_BAND_MM = (1.0, 5.2)
+OFF_BAND_MM = (6.7, 19.7)
+DEFAULT_THRESHOLDS = {"strike_mm": STRIKE_HEIGHT_MM, "off_mm": OFF_HEIGHT_MM, "strike_band_mm": STRIKE_BAND_MM,
+                      "off_band_mm": OFF_BAND_MM}
 
 
 def _velocities(xyz: np.ndarray, rate_hz: float) -> np.ndarray:
@@ -172,7 +204,7 @@ def ground_velocity(markers: xr.DataArray, *, rate_hz: float) -> np.ndarray:
     vertically still: feet are vertically still mostly in contact (37-65 % of contact frames, 2-8 % of the
     rest on the running files of tests/data/c3d), so the median is the ground's. Measured: RBDS001runT35
     3.51 m/s (its belt ran at 3.5 m/s), the gaitalytics treadmill walk 1.09 m/s, the two runways below 0.06 m/s."""
-    points = [p for side in SIDES for p in _foot_points(markers, side)]
+    points = [p for side in SIDES for p in _ground_points(markers, side)]
     velocity = _velocities(_points_xyz(markers, points), rate_hz)
     still = np.abs(velocity[..., 2]) < REST_SPEED_MM_S
     if not still.any():
@@ -226,7 +258,8 @@ def _down_run(height: np.ndarray, level: float, seed: int, lo: int, hi: int) -> 
 
 
 def foot_contacts(
-    markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float, ground: np.ndarray | None = None
+    markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float, ground: np.ndarray | None = None,
+    strike_height_mm: float = STRIKE_HEIGHT_MM, off_height_mm: float = OFF_HEIGHT_MM,
 ) -> list[dict]:
     """Ground contacts of one foot from its markers, on any floor: treadmill or overground, level or not.
 
@@ -246,7 +279,7 @@ def foot_contacts(
     (``REST_SPEED_MM_S`` vertically, ``GROUND_SPEED_MM_S`` horizontally of ``ground``, the ground's horizontal
     velocity from ``ground_velocity``) for ``REST_MIN_S``.
     """
-    points = _foot_points(markers, side)
+    points = _ground_points(markers, side)
     xyz = _points_xyz(markers, points)
     seen = np.isfinite(xyz).any(axis=(0, 2))
     points, xyz = [p for p, s in zip(points, seen) if s], xyz[:, seen]
@@ -261,7 +294,7 @@ def foot_contacts(
     bounds = np.concatenate([[0], (cores[1:, 0] + cores[:-1, 1]) // 2, [n]]) if len(cores) else []
     contacts, rests = [], {p: [] for p in points}
     for (c0, c1), lo, hi in zip(cores, bounds[:-1], bounds[1:]):
-        resting_runs, other_runs = {}, {}
+        resting_runs, other_runs, levels = {}, {}, {}
         for p, h in heights.items():
             if not np.isfinite(h[lo:hi]).any():
                 continue
@@ -274,11 +307,12 @@ def foot_contacts(
             else:
                 seed = lo + int(np.nanargmin(h[lo:hi]))
                 level = float(h[seed])
-            landed = _down_run(h, level + STRIKE_HEIGHT_MM, seed, lo, hi)
+            landed = _down_run(h, level + strike_height_mm, seed, lo, hi)
             if landed is None:
                 continue
-            left = _down_run(h, level + OFF_HEIGHT_MM, seed, lo, hi)
+            left = _down_run(h, level + off_height_mm, seed, lo, hi)
             (resting_runs if resting.any() else other_runs)[p] = (landed[0], left[1], landed[2], left[3])
+            levels[p] = (level, seed, lo, hi)
         if not resting_runs:
             continue
         # a marker that never rests joins the contact only where it is down at the same time as the resting ones
@@ -301,7 +335,9 @@ def foot_contacts(
             lead = (heel - fore) / rate_hz
             kind = "forefoot" if lead > STRIKE_TYPE_MARGIN_S else "rearfoot" if lead < -STRIKE_TYPE_MARGIN_S else "midfoot"
         contacts.append({"strike": None if start_cut else strike, "off": None if end_cut else off, "strike_type": kind,
-                         "start": strike, "end": off})
+                         "start": strike, "end": off, "levels": {p: levels[p] for p in down}})
+    # a contact cut by the recording is read against a floor extrapolated from the others: the fixed heights, as a
+    # calibrated threshold finer than that floor's own error means nothing there (dorn_JA1Gait35's last landing)
     return _edge_contacts(heights, positions, rests, contacts, n)
 
 
@@ -339,19 +375,47 @@ def _edge_contacts(heights: dict, positions: dict, rests: dict, contacts: list[d
     landing = [run[0] for p, floor in floors.items() if last < n
                and (run := _down_run(heights[p] - floor, STRIKE_HEIGHT_MM, n - 1, last, n)) and not run[2]]
     if leaving:
-        contacts.insert(0, {"strike": None, "off": max(leaving), "strike_type": "unknown", "start": 0.0, "end": max(leaving)})
+        contacts.insert(0, {"strike": None, "off": max(leaving), "strike_type": "unknown", "start": 0.0, "end": max(leaving),
+                            "levels": {}})
     if landing:
-        contacts.append({"strike": min(landing), "off": None, "strike_type": "unknown", "start": min(landing), "end": n - 1.0})
+        contacts.append({"strike": min(landing), "off": None, "strike_type": "unknown", "start": min(landing), "end": n - 1.0,
+                         "levels": {}})
     return contacts
 
 
-def _contact_rows(contacts: list[dict], side: str, times: np.ndarray, rate_hz: float) -> list[tuple]:
-    """Events-table rows of ``foot_contacts``: a contact cut by the recording gives the one event recorded."""
+def event_at(markers: xr.DataArray, contact: dict, event: str, height_mm: float) -> float:
+    """The (sub-)frame of ``event`` of one ``foot_contacts`` contact had its threshold been ``height_mm``: the first of
+    its markers to come within that height of its rest level (strike), the last to rise above it (off). NaN for a
+    contact without levels (cut by the recording) or where no marker crosses."""
+    times = []
+    for point, (level, seed, lo, hi) in contact.get("levels", {}).items():
+        run = _down_run(_points_xyz(markers, [point])[:, 0, 2], level + height_mm, seed, lo, hi)
+        if run is not None:
+            times.append(run[0] if event == FOOT_STRIKE else run[1])
+    if not times:
+        return np.nan
+    return min(times) if event == FOOT_STRIKE else max(times)
+
+
+def event_uncertainty(markers: xr.DataArray, contact: dict, event: str, band_mm: tuple[float, float], rate_hz: float) -> float:
+    """How far (s) the marker evidence lets ``event`` move: half the time between the event at the two ends of
+    ``band_mm``, the span of thresholds the evidence supports (``STRIKE_BAND_MM``, ``OFF_BAND_MM``, or a plate
+    calibration's). A foot landing fast crosses the band in a frame or two; one that skims the floor (the heel of
+    opensim_jogging, within 2 mm of its rest 60 ms before the plate feels it) takes tens of ms."""
+    ends = [event_at(markers, contact, event, h) for h in band_mm]
+    return abs(ends[1] - ends[0]) / 2 / rate_hz if np.isfinite(ends).all() else np.nan
+
+
+def _contact_rows(contacts: list[dict], side: str, times: np.ndarray, rate_hz: float, markers: xr.DataArray,
+                  bands: dict[str, tuple[float, float]]) -> list[tuple]:
+    """Events-table rows of ``foot_contacts``: a contact cut by the recording gives the one event recorded, each
+    with its ``event_uncertainty`` over ``bands`` (by event)."""
     rows = []
     for c in contacts:
         for event, frame in ((FOOT_STRIKE, c["strike"]), (FOOT_OFF, c["off"])):
             if frame is not None:
-                rows.append((side, event, int(round(frame)), float(times[0] + frame / rate_hz), "kinematic", c["strike_type"]))
+                rows.append((side, event, int(round(frame)), float(times[0] + frame / rate_hz), "kinematic",
+                             c["strike_type"], event_uncertainty(markers, c, event, bands[event], rate_hz)))
     return rows
 
 
@@ -468,7 +532,8 @@ def _has_flight_phase(contacts: dict[str, list[dict]], n_frames: int) -> bool:
 
 
 def kinematic_events(
-    markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, method: str = "auto", heading: float = 0.0
+    markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, method: str = "auto", heading: float = 0.0,
+    thresholds: dict | None = None,
 ) -> pd.DataFrame:
     """Foot strike and foot off from markers, with the strike type of each stance.
 
@@ -480,10 +545,13 @@ def kinematic_events(
         ``_walking_offs``), ``"zeni"`` (Zeni 2008 for both), or
         ``"auto"``: running when the trial has a flight phase, else walking
     heading : progression direction (radians about Z), for Zeni
+    thresholds : per side, the running detector's ``strike_mm``, ``off_mm``, ``strike_band_mm`` and ``off_band_mm``
+        where they differ from ``DEFAULT_THRESHOLDS`` (a plate calibration: ``hipdrop.kernels.event_calibration``)
 
     Returns
     -------
-    events table with an extra ``strike_type`` column (rearfoot, midfoot, forefoot or unknown); the method used
+    events table with extra ``strike_type`` (rearfoot, midfoot, forefoot or unknown) and ``uncertainty_s``
+    (running: ``event_uncertainty``; NaN for walking and Zeni) columns; the method used
     (``auto`` resolved) in ``attrs["method"]``, and in ``attrs["problem"]`` why a method cannot give strikes
 
     Notes
@@ -495,11 +563,14 @@ def kinematic_events(
     if method not in ("auto", "running", "walking", "zeni"):
         raise ValueError(f"method must be auto, running, walking or zeni, not {method!r}")
     if not _has_feet(markers):
-        return _table([], extra=["strike_type"])
+        return _table([], extra=["strike_type", "uncertainty_s"])
     # the contacts serve running and the auto choice: found once per side, with the ground's velocity found once
+    thresholds = {side: {**DEFAULT_THRESHOLDS, **(thresholds or {}).get(side, {})} for side in SIDES}
     if method in ("auto", "running"):
         ground = ground_velocity(markers, rate_hz=rate_hz)
-        contacts = {side: foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground)
+        contacts = {side: foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
+                                        strike_height_mm=thresholds[side]["strike_mm"],
+                                        off_height_mm=thresholds[side]["off_mm"])
                     for side in SIDES}
     if method == "auto":
         method = "running" if _has_flight_phase(contacts, markers.sizes[TIME]) else "walking"
@@ -510,12 +581,14 @@ def kinematic_events(
     rows = []
     for side in SIDES:
         if method == "running":
-            rows += _contact_rows(contacts[side], side, times, rate_hz)
+            bands = {FOOT_STRIKE: thresholds[side]["strike_band_mm"], FOOT_OFF: thresholds[side]["off_band_mm"]}
+            rows += _contact_rows(contacts[side], side, times, rate_hz, markers, bands)
         elif method == "walking":
             rows += _walking_events(markers, side, rate_hz=rate_hz, heading=heading, min_contact_s=min_contact_s, sac=sac)
         else:
             rows += _zeni_events(markers, side, rate_hz=rate_hz, heading=heading, sac=sac)
-    table = _table(rows, extra=["strike_type"])
+    # walking and Zeni give no uncertainty (NaN): their rules have no threshold band to sweep
+    table = _table([r if len(r) == 7 else (*r, np.nan) for r in rows], extra=["strike_type", "uncertainty_s"])
     table.attrs["method"] = method
     if method in ("walking", "zeni") and not all(f"{side}HEE" in markers[MARKER].values for side in SIDES):
         table.attrs["problem"] = f"{method} foot strikes need heel markers (LHEE and RHEE)"

@@ -157,6 +157,15 @@ def _unpaired_reason(pair: _Pair, *, end_s: float, max_stance_s: float) -> str:
     return f"no foot off in the {end_s - pair.strike_s:.3f} s after the last strike of its side"
 
 
+def _uncertainty_lookup(events: pd.DataFrame) -> dict:
+    """``{(side, event, time_s): uncertainty_s}`` of the events that carry one."""
+    if "uncertainty_s" not in events:
+        return {}
+    known = events[events["uncertainty_s"].notna()]
+    return {(side, event, round(t, 9)): u for side, event, t, u in
+            zip(known["side"], known["event"], known["time_s"].astype(float), known["uncertainty_s"])}
+
+
 def stance_table(
     obliquity: xr.DataArray,
     events: pd.DataFrame,
@@ -170,6 +179,7 @@ def stance_table(
     max_swing_s: float = 1.0,
     max_filled_s: float = MAX_FILLED_S,
     curve_points: int = 101,
+    max_event_uncertainty_s: float | None = None,
 ) -> tuple[pd.DataFrame, xr.DataArray]:
     """Per-stance metrics and stance-normalised curves of one trial.
 
@@ -185,6 +195,8 @@ def stance_table(
     min_stance_s, max_stance_s, min_swing_s, max_swing_s : plausible stance and swing times (s)
     max_filled_s : longest spline-filled run (s) a stance may hold and still count (``MAX_FILLED_S``)
     curve_points : samples per stance-normalised curve
+    max_event_uncertainty_s : a stance whose strike or off has an ``uncertainty_s`` (events column, the marker
+        detector's: ``hipdrop.kernels.events.event_uncertainty``) above this is excluded; None: not judged
 
     Returns
     -------
@@ -234,6 +246,7 @@ def stance_table(
     strike_times = {s: np.sort(pairs["strike_s"][pairs["side"] == s]) for s in SIDES}
     counters = dict.fromkeys(SIDES, 0)
     end_s = float(time[-1]) if len(time) else np.nan
+    uncertain = _uncertainty_lookup(events) if max_event_uncertainty_s is not None else {}
     for i, p in enumerate(map(_Pair._make, zip(*(pairs[c].tolist() for c in PAIR_COLUMNS)))):
         counters[p.side] += 1
         reasons = []
@@ -247,6 +260,10 @@ def stance_table(
                 reasons.append(f"sides do not alternate: {between} opposite-side strikes in the stride")
             if p.off_frame >= 0 and not min_swing_s <= swing_s <= max_swing_s:
                 reasons.append(f"swing time {swing_s:.3f} s outside [{min_swing_s}, {max_swing_s}] s")
+        for event, at in (("foot_strike", p.strike_s), ("foot_off", p.off_s if p.off_frame >= 0 else np.nan)):
+            u = uncertain.get((p.side, event, round(at, 9)), np.nan)
+            if max_event_uncertainty_s is not None and u > max_event_uncertainty_s:
+                reasons.append(f"{event.replace('_', ' ')} uncertain by {u:.3f} s (> {max_event_uncertainty_s:g} s)")
         if p.off_frame < 0:
             reasons.append(_unpaired_reason(p, end_s=end_s, max_stance_s=max_stance_s))
         else:

@@ -63,7 +63,8 @@ def test_force_and_marker_events_agree_on_the_simulator(cohort):
     directory, truth = cohort
     result = process_trial(directory / "S01_baseline_1.c3d")
     agreement = result.agreement
-    assert set(agreement.method) == {"running", "zeni"} and set(agreement.reference) == {"force", "c3d"}
+    # plate-calibrated: the running detector calibrated on every other plate contact, scoring the hidden ones
+    assert set(agreement.method) == {"running", "zeni", "plate-calibrated"} and set(agreement.reference) == {"force", "c3d"}
     running = agreement[(agreement.method == "running") & (agreement.reference == "force")]
     assert running.error_ms.notna().sum() >= len(running) - 2  # a contact cut by the recording edge may go unmatched
     assert running.error_ms.abs().median() < 6.0
@@ -111,3 +112,25 @@ def test_force_plates_of_a_runway():
     assert list(strikes.side) == ["L", "R"]
     left = events[events.side == "L"].set_index("event").time_s
     assert abs(left["foot_strike"] - 0.50) < 0.005 and abs(left["foot_off"] - 0.80) < 0.005
+
+
+def test_a_stance_with_an_uncertain_event_is_excluded():
+    """stances.max_event_uncertainty_s: an event whose uncertainty_s exceeds it excludes its stance, naming it."""
+    from hipdrop.kernels.stances import stance_table
+
+    rate = 100.0
+    time = np.arange(0, 2.0, 1 / rate)
+    obliquity = xr.DataArray(np.zeros((len(time), 2)), dims=("time", "side"), coords={"time": time, "side": ["L", "R"]})
+    rows = [("L", "foot_strike", 0.2, 0.002), ("L", "foot_off", 0.45, 0.002), ("R", "foot_strike", 0.6, 0.030),
+            ("R", "foot_off", 0.85, 0.002), ("L", "foot_strike", 1.0, 0.002), ("L", "foot_off", 1.25, 0.002),
+            ("R", "foot_strike", 1.4, 0.002), ("R", "foot_off", 1.65, 0.002)]
+    events = pd.DataFrame([(s, e, int(round(t * rate)), t, "kinematic", u) for s, e, t, u in rows],
+                          columns=["side", "event", "frame", "time_s", "source", "uncertainty_s"])
+    filled = xr.DataArray(np.zeros(len(time), bool), dims="time", coords={"time": time})
+    kwargs = dict(pelvis_filled=filled, min_stance_s=0.1, max_stance_s=0.5)
+    judged, _ = stance_table(obliquity, events, max_event_uncertainty_s=0.015, **kwargs)
+    first_right = judged[judged.side == "R"].iloc[0]
+    assert first_right.excluded and "foot strike uncertain by 0.030 s (> 0.015 s)" in first_right.exclude_reason
+    assert not judged.exclude_reason.str.contains("uncertain").drop(first_right.name).any()
+    unjudged, _ = stance_table(obliquity, events, **kwargs)
+    assert not unjudged.exclude_reason.str.contains("uncertain").any()

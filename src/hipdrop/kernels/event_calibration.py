@@ -1,0 +1,136 @@
+"""The running event detector calibrated on the trial's own force-plate contacts (docs/science.md section 4, issue 24).
+
+The marker rule of ``hipdrop.kernels.events.foot_contacts`` places a strike where the first foot marker comes within
+a height of its rest and an off where the last one rises above another. Which heights match the plates' 30 N events
+depends on the lab (marker placement, shoe, sampling rate, runner): the per-file medians of the running files of
+tests/data/c3d run 0-5 mm at strike and 7-31 mm at off. A trial with plate contacts therefore measures its own: at
+each plate contact, the height above rest of the foot's lowest marker at the plate's strike and off (the threshold
+that would have placed the marker event exactly there); per foot, the median over its contacts is the threshold
+for every contact of that foot, on and off the plates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hipdrop.kernels.events import (AGREEMENT_COLUMNS, _points_xyz, event_at, foot_contacts, ground_velocity,
+                                    kinematic_events)
+from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, SIDES, TIME
+
+EVENTS = (FOOT_STRIKE, FOOT_OFF)
+#: a foot's band of thresholds (for ``event_uncertainty``) comes from its own plate contacts only with this many of
+#: them: one or two say nothing of the spread, and the cross-lab band (``STRIKE_BAND_MM``, ``OFF_BAND_MM``) stays
+MIN_BAND_CONTACTS = 3
+#: no threshold below this (mm): a marker within its noise of its rest level is at rest, and a crossing of the rest
+#: level itself is where noise decides (dorn_JA1Gait35's landing heights of -1 to 1 mm placed strikes 40 ms late)
+MIN_THRESHOLD_MM = 1.0
+KEYS = {FOOT_STRIKE: "strike", FOOT_OFF: "off"}
+
+
+def contact_heights(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: float, min_contact_s: float) -> pd.DataFrame:
+    """Per plate event (``force_plate_events`` rows), the height (mm) above its rest of the foot's lowest marker at
+    the plate's time, in the marker contact that holds it: the threshold that would place the marker event there.
+    Columns side, event, time_s, contact (the plate contact's number on its side, in time order), height_mm (NaN
+    where no marker contact holds it); ``attrs["contacts"]`` the marker contact of each row (None where none)."""
+    ground = ground_velocity(markers, rate_hz=rate_hz)
+    t0 = float(markers[TIME][0])
+    frames = np.arange(markers.sizes[TIME])
+    rows, held = [], []
+    for side in SIDES:
+        mine = plates[plates.side == side].sort_values("time_s", kind="stable")
+        if mine.empty:
+            continue
+        contacts = [c for c in foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground)
+                    if c.get("levels")]
+        number = -1
+        for r in mine.itertuples():
+            number += r.event == FOOT_STRIKE or number < 0
+            frame = (r.time_s - t0) * rate_hz
+            holding = [c for c in contacts if c["start"] - 0.1 * rate_hz <= frame <= c["end"] + 0.1 * rate_hz]
+            contact = min(holding, key=lambda c: abs((c["start"] + c["end"]) / 2 - frame)) if holding else None
+            above = [np.interp(frame, frames, _points_xyz(markers, [p])[:, 0, 2]) - level
+                     for p, (level, *_) in (contact["levels"].items() if contact else ())]
+            rows.append((side, r.event, r.time_s, number, float(np.nanmin(above)) if np.isfinite(above).any() else np.nan))
+            held.append(contact)
+    table = pd.DataFrame(rows, columns=["side", "event", "time_s", "contact", "height_mm"])
+    table.attrs["contacts"] = held
+    return table
+
+
+def thresholds_from_heights(heights: pd.DataFrame) -> dict:
+    """Per side: the median height at each event (``strike_mm``, ``off_mm``; at least ``MIN_THRESHOLD_MM``), with
+    ``MIN_BAND_CONTACTS`` contacts or more the band of its 10th-90th percentiles (``strike_band_mm``,
+    ``off_band_mm``), and the contacts used (``n_strike``, ``n_off``). A foot without a plate
+    contact takes the other foot's (same runner, shoes and lab; ``strike_from``/``off_from`` name it); a trial
+    without any, nothing (the defaults of ``kinematic_events``)."""
+    out = {}
+    for side in SIDES:
+        entry = {}
+        for event in EVENTS:
+            values = heights[(heights.side == side) & (heights.event == event)].height_mm.dropna().to_numpy()
+            if len(values):
+                key = KEYS[event]
+                entry.update({f"{key}_mm": max(float(np.median(values)), MIN_THRESHOLD_MM), f"n_{key}": len(values)})
+                if len(values) >= MIN_BAND_CONTACTS:
+                    entry[f"{key}_band_mm"] = tuple(max(float(v), MIN_THRESHOLD_MM) for v in np.percentile(values, [10, 90]))
+        out[side] = entry
+    for side, other in (("L", "R"), ("R", "L")):
+        for key in KEYS.values():
+            if f"{key}_mm" not in out[side] and f"{key}_mm" in out[other]:
+                out[side].update({k: v for k, v in out[other].items() if k.startswith(f"{key}_")},
+                                 **{f"n_{key}": 0, f"{key}_from": other})
+    return out
+
+
+def calibrated_events(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: float, min_contact_s: float,
+                      heading: float = 0.0) -> pd.DataFrame:
+    """The running detector with each foot's thresholds measured on the trial's plate contacts (``plates``:
+    ``force_plate_events``). ``attrs["calibration"]``: per side the thresholds, their bands and the contacts
+    used; ``attrs["calibration_check"]``: the plate events scored with the contacts hidden (``hidden_contact_errors``)."""
+    heights = contact_heights(markers, plates, rate_hz=rate_hz, min_contact_s=min_contact_s)
+    thresholds = thresholds_from_heights(heights)
+    table = kinematic_events(markers, rate_hz=rate_hz, min_contact_s=min_contact_s, method="running", heading=heading,
+                             thresholds=thresholds)
+    table.attrs["calibration"] = thresholds
+    table.attrs["calibration_check"] = hidden_contact_errors(markers, heights, rate_hz=rate_hz)
+    return table
+
+
+def hidden_contact_errors(markers: xr.DataArray, heights: pd.DataFrame, *, rate_hz: float) -> pd.DataFrame:
+    """Every other plate contact hidden: per foot, the contacts of even number calibrate those of odd number and
+    the reverse, so each plate event is scored by thresholds that never saw its contact. Rows as
+    ``event_agreement``'s (method ``plate-calibrated``, reference ``force``), with ``threshold_mm`` and
+    ``calibration_contacts``; a foot with fewer than 2 plate contacts gives no rows (nothing to calibrate on)."""
+    t0 = float(markers[TIME][0])
+    rows = []
+    for k, r in enumerate(heights.itertuples()):
+        same = heights[(heights.side == r.side) & (heights.event == r.event)]
+        train = same[(same.contact % 2 != r.contact % 2)].height_mm.dropna()
+        contact = heights.attrs["contacts"][k]
+        if train.empty or contact is None:
+            continue
+        threshold = max(float(np.median(train)), MIN_THRESHOLD_MM)
+        frame = event_at(markers, contact, r.event, threshold)
+        error = 1000 * (t0 + frame / rate_hz - r.time_s) if np.isfinite(frame) else np.nan
+        rows.append(("plate-calibrated", "force", r.side, r.event, r.time_s, r.time_s + error / 1000,
+                     error if abs(error) <= 150 else np.nan, contact["strike_type"], threshold, len(train)))
+    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS + ["threshold_mm", "calibration_contacts"])
+
+
+def calibration_text(calibration: dict, check: pd.DataFrame | None) -> str:
+    """A plate calibration (``calibrated_events``' attrs) in one line for the trial's QC record: per foot each
+    threshold with the contacts it came from (or the foot it was taken from), then the hidden-contact check's
+    median |error| per event (the residual error a contact off the plates can expect)."""
+    parts = []
+    for side, entry in calibration.items():
+        bits = [f"{key} {entry[f'{key}_mm']:.1f} mm " + (f"(from {entry[f'{key}_from']})" if f"{key}_from" in entry
+                                                          else f"({entry[f'n_{key}']} contacts)")
+                for key in KEYS.values() if f"{key}_mm" in entry]
+        parts.append(f"{side} " + ", ".join(bits) if bits else f"{side} defaults")
+    if check is not None and len(check):
+        parts.append("hidden-contact check " + ", ".join(
+            f"{KEYS[e]} {check[check.event == e].error_ms.abs().median():.1f} ms (n {int((check.event == e).sum())})"
+            for e in EVENTS if (check.event == e).any()))
+    return "; ".join(parts)

@@ -27,6 +27,7 @@ from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_ang
 from hipdrop.kernels.event_calibration import calibrated_events, calibration_text
 from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
+from hipdrop.kernels.sides import OK, pelvis_side_check
 from hipdrop.kernels.stances import arm_swing, stance_table
 from hipdrop.kernels.windows import WINDOW_COLUMNS, stance_compensations, window_events
 from hipdrop.tasks import RUNNING, task_windows
@@ -160,6 +161,23 @@ def _check_pelvis_plausible(trial: xr.Dataset, checked: xr.Dataset, needed: list
         )
 
 
+def _check_pelvis_labels(markers: xr.DataArray, path, stage: str, meta: dict) -> None:
+    """Refuse a trial whose pelvis labels are swapped (``hipdrop.kernels.sides.pelvis_side_check``), saying so in
+    its QC record too (``meta``: ``pelvis_labels`` and ``clean_warnings``).
+
+    Refused, not flagged: with LASI/RASI and LPSI/RPSI swapped every obliquity has the wrong sign and each side's
+    stances are the other side's, so the trial's numbers would enter a cohort's statistics wrong, and a flag among
+    hundreds of trials is easily missed; relabelling the markers in the capture software (or a marker-set map)
+    mends it. Nor relabelled here: a labelling error may reach markers the check does not see.
+    """
+    check = pelvis_side_check(markers)
+    meta["pelvis_labels"] = check["verdict"]
+    if check["verdict"] != OK:
+        meta["clean_warnings"] = "; ".join(w for w in (meta.get("clean_warnings", ""), check["reason"]) if w)
+        raise TrialError(path, stage, f"pelvis marker labels: {check['reason']}; fix the labels and run the trial "
+                                      "again")
+
+
 def _force_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict) -> pd.DataFrame:
     return force_plate_events(
         trial["forces"], markers, rate_hz=trial.attrs["rate_hz"], threshold_n=ev["force_threshold_n"],
@@ -288,6 +306,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         markers = lowpass(cleaned["markers"], cutoff_hz=cutoff, order=cl["lowpass_order"], rate_hz=rate,
                           twicing=cl["lowpass_twicing"])
         stage = "pelvis"
+        _check_pelvis_labels(markers, path, stage, result.meta)
         heading = float(progression_heading(markers))
         pelvis = pelvic_angles(markers, sequence=config["pelvis"]["sequence"], heading=heading)
         pelvis.attrs["progression_heading_deg"] = float(np.degrees(heading))
@@ -372,6 +391,7 @@ def static_reference(path: str | Path, *, config: dict | None = None) -> dict:
         cleaned = repair_markers(checked["markers"], keep=needed, rate_hz=rate, max_gap_s=cl["max_gap_s"])
         markers = lowpass(cleaned["markers"], cutoff_hz=usable_cutoff(cl["lowpass_hz"], rate_hz=rate)[0],
                           order=cl["lowpass_order"], rate_hz=rate, twicing=cl["lowpass_twicing"])
+        _check_pelvis_labels(markers, path, stage, {})  # a swapped static reference would flip every runner's offset
         angles = pelvic_angles(markers, sequence=config["pelvis"]["sequence"], heading=float(progression_heading(markers)))
         obliquity, tilt = (float(angles[a].sel(side="R").median(skipna=True)) for a in ("obliquity", "tilt"))
     except TrialError:

@@ -1,18 +1,24 @@
 """A synthetic running cohort written as real C3D files, with its ground truth.
 
-Runners on a treadmill (lab X forward, Y left, Z up, mm, Plug-in Gait full-body marker names). Each stance of side
-S lifts the S-side obliquity (the other side drops) along a smooth bump that starts and ends at zero and peaks at
-``peak_pct`` of stance; its height is that stance's true peak pelvic drop. The pelvis is posed with Baker's
-rotation-obliquity-tilt sequence, so the `rot` obliquity of the written markers is exactly the intended one,
-whatever the tilt and rotation (docs/science.md section 2).
+Runners on a treadmill (lab X forward, Y left, Z up, mm, Plug-in Gait full-body marker names). The pelvic obliquity
+over the whole gait cycle is drawn from a template learned from real running through hipdrop's own pipeline
+(``hipdrop/data/obliquity_template.json``, ``scripts/learn_obliquity_template.py``, docs/science.md section 11):
+each stance of side S and the flight after it (a half-cycle) is the S-side obliquity of the template's mean,
+plus the runner's principal-component deviation, plus that stride's, plus the runner's left/right tilt; flights
+join the stances smoothly. The pelvis is posed with Baker's rotation-obliquity-tilt sequence, so the `rot`
+obliquity of the written markers is exactly the intended one, whatever the tilt and rotation (docs/science.md
+section 2), and every stance's true peak, excursion and time of peak are computed from the generated curve.
 
-Design: every subject runs every condition (baseline, cadence +5 %, cadence +10 %, arm-swing change). Peak drop of a
-stance = cohort mean + subject intercept + side offset + condition effect + subject deviation + stride noise. The
-cadence conditions' effect follows the cadence change the runner achieved in that trial (a dose-response: the
-``effects_deg`` of the cadence conditions are the effects at their targets, so -1.5 deg at +10 % is -0.15 deg per
-1 %); an arm-swing condition that also changes cadence (``arm_swing_cadence_pct``, a confound) gets that dose on
-top of its own effect. ``variation=False`` switches off all random variation (subjects, strides, timing, achieved
-cadence, marker noise, gaps), so every estimate must equal the truth.
+Design: every subject runs every condition (baseline, cadence +5 %, cadence +10 %, arm-swing change). A condition's
+effect lowers (or raises) the stance-side obliquity of the first half of stance, strike to peak, by the effect and
+fades out by foot off (``EFFECT_FLAT``), so the peak moves by exactly the effect wherever in the first half of
+stance it lies. The cadence conditions' effect follows the cadence change the runner achieved in that trial (a
+dose-response: the ``effects_deg`` of the cadence conditions are the effects at their targets, so -1.5 deg at
++10 % is -0.15 deg per 1 %), and a faster cadence shortens step and stance; an arm-swing condition that also
+changes cadence (``arm_swing_cadence_pct``, a confound) gets that dose on top of its own effect. Runners differ in
+speed, duty factor, strike pattern (rearfoot, midfoot, forefoot), step width and how far they follow the arm-swing
+instruction. ``variation=False`` switches off all random variation (runners, strides, timing, achieved cadence,
+marker noise, gaps): every runner is the template's mean, and every estimate must equal the truth.
 
 Single-leg tasks (``hipdrop.tasks``: squats, balance holds, landings from a box) are simulated by
 ``simulate_task_trial`` and ``simulate_task_cohort``, with the truth of every window: where it starts and ends,
@@ -23,10 +29,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.interpolate import CubicSpline
 
 from hipdrop.io.c3d import write_c3d
 from hipdrop.kernels.windows import CLEARANCE_HYSTERESIS_MM
@@ -42,6 +51,14 @@ CONDITIONS = {
 }
 DEFAULT_EFFECTS_DEG = {"cadence_plus5": -0.75, "cadence_plus10": -1.5, "arm_swing": -0.5}
 ARM_SWING_FACTOR = {"normal": 1.0, "reduced": 0.6}  # wrist excursion relative to the runner's own normal swing
+#: how much of an arm-swing instruction runners carry out (normal, clipped): most near it, some barely at all
+ARM_COMPLIANCE = (1.0, 0.45, 0.05, 1.6)
+#: strike patterns and their shares among runners
+STRIKE_TYPES = {"rearfoot": 0.6, "midfoot": 0.25, "forefoot": 0.15}
+#: a condition's effect is applied in full over this share of stance from the strike, then fades out by foot off
+EFFECT_FLAT = 0.5
+#: the learned template (scripts/learn_obliquity_template.py)
+TEMPLATE = "data/obliquity_template.json"
 #: the share of its cadence target a runner achieves in a trial (uniform): runners fall short more than they overshoot
 ACHIEVED_SHARE = (0.7, 1.05)
 #: the share of ``arm_swing_cadence_pct`` an arm-swing trial brings along (uniform)
@@ -64,16 +81,14 @@ class CohortSpec:
     rate_hz: float = 200.0
     seed: int = 2026
     effects_deg: dict = field(default_factory=lambda: dict(DEFAULT_EFFECTS_DEG))
-    peak_drop_mean_deg: float = 6.0
-    subject_sd_deg: float = 1.5  # between-subject SD of the baseline peak drop
     effect_sd_deg: float = 0.5  # between-subject SD of each condition effect
-    stride_sd_deg: float = 0.6  # stance-to-stance SD within a trial (RBDS: 0.45-1.2 deg, docs/science.md section 3)
-    marker_noise_mm: float = 0.5
+    # white noise on every marker: the real running files' pelvis markers show second differences of 0.3-0.8 mm SD
+    marker_noise_mm: float = 0.3
     gaps: bool = True
     events: bool = True
     force_plate: bool = False
     variation: bool = True  # False: no random variation of any kind
-    peak_pct: float = 30.0
+    template: str = ""  # a model file of scripts/learn_obliquity_template.py; "" is the packaged one
     arm_swing_cadence_pct: float = 0.0  # cadence change the arm-swing condition also brings (a confound), %
     static_obliquity_deg: float = 0.0  # every runner's standing pelvic obliquity (right side up), added to every trial
     static_trial: bool = False  # also write each runner's 3 s static standing trial (sheet column static)
@@ -99,6 +114,54 @@ def _bump(s: np.ndarray, peak_pct: float) -> np.ndarray:
     return np.where(inside, sc**a * (1.0 - sc) ** b / (p**a * (1.0 - p) ** b), 0.0)
 
 
+@lru_cache(maxsize=4)
+def load_template(path: str = "") -> dict:
+    """The obliquity model (``scripts/learn_obliquity_template.py``) as arrays: ``mean`` [point], ``runner_pc`` and
+    ``stride_pc`` [component, point] scaled by their SDs, ``offset_sd_deg``, and the stance and flight grids."""
+    text = Path(path).read_text() if path else files("hipdrop").joinpath(TEMPLATE).read_text()
+    model = json.loads(text)
+    n = model["stance_points"]
+    scaled = lambda pcs, sd: np.asarray(pcs, float).reshape(len(sd), -1) * np.asarray(sd, float)[:, None]
+    return {"mean": np.asarray(model["mean"], float), "runner_pc": scaled(model["runner_components"], model["runner_sd"]),
+            "stride_pc": scaled(model["stride_components"], model["stride_sd"]), "offset_sd_deg": model["offset_sd_deg"],
+            "stance_u": np.linspace(0.0, 1.0, n), "flight_v": np.linspace(0.0, 1.0, model["flight_points"]), "n": n}
+
+
+def effect_weight(u: np.ndarray) -> np.ndarray:
+    """How much of a condition's effect a stance carries at stance phase ``u`` (0 strike, 1 foot off): all of it up
+    to ``EFFECT_FLAT``, then fading smoothly (zero slope at both ends) to none at foot off."""
+    x = np.clip((np.asarray(u, float) - EFFECT_FLAT) / (1.0 - EFFECT_FLAT), 0.0, 1.0)
+    return 1.0 - x * x * (3.0 - 2.0 * x)
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def half_cycle_shapes(rng: np.random.Generator, template: dict, runner_shape: np.ndarray, n: int, var: bool) -> np.ndarray:
+    """[half-cycle, point] S-side obliquity (deg) of ``n`` half-cycles: the runner's own mean shape plus each
+    stride's principal-component deviation (none without variation)."""
+    shapes = np.tile(runner_shape, (n, 1))
+    if var:
+        shapes = shapes + rng.normal(0, 1, (n, len(template["stride_pc"]))) @ template["stride_pc"]
+    return shapes
+
+
+def stance_splines(template: dict, shapes: np.ndarray, effects: np.ndarray) -> CubicSpline:
+    """One vector-valued spline over stance phase 0-1 of each half-cycle's stance part, the effect included."""
+    u = template["stance_u"]
+    return CubicSpline(u, shapes[:, : template["n"]].T + effect_weight(u)[:, None] * effects, axis=0)
+
+
+def stance_truth(spline: CubicSpline, points: int = 4001) -> dict:
+    """Peak (deg), its time (% stance) and the value at strike of every stance of ``spline`` (no side offset)."""
+    u = np.linspace(0.0, 1.0, points)
+    values = spline(u)
+    at = np.argmax(values, axis=0)
+    return {"peak": values[at, np.arange(values.shape[1])], "peak_pct": 100 * u[at], "strike": values[0]}
+
+
 def realised_effect(spec: CohortSpec, condition: str, achieved_pct: float) -> float:
     """Population effect (deg) of a trial of ``condition`` run at ``achieved_pct`` cadence change: the dose
     (``CohortSpec.dose_deg_per_pct``) times the achieved change, plus the condition's own effect when it is not a
@@ -116,6 +179,14 @@ def population_effect(spec: CohortSpec, condition: str) -> float:
     else:
         share = ACHIEVED_SHARE
     return realised_effect(spec, condition, target * (float(np.mean(share)) if spec.variation else 1.0))
+
+
+def _pick(spline: CubicSpline, x: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Value of the vector-valued ``spline``'s component ``which[i]`` at ``x[i]``, for every i."""
+    i = np.clip(np.searchsorted(spline.x, x, side="right") - 1, 0, len(spline.x) - 2)
+    dx = x - spline.x[i]
+    c = spline.c[:, i, which]  # [power, sample]
+    return ((c[0] * dx + c[1]) * dx + c[2]) * dx + c[3]
 
 
 def _rot_pose(rotation: np.ndarray, obliquity: np.ndarray, tilt: np.ndarray) -> np.ndarray:
@@ -149,15 +220,28 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
     offs = strikes + stance_s
 
     effect = realised_effect(spec, condition, achieved_pct) + runner["effect_dev"].get(condition, 0.0)
-    peaks = runner["peak_deg"] + np.where(sides == "L", runner["side_offset_deg"], 0.0) + effect
-    peaks = peaks + (rng.normal(0, spec.stride_sd_deg, n_steps) if var else 0.0)
+    template = load_template(spec.template)
+    shapes = half_cycle_shapes(rng, template, np.asarray(runner["shape"]), n_steps, var)
+    stance_curves = stance_splines(template, shapes, np.full(n_steps, effect))
+    # the flight after stance k runs from its foot-off value to minus the next stance's strike value (S-side), its
+    # template shape bent smoothly onto both
+    flight = shapes[:, template["n"] - 1:]
+    start, end = stance_curves(1.0), -np.roll(stance_curves(0.0), -1)
+    flight_curves = CubicSpline(template["flight_v"], flight.T, axis=0)
 
-    # which stance (index into strikes) each frame falls into; stances of one runner never overlap
-    k = np.clip(np.searchsorted(strikes, t, side="right") - 1, 0, n_steps - 1)
-    s = (t - strikes[k]) / stance_s[k]
+    # which half-cycle (index into strikes) each frame falls into; stances of one runner never overlap
+    k = np.clip(np.searchsorted(strikes, t, side="right") - 1, 0, n_steps - 2)
+    u = (t - strikes[k]) / stance_s[k]
+    v = np.clip((t - offs[k]) / (strikes[k + 1] - offs[k]), 0.0, 1.0)
+    in_stance = u <= 1.0
+    s_side = np.empty(n)
+    s_side[in_stance] = _pick(stance_curves, np.clip(u[in_stance], 0.0, 1.0), k[in_stance])
+    kf, vf = k[~in_stance], v[~in_stance]
+    bend = (1 - _smoothstep(vf)) * (start[kf] - flight[kf, 0]) + _smoothstep(vf) * (end[kf] - flight[kf, -1])
+    s_side[~in_stance] = _pick(flight_curves, vf, kf) + bend
     signed = np.where(sides[k] == "R", 1.0, -1.0)
-    # deg, PiG sign: positive = right side up; a standing offset tilts the whole trial
-    obliquity_r = spec.static_obliquity_deg + signed * peaks[k] * _bump(s, spec.peak_pct)
+    # deg, PiG sign: positive = right side up; the runner's running tilt and a standing offset tilt the whole trial
+    obliquity_r = spec.static_obliquity_deg + runner["offset_deg"] + signed * s_side
 
     # stride phase, 0 at each right strike, for the oscillating parts of the pose
     r_strikes = strikes[sides == "R"]
@@ -171,14 +255,15 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
     markers = {name: origin + pose @ np.array(local) for name, local in PELVIS_LOCAL.items()}
 
     speed = runner["belt_mm_s"]
-    for side, lateral in (("L", 100.0), ("R", -100.0)):
-        heel, toe = _foot(t, strikes, offs, stance_s, sides == side, speed=speed, forefoot=runner["strike_type"] == "forefoot")
+    for side, lateral in (("L", runner["half_width_mm"]), ("R", -runner["half_width_mm"])):
+        heel, toe = _foot(t, strikes, offs, stance_s, sides == side, speed=speed, strike=runner["strike_type"])
         heel[:, 1] = toe[:, 1] = lateral
         toe[:, 1] += 10.0
         markers[f"{side}HEE"], markers[f"{side}TOE"] = heel, toe
         markers[f"{side}ANK"] = heel * np.array([1, 1, 0]) + np.array([50.0, 15.0 if side == "L" else -15.0, 95.0])
 
-    swing_mm = runner["arm_swing_mm"] * ARM_SWING_FACTOR[arm_instruction]
+    # the instructed change, carried out as far as this runner does (without variation: exactly)
+    swing_mm = runner["arm_swing_mm"] * (1 + (ARM_SWING_FACTOR[arm_instruction] - 1) * runner["arm_compliance"])
     trunk = origin + np.array([0.0, 0.0, 480.0])
     for side, lateral, sign in (("L", 170.0, 1.0), ("R", -170.0, -1.0)):
         shoulder = trunk + np.array([-20.0, lateral, 0.0])
@@ -206,17 +291,25 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
             "time_s": np.concatenate([frame_of(strikes[visible]), frame_of(offs[visible])]),
         }
     ).sort_values("time_s", kind="stable")
-    # the peak a stance-side obliquity reaches (standing offset included: +static on the right, - on the left),
-    # and the same referenced to standing
-    offset = np.where(sides[visible] == "R", 1.0, -1.0) * spec.static_obliquity_deg
+    # the peak a stance-side obliquity reaches (running tilt and standing offset included: + on the right, - on the
+    # left), the same referenced to standing, the excursion from strike and the time of the peak
+    sign = np.where(sides[visible] == "R", 1.0, -1.0)
+    true = {key: value[visible] for key, value in stance_truth(stance_curves).items()}
     stances = pd.DataFrame(
         {"side": sides[visible], "strike_s": strikes[visible], "off_s": offs[visible],
-         "cpd_peak_deg": peaks[visible] + offset, "cpd_peak_deg_static_ref": peaks[visible]}
+         "cpd_peak_deg": true["peak"] + sign * (runner["offset_deg"] + spec.static_obliquity_deg),
+         "cpd_peak_deg_static_ref": true["peak"] + sign * runner["offset_deg"],
+         "cpd_excursion_deg": true["peak"] - true["strike"], "cpd_peak_pct": true["peak_pct"]}
     )
+    # the effect on this runner's peak: the peak of their own mean shape with it less without it (the intended
+    # effect wherever the peak lies in the first EFFECT_FLAT of stance)
+    own = np.asarray(runner["shape"])[None]
+    with_and_without = stance_splines(template, np.vstack([own, own]), np.array([effect, 0.0]))
+    carried = float(np.diff(stance_truth(with_and_without)["peak"])[0] * -1)
     forces = _treadmill_force(t, strikes, offs, sides, runner, spec) if spec.force_plate else None
     return {
         "markers": xyz, "events": events, "stances": stances, "forces": forces,
-        "achieved_cadence_change_pct": achieved_pct, "cadence_spm": cadence, "effect_deg": effect,
+        "achieved_cadence_change_pct": achieved_pct, "cadence_spm": cadence, "effect_deg": carried,
         "arm_swing_mm": swing_mm, "target_cadence_change_pct": target_pct, "arm_swing": arm_instruction,
     }
 
@@ -230,10 +323,11 @@ PAD_MM, PAD_S = 4.0, 0.025
 ROLL_MM, ROLL_PHASE = 18.0, 0.2
 
 
-def _foot(t, strikes, offs, stance_s, mine, *, speed, forefoot):
+def _foot(t, strikes, offs, stance_s, mine, *, speed, strike):
     """Heel and toe trajectories [time, 3] of one foot (mm): on the belt moving back at belt speed in stance,
-    swinging forward in a smooth arc in swing. The landing part (heel, or toe for a fore-foot striker) meets the
-    belt at about 1 m/s and compresses; the other part comes down by 10-12 % of stance; the toe leaves last."""
+    swinging forward in a smooth arc in swing. The landing part (heel, toe for a fore-foot striker, both for a
+    mid-foot striker) meets the belt at about 1 m/s and compresses; the other part comes down by 10-12 % of
+    stance; the toe leaves last."""
     idx = np.flatnonzero(mine)
     i = np.clip(np.searchsorted(strikes[idx], t, side="right") - 1, 0, len(idx) - 2)
     this, nxt = idx[i], idx[i + 1]
@@ -251,9 +345,10 @@ def _foot(t, strikes, offs, stance_s, mine, *, speed, forefoot):
     lowering = lambda height, until: height * np.clip(1 - sp / until, 0, 1) ** 2
     heel_rise = 60.0 * np.clip((sp - 0.6) / 0.4, 0, 1) ** 2
     roll = ROLL_MM * np.clip((sp - 1 + ROLL_PHASE) / ROLL_PHASE, 0, 1) ** 2
-    heel_at_strike, toe_at_strike = (30.0, PAD_MM) if forefoot else (PAD_MM, 40.0)
-    heel_stance = HEEL_GROUND_MM + (lowering(30.0, 0.10) if forefoot else landing) + heel_rise
-    toe_stance = TOE_GROUND_MM + (landing if forefoot else lowering(40.0, 0.12)) + roll
+    heel_lands, toe_lands = strike != "forefoot", strike != "rearfoot"
+    heel_at_strike, toe_at_strike = PAD_MM if heel_lands else 30.0, PAD_MM if toe_lands else 40.0
+    heel_stance = HEEL_GROUND_MM + (landing if heel_lands else lowering(30.0, 0.10)) + heel_rise
+    toe_stance = TOE_GROUND_MM + (landing if toe_lands else lowering(40.0, 0.12)) + roll
     # swing: from the height at foot off straight to the height at the next strike, plus an arc
     heel_swing = HEEL_GROUND_MM + heel_at_strike * u + 60.0 * (1 - u) + 150.0 * np.sin(np.pi * u)
     toe_swing = TOE_GROUND_MM + toe_at_strike * u + ROLL_MM * (1 - u) + 100.0 * np.sin(np.pi * u)
@@ -283,11 +378,17 @@ def simulate_static(rng: np.random.Generator, *, spec: CohortSpec, duration_s: f
     return xyz + rng.normal(0, spec.marker_noise_mm, xyz.shape) if spec.variation else xyz
 
 
+#: one-frame pelvis marker dropouts per marker and minute (RBDS001runT35: 2 in 4 markers x 30 s, none longer)
+PELVIS_GAPS_PER_MIN = 1.0
+
+
 def _cut_gaps(rng: np.random.Generator, xyz: np.ndarray, rate: float) -> None:
-    """Short occlusions (20-60 ms) in feet and arm markers, as cameras lose them; pelvis markers stay visible."""
+    """Short occlusions (20-60 ms) in feet and arm markers, as cameras lose them; pelvis markers lose a single frame
+    now and then, as in the real running files (a fill that short keeps the stance, docs/science.md section 3)."""
     n = xyz.shape[0]
     for m, name in enumerate(MARKERS):
         if name in PELVIS_LOCAL:
+            xyz[rng.integers(1, n - 1, size=rng.poisson(PELVIS_GAPS_PER_MIN * n / rate / 60)), m] = np.nan
             continue
         for start in rng.integers(0, n - 20, size=3):
             xyz[start : start + rng.integers(int(0.02 * rate), int(0.06 * rate)), m] = np.nan
@@ -314,18 +415,29 @@ def _treadmill_force(t, strikes, offs, sides, runner, spec) -> np.ndarray:
 
 
 def _runner(rng: np.random.Generator, spec: CohortSpec) -> dict:
+    """One runner: speed, cadence, duty factor, strike pattern, step width, arm swing and how far they follow an
+    arm-swing instruction, their own mean obliquity half-cycle (the template's mean plus a principal-component
+    deviation) and left/right tilt, and their deviation from each condition's population effect."""
     var = spec.variation
-    draw = lambda sd: rng.normal(0, sd) if var else 0.0
+    draw = lambda sd: float(rng.normal(0, sd)) if var else 0.0
+    template = load_template(spec.template)
+    speed = rng.uniform(2500, 4000) if var else 3200.0
+    scores = rng.normal(0, 1, len(template["runner_pc"])) if var else np.zeros(len(template["runner_pc"]))
+    mean, sd, low, high = ARM_COMPLIANCE
     return {
-        "cadence_spm": rng.uniform(160, 180) if var else 170.0,
-        "duty": rng.uniform(0.66, 0.74) if var else 0.7,  # stance / step time: 0.7 leaves ~30 % flight
-        "belt_mm_s": rng.uniform(2800, 3500) if var else 3200.0,
+        # faster runners step faster (RBDS: 154, 162, 174 steps/min at 2.5, 3.5, 4.5 m/s, docs/science.md 11)
+        "cadence_spm": float(np.clip(166 + 12 * (speed - 3200) / 1000 + draw(6.0), 150, 195)),
+        # stance / step time: RBDS at 3.5 m/s 0.66, the overground jogger 0.75
+        "duty": float(np.clip(0.70 - 0.05 * (speed - 3200) / 1000 + draw(0.025), 0.6, 0.8)),
+        "belt_mm_s": float(speed),
         "mass_kg": rng.uniform(55, 85) if var else 70.0,
-        "peak_deg": float(np.clip(spec.peak_drop_mean_deg + draw(spec.subject_sd_deg), 3.5, 9.0)),
-        "side_offset_deg": draw(0.5),
+        "shape": (template["mean"] + scores @ template["runner_pc"]).round(6).tolist(),
+        "offset_deg": draw(template["offset_sd_deg"]),  # running tilt, + right side up
         "effect_dev": {c: draw(spec.effect_sd_deg) for c in DEFAULT_EFFECTS_DEG},
         "arm_swing_mm": rng.uniform(170, 280) if var else 220.0,
-        "strike_type": ("forefoot" if rng.uniform() < 0.3 else "rearfoot") if var else "rearfoot",
+        "arm_compliance": float(np.clip(rng.normal(mean, sd), low, high)) if var else 1.0,
+        "strike_type": str(rng.choice(list(STRIKE_TYPES), p=list(STRIKE_TYPES.values()))) if var else "rearfoot",
+        "half_width_mm": rng.uniform(50, 110) if var else 100.0,  # half the lateral distance between the feet
     }
 
 

@@ -149,7 +149,10 @@ def responder_table(stances: pd.DataFrame, *, baseline: str, metric: str = "cpd_
     Raises
     ------
     ValueError
-        When ``baseline`` is not a condition of ``stances`` or a required column is missing.
+        When a required column is missing. A ``baseline`` that is no condition of ``stances`` (a task none of whose
+        runners has a baseline trial, or a misspelt name) makes every row not assessable, the reason naming the
+        conditions there are, as ``hipdrop.stats.rm_anova`` and ``hipdrop.stats.models`` make their rows not
+        estimable: one task without a baseline must not stop a study's other tasks.
 
     Notes
     -----
@@ -186,8 +189,8 @@ def responder_table(stances: pd.DataFrame, *, baseline: str, metric: str = "cpd_
     if missing:
         raise ValueError(f"responder_table: stance table lacks columns {sorted(missing)}; pass the stances table of the pipeline")
     conditions = set(stances["condition"])
-    if baseline not in conditions:
-        raise ValueError(f"responder_table: baseline condition {baseline!r} not in the stances; conditions: {sorted(map(str, conditions))}")
+    no_baseline = "" if baseline in conditions else (
+        f"the baseline condition {baseline!r} is not in the stances; conditions: {sorted(map(str, conditions))}")
     has_rows = set(zip(stances["subject"], stances["condition"]))
     included = stances[~stances["excluded"].astype(bool) & np.isfinite(stances[metric].astype(float))]
     # sides and trials as integer codes (a missing label is a label too), each runner's stances as numpy arrays
@@ -204,6 +207,7 @@ def responder_table(stances: pd.DataFrame, *, baseline: str, metric: str = "cpd_
                 continue  # a runner who never ran the condition gets no verdict on it, not even "not assessable"
             cond = groups.get((subject, condition), empty)
             row = _assess(base, cond, z, has_baseline=(subject, baseline) in has_rows)
+            row["reason"] = no_baseline or row["reason"]
             rows.append({"subject": subject, "condition": condition, "metric": metric, **row})
     return pd.DataFrame(rows, columns=RESPONDER_COLUMNS)
 

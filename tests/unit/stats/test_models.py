@@ -85,16 +85,28 @@ def test_a_fit_is_accepted_only_with_a_finite_likelihood_a_regular_covariance_an
 
 def test_a_rejected_model_gives_way_to_the_next_one_named_with_why(monkeypatch):
     """Every optimizer of the random-slopes model is tried from the default start and rejected (here: by a
-    rule that rejects any fit with slopes), then the next model is used, its CIs still holding the between-runner
-    variation of the effects, and the notes say why."""
+    rule that rejects any fit with slopes), then the next model is used and the notes say why. Its standard errors
+    hold the between-runner variation of the effects, no more: they agree with a paired t on the runners' mean
+    changes (a second implementation) and the CIs cover the truth at about their level over 10 studies. Without a
+    random intercept (statsmodels drops it when given a vc_formula) the runners' own spread went into the
+    effects' SEs: 3.4 deg where the paired analysis gave 0.2 on a simulated 4-runner study."""
     real_check = models._check
     monkeypatch.setattr(models, "_check", lambda fit, data, metric: "singular random-effects covariance"
                         if np.asarray(fit.cov_re).shape[0] > 1 else real_check(fit, data, metric))
-    table = condition_effects(stances(np.random.default_rng(8)), metric="cpd_peak_deg", baseline="baseline")
-    assert table.model.str.startswith("mixed model: random intercept per subject, subject-by-condition variance").all()
-    assert table.model_notes.str.contains("lbfgs: singular.*powell: singular.*nm: singular").all()
-    for row in table.itertuples():
-        assert row.ci_low < EFFECTS[row.term[len("condition[") : -1]] < row.ci_high
+    covered = []
+    for seed in range(10):
+        data = stances(np.random.default_rng(seed))
+        table = condition_effects(data, metric="cpd_peak_deg", baseline="baseline")
+        assert table.model.str.startswith("mixed model: random intercept per subject, subject-by-condition variance").all()
+        assert table.model_notes.str.contains("lbfgs: singular.*powell: singular.*nm: singular").all()
+        means = data.groupby(["subject", "condition"])["cpd_peak_deg"].mean().unstack()
+        for row in table.itertuples():
+            condition = row.term[len("condition[") : -1]
+            change = means[condition] - means["baseline"]
+            paired_se = change.std(ddof=1) / np.sqrt(len(change))
+            assert 0.5 < row.se_deg / paired_se < 2.0
+            covered.append(row.ci_low < EFFECTS[condition] < row.ci_high)
+    assert sum(covered) >= 16  # of 20 at 95 %: 3 binomial SEs below 19
 
 
 def test_manipulation_check_measures_the_cadence_change():

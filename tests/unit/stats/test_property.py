@@ -257,8 +257,9 @@ def absurdities(tables: dict) -> list[str]:
             found.append(f"{where}: threshold {row.threshold_t}")
         if row.cluster > 0 and not (0 <= row.p <= 1 and row.start_pct <= row.peak_pct <= row.end_pct):
             found.append(f"{where}: p {row.p}, {row.start_pct}-{row.end_pct} % peaking at {row.peak_pct}")
-    # the numbers a reader sees (a model's rejection may quote an optimizer's "log-likelihood inf" as its reason)
-    numbers = "\n".join(line for line in tables["summary"].splitlines() if not line.startswith("model:"))
+    # the numbers a reader sees, not the reasons: a model's rejection may quote an optimizer's "log-likelihood inf"
+    numbers = "\n".join(line.split("not estimable")[0] for line in tables["summary"].splitlines()
+                        if not line.startswith("model:"))
     words = re.findall(r"\b(?:nan|inf)\b", numbers, flags=re.IGNORECASE)
     if words:
         found.append(f"summary: prints {sorted(set(words))}")

@@ -7,8 +7,9 @@ Each study: ``hipdrop.simulate`` writes a cohort of C3D files (a new seed per st
 runs every trial through ``process_trial``, then ``hipdrop.stats.effects.both_analyses`` fits the mixed model and the
 rm-ANOVA on peak drop. ``--source stances`` skips the C3D files and the per-trial pipeline: the stance table is the
 simulator's own (``simulate_trial``'s true peaks and steps of the same runners, trials and seeds), which tests the
-statistics alone at about 1/20 of the cost (0.3 against 6.5 s per 5-runner study); the stance measurement the
-C3D route adds is the peak bias table's (a condition-dependent part under 0.01 deg). Two sets of studies: with the default true effects (coverage of each condition's 95 % CI of
+statistics alone at about 1/14 of the cost (0.74 against 10.5 s wall per 5-runner study, one worker on 2 shared
+cores); the stance measurement the C3D route adds is the peak bias table's (a condition-dependent part under
+0.01 deg). Two sets of studies: with the default true effects (coverage of each condition's 95 % CI of
 the population's true effect, ``truth.json`` population_effects_deg: the expected effect at the cadence runners
 achieve) and with every true effect zero (type-I error:
 share of studies with p < 0.05 per condition, before Holm). Both with their binomial SE. The responders

@@ -3,19 +3,16 @@ swapped gives pelvic drop with the wrong sign. ``hipdrop.kernels.sides.pelvis_si
 pelvis frame (upside down) and the way the subject faces (feet, travel); ``process_trial`` refuses the trial with
 the reason in its QC record. No false alarm on any running or Plug-in Gait file of the corpus."""
 
-import csv
-
 import pytest
 
 from hipdrop.io.c3d_format import decode
 from hipdrop.pipeline import process_trial
-from tests.conftest import SHARED_C3D, shared_file
+from tests.conftest import corpus_rows, shared_file
 from tests.test_cli import hipdrop
 
 pytestmark = pytest.mark.realdata
 
-MANIFEST = list(csv.DictReader(open(SHARED_C3D / "MANIFEST.tsv"), delimiter="\t")) if (SHARED_C3D / "MANIFEST.tsv").exists() else []
-RUNNING_AND_PIG = sorted(r["file"] for r in MANIFEST if r["file"].split("/")[0] in ("running", "pig"))
+RUNNING_AND_PIG = sorted(row["file"] for folder in ("running", "pig") for row in corpus_rows(folder))
 #: the left/right pairs a labelling error swaps
 SWAPS = {"RBDS001runT35": [("L.ASIS", "R.ASIS"), ("L.PSIS", "R.PSIS")], "dorn_JA1Gait35": [("LASI", "RASI")]}
 

@@ -77,11 +77,14 @@ rule record_config:
         f"{RESULTS}/config.yaml",
     params:
         config=config,
+    log:
+        f"{RESULTS}/logs/record_config.log",
     localrule: True
     run:
         from hipdrop.run_record import write_run_config
 
         write_run_config(output[0], params.config)
+        Path(log[0]).write_text(f"wrote {output[0]}\n")
 
 
 # The report's viewer opens images, PDF and HTML and offers any other file only as a download: the run summary, the
@@ -111,7 +114,6 @@ rule render_report_pages:
             for name, (_, _, caption, category) in REPORT_PAGES.items()
         },
     params:
-        results=RESULTS,
         titles={name: title for name, (_, title, _, _) in REPORT_PAGES.items()},
     conda:
         "../envs/hipdrop.yaml"

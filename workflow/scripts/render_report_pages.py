@@ -7,7 +7,9 @@ from pathlib import Path
 from hipdrop.report_tables import methods_html, read_table, summary_html, table_html, write_page
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-above = Path(snakemake.params.results).resolve().parent
+# a table's name as the reader knows it, e.g. results/stats/effects.csv: relative to the folder above results/,
+# which is two levels above this job's log (results/logs/render_report_pages.log)
+above = Path(snakemake.log[0]).resolve().parents[2]
 for name, path in snakemake.input.items():
     if name == "summary":
         page = summary_html(Path(path).read_text())

@@ -194,9 +194,11 @@ def run_summary(tables: dict[str, pd.DataFrame], *, sheet_problems: list[str], q
     excluded and why, the runner-conditions that lost many or rest on few), the design's problems, adherence and
     confounds of the interventions, the conditions compared without a verdict, the effects on peak drop by both
     analyses (with the runners and stances behind each, and what could not be estimated, and why), the
-    dose-response, and the responders per condition. ``tables``: trials, effects, manipulation, responders,
+    dose-response, and the responders per condition; where an analysis was measured off its nominal level at the
+    study's number of runners (``hipdrop.stats.calibration``), a caveat saying how. ``tables``: trials, effects, manipulation, responders,
     dose_response (the run's CSVs as read back) and, optionally, stances (the stance table); ``min_stances`` and
     ``flag_excluded_pct``: config ``stats``."""
+    from hipdrop.stats.calibration import calibration_caveat
     from hipdrop.stats.design import NOT_AN_INTERVENTION
     from hipdrop.stats.responders import responder_counts
 
@@ -225,6 +227,9 @@ def run_summary(tables: dict[str, pd.DataFrame], *, sheet_problems: list[str], q
                          f"{row.n_stances} stances")
         else:
             lines.append(f"peak drop {row.term} ({row.analysis}): not estimable: {row.reason}")
+    # where benchmarks/calibration.py measured an analysis off its nominal level at this study's size, say so once
+    caveats = {calibration_caveat(row.analysis, int(row.n_subjects)) for row in peak.itertuples() if row.estimable}
+    lines += [f"calibration: {caveat}" for caveat in sorted(c for c in caveats if c)]
     lines += [f"model: {row.term}: {row.model_notes}" for row in effects.itertuples()
               if isinstance(row.model_notes, str) and row.model_notes]
     dose = tables["dose_response"]

@@ -1,0 +1,32 @@
+"""The run summary's lines on the size of a study: a caveat where the analysis was measured off its nominal level."""
+
+import pandas as pd
+
+from hipdrop.cohort import run_summary
+from hipdrop.stats.calibration import CALIBRATION
+
+
+def _summary(n_subjects: int) -> str:
+    effects = pd.DataFrame({
+        "task": "running", "metric": "cpd_peak_deg", "term": "condition[fast]", "analysis": ["mixed model", "rm-anova"],
+        "estimable": True, "estimate_deg": -1.0, "ci_low": -2.0, "ci_high": 0.0, "p_holm": 0.04, "n_subjects": n_subjects,
+        "n_stances": 40 * n_subjects, "reason": "", "model_notes": ""})
+    empty = {name: pd.DataFrame(columns=columns) for name, columns in (
+        ("manipulation", ["task", "subject", "condition", "targets", "adherent", "confounded", "achieved_cadence_change_pct"]),
+        ("responders", ["task", "subject", "condition", "metric", "responder"]),
+        ("dose_response", ["task", "level", "estimable", "reason"]))}
+    trials = pd.DataFrame({"status": ["ok"] * n_subjects})
+    return run_summary({"trials": trials, "effects": effects, **empty}, sheet_problems=[], quarantine_path="q.csv")
+
+
+def test_a_study_of_a_size_where_the_mixed_model_is_conservative_says_so():
+    """Measured: the mixed model's CIs covered 99.7 % at 3 runners (CALIBRATION); the summary of a 3-runner study
+    says so once, with the figures; an 8-runner study, calibrated, carries no caveat."""
+    c = CALIBRATION["mixed model", 3]
+    assert c.coverage > 0.97
+    text = _summary(3)
+    caveats = [line for line in text.splitlines() if line.startswith("calibration: ")]
+    assert len(caveats) == 1 and caveats[0].startswith("calibration: mixed model at 3 runners")
+    assert f"{100 * c.coverage:.1f} %" in caveats[0] and "conservative" in caveats[0]
+    assert "peak drop condition[fast] (mixed model): -1.00 deg" in text and "3 runners, 120 stances" in text
+    assert not [line for line in _summary(8).splitlines() if line.startswith("calibration: ")]

@@ -77,7 +77,7 @@ CONDITIONS_PER_RUNNER = 4
 
 def simulate_part(directory: Path, part: int, runners: int, duration_s: float) -> pd.DataFrame:
     """One part of the archive in its own folder; runner ids and paths made unique across parts."""
-    from hipdrop.simulate import CohortSpec, simulate_cohort
+    from hipdrop.simulate.running import CohortSpec, simulate_cohort
 
     name = f"part{part:03d}"
     sheet = simulate_cohort(directory / name, CohortSpec(n_subjects=runners, duration_s=duration_s, seed=2026 + part))

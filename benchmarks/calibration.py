@@ -3,7 +3,7 @@
     python benchmarks/calibration.py [--studies 200] [--subjects 8] [--duration 8] [--cores 2] [--out DIR]
                                      [--source c3d|stances]
 
-Each study: ``hipdrop.simulate`` writes a cohort of C3D files (a new seed per study), ``hipdrop.cohort.analyse_trials``
+Each study: ``hipdrop.simulate.running`` writes a cohort of C3D files (a new seed per study), ``hipdrop.cohort.batches.analyse_trials``
 runs every trial through ``process_trial``, then ``hipdrop.stats.effects.both_analyses`` fits the mixed model and the
 rm-ANOVA on peak drop. ``--source stances`` skips the C3D files and the per-trial pipeline: the stance table is the
 simulator's own (``simulate_trial``'s true peaks and steps of the same runners, trials and seeds), which tests the
@@ -40,7 +40,7 @@ def stance_study(spec) -> tuple[pd.DataFrame, dict]:
     """The stance table and truth of ``simulate_cohort(spec)`` without C3D files: the same runners and trial streams
     (``np.random.default_rng([seed, runner])`` and ``[seed, runner, condition, trial]``), every visible stance
     included with its true peak, its step time (to the next strike) and the trial's arm swing."""
-    from hipdrop.simulate import CONDITIONS, _runner, population_effect, simulate_trial
+    from hipdrop.simulate.running import CONDITIONS, _runner, population_effect, simulate_trial
 
     rows, realised = [], []
     for i in range(spec.n_subjects):
@@ -88,7 +88,7 @@ def one_study(seed: int, *, null: bool, subjects: int, duration: float, source: 
               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Effects (both analyses, peak drop) beside the cohort's truth, the per-stance peak errors (C3D route only) and
     the responder calls beside the truth."""
-    from hipdrop.simulate import CohortSpec
+    from hipdrop.simulate.running import CohortSpec
     from hipdrop.stats.design import manipulation_check
     from hipdrop.stats.effects import both_analyses
 
@@ -125,9 +125,9 @@ def one_study(seed: int, *, null: bool, subjects: int, duration: float, source: 
 
 def c3d_study(spec) -> tuple[pd.DataFrame, dict]:
     """The stance table of ``simulate_cohort(spec)``'s C3D files through ``analyse_trials``, and its truth."""
-    from hipdrop.cohort import analyse_trials
+    from hipdrop.cohort.batches import analyse_trials
     from hipdrop.config import load_sheet, validate_config
-    from hipdrop.simulate import simulate_cohort
+    from hipdrop.simulate.running import simulate_cohort
 
     with tempfile.TemporaryDirectory() as tmp:
         simulate_cohort(tmp, spec)

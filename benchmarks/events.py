@@ -3,14 +3,14 @@
     python benchmarks/events.py [--files running/opensim_jogging.c3d ...] [--csv OUT.csv]
 
 For each file of tests/data/c3d (or ../shared/data/c3d) whose plates give contacts at 30 N (``--events force``:
-``hipdrop.kernels.events.force_plate_events`` with the config's defaults), every plate event is matched to the
+``hipdrop.kernels.events.detect.force_plate_events`` with the config's defaults), every plate event is matched to the
 nearest marker event of its side and kind within 150 ms, for the configured detector (``events.kinematic_method``,
 auto) and for Zeni. Per file and detector: plate contacts, found / missing / spurious, median |error| and bias
 (ms) of strikes and offs, the worst single error.
 
 Leave-one-file-out: the running detector's thresholds (mm above rest at which a marker has landed / left) are the
 median over the other running files of each file's median landing and leaving height at the plates' events
-(``hipdrop.kernels.event_calibration.contact_heights``), never the scored file's. ``KEPT_ASIDE`` files take part in
+(``hipdrop.kernels.events.calibration.contact_heights``), never the scored file's. ``KEPT_ASIDE`` files take part in
 no derivation: they are scored with the thresholds pooled from the others and reported apart.
 
 Then the plate-calibration check (every other plate contact of a foot hidden and scored with thresholds calibrated
@@ -18,7 +18,7 @@ on the rest, ``hidden_contact_errors``) on each running file with at least two p
 leave-one-file-out errors cost: stances cut at the plates' events against stances cut at the plates' events moved
 by each contact's measured error (peak drop, excursion, time of peak). Not part of the test run (about 10 s).
 
-Without ``hipdrop.kernels.event_calibration`` (an older checkout on PYTHONPATH) it scores the detector as it is.
+Without ``hipdrop.kernels.events.calibration`` (an older checkout on PYTHONPATH) it scores the detector as it is.
 """
 
 from __future__ import annotations
@@ -33,13 +33,12 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+import hipdrop.trial.process as pipeline  # noqa: E402
+from hipdrop.kernels.events.detect import event_agreement, kinematic_events  # noqa: E402
 from tests.corpus import MANIFEST, corpus_path  # noqa: E402
 
-import hipdrop.pipeline as pipeline  # noqa: E402
-from hipdrop.kernels.events import event_agreement, kinematic_events  # noqa: E402
-
 try:
-    from hipdrop.kernels.event_calibration import EVENTS, KEYS, contact_heights, hidden_contact_errors
+    from hipdrop.kernels.events.calibration import EVENTS, KEYS, contact_heights, hidden_contact_errors
 except ImportError:  # the detector before issue 24
     contact_heights = None
 
@@ -104,7 +103,7 @@ def pooled(heights: dict[str, pd.DataFrame], files: list[str]) -> dict | None:
     """Thresholds from ``files``: per event, each file's median height at the plates' events (at least
     ``MIN_THRESHOLD_MM``; each lab counts once); band: the range of those, threshold: its middle (the height that
     errs least on the worst of the files)."""
-    from hipdrop.kernels.event_calibration import MIN_THRESHOLD_MM
+    from hipdrop.kernels.events.calibration import MIN_THRESHOLD_MM
 
     if not files:
         return None

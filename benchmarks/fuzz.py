@@ -117,7 +117,7 @@ def describe(path: Path, name: str, ezc3d_reads: bool) -> Source:
     import ezc3d
 
     from hipdrop.io.markersets import map_labels
-    from hipdrop.pipeline import ANALYSED_MARKERS
+    from hipdrop.trial.process import ANALYSED_MARKERS
 
     c3d = ezc3d.c3d(str(path))
     points = c3d["data"]["points"][:3]  # [axis, point, frame], file units

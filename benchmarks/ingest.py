@@ -37,13 +37,13 @@ def _ezc3d(path: str) -> int:
 
 
 def _read_c3d(path: str) -> int:
-    from hipdrop.io.c3d import read_c3d
+    from hipdrop.io.c3d.reader import read_c3d
 
     return read_c3d(path).sizes["time"]
 
 
 def _decode(path: str) -> int:
-    from hipdrop.io.c3d_format import decode
+    from hipdrop.io.c3d.format import decode
 
     return decode(Path(path).read_bytes(), path).n_frames
 

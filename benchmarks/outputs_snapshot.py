@@ -49,7 +49,7 @@ def _array_bytes(array) -> bytes:
 
 def trial_fingerprints() -> dict[str, str]:
     """One digest per corpus file the checkout holds: its result, or its failure's stage and reason."""
-    from hipdrop.pipeline import process_trial
+    from hipdrop.trial.process import process_trial
 
     out = {}
     for row in MANIFEST:
@@ -79,7 +79,7 @@ def _table_bytes(path: Path) -> bytes:
 
 def workflow_fingerprints() -> dict[str, str]:
     """One digest per table or text of a whole workflow run on a simulated cohort (fixed seed)."""
-    from hipdrop.simulate import CohortSpec, simulate_cohort
+    from hipdrop.simulate.running import CohortSpec, simulate_cohort
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

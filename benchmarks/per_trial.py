@@ -7,7 +7,7 @@ Without --files, simulates 2 runners x 4 conditions x 30 s at 200 Hz into a temp
 ``src`` folder of another checkout (e.g. ``git worktree add /tmp/before <commit>``), measured in alternation with
 this one in the same run, round after round, so that the comparison holds on a shared machine. Each measurement
 is a fresh process (imports and the first two trials are not counted). The step times come from wrapping the
-functions ``hipdrop.pipeline`` calls; a step inside another (the events inside the agreement) counts in both.
+functions ``hipdrop.trial.process`` calls; a step inside another (the events inside the agreement) counts in both.
 Not part of the test run.
 """
 
@@ -27,7 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from run import _bare  # noqa: E402  the same bare parse as the other benchmarks
-#: the steps of ``hipdrop.pipeline.process_trial`` timed on their own
+
+#: the steps of ``hipdrop.trial.process.process_trial`` timed on their own
 STEPS = ("read_c3d", "plausible_markers", "repair_markers", "lowpass", "progression_heading", "pelvic_angles",
          "detect_events", "marker_event_agreement", "arm_swing", "stance_table", "compensation_angles",
          "stance_compensations")
@@ -35,7 +36,7 @@ STEPS = ("read_c3d", "plausible_markers", "repair_markers", "lowpass", "progress
 
 def measure(paths: list[str]) -> dict:
     """cpu-ms per trial of ``process_trial`` and of each step in ``STEPS``, in this process."""
-    import hipdrop.pipeline as pipeline
+    import hipdrop.trial.process as pipeline
     from hipdrop.config import validate_config
 
     spent = Counter()
@@ -93,7 +94,7 @@ def main() -> None:
         if args.files:
             paths = sorted(glob.glob(args.files))[: args.trials]
         else:
-            from hipdrop.simulate import CohortSpec, simulate_cohort
+            from hipdrop.simulate.running import CohortSpec, simulate_cohort
 
             simulate_cohort(Path(tmp), CohortSpec(n_subjects=2, duration_s=30.0))
             paths = sorted(str(p) for p in Path(tmp).glob("*.c3d"))[: args.trials]

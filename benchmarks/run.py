@@ -36,7 +36,7 @@ def _bare(path: str) -> int:
 
 
 def _ingest(path: str) -> int:
-    from hipdrop.io.c3d import read_c3d
+    from hipdrop.io.c3d.reader import read_c3d
 
     return read_c3d(path).sizes["time"]
 
@@ -67,7 +67,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="hipdrop-bench-"))
     cohort = args.cohort
     if cohort is None:
-        from hipdrop.simulate import CohortSpec, simulate_cohort
+        from hipdrop.simulate.running import CohortSpec, simulate_cohort
 
         cohort = work / "data"
         simulate_cohort(cohort, CohortSpec(n_subjects=args.subjects, duration_s=args.duration))
@@ -107,9 +107,9 @@ def main() -> None:
 _AGGREGATE = """
 import json, resource, sys
 from pathlib import Path
-from hipdrop.cohort import aggregate_batches
+from hipdrop.cohort.aggregate import aggregate_batches
 from hipdrop.io.results import iter_curves
-from hipdrop.plotting import subject_mean_curves
+from hipdrop.report.figures import subject_mean_curves
 results, copies = Path(sys.argv[1]), int(sys.argv[2])
 batches = sorted((results / "batches").iterdir()) * copies
 names = {"stances": "stances.parquet", "curves": "curves.nc", "trials": "trials.csv", "quarantine": "quarantine.csv",

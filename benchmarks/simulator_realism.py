@@ -4,7 +4,7 @@
 
 For each running file of the corpus (scripts/learn_obliquity_template.py, RUNNING_FILES) the template is learned
 from the *other* files, the demo's baseline (``CohortSpec()``: 8 runners x 30 s, seed 2026) is simulated with it
-and analysed by ``hipdrop.pipeline.process_trial``, and its mean stance-side obliquity curve (mean of the runners'
+and analysed by ``hipdrop.trial.process.process_trial``, and its mean stance-side obliquity curve (mean of the runners'
 means, both sides pooled) is compared with the held-out file's (its two sides' means pooled): Pearson r, RMS
 difference (deg), and the simulated curve's value at strike and toe-off. A band of ``--band-runners`` simulated
 runners (10 s baseline trials, other seeds) gives the 5-95 % range of runner-side means; each side of the held-out
@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from learn_obliquity_template import RUNNING_FILES, extract, learn  # noqa: E402
 
-from hipdrop.io.c3d import write_c3d  # noqa: E402
-from hipdrop.pipeline import process_trial  # noqa: E402
-from hipdrop.simulate import MARKERS, CohortSpec, _runner, load_template, simulate_trial  # noqa: E402
+from hipdrop.io.c3d.reader import write_c3d  # noqa: E402
+from hipdrop.simulate.running import MARKERS, CohortSpec, _runner, load_template, simulate_trial  # noqa: E402
+from hipdrop.trial.process import process_trial  # noqa: E402
 from tests.corpus import corpus_path  # noqa: E402
 
 

@@ -4,7 +4,7 @@
     python scripts/learn_obliquity_template.py --leave-out FILE ... # learn without FILE(s) (to check against them)
     python scripts/learn_obliquity_template.py --check              # leave-one-file-out check (docs/science.md 11)
 
-Each file goes through ``hipdrop.pipeline.process_trial`` (force-plate events first where a file has plates, then
+Each file goes through ``hipdrop.trial.process.process_trial`` (force-plate events first where a file has plates, then
 its stored events, then the markers'), so the template is what hipdrop measures, filter included. A *half-cycle*
 is one stance of side S (strike to foot off, ``STANCE_POINTS`` samples) and the flight after it (foot off to the
 other foot's strike, ``FLIGHT_POINTS``), as the S-side obliquity (positive: S up, the other side dropped). Per file
@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.corpus finds the files of the corpus
 
-from hipdrop.pipeline import process_trial  # noqa: E402
+from hipdrop.trial.process import process_trial  # noqa: E402
 from tests.corpus import corpus_path, missing_reason  # noqa: E402
 
 #: the running files of the corpus with pelvis markers (RIC_20140515T133244_run has technical clusters only; the
@@ -119,7 +119,7 @@ def learn(extracted: dict) -> dict:
         "description": "stance-side pelvic obliquity (deg, + = the stance side up) over one half-cycle: stance "
                        f"(strike to foot off, {STANCE_POINTS} points) then flight (foot off to the other foot's "
                        f"strike, {FLIGHT_POINTS - 1} points after foot off); learned by "
-                       "scripts/learn_obliquity_template.py through hipdrop.pipeline.process_trial",
+                       "scripts/learn_obliquity_template.py through hipdrop.trial.process.process_trial",
         "stance_points": STANCE_POINTS, "flight_points": FLIGHT_POINTS,
         "mean": np.round(mean, 4).tolist(),
         "runner_components": np.round(runner_pc, 5).tolist(), "runner_sd": np.round(runner_sd, 4).tolist(),

@@ -66,8 +66,8 @@ def images(cells: list[dict]) -> int:
 def test_both_notebooks_run_under_a_real_kernel(tmp_path, monkeypatch):
     """explore_results.ipynb redraws every report figure from a fresh small workflow run's results/, and
     trial_walkthrough.ipynb takes one of its trials through process_trial, each executed by nbclient on ipykernel."""
+    from hipdrop.simulate.running import CohortSpec
     from tests.integration.test_workflow import make_study, run_workflow
-    from hipdrop.simulate import CohortSpec
 
     make_study(tmp_path, CohortSpec(n_subjects=3, duration_s=4.0))
     run_workflow(tmp_path)
@@ -91,8 +91,8 @@ def test_both_notebooks_run_under_a_real_kernel(tmp_path, monkeypatch):
 def gappy_trial(tmp_path_factory):
     """A simulated trial with a 0.3 s gap cut into LASI (rebuilt as a rigid body) and a 0.03 s one into RHEE
     (spline-filled), where RHEE was visible; written back as a C3D file (NaN = gap)."""
-    from hipdrop.io.c3d import events_table, read_c3d, write_c3d
-    from hipdrop.simulate import CohortSpec, simulate_cohort
+    from hipdrop.io.c3d.reader import events_table, read_c3d, write_c3d
+    from hipdrop.simulate.running import CohortSpec, simulate_cohort
 
     folder = tmp_path_factory.mktemp("inspect")
     simulate_cohort(folder, CohortSpec(n_subjects=1, duration_s=6.0, seed=4))
@@ -114,7 +114,7 @@ def _row(lines, label):
 
 
 def test_inspect_says_which_pelvis_marker_excludes_which_stances(gappy_trial):
-    from hipdrop.pipeline import process_trial
+    from hipdrop.trial.process import process_trial
 
     path, (cut_from, cut_to) = gappy_trial
     done = hipdrop("inspect", path)
@@ -206,7 +206,7 @@ def test_inspect_help_is_plain_text_and_says_what_it_shows():
 def test_inspect_and_trial_count_the_implausible_samples(gappy_trial, tmp_path):
     """A 0.8 m, one-frame LASI spike (160 m/s each way) at two places and a 2 km LWRA excursion of 4 frames:
     inspect shows the 6 samples by kind and by marker; trial analyses the file and says so."""
-    from hipdrop.io.c3d import events_table, read_c3d, write_c3d
+    from hipdrop.io.c3d.reader import events_table, read_c3d, write_c3d
 
     path, _ = gappy_trial
     trial = read_c3d(path)

@@ -66,7 +66,7 @@ def test_inspect_and_trial_agree_on_the_trunk_lean(relative, trunk, tmp_path):
 
 
 def test_the_lookalike_patterns_leave_model_outputs_and_mapped_names_alone():
-    from hipdrop.inspection import LOOKS_LIKE
+    from hipdrop.trial.inspection import LOOKS_LIKE
 
     for label in ("LKneeAngles", "RKneeMoment", "LWristAngles", "RShoulderPower", "LAnkleForce", "r bar 1", "SCL1"):
         assert not any(p.fullmatch(normalise(label)) for p in LOOKS_LIKE.values()), label

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from hipdrop.simulate import CohortSpec
+from hipdrop.simulate.running import CohortSpec
 from tests.conftest import ROOT
 from tests.integration.test_workflow import make_study, run_workflow
 

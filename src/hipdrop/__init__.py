@@ -14,11 +14,11 @@ def __getattr__(name: str):
     """``read_c3d`` and ``process_trial`` imported when first asked for: every workflow job imports hipdrop, and
     the per-trial pipeline's scipy modules cost about a second of start-up that the cohort's jobs never use."""
     if name == "read_c3d":
-        from hipdrop.io.c3d import read_c3d
+        from hipdrop.io.c3d.reader import read_c3d
 
         return read_c3d
     if name == "process_trial":
-        from hipdrop.pipeline import process_trial
+        from hipdrop.trial.process import process_trial
 
         return process_trial
     raise AttributeError(f"module 'hipdrop' has no attribute {name!r}")

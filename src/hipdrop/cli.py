@@ -16,8 +16,8 @@ from hipdrop.vocab import TASK_NAMES
 
 def _inspect(args) -> int:
     from hipdrop.errors import TrialError
-    from hipdrop.inspection import format_text
-    from hipdrop.io.c3d import read_c3d
+    from hipdrop.io.c3d.reader import read_c3d
+    from hipdrop.trial.inspection import format_text
 
     config = load_config(args.config)
     try:
@@ -30,7 +30,7 @@ def _inspect(args) -> int:
         report = _inspection(args, config, trial)
         shown = json.dumps(report, indent=1, default=float) if args.json else "\n".join(format_text(report))
     except Exception as err:  # a bug or an unforeseen file: said in one line naming the file, never a traceback
-        from hipdrop.pipeline import _reason
+        from hipdrop.trial.process import _reason
 
         report = {"file": str(args.file), "readable": True, "stage": "inspect", "problem": _reason(err)}
         print(json.dumps(report, indent=1) if args.json else f"{args.file}: cannot be inspected: {report['problem']}")
@@ -41,9 +41,9 @@ def _inspect(args) -> int:
 
 def _inspection(args, config: dict, trial) -> dict:
     """The facts ``hipdrop inspect`` shows of a readable trial (its ``--json`` report)."""
-    from hipdrop.inspection import marker_report, stance_summary
-    from hipdrop.io.c3d import events_table
-    from hipdrop.pipeline import process_trial
+    from hipdrop.io.c3d.reader import events_table
+    from hipdrop.trial.inspection import marker_report, stance_summary
+    from hipdrop.trial.process import process_trial
 
     markers = trial["markers"]
     missing = markers.isnull().any("axis").mean("time").to_series()
@@ -95,9 +95,9 @@ def _inspection(args, config: dict, trial) -> dict:
 
 
 def _trial(args) -> int:
-    from hipdrop.inspection import commonest_reason
     from hipdrop.io.results import write_netcdf, write_table
-    from hipdrop.pipeline import process_trial
+    from hipdrop.trial.inspection import commonest_reason
+    from hipdrop.trial.process import process_trial
 
     config = load_config(args.config)
     if args.sequence:
@@ -148,7 +148,7 @@ def _side_peaks(stances, kept, windows: str) -> str:
 
 
 def _simulate(args) -> int:
-    from hipdrop.simulate import CohortSpec, TaskCohortSpec, simulate_cohort, simulate_task_cohort
+    from hipdrop.simulate.running import CohortSpec, TaskCohortSpec, simulate_cohort, simulate_task_cohort
 
     if args.task != "running":
         task_spec = TaskCohortSpec(task=args.task, n_subjects=args.subjects, trials_per_condition=args.trials_per_condition,

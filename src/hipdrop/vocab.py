@@ -23,7 +23,7 @@ FOOT_OFF = "foot_off"
 
 #: landmarks the pelvis segment needs (docs/science.md section 2); SACR may replace both PSIS
 PELVIS_MARKERS = ("LASI", "RASI", "LPSI", "RPSI")
-#: what a trial records (sheet column task; hipdrop.tasks defines how each finds its single-leg support windows)
+#: what a trial records (sheet column task; hipdrop.trial.tasks defines how each finds its single-leg support windows)
 TASK_NAMES = ("running", "single_leg_squat", "single_leg_balance", "single_leg_landing")
 RUNNING = TASK_NAMES[0]
 

@@ -1,6 +1,5 @@
 """The workflow with its trials on a Dask cluster started elsewhere, and a cohort of which nothing could be analysed."""
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -8,7 +7,7 @@ import pytest
 import yaml
 from distributed import LocalCluster
 
-from hipdrop.simulate import CohortSpec, simulate_cohort
+from hipdrop.simulate.running import CohortSpec, simulate_cohort
 from tests.integration.test_workflow import run_workflow
 
 pytestmark = pytest.mark.workflow

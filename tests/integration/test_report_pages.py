@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from hipdrop.report_tables import MAX_ROWS, summary_html, table_html
-from hipdrop.simulate import CohortSpec
+from hipdrop.report.tables import MAX_ROWS, summary_html, table_html
+from hipdrop.simulate.running import CohortSpec
 from tests.integration.test_workflow import make_study, run_workflow
 
 

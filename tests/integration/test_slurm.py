@@ -14,13 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 
 from hipdrop.config import ConfigError
-from hipdrop.parallel import slurm_jobs_writing_in, slurm_partition_limits
-from hipdrop.simulate import CohortSpec, simulate_cohort
+from hipdrop.execution.parallel import slurm_jobs_writing_in, slurm_partition_limits
+from hipdrop.simulate.running import CohortSpec, simulate_cohort
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.workflow

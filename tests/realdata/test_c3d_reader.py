@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from hipdrop.errors import TrialError
-from hipdrop.io.c3d import events_table, read_c3d
-from hipdrop.io.c3d_events import parse_event_group
-from hipdrop.io.c3d_format import BLOCK, decode, force_plates
+from hipdrop.io.c3d.events import parse_event_group
+from hipdrop.io.c3d.format import BLOCK, decode, force_plates
+from hipdrop.io.c3d.reader import events_table, read_c3d
 from tests.conftest import MANIFEST, shared_file
 
 pytestmark = pytest.mark.realdata

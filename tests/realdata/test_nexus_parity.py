@@ -4,7 +4,7 @@ import ezc3d
 import numpy as np
 import pytest
 
-from hipdrop.io.c3d import read_c3d
+from hipdrop.io.c3d.reader import read_c3d
 from hipdrop.io.markersets import strip_prefix
 from hipdrop.kernels.pelvis import pelvic_angles
 from tests.conftest import corpus_rows, shared_file

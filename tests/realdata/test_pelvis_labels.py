@@ -5,8 +5,8 @@ the reason in its QC record. No false alarm on any running or Plug-in Gait file 
 
 import pytest
 
-from hipdrop.io.c3d_format import decode
-from hipdrop.pipeline import process_trial
+from hipdrop.io.c3d.format import decode
+from hipdrop.trial.process import process_trial
 from tests.conftest import corpus_rows, shared_file
 from tests.test_cli import hipdrop
 
@@ -51,7 +51,7 @@ def test_swapped_pelvis_labels_are_refused_with_the_reason(name, tmp_path):
 
 
 def test_the_check_tells_a_front_back_swap_and_a_swap_of_every_label():
-    from hipdrop.io.c3d import read_c3d
+    from hipdrop.io.c3d.reader import read_c3d
     from hipdrop.kernels.sides import pelvis_side_check
 
     markers = read_c3d(shared_file("running/RBDS001runT35.c3d"))["markers"]  # LASI RASI LPSI RPSI, HEE MT1 MT5

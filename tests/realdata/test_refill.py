@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hipdrop.io.c3d import read_c3d
+from hipdrop.io.c3d.reader import read_c3d
 from hipdrop.kernels.clean import clean_markers
 from hipdrop.kernels.pelvis import pelvic_angles
 from tests.conftest import shared_file

@@ -44,10 +44,10 @@ import numpy as np
 import pytest
 import yaml
 
-from hipdrop.io.c3d import events_table
+from hipdrop.io.c3d.reader import events_table
 from hipdrop.kernels.clean import contiguous_runs
-from hipdrop.kernels.events import force_plate_events
-from hipdrop.tasks import task_windows
+from hipdrop.kernels.events.detect import force_plate_events
+from hipdrop.trial.tasks import task_windows
 from tests.conftest import shared_file
 from tests.unit.test_tasks import prepared
 

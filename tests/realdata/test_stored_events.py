@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from hipdrop.io.c3d import events_table, read_c3d
-from hipdrop.io.c3d_events import FIRST_FRAME_RELATIVE, parse_event_group, stored_event_problems
-from hipdrop.pipeline import process_trial
+from hipdrop.io.c3d.events import FIRST_FRAME_RELATIVE, parse_event_group, stored_event_problems
+from hipdrop.io.c3d.reader import events_table, read_c3d
+from hipdrop.trial.process import process_trial
 from tests.conftest import shared_file
 
 pytestmark = pytest.mark.realdata

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from hipdrop import captions
+from hipdrop.report import captions
 
 
 def _effect(term, estimate, low, high, *, analysis="mixed model", estimable=True, reason=""):

@@ -3,7 +3,7 @@ missing files named before any work."""
 
 import pytest
 
-from hipdrop.config import ConfigError, load_sheet, misspelt_columns, missing_files, unknown_columns, validate_config
+from hipdrop.config import ConfigError, load_sheet, missing_files, misspelt_columns, unknown_columns, validate_config
 
 
 @pytest.mark.parametrize("config, key, allowed", [

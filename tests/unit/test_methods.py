@@ -3,7 +3,7 @@
 import pandas as pd
 
 from hipdrop.config import validate_config
-from hipdrop.methods import REFERENCES, methods_paragraph, software_versions
+from hipdrop.report.methods import REFERENCES, methods_paragraph, software_versions
 
 
 def tables():

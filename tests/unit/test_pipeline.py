@@ -11,9 +11,9 @@ import pytest
 from distributed import Client, LocalCluster
 
 from hipdrop.config import ConfigError
-from hipdrop.parallel import WORKER_STAGE, process_trials, walltime_minutes
-from hipdrop.pipeline import process_trial
-from hipdrop.simulate import CohortSpec, simulate_cohort
+from hipdrop.execution.parallel import WORKER_STAGE, process_trials, walltime_minutes
+from hipdrop.simulate.running import CohortSpec, simulate_cohort
+from hipdrop.trial.process import process_trial
 
 #: seconds a trial may run in these tests: a 3 s simulated trial takes ~0.1 s
 TIMEOUT_S = 4

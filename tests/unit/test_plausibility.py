@@ -4,10 +4,10 @@ markers taken as stored (no low-pass, no fill) when the config says so."""
 import numpy as np
 import pytest
 
-from hipdrop.io.c3d import events_table, read_c3d, write_c3d
+from hipdrop.io.c3d.reader import events_table, read_c3d, write_c3d
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
-from hipdrop.pipeline import process_trial, static_reference
-from hipdrop.simulate import CohortSpec, simulate_cohort
+from hipdrop.simulate.running import CohortSpec, simulate_cohort
+from hipdrop.trial.process import process_trial, static_reference
 
 
 @pytest.fixture(scope="module")

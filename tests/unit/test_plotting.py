@@ -1,4 +1,4 @@
-"""The figures of hipdrop.plotting from small hand-made result tables: each figure shows every row it is given,
+"""The figures of hipdrop.report.figures from small hand-made result tables: each figure shows every row it is given,
 where it belongs (estimates, CIs, classes, confounds, slopes), and says so in text where there is nothing to draw."""
 
 import matplotlib
@@ -7,13 +7,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import xarray as xr  # noqa: E402
 import pytest  # noqa: E402
+import xarray as xr  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.container import ErrorbarContainer  # noqa: E402
 
-from hipdrop.plotting import (  # noqa: E402
+from hipdrop.report.figures import (  # noqa: E402
     RESPONDER_COLOURS,
     exclusion_counts,
     metric_label,

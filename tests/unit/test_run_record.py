@@ -1,9 +1,9 @@
-"""hipdrop.run_record: the run's config beside its results, and the baseline read back from them."""
+"""hipdrop.io.run_record: the run's config beside its results, and the baseline read back from them."""
 
 import pandas as pd
 import pytest
 
-from hipdrop.run_record import run_baseline, write_run_config
+from hipdrop.io.run_record import run_baseline, write_run_config
 
 
 def _results(tmp_path, conditions=("pre", "post")):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from hipdrop.runner_pages import responder_lines, runner_page, write_runner_pages
+from hipdrop.report.runner_pages import responder_lines, runner_page, write_runner_pages
 from hipdrop.stats.waveforms import subject_mean_curves
 
 PCT = np.linspace(0, 100, 101)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hipdrop.io.c3d import events_table, read_c3d
+from hipdrop.io.c3d.reader import events_table, read_c3d
 from hipdrop.kernels.pelvis import pelvic_angles
-from hipdrop.simulate import CohortSpec, simulate_cohort
+from hipdrop.simulate.running import CohortSpec, simulate_cohort
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +104,8 @@ def test_runners_do_not_depend_on_trial_length(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ single-leg tasks
 from hipdrop.kernels.compensations import compensation_angles  # noqa: E402
-from hipdrop.simulate import TaskCohortSpec, simulate_task_cohort, simulate_task_trial  # noqa: E402
-from hipdrop.tasks import task_settings  # noqa: E402
+from hipdrop.simulate.running import TaskCohortSpec, simulate_task_cohort, simulate_task_trial  # noqa: E402
+from hipdrop.trial.tasks import task_settings  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=["single_leg_squat", "single_leg_balance", "single_leg_landing"])

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hipdrop.cohort import analyse_trials
+from hipdrop.cohort.batches import analyse_trials
 from hipdrop.config import load_sheet, validate_config
-from hipdrop.simulate import CohortSpec, simulate_cohort
+from hipdrop.simulate.running import CohortSpec, simulate_cohort
 
 
 def matched(out, directory):

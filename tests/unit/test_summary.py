@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from hipdrop.cohort import run_summary
+from hipdrop.cohort.summary import run_summary
 from hipdrop.stats.calibration import CALIBRATION
 
 

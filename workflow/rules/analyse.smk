@@ -1,5 +1,5 @@
 # One job per batch of subjects (config subjects_per_job; never per trial: a Python start costs ten times a
-# trial's work); the batch's trials run in parallel inside the job, each isolated (hipdrop.parallel; config dask).
+# trial's work); the batch's trials run in parallel inside the job, each isolated (hipdrop.execution.parallel; config dask).
 
 
 rule analyse_batch:

@@ -7,8 +7,8 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from hipdrop.config import ConfigError, load_sheet, misspelt_columns, missing_files, unknown_columns, validate_config
-from hipdrop.parallel import slurm_fit_problems, slurm_jobs_writing_in, slurm_partition_limits, walltime_minutes
-from hipdrop.runs import clear_interrupted_run
+from hipdrop.execution.parallel import slurm_fit_problems, slurm_jobs_writing_in, slurm_partition_limits, walltime_minutes
+from hipdrop.execution.resume import clear_interrupted_run
 from hipdrop.stats.design import double_modifications, sheet_design_problems
 
 # hipdrop's validation first: one line per problem naming the key (for a typo, the keys allowed there), where
@@ -161,7 +161,7 @@ onstart:
             )
 
 
-# A figure's report caption is written by its own job: this run's numbers (hipdrop.captions) followed by the fixed
+# A figure's report caption is written by its own job: this run's numbers (hipdrop.report.captions) followed by the fixed
 # description in workflow/report/. Snakemake reads a caption only when it builds the report, after the run, and takes
 # an absolute path as it is.
 def caption_of(name):

@@ -1,4 +1,4 @@
-# Figures of every result, each from the tables in results/ by one hipdrop.plotting function (the notebooks call the
+# Figures of every result, each from the tables in results/ by one hipdrop.report.figures function (the notebooks call the
 # same ones), in the report in the order of a paper's results.
 import mimetypes
 

@@ -81,14 +81,14 @@ rule record_config:
         f"{RESULTS}/logs/record_config.log",
     localrule: True
     run:
-        from hipdrop.run_record import write_run_config
+        from hipdrop.io.run_record import write_run_config
 
         write_run_config(output[0], params.config)
         Path(log[0]).write_text(f"wrote {output[0]}\n")
 
 
 # The report's viewer opens images, PDF and HTML and offers any other file only as a download: the run summary, the
-# methods and every result table get an HTML page each (hipdrop.report_tables), in the report where the file was;
+# methods and every result table get an HTML page each (hipdrop.report.tables), in the report where the file was;
 # each table page carries its CSV as a download. name: (file below results/, title, caption, category)
 REPORT_PAGES = {
     "summary": ("summary.txt", "Run summary", "summary.rst", "0 Summary"),

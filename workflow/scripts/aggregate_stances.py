@@ -4,7 +4,8 @@ import sys
 
 import pandas as pd
 
-from hipdrop.cohort import aggregate_batches, nothing_analysed
+from hipdrop.cohort.aggregate import aggregate_batches
+from hipdrop.cohort.summary import nothing_analysed
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 summary, n_quarantined = aggregate_batches(dict(snakemake.input.items()), dict(snakemake.output.items()),

@@ -1,10 +1,11 @@
-# Adapter: a batch of subjects' trials -> hipdrop.cohort.analyse_trials -> the batch's tables.
+# Adapter: a batch of subjects' trials -> hipdrop.cohort.batches.analyse_trials -> the batch's tables.
 import logging
 
 import dask
 import pandas as pd
 
-from hipdrop.cohort import analyse_trials, empty_curves
+from hipdrop.cohort.aggregate import empty_curves
+from hipdrop.cohort.batches import analyse_trials
 from hipdrop.io.results import write_netcdf, write_table
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

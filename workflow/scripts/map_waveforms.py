@@ -4,8 +4,8 @@ import logging
 import matplotlib
 
 matplotlib.use("Agg")
-from hipdrop.captions import waveforms_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path, curve_tasks, iter_curves, write_table  # noqa: E402
+from hipdrop.report.captions import waveforms_caption, write_caption  # noqa: E402
 from hipdrop.stats.waveforms import plot_waveforms, spm_per_task, t_table  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

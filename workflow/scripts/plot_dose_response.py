@@ -1,4 +1,4 @@
-# Adapter: dose_response.csv + subjects.csv + manipulation.csv -> hipdrop.plotting.plot_dose_response -> PNG.
+# Adapter: dose_response.csv + subjects.csv + manipulation.csv -> hipdrop.report.figures.plot_dose_response -> PNG.
 import logging
 
 import matplotlib
@@ -6,9 +6,9 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
-from hipdrop.captions import dose_response_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path  # noqa: E402
-from hipdrop.plotting import plot_dose_response  # noqa: E402
+from hipdrop.report.captions import dose_response_caption, write_caption  # noqa: E402
+from hipdrop.report.figures import plot_dose_response  # noqa: E402
 from hipdrop.stats.tasks import running_rows  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

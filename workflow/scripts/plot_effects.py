@@ -1,4 +1,4 @@
-# Adapter: effects.csv (+ responders, manipulation for the caption) -> hipdrop.plotting.plot_effects -> PNG, caption.
+# Adapter: effects.csv (+ responders, manipulation for the caption) -> hipdrop.report.figures.plot_effects -> PNG, caption.
 import logging
 
 import matplotlib
@@ -6,9 +6,9 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
-from hipdrop.captions import effects_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path  # noqa: E402
-from hipdrop.plotting import plot_effects  # noqa: E402
+from hipdrop.report.captions import effects_caption, write_caption  # noqa: E402
+from hipdrop.report.figures import plot_effects  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 figure = plot_effects(pd.read_csv(snakemake.input.effects), metrics=snakemake.params.metrics)

@@ -1,4 +1,4 @@
-# Adapter: stances (exclusions) + quarantine.csv + event_agreement_summary.csv -> hipdrop.plotting.plot_quality -> PNG.
+# Adapter: stances (exclusions) + quarantine.csv + event_agreement_summary.csv -> hipdrop.report.figures.plot_quality -> PNG.
 import logging
 
 import matplotlib
@@ -6,9 +6,9 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
-from hipdrop.captions import quality_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path  # noqa: E402
-from hipdrop.plotting import plot_quality  # noqa: E402
+from hipdrop.report.captions import quality_caption, write_caption  # noqa: E402
+from hipdrop.report.figures import plot_quality  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 # only the two columns the figure needs: the stance table of an archive is large

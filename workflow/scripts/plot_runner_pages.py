@@ -1,4 +1,4 @@
-# Adapter: curves, stances, responders, manipulation -> hipdrop.runner_pages.runner_page -> one PNG per runner.
+# Adapter: curves, stances, responders, manipulation -> hipdrop.report.runner_pages.runner_page -> one PNG per runner.
 import logging
 
 import matplotlib
@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
 from hipdrop.io.results import iter_curves  # noqa: E402
-from hipdrop.runner_pages import write_runner_pages  # noqa: E402
+from hipdrop.report.runner_pages import write_runner_pages  # noqa: E402
 from hipdrop.stats.tasks import with_task_labels  # noqa: E402
 from hipdrop.stats.waveforms import subject_mean_curves  # noqa: E402
 

@@ -1,4 +1,4 @@
-# Adapter: subjects.csv + responders.csv -> hipdrop.plotting.plot_runners -> PNG.
+# Adapter: subjects.csv + responders.csv -> hipdrop.report.figures.plot_runners -> PNG.
 import logging
 
 import matplotlib
@@ -6,9 +6,9 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
-from hipdrop.captions import runners_caption, write_caption  # noqa: E402
 from hipdrop.io.results import atomic_path  # noqa: E402
-from hipdrop.plotting import plot_runners  # noqa: E402
+from hipdrop.report.captions import runners_caption, write_caption  # noqa: E402
+from hipdrop.report.figures import plot_runners  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 figure = plot_runners(pd.read_csv(snakemake.input.subjects), pd.read_csv(snakemake.input.responders),

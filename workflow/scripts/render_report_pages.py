@@ -1,10 +1,10 @@
-# Adapter: summary.txt, methods.md and the result tables -> hipdrop.report_tables -> one HTML page each (the report
+# Adapter: summary.txt, methods.md and the result tables -> hipdrop.report.tables -> one HTML page each (the report
 # shows HTML; a CSV or text file there is only a download).
 import logging
 import os
 from pathlib import Path
 
-from hipdrop.report_tables import methods_html, read_table, summary_html, table_html, write_page
+from hipdrop.report.tables import methods_html, read_table, summary_html, table_html, write_page
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 # a table's name as the reader knows it, e.g. results/stats/effects.csv: relative to the folder above results/,

@@ -1,11 +1,11 @@
-# Adapter: the run's tables -> hipdrop.cohort.run_summary -> summary.txt (also on the console and in the log).
+# Adapter: the run's tables -> hipdrop.cohort.summary.run_summary -> summary.txt (also on the console and in the log).
 import logging
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from hipdrop.cohort import run_summary
+from hipdrop.cohort.summary import run_summary
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 tables = {name: pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)

@@ -1,10 +1,10 @@
-# Adapter: config, trial log and stance table -> hipdrop.methods.methods_paragraph -> methods.md.
+# Adapter: config, trial log and stance table -> hipdrop.report.methods.methods_paragraph -> methods.md.
 import logging
 
 import pandas as pd
 
 from hipdrop.io.results import atomic_path
-from hipdrop.methods import methods_paragraph
+from hipdrop.report.methods import methods_paragraph
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 tables = {

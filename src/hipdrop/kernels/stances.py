@@ -196,7 +196,7 @@ def stance_table(
     max_filled_s : longest spline-filled run (s) a stance may hold and still count (``MAX_FILLED_S``)
     curve_points : samples per stance-normalised curve
     max_event_uncertainty_s : a stance whose strike or off has an ``uncertainty_s`` (events column, the marker
-        detector's: ``hipdrop.kernels.events.event_uncertainty``) above this is excluded; None: not judged
+        detector's: ``hipdrop.kernels.events.detect.event_uncertainty``) above this is excluded; None: not judged
 
     Returns
     -------

@@ -23,7 +23,7 @@ import xarray as xr
 from scipy.signal import find_peaks
 
 from hipdrop.kernels.clean import contiguous_runs
-from hipdrop.kernels.events import foot_contacts, foot_height, ground_velocity
+from hipdrop.kernels.events.detect import foot_contacts, foot_height, ground_velocity
 from hipdrop.kernels.stances import MAX_FILLED_S, STANCE_COLUMNS, _longest_run_touching, parabolic_peak, sampled_peak
 from hipdrop.vocab import AXIS, FOOT_OFF, FOOT_STRIKE, MARKER, OTHER_SIDE, PCT, SIDES, STANCE, TIME
 
@@ -72,7 +72,7 @@ def support_contacts(
 
     Notes
     -----
-    Marker contacts are ``hipdrop.kernels.events.foot_contacts`` (the foot at rest with the ground, no floor
+    Marker contacts are ``hipdrop.kernels.events.detect.foot_contacts`` (the foot at rest with the ground, no floor
     height assumed: a box, a force plate set proud, the floor). Force contacts are the strike/off pairs of
     ``force_events`` (``force_plate_events``), which assigns each to the foot that is lower. A marker contact is cut
     where the foot falls faster than ``FALLING_MM_S`` (off a box). A foot's contacts from both sources that overlap
@@ -524,7 +524,7 @@ WINDOW_START, WINDOW_END = "window_start", "window_end"
 
 def window_events(windows: pd.DataFrame) -> pd.DataFrame:
     """The boundaries of the windows of a ``window_table`` as an events table (columns side, event, frame, time_s,
-    source, as ``hipdrop.io.c3d.events_table``): ``window_start`` at each window's start (a landing's initial
+    source, as ``hipdrop.io.c3d.reader.events_table``): ``window_start`` at each window's start (a landing's initial
     contact), ``window_end`` at its end, on the support side, with the source that found the window; by time."""
     ends = {WINDOW_START: ("strike_frame", "strike_s"), WINDOW_END: ("off_frame", "off_s")}
     table = pd.concat([pd.DataFrame({"side": windows["side"], "event": event, "frame": windows[frame].astype("int64"),

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hipdrop.io.c3d import read_c3d, write_c3d
-from hipdrop.io.c3d_events import FIRST_FRAME_RELATIVE, MAX_LISTED_PROBLEMS, parse_event_group, stored_event_problems
-from hipdrop.pipeline import process_trial
-from hipdrop.simulate import MARKERS, CohortSpec, simulate_cohort
+from hipdrop.io.c3d.events import FIRST_FRAME_RELATIVE, MAX_LISTED_PROBLEMS, parse_event_group, stored_event_problems
+from hipdrop.io.c3d.reader import read_c3d, write_c3d
+from hipdrop.simulate.running import MARKERS, CohortSpec, simulate_cohort
+from hipdrop.trial.process import process_trial
 
 RATE_HZ, FIRST_FRAME, N_FRAMES = 100.0, 501, 300  # stored frames 501..800: capture-relative 5.01..8.00 s
 #: (side, event, sample index) of a clean running sequence inside the stored frames

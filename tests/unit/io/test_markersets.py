@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from hipdrop.io.c3d import read_c3d, write_c3d
+from hipdrop.io.c3d.reader import read_c3d, write_c3d
 from hipdrop.io.markersets import map_labels
-from hipdrop.pipeline import process_trial
-from hipdrop.simulate import MARKERS, CohortSpec, simulate_cohort
+from hipdrop.simulate.running import MARKERS, CohortSpec, simulate_cohort
+from hipdrop.trial.process import process_trial
 
 
 def test_prefixes_and_aliases():

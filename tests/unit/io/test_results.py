@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hipdrop.cohort import concat_curves, empty_curves
+from hipdrop.cohort.aggregate import concat_curves, empty_curves
 from hipdrop.io.results import (
     iter_curves,
     join_csv_files,

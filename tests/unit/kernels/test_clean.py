@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from hipdrop.kernels.clean import fill_short_gaps, lowpass, mask_implausible, refill_pelvis, repair_markers, usable_cutoff
-from hipdrop.simulate import PELVIS_LOCAL, _rot_pose
+from hipdrop.kernels.clean import (
+    fill_short_gaps,
+    lowpass,
+    mask_implausible,
+    refill_pelvis,
+    repair_markers,
+    usable_cutoff,
+)
+from hipdrop.simulate.running import PELVIS_LOCAL, _rot_pose
 from tests.conftest import marker_array
 
 

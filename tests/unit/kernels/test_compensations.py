@@ -5,9 +5,15 @@ import numpy as np
 import pytest
 
 from hipdrop.kernels.compensations import (
-    ankle_centres, compensation_angles, facing_heading, hip_joint_centres, knee_centres, knee_fppa, trunk_lean,
+    ankle_centres,
+    compensation_angles,
+    facing_heading,
+    hip_joint_centres,
+    knee_centres,
+    knee_fppa,
+    trunk_lean,
 )
-from hipdrop.simulate import PELVIS_LOCAL, _rot_pose
+from hipdrop.simulate.running import PELVIS_LOCAL, _rot_pose
 from tests.conftest import marker_array
 
 N = 20

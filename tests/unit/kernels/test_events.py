@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from hipdrop.kernels.events import force_plate_events
-from hipdrop.pipeline import process_trial
-from hipdrop.simulate import CohortSpec, simulate_cohort
+from hipdrop.kernels.events.detect import force_plate_events
+from hipdrop.simulate.running import CohortSpec, simulate_cohort
+from hipdrop.trial.process import process_trial
 from tests.conftest import marker_array
 
 

@@ -6,8 +6,14 @@ import pytest
 import xarray as xr
 
 from hipdrop.kernels.windows import (
-    balance_windows, hysteresis_runs, landing_windows, single_leg_support, squat_windows, stance_compensations,
-    support_contacts, window_table,
+    balance_windows,
+    hysteresis_runs,
+    landing_windows,
+    single_leg_support,
+    squat_windows,
+    stance_compensations,
+    support_contacts,
+    window_table,
 )
 from tests.conftest import marker_array
 

@@ -32,7 +32,7 @@ import xarray as xr
 
 pytest.importorskip("spm1d")
 
-from hipdrop.cohort import run_summary  # noqa: E402
+from hipdrop.cohort.summary import run_summary  # noqa: E402
 from hipdrop.stats.design import manipulation_check  # noqa: E402
 from hipdrop.stats.dose_response import cadence_conditions, dose_response  # noqa: E402
 from hipdrop.stats.effects import effects_per_task  # noqa: E402
@@ -69,7 +69,7 @@ class Study:
 
 
 def _bump(pct: np.ndarray) -> np.ndarray:
-    """A stance-shaped bump on 0-100 %: 0 at both ends, 1 at 30 % (as hipdrop.simulate's)."""
+    """A stance-shaped bump on 0-100 %: 0 at both ends, 1 at 30 % (as hipdrop.simulate.running's)."""
     s = pct / 100.0
     return s**3 * (1 - s) ** 7 / (0.3**3 * 0.7**7)
 

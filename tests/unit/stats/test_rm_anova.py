@@ -12,7 +12,12 @@ from scipy import integrate, optimize, stats
 from statsmodels.stats.anova import AnovaRM
 
 from hipdrop.stats.rm_anova import (
-    NO_SPREAD, RM_EFFECT_COLUMNS, condition_anova, dz_confidence_interval, paired_effect, rm_anova_effects,
+    NO_SPREAD,
+    RM_EFFECT_COLUMNS,
+    condition_anova,
+    dz_confidence_interval,
+    paired_effect,
+    rm_anova_effects,
     runners_without_baseline,
 )
 

@@ -16,10 +16,17 @@ import xarray as xr
 
 pytest.importorskip("spm1d")
 
-from hipdrop.cohort import analyse_trials
+from hipdrop.cohort.batches import analyse_trials
 from hipdrop.config import load_sheet, validate_config
-from hipdrop.simulate import DEFAULT_EFFECTS_DEG, CohortSpec, simulate_cohort
-from hipdrop.stats.waveforms import CLUSTER_COLUMNS, LESS_DROP, plot_waveforms, spm_against_baseline, subject_mean_curves, t_table
+from hipdrop.simulate.running import DEFAULT_EFFECTS_DEG, CohortSpec, simulate_cohort
+from hipdrop.stats.waveforms import (
+    CLUSTER_COLUMNS,
+    LESS_DROP,
+    plot_waveforms,
+    spm_against_baseline,
+    subject_mean_curves,
+    t_table,
+)
 
 PCT = np.linspace(0, 100, 101)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from hipdrop.io.results import atomic_path
-from hipdrop.reasons import reason_kinds
+from hipdrop.stats.exclusions import reason_kinds
 from hipdrop.stats.responders import responder_counts
 from hipdrop.stats.tasks import RUNNING, by_task
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hipdrop.reasons import reason_kinds
 from hipdrop.stats.design import NOT_AN_INTERVENTION
+from hipdrop.stats.exclusions import reason_kinds
 from hipdrop.stats.tasks import with_task_labels
 from hipdrop.stats.waveforms import subject_mean_curves
 from hipdrop.vocab import PCT
@@ -365,7 +365,7 @@ QUALITY_KINDS = 8
 
 
 def exclusion_counts(stances: pd.DataFrame) -> pd.Series:
-    """Excluded stances per kind of reason (``hipdrop.reasons.reason_kinds``: one kind whatever its numbers, such
+    """Excluded stances per kind of reason (``hipdrop.stats.exclusions.reason_kinds``: one kind whatever its numbers, such
     as the duration of a fill; a stance with two reasons, joined by "; ", counts under both), most first."""
     return reason_kinds(stances.loc[_truthy(stances["excluded"]), "exclude_reason"])
 

@@ -1,6 +1,6 @@
 """Gait events from force plates and from markers (docs/science.md section 4).
 
-Both return the events table of ``hipdrop.io.c3d_events`` (side, event, frame, time_s, source). Frames index the
+Both return the events table of ``hipdrop.io.c3d.events`` (side, event, frame, time_s, source). Frames index the
 point data; times are capture-relative seconds on the trial's clock.
 """
 
@@ -11,7 +11,7 @@ import pandas as pd
 import xarray as xr
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
-from hipdrop.io.c3d_events import EVENT_COLUMNS
+from hipdrop.io.c3d.events import EVENT_COLUMNS
 from hipdrop.kernels.clean import contiguous_runs, marker_positions
 from hipdrop.kernels.pelvis import sacrum
 from hipdrop.kernels.stances import parabolic_peak
@@ -178,7 +178,7 @@ OFF_HEIGHT_MM = 15.0
 #: mid-foot (Leitch 2011: the best event method depends on the strike type)
 STRIKE_TYPE_MARGIN_S = 0.010
 #: The running gait detector's thresholds where no plate calibrates them (``kinematic_events``' ``thresholds``;
-#: ``hipdrop.kernels.event_calibration`` measures a trial's own), and the spans the evidence supports, over which
+#: ``hipdrop.kernels.events.calibration`` measures a trial's own), and the spans the evidence supports, over which
 #: ``event_uncertainty`` sweeps. Derived by benchmarks/events.py from the running files of three labs with plates
 #: (each file's median height above rest of the lowest foot marker at the plates' 30 N events; at least 1 mm):
 #: strike RBDS001runT35 5.2, dorn_JA1Gait35 1.0 (-0.0), opensim_jogging 1.0 (-0.3) mm; off 13.7, 19.7, 6.7 mm. The
@@ -546,7 +546,7 @@ def kinematic_events(
         ``"auto"``: running when the trial has a flight phase, else walking
     heading : progression direction (radians about Z), for Zeni
     thresholds : per side, the running detector's ``strike_mm``, ``off_mm``, ``strike_band_mm`` and ``off_band_mm``
-        where they differ from ``DEFAULT_THRESHOLDS`` (a plate calibration: ``hipdrop.kernels.event_calibration``)
+        where they differ from ``DEFAULT_THRESHOLDS`` (a plate calibration: ``hipdrop.kernels.events.calibration``)
 
     Returns
     -------

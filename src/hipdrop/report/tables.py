@@ -6,8 +6,8 @@ the run summary becomes a page of its lines."""
 from __future__ import annotations
 
 import base64
-import re
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -110,7 +110,7 @@ def _inline(text: str) -> str:
 
 
 def methods_html(text: str) -> str:
-    """The methods section (``methods.md``: headings, paragraphs with **bold** and `code`, as ``hipdrop.methods``
+    """The methods section (``methods.md``: headings, paragraphs with **bold** and `code`, as ``hipdrop.report.methods``
     writes it) as a page."""
     blocks = [b.strip() for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
     title = blocks.pop(0).lstrip("# ") if blocks and blocks[0].startswith("#") else "Methods"

@@ -3,7 +3,7 @@
     C3D --ingest--> trial --clean--> markers + filled mask --pelvis--> angles --events--> events --stances--> table
 
 ``process_trial`` never raises for a bad trial: it returns a ``TrialResult`` whose ``failure`` names the stage and
-the reason. ``hipdrop.parallel.process_trials`` runs many trials in parallel under Dask.
+the reason. ``hipdrop.execution.parallel.process_trials`` runs many trials in parallel under Dask.
 """
 
 from __future__ import annotations
@@ -19,18 +19,24 @@ import xarray as xr
 import hipdrop
 from hipdrop.config import config_hash, validate_config
 from hipdrop.errors import TrialError
-from hipdrop.io.c3d import events_table, read_c3d
-from hipdrop.io.c3d_events import FIRST_FRAME_RELATIVE, stored_event_problems
-from hipdrop.kernels.clean import (IMPLAUSIBLE_KINDS, implausible_codes, lowpass, marker_positions, repair_markers,
-                                   usable_cutoff)
+from hipdrop.io.c3d.events import FIRST_FRAME_RELATIVE, stored_event_problems
+from hipdrop.io.c3d.reader import events_table, read_c3d
+from hipdrop.kernels.clean import (
+    IMPLAUSIBLE_KINDS,
+    implausible_codes,
+    lowpass,
+    marker_positions,
+    repair_markers,
+    usable_cutoff,
+)
 from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles
-from hipdrop.kernels.event_calibration import calibrated_events, calibration_text
-from hipdrop.kernels.events import event_agreement, force_plate_events, kinematic_events
+from hipdrop.kernels.events.calibration import calibrated_events, calibration_text
+from hipdrop.kernels.events.detect import event_agreement, force_plate_events, kinematic_events
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.kernels.sides import OK, pelvis_side_check
 from hipdrop.kernels.stances import arm_swing, stance_table
 from hipdrop.kernels.windows import WINDOW_COLUMNS, stance_compensations, window_events
-from hipdrop.tasks import RUNNING, task_windows
+from hipdrop.trial.tasks import RUNNING, task_windows
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES, TIME
 
 #: the markers any step reads; files carry up to hundreds more (model outputs, other segments) not worth filtering
@@ -189,7 +195,7 @@ def _kinematic_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict, *, hea
     table = kinematic_events(markers, rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"],
                              method=method or ev["kinematic_method"], heading=heading)
     if table.attrs.get("method") == "running" and "forces" in trial:
-        # the trial's own plate contacts calibrate each foot's thresholds (hipdrop.kernels.event_calibration)
+        # the trial's own plate contacts calibrate each foot's thresholds (hipdrop.kernels.events.calibration)
         plates = _force_events(trial, markers, ev)
         if len(plates):
             table = calibrated_events(markers, plates, rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"],
@@ -272,7 +278,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
     """Run every per-trial step on one C3D file.
 
     Returns a ``TrialResult``: the events, the window table (running: one row per stance; the single-leg tasks of
-    ``hipdrop.tasks``: one per support window; excluded ones flagged; columns ``WINDOW_COLUMNS``, with trunk lean
+    ``hipdrop.trial.tasks``: one per support window; excluded ones flagged; columns ``WINDOW_COLUMNS``, with trunk lean
     and knee FPPA), the window-normalised curves, the pelvis angles and ``meta`` (sha256, config hash, hipdrop
     version, rate, sequence, task); or, for a trial that cannot be analysed, ``failure`` naming the stage and the
     reason.

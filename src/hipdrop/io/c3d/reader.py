@@ -1,4 +1,4 @@
-"""C3D files in and out. Reading decodes the file with ``hipdrop.io.c3d_format``; ezc3d only writes (the simulator).
+"""C3D files in and out. Reading decodes the file with ``hipdrop.io.c3d.format``; ezc3d only writes (the simulator).
 
 ``read_c3d`` returns the canonical trial (docs/architecture.md section 2):
 
@@ -28,8 +28,8 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.errors import TrialError
-from hipdrop.io.c3d_events import EVENT_COLUMNS, parse_event_group
-from hipdrop.io.c3d_format import C3D, FORCE_COMPONENTS, STAGE, decode, force_plates
+from hipdrop.io.c3d.events import EVENT_COLUMNS, parse_event_group
+from hipdrop.io.c3d.format import C3D, FORCE_COMPONENTS, STAGE, decode, force_plates
 from hipdrop.io.markersets import map_labels
 from hipdrop.vocab import AXES, AXIS, LENGTH_UNIT, MARKER, TIME
 
@@ -71,7 +71,7 @@ def _to_trial(path: Path, raw: bytes, c3d: C3D, *, vertical_axis: str, markerset
         squared_norm = (xyz * xyz) @ np.ones(3)  # finite when all three coordinates are; 0 only at (0, 0, 0)
     finite = np.isfinite(squared_norm)
     # an infinite coordinate (or one so large its square overflows) that the residual calls valid is a lie the
-    # trial's QC record counts (hipdrop.pipeline.plausible_markers); a NaN is a gap some systems write
+    # trial's QC record counts (hipdrop.trial.process.plausible_markers); a NaN is a gap some systems write
     infinite = np.isinf(squared_norm) & ~c3d.invalid
     xyz[~finite | (squared_norm == 0)] = np.nan  # non-finite, invalid, or an exact (0, 0, 0) gap
 

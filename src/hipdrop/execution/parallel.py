@@ -47,7 +47,7 @@ from typing import Callable
 
 from hipdrop.config import ConfigError, validate_config
 from hipdrop.errors import TrialError
-from hipdrop.pipeline import TrialResult, process_trial
+from hipdrop.trial.process import TrialResult, process_trial
 
 #: the quarantine stage of a trial whose process died or overran its deadline
 WORKER_STAGE = "worker"

@@ -16,7 +16,7 @@ from hipdrop.kernels.stances import OUTLIER_FLOOR_S, OUTLIER_MIN_STANCES, OUTLIE
 from hipdrop.vocab import counted
 
 #: distributions whose versions the methods name, in that order
-#: what the analysis ran on; ezc3d only writes simulated cohorts (C3D files are decoded by hipdrop.io.c3d_format)
+#: what the analysis ran on; ezc3d only writes simulated cohorts (C3D files are decoded by hipdrop.io.c3d.format)
 SOFTWARE = ("hipdrop", "numpy", "scipy", "statsmodels", "pingouin", "spm1d", "snakemake")
 
 REFERENCES = [
@@ -147,7 +147,7 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
         f"**Software.** The analysis ran in hipdrop {versions['hipdrop']} (Python {versions['Python']}; {software}) "
         "as a Snakemake workflow; every result file is rebuilt from the C3D files and this configuration.",
         "",
-        "**Marker processing.** C3D files were decoded by hipdrop's own reader (hipdrop.io.c3d_format). "
+        "**Marker processing.** C3D files were decoded by hipdrop's own reader (hipdrop.io.c3d.format). "
         f"{gaps} {lowpass} "
         f"Pelvic angles used {sequence}; contralateral pelvic drop is the stance-side obliquity "
         "(positive when the swing side has dropped).",

@@ -1,6 +1,6 @@
 """The running event detector calibrated on the trial's own force-plate contacts (docs/science.md section 4, issue 24).
 
-The marker rule of ``hipdrop.kernels.events.foot_contacts`` places a strike where the first foot marker comes within
+The marker rule of ``hipdrop.kernels.events.detect.foot_contacts`` places a strike where the first foot marker comes within
 a height of its rest and an off where the last one rises above another. Which heights match the plates' 30 N events
 depends on the lab (marker placement, shoe, sampling rate, runner): the per-file medians of the running files of
 tests/data/c3d run 0-5 mm at strike and 7-31 mm at off. A trial with plate contacts therefore measures its own: at
@@ -15,8 +15,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hipdrop.kernels.events import (AGREEMENT_COLUMNS, _points_xyz, event_at, foot_contacts, ground_velocity,
-                                    kinematic_events)
+from hipdrop.kernels.events.detect import (
+    AGREEMENT_COLUMNS,
+    _points_xyz,
+    event_at,
+    foot_contacts,
+    ground_velocity,
+    kinematic_events,
+)
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, SIDES, TIME
 
 EVENTS = (FOOT_STRIKE, FOOT_OFF)

@@ -20,7 +20,7 @@ speed, duty factor, strike pattern (rearfoot, midfoot, forefoot), step width and
 instruction. ``variation=False`` switches off all random variation (runners, strides, timing, achieved cadence,
 marker noise, gaps): every runner is the template's mean, and every estimate must equal the truth.
 
-Single-leg tasks (``hipdrop.tasks``: squats, balance holds, landings from a box) are simulated by
+Single-leg tasks (``hipdrop.trial.tasks``: squats, balance holds, landings from a box) are simulated by
 ``simulate_task_trial`` and ``simulate_task_cohort``, with the truth of every window: where it starts and ends,
 its peak pelvic drop, trunk lean and knee frontal-plane projection angle (section below).
 """
@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
 
-from hipdrop.io.c3d import write_c3d
+from hipdrop.io.c3d.reader import write_c3d
 from hipdrop.kernels.windows import CLEARANCE_HYSTERESIS_MM
-from hipdrop.tasks import task_settings
+from hipdrop.trial.tasks import task_settings
 from hipdrop.vocab import SIDES
 
 CONDITIONS = {
@@ -547,7 +547,7 @@ RECOVER_S = 0.6
 
 @dataclass
 class TaskSpec:
-    """One simulated trial of a single-leg task (``hipdrop.tasks.TASKS``); heights of the per-window bumps in deg."""
+    """One simulated trial of a single-leg task (``hipdrop.trial.tasks.TASKS``); heights of the per-window bumps in deg."""
 
     task: str = "single_leg_squat"
     rate_hz: float = 100.0
@@ -610,7 +610,7 @@ def _knee_centres(
 
 def _task_windows(spec: TaskSpec, rng: np.random.Generator) -> tuple[list[dict], float]:
     """The windows of a trial, in seconds from its first frame, and its duration. Each window holds its support
-    side, its true ``start`` and ``end`` (by the task's definition, ``hipdrop.tasks``), the ``span`` of its bumps and
+    side, its true ``start`` and ``end`` (by the task's definition, ``hipdrop.trial.tasks``), the ``span`` of its bumps and
     their heights and peak times, and its bout's motion: ``lift`` (the free foot starts up), ``lower`` (it starts
     down); a squat's ``deepest``; a landing's ``drop`` (off the box), ``contact`` and ``climb`` (back onto the box)."""
     settings = task_settings(spec.task)

@@ -34,11 +34,18 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.kernels.compensations import compensation_angles
-from hipdrop.kernels.events import force_plate_events
+from hipdrop.kernels.events.detect import force_plate_events
 from hipdrop.kernels.stances import MAX_FILLED_S
 from hipdrop.kernels.windows import (
-    FOOT_POINTS, balance_windows, foot_lift, landing_windows, pelvis_height, single_leg_support, squat_windows,
-    support_contacts, window_table,
+    FOOT_POINTS,
+    balance_windows,
+    foot_lift,
+    landing_windows,
+    pelvis_height,
+    single_leg_support,
+    squat_windows,
+    support_contacts,
+    window_table,
 )
 from hipdrop.vocab import RUNNING, TIME
 
@@ -142,7 +149,7 @@ def task_windows(
     """
     if task == RUNNING:
         raise ValueError("running stances come from gait events: hipdrop.kernels.stances.stance_table "
-                         "(hipdrop.pipeline.process_trial), not from task_windows")
+                         "(hipdrop.trial.process.process_trial), not from task_windows")
     options = task_settings(task, settings)
     rate = float(trial.attrs["rate_hz"])
     feet = markers if event_markers is None else event_markers

@@ -1,0 +1,117 @@
+"""A batch of trials through the pipeline: each trial of the sheet, its static reference, in isolated processes.
+
+Workflow scripts call these; each is a plain function of tables and paths so a notebook can call it too.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from hipdrop.cohort.aggregate import DESIGN_COLUMNS, concat_curves, empty_stances, order_columns
+from hipdrop.config import static_rows
+from hipdrop.errors import TrialError
+from hipdrop.execution.parallel import process_trials
+from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS
+from hipdrop.kernels.events.detect import AGREEMENT_COLUMNS
+from hipdrop.trial.process import STATIC_COLUMNS, TrialResult, process_trial, static_reference
+from hipdrop.trial.tasks import RUNNING
+from hipdrop.vocab import STANCE
+
+
+def static_references(sheet: pd.DataFrame, *, config: dict, workers: int = 1) -> tuple[dict, list[dict], list[dict]]:
+    """Each runner's static reference (``STATIC_COLUMNS``, the mean over its static trials) from the sheet's rows
+    marked ``static``; and those rows' entries for the trial log and the quarantine. The static trials run like
+    the running ones (``process_trials``: isolated, on the configured scheduler)."""
+    refs, trials, quarantine = {}, [], []
+    results = process_trials(sheet["path"].tolist(), config=config, workers=workers, trial_function=static_trial)
+    for row, result in zip(sheet.to_dict("records"), results):
+        ids = {k: row[k] for k in ID_COLUMNS}
+        if not result.ok:
+            quarantine.append({"path": result.failure.path, "stage": result.failure.stage, "reason": result.failure.reason})
+            trials.append({**ids, "path": row["path"], "status": "quarantined"})
+            continue
+        refs.setdefault(row["subject"], []).append(result.meta)
+        trials.append({**ids, "path": row["path"], "status": "static reference", **result.meta})
+    means = {subject: {c: float(np.mean([r[c] for r in rs])) for c in STATIC_COLUMNS} for subject, rs in refs.items()}
+    return means, trials, quarantine
+
+
+def static_trial(path: str, *, config: dict, keep_pelvis: bool = False) -> TrialResult:
+    """``static_reference`` as a trial's result (the reference in ``meta``), for ``process_trials``."""
+    try:
+        return TrialResult(path=str(path), meta=static_reference(path, config=config))
+    except TrialError as err:
+        return TrialResult(path=str(path), failure=err)
+
+
+def with_static_reference(stances: pd.DataFrame, reference: dict | None) -> pd.DataFrame:
+    """The runner's static obliquity and tilt beside its stances, and the stance-side peak referenced to them:
+    ``cpd_peak_deg_static_ref`` = peak minus the stance side's standing obliquity (right: +static obliquity,
+    left: its negative; Plug-in Gait signs). NaN without a reference. The excursion needs none: it is measured
+    from the stance's own strike."""
+    reference = reference or dict.fromkeys(STATIC_COLUMNS, np.nan)
+    side_offset = np.where(stances["side"] == "R", 1.0, -1.0) * reference["static_obliquity_deg"]
+    return stances.assign(**reference, cpd_peak_deg_static_ref=stances["cpd_peak_deg"] - side_offset)
+
+
+class TaskTrial:
+    """``process_trial`` with each path's task (sheet column ``task``): what ``process_trials`` runs for a sheet.
+    A class, not a closure, so that it travels to ``distributed`` workers; paths are looked up as absolute, as
+    ``process_trials`` hands them on."""
+
+    def __init__(self, paths: list[str], tasks: list[str]):
+        self.tasks = {os.path.abspath(p): t for p, t in zip(paths, tasks)}
+
+    def __call__(self, path: str, **options) -> TrialResult:
+        return process_trial(path, task=self.tasks.get(os.path.abspath(path), RUNNING), **options)
+
+
+def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
+    """Run the rows of a trial sheet; return the stance table, curves, per-trial log, quarantine and the
+    agreement of marker events with force-plate and stored events.
+
+    Rows marked ``static`` give their runner's static reference (``static_references``) instead of stances, and
+    then every stance gets the static-reference columns (``with_static_reference``; the cohort's tables take the
+    union of the batches' columns, so runners without a static trial read NaN there). Without a static trial,
+    nothing changes.
+    """
+    is_static = static_rows(sheet)
+    static_columns = bool(is_static.any())
+    references, static_trials, static_quarantine = static_references(sheet[is_static], config=config, workers=workers)
+    sheet = sheet[~is_static]
+    tasks = sheet["task"].tolist() if "task" in sheet else [RUNNING] * len(sheet)
+    results: list[TrialResult] = process_trials(sheet["path"].tolist(), config=config, workers=workers,
+                                                trial_function=TaskTrial(sheet["path"].tolist(), tasks))
+    stances, curves, trials, quarantine, agreement = [], [], static_trials, static_quarantine, []
+    for row, res in zip(sheet.to_dict("records"), results):
+        ids = {k: row[k] for k in ID_COLUMNS}
+        design = {k: row[k] for k in DESIGN_COLUMNS if k in row}
+        trials.append({**ids, "path": row["path"], "status": "ok" if res.ok else "quarantined", **res.meta})
+        if not res.ok:
+            quarantine.append({"path": res.failure.path, "stage": res.failure.stage, "reason": res.failure.reason})
+            continue
+        table = res.stances.assign(**ids, **design)
+        stances.append(with_static_reference(table, references.get(row["subject"])) if static_columns else table)
+        if res.agreement is not None:
+            agreement.append(res.agreement.assign(**ids))
+        curves.append(res.curves.assign_coords(
+            subject=(STANCE, [ids["subject"]] * res.curves.sizes[STANCE]),
+            condition=(STANCE, [ids["condition"]] * res.curves.sizes[STANCE]),
+            trial=(STANCE, [str(ids["trial"])] * res.curves.sizes[STANCE]),
+            side=(STANCE, res.stances["side"].to_numpy()),
+            task=(STANCE, res.stances["task"].to_numpy()),
+            excluded=(STANCE, res.stances["excluded"].to_numpy()),
+        ))
+    return {
+        "stances": order_columns(pd.concat(stances, ignore_index=True)) if stances else empty_stances(),
+        "curves": concat_curves(curves),
+        "trials": pd.DataFrame(trials),
+        "quarantine": pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS),
+        "agreement": order_columns(pd.concat(agreement, ignore_index=True)) if agreement
+        else pd.DataFrame(columns=ID_COLUMNS + AGREEMENT_COLUMNS),
+    }
+
+

@@ -148,7 +148,8 @@ def _side_peaks(stances, kept, windows: str) -> str:
 
 
 def _simulate(args) -> int:
-    from hipdrop.simulate.running import CohortSpec, TaskCohortSpec, simulate_cohort, simulate_task_cohort
+    from hipdrop.simulate.running import CohortSpec, simulate_cohort
+    from hipdrop.simulate.tasks import TaskCohortSpec, simulate_task_cohort
 
     if args.task != "running":
         task_spec = TaskCohortSpec(task=args.task, n_subjects=args.subjects, trials_per_condition=args.trials_per_condition,

@@ -382,7 +382,7 @@ def test_a_labs_folder_to_results_with_hipdrop_sheet_then_snakemake(tmp_path):
 def test_a_mixed_cohort_of_running_and_single_leg_squats_gives_effects_per_task(tmp_path):
     """Runners and squatters in one sheet, both with a "baseline": each task's condition is measured against its
     own task's baseline, and each equals the simulator's truth (no variation)."""
-    from hipdrop.simulate.running import TaskCohortSpec, simulate_task_cohort
+    from hipdrop.simulate.tasks import TaskCohortSpec, simulate_task_cohort
 
     running = make_study(tmp_path, CohortSpec(n_subjects=3, duration_s=8.0, variation=False))
     squat = simulate_task_cohort(tmp_path / "data" / "squat", TaskCohortSpec(n_subjects=3, variation=False))

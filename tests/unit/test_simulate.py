@@ -104,7 +104,7 @@ def test_runners_do_not_depend_on_trial_length(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ single-leg tasks
 from hipdrop.kernels.compensations import compensation_angles  # noqa: E402
-from hipdrop.simulate.running import TaskCohortSpec, simulate_task_cohort, simulate_task_trial  # noqa: E402
+from hipdrop.simulate.tasks import TaskCohortSpec, simulate_task_cohort, simulate_task_trial  # noqa: E402
 from hipdrop.trial.tasks import task_settings  # noqa: E402
 
 

@@ -11,7 +11,7 @@ from hipdrop.config import validate_config
 from hipdrop.io.c3d.reader import read_c3d
 from hipdrop.kernels.clean import lowpass, repair_markers
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
-from hipdrop.simulate.running import simulate_task_trial
+from hipdrop.simulate.tasks import simulate_task_trial
 from hipdrop.trial.tasks import RUNNING, TASKS, task_settings, task_windows
 
 SINGLE_LEG = [task for task in TASKS if task != "running"]

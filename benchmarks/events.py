@@ -3,7 +3,7 @@
     python benchmarks/events.py [--files running/opensim_jogging.c3d ...] [--csv OUT.csv]
 
 For each file of tests/data/c3d (or ../shared/data/c3d) whose plates give contacts at 30 N (``--events force``:
-``hipdrop.kernels.events.detect.force_plate_events`` with the config's defaults), every plate event is matched to the
+``hipdrop.kernels.events.force.force_plate_events`` with the config's defaults), every plate event is matched to the
 nearest marker event of its side and kind within 150 ms, for the configured detector (``events.kinematic_method``,
 auto) and for Zeni. Per file and detector: plate contacts, found / missing / spurious, median |error| and bias
 (ms) of strikes and offs, the worst single error.
@@ -34,7 +34,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import hipdrop.trial.process as pipeline  # noqa: E402
-from hipdrop.kernels.events.detect import event_agreement, kinematic_events  # noqa: E402
+from hipdrop.kernels.events.agreement import event_agreement  # noqa: E402
+from hipdrop.kernels.events.detect import kinematic_events  # noqa: E402
 from tests.corpus import MANIFEST, corpus_path  # noqa: E402
 
 try:

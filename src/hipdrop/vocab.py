@@ -20,6 +20,9 @@ TIME_UNIT = "s"
 
 FOOT_STRIKE = "foot_strike"
 FOOT_OFF = "foot_off"
+#: the columns of every events table, stored (C3D EVENT group), from force plates or from markers; frames index
+#: the point data, times are capture-relative seconds
+EVENT_COLUMNS = ["side", "event", "frame", "time_s", "source"]
 
 #: landmarks the pelvis segment needs (docs/science.md section 2); SACR may replace both PSIS
 PELVIS_MARKERS = ("LASI", "RASI", "LPSI", "RPSI")

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from hipdrop.io.c3d.reader import events_table, read_c3d
-from hipdrop.kernels.events.detect import IMPACT_LAG_S, event_agreement
+from hipdrop.kernels.events.agreement import event_agreement
+from hipdrop.kernels.events.walking import IMPACT_LAG_S
 from hipdrop.trial.process import process_trial
 from tests.conftest import shared_file
 
@@ -19,7 +20,7 @@ def rbds():
 
 
 #: every running file of tests/data/c3d with force plates or stored events, and what it is. The detector's
-#: heights were chosen on RBDS and dorn; flash_maxSprint was held out (kernels/events/detect.py, OFF_HEIGHT_MM).
+#: heights were chosen on RBDS and dorn; flash_maxSprint was held out (kernels/events/running.py, OFF_HEIGHT_MM).
 RUNNING_FILES = {
     "running/RBDS001runT35.c3d": "treadmill, 150 Hz, heel + MT1/MT5, one plate seeing both feet",
     "running/dorn_JA1Gait35.c3d": "overground runway, 250 Hz, 1.3 s, heel/toe/P1MT/P5MT, 8 plates and stored events",

@@ -46,7 +46,7 @@ import yaml
 
 from hipdrop.io.c3d.reader import events_table
 from hipdrop.kernels.clean import contiguous_runs
-from hipdrop.kernels.events.detect import force_plate_events
+from hipdrop.kernels.events.force import force_plate_events
 from hipdrop.trial.tasks import task_windows
 from tests.conftest import shared_file
 from tests.unit.test_tasks import prepared

@@ -26,10 +26,10 @@ At the peak alone the medians are 0.007-0.009 deg for one frame, 0.11-0.12 deg f
 import numpy as np
 import pytest
 
-from hipdrop.trial import process as pipeline
 from hipdrop.io.c3d.reader import read_c3d
 from hipdrop.kernels.clean import contiguous_runs
 from hipdrop.kernels.stances import MAX_FILLED_S
+from hipdrop.trial import process as pipeline
 from hipdrop.vocab import PELVIS_MARKERS
 from tests.conftest import shared_file
 

@@ -15,7 +15,7 @@ from hipdrop.config import static_rows
 from hipdrop.errors import TrialError
 from hipdrop.execution.parallel import process_trials
 from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS
-from hipdrop.kernels.events.detect import AGREEMENT_COLUMNS
+from hipdrop.kernels.events.agreement import AGREEMENT_COLUMNS
 from hipdrop.trial.process import STATIC_COLUMNS, TrialResult, process_trial, static_reference
 from hipdrop.trial.tasks import RUNNING
 from hipdrop.vocab import STANCE

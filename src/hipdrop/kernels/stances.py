@@ -140,7 +140,7 @@ def sampled_peak(signal: np.ndarray) -> tuple[float, float]:
     return parabolic_peak(signal, int(np.nanargmax(signal)))
 
 
-def _longest_run_touching(runs: np.ndarray, first: int, last: int) -> int:
+def longest_run_touching(runs: np.ndarray, first: int, last: int) -> int:
     """Length (frames) of the longest run that overlaps frames ``first..last``, counted whole (0 if none)."""
     touching = runs[(runs[:, 0] <= last) & (runs[:, 1] > first)]
     return int((touching[:, 1] - touching[:, 0]).max()) if len(touching) else 0
@@ -196,7 +196,7 @@ def stance_table(
     max_filled_s : longest spline-filled run (s) a stance may hold and still count (``MAX_FILLED_S``)
     curve_points : samples per stance-normalised curve
     max_event_uncertainty_s : a stance whose strike or off has an ``uncertainty_s`` (events column, the marker
-        detector's: ``hipdrop.kernels.events.detect.event_uncertainty``) above this is excluded; None: not judged
+        detector's: ``hipdrop.kernels.events.running.event_uncertainty``) above this is excluded; None: not judged
 
     Returns
     -------
@@ -274,10 +274,10 @@ def stance_table(
             window = obl[p.side][p.strike_frame : p.off_frame + 1]
             if np.isnan(window).any():
                 reasons.append("missing pelvis data in the stance")
-            rebuilt = _longest_run_touching(rebuilt_runs, p.strike_frame, p.off_frame)
+            rebuilt = longest_run_touching(rebuilt_runs, p.strike_frame, p.off_frame)
             if rebuilt:
                 reasons.append(f"pelvis marker rebuilt as a rigid body in the stance (a {rebuilt / rate:.3f} s gap)")
-            filled = _longest_run_touching(filled_runs, p.strike_frame, p.off_frame)
+            filled = longest_run_touching(filled_runs, p.strike_frame, p.off_frame)
             if filled > max_filled:
                 reasons.append(f"pelvis data filled for {filled / rate:.3f} s (> {max_filled_s:g} s) in the stance")
             if np.isfinite(window).any():

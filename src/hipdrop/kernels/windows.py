@@ -23,8 +23,9 @@ import xarray as xr
 from scipy.signal import find_peaks
 
 from hipdrop.kernels.clean import contiguous_runs
-from hipdrop.kernels.events.detect import foot_contacts, foot_height, ground_velocity
-from hipdrop.kernels.stances import MAX_FILLED_S, STANCE_COLUMNS, _longest_run_touching, parabolic_peak, sampled_peak
+from hipdrop.kernels.events.feet import foot_height
+from hipdrop.kernels.events.running import foot_contacts, ground_velocity
+from hipdrop.kernels.stances import MAX_FILLED_S, STANCE_COLUMNS, longest_run_touching, parabolic_peak, sampled_peak
 from hipdrop.vocab import AXIS, FOOT_OFF, FOOT_STRIKE, MARKER, OTHER_SIDE, PCT, SIDES, STANCE, TIME
 
 #: the per-window compensation columns, for running stances too (``stance_compensations``)
@@ -72,7 +73,7 @@ def support_contacts(
 
     Notes
     -----
-    Marker contacts are ``hipdrop.kernels.events.detect.foot_contacts`` (the foot at rest with the ground, no floor
+    Marker contacts are ``hipdrop.kernels.events.running.foot_contacts`` (the foot at rest with the ground, no floor
     height assumed: a box, a force plate set proud, the floor). Force contacts are the strike/off pairs of
     ``force_events`` (``force_plate_events``), which assigns each to the foot that is lower. A marker contact is cut
     where the foot falls faster than ``FALLING_MM_S`` (off a box). A foot's contacts from both sources that overlap
@@ -484,10 +485,10 @@ def window_table(
         peak = excursion = peak_pct = peak_at = deepest_value = np.nan
         if not len(window) or np.isnan(window).any():
             reasons.append("missing pelvis data in the window")
-        rebuilt = _longest_run_touching(rebuilt_runs, f0, f1)
+        rebuilt = longest_run_touching(rebuilt_runs, f0, f1)
         if rebuilt:
             reasons.append(f"pelvis marker rebuilt as a rigid body in the window (a {rebuilt / rate:.3f} s gap)")
-        filled = _longest_run_touching(filled_runs, f0, f1)
+        filled = longest_run_touching(filled_runs, f0, f1)
         if filled > max_filled:
             reasons.append(f"pelvis data filled for {filled / rate:.3f} s (> {max_filled_s:g} s) in the window")
         if len(window) and np.isfinite(window).all():

@@ -30,8 +30,10 @@ from hipdrop.kernels.clean import (
     usable_cutoff,
 )
 from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles
+from hipdrop.kernels.events.agreement import event_agreement
 from hipdrop.kernels.events.calibration import calibrated_events, calibration_text
-from hipdrop.kernels.events.detect import event_agreement, force_plate_events, kinematic_events
+from hipdrop.kernels.events.detect import kinematic_events
+from hipdrop.kernels.events.force import force_plate_events
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.kernels.sides import OK, pelvis_side_check
 from hipdrop.kernels.stances import arm_swing, stance_table

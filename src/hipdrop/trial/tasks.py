@@ -34,7 +34,7 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.kernels.compensations import compensation_angles
-from hipdrop.kernels.events.detect import force_plate_events
+from hipdrop.kernels.events.force import force_plate_events
 from hipdrop.kernels.stances import MAX_FILLED_S
 from hipdrop.kernels.windows import (
     FOOT_POINTS,

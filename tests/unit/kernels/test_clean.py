@@ -13,7 +13,7 @@ from hipdrop.kernels.clean import (
     repair_markers,
     usable_cutoff,
 )
-from hipdrop.simulate.running import PELVIS_LOCAL, _rot_pose
+from hipdrop.simulate.running import PELVIS_LOCAL, pelvis_pose
 from tests.conftest import marker_array
 
 
@@ -34,7 +34,7 @@ def test_spline_fill_is_exact_on_a_cubic_and_respects_the_limit():
 def test_rigid_refill_rebuilds_a_missing_asis():
     n = 200
     wave = np.radians(8 * np.sin(np.linspace(0, 6 * np.pi, n)))
-    pose = _rot_pose(wave / 2, wave, np.radians(12 + 0 * wave))
+    pose = pelvis_pose(wave / 2, wave, np.radians(12 + 0 * wave))
     origin = np.stack([np.linspace(0, 500, n), 20 * np.sin(wave), 950 + 30 * np.cos(wave)], -1)
     truth = {name: origin + pose @ np.array(local) for name, local in PELVIS_LOCAL.items()}
     cut = {k: v.copy() for k, v in truth.items()}

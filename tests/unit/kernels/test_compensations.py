@@ -13,7 +13,7 @@ from hipdrop.kernels.compensations import (
     knee_fppa,
     trunk_lean,
 )
-from hipdrop.simulate.running import PELVIS_LOCAL, _rot_pose
+from hipdrop.simulate.running import PELVIS_LOCAL, pelvis_pose
 from tests.conftest import marker_array
 
 N = 20
@@ -27,7 +27,7 @@ def _turn(heading_deg: float) -> np.ndarray:
 def _pelvis(heading_deg=0.0, *, obliquity=0.0, tilt=12.0, rotation=0.0):
     """Pelvis markers (PELVIS_LOCAL: ASIS 240 mm apart, mid-PSIS 150 mm behind mid-ASIS) facing ``heading``, and
     the pose [time, 3, 3] and origin [time, 3] they were built from."""
-    pose = _turn(heading_deg) @ _rot_pose(*(np.radians(np.full(N, a)) for a in (rotation, obliquity, tilt)))
+    pose = _turn(heading_deg) @ pelvis_pose(*(np.radians(np.full(N, a)) for a in (rotation, obliquity, tilt)))
     origin = np.tile([100.0, -50.0, 950.0], (N, 1))
     return {name: origin + pose @ np.array(local) for name, local in PELVIS_LOCAL.items()}, pose, origin
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from hipdrop.kernels.events.detect import force_plate_events
+from hipdrop.kernels.events.force import force_plate_events
 from hipdrop.simulate.running import CohortSpec, simulate_cohort
 from hipdrop.trial.process import process_trial
 from tests.conftest import marker_array

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
-from hipdrop.simulate.running import PELVIS_LOCAL, _rot_pose
+from hipdrop.simulate.running import PELVIS_LOCAL, pelvis_pose
 from tests.conftest import marker_array
 
 
@@ -13,7 +13,7 @@ def posed_pelvis(rotation_deg, obliquity_deg, tilt_deg, *, n=50, heading_deg=0.0
     r, o, t = (np.radians(np.broadcast_to(np.asarray(a, float), (n,))) for a in (rotation_deg, obliquity_deg, tilt_deg))
     h = np.radians(heading_deg)
     turn = np.array([[np.cos(h), -np.sin(h), 0], [np.sin(h), np.cos(h), 0], [0, 0, 1]])
-    pose = turn @ _rot_pose(r, o, t)
+    pose = turn @ pelvis_pose(r, o, t)
     origin = np.linspace(0, travel_mm, n)[:, None] * turn[:, 0] + np.array([0, 0, 950.0])
     return marker_array({name: origin + pose @ np.array(local) for name, local in PELVIS_LOCAL.items()})
 

@@ -19,7 +19,6 @@ import pandas as pd
 
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE
 
-EVENT_COLUMNS = ["side", "event", "frame", "time_s", "source"]
 #: opening words of the warning ``parse_event_group`` gives when it shifts first-frame-relative event times;
 #: the pipeline picks that warning out of a trial's ``qc_warnings`` for its QC record
 FIRST_FRAME_RELATIVE = "EVENT:TIMES are relative to the first stored frame"

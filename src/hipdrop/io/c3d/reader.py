@@ -28,10 +28,10 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.errors import TrialError
-from hipdrop.io.c3d.events import EVENT_COLUMNS, parse_event_group
+from hipdrop.io.c3d.events import parse_event_group
 from hipdrop.io.c3d.format import C3D, FORCE_COMPONENTS, STAGE, decode, force_plates
 from hipdrop.io.markersets import map_labels
-from hipdrop.vocab import AXES, AXIS, LENGTH_UNIT, MARKER, TIME
+from hipdrop.vocab import AXES, AXIS, EVENT_COLUMNS, LENGTH_UNIT, MARKER, TIME
 
 _UNIT_TO_MM = {"mm": 1.0, "m": 1000.0, "cm": 10.0}
 

@@ -1,6 +1,6 @@
 """The running event detector calibrated on the trial's own force-plate contacts (docs/science.md section 4, issue 24).
 
-The marker rule of ``hipdrop.kernels.events.detect.foot_contacts`` places a strike where the first foot marker comes within
+The marker rule of ``hipdrop.kernels.events.running.foot_contacts`` places a strike where the first foot marker comes within
 a height of its rest and an off where the last one rises above another. Which heights match the plates' 30 N events
 depends on the lab (marker placement, shoe, sampling rate, runner): the per-file medians of the running files of
 tests/data/c3d run 0-5 mm at strike and 7-31 mm at off. A trial with plate contacts therefore measures its own: at
@@ -15,14 +15,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hipdrop.kernels.events.detect import (
-    AGREEMENT_COLUMNS,
-    _points_xyz,
-    event_at,
-    foot_contacts,
-    ground_velocity,
-    kinematic_events,
-)
+from hipdrop.kernels.events.agreement import AGREEMENT_COLUMNS
+from hipdrop.kernels.events.detect import kinematic_events
+from hipdrop.kernels.events.feet import points_xyz
+from hipdrop.kernels.events.running import event_at, foot_contacts, ground_velocity
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, SIDES, TIME
 
 EVENTS = (FOOT_STRIKE, FOOT_OFF)
@@ -56,7 +52,7 @@ def contact_heights(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: flo
             frame = (r.time_s - t0) * rate_hz
             holding = [c for c in contacts if c["start"] - 0.1 * rate_hz <= frame <= c["end"] + 0.1 * rate_hz]
             contact = min(holding, key=lambda c: abs((c["start"] + c["end"]) / 2 - frame)) if holding else None
-            above = [np.interp(frame, frames, _points_xyz(markers, [p])[:, 0, 2]) - level
+            above = [np.interp(frame, frames, points_xyz(markers, [p])[:, 0, 2]) - level
                      for p, (level, *_) in (contact["levels"].items() if contact else ())]
             rows.append((side, r.event, r.time_s, number, float(np.nanmin(above)) if np.isfinite(above).any() else np.nan))
             held.append(contact)

@@ -1,0 +1,292 @@
+"""Running events from the feet's markers: each foot marker's rest on the ground (still vertically, moving with the
+ground horizontally) found first, then the moments it lands within a height of that rest and leaves it; each event
+with its uncertainty over the heights the evidence supports (docs/science.md sections 4 and 9)."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from hipdrop.kernels.clean import contiguous_runs
+from hipdrop.kernels.events.feet import finite_median, ground_points, points_xyz
+from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, SIDES
+
+#: a foot marker is at rest while its vertical speed stays under this (mm/s) for at least ``REST_MIN_S``. Marker
+#: noise after the 30 Hz event low-pass is a few tens of mm/s; a foot in swing moves at 1-8 m/s vertically and
+#: passes through zero speed only at its apex, for about 10 ms (the apex decelerates at 10-30 m/s^2). Measured on
+#: the running files of tests/data/c3d with force plates (RBDS treadmill, an overground runway, a sprint):
+#: forefoot markers spend 37-65 % of the force-plate contact under 100 mm/s, 2-8 % of the rest of the trial.
+REST_SPEED_MM_S = 100.0
+
+
+REST_MIN_S = 0.030
+
+
+#: ... and horizontally within this speed (mm/s) of the ground (zero overground, the belt on a treadmill): 90 % of
+#: the vertically still contact frames of those files are within 340 mm/s of it, while a swinging foot moves at
+#: 2-10 m/s relative to it, even where it is vertically still (the walking toe at mid-swing, a swing apex).
+GROUND_SPEED_MM_S = 500.0
+
+
+#: a foot marker has landed once within this height (mm) of where it rests in that contact, and has left once it
+#: rises more than ``OFF_HEIGHT_MM`` above it. The two differ because the foot does: the landing part is 0-7 mm
+#: above its rest when the force plate first reads 30 N (per-file medians: RBDS001runT35 7, dorn_JA1Gait35 0,
+#: flash_maxSprint 2 mm), but the forefoot markers sit on top of a foot that rolls over the toes before leaving, and
+#: the last one to leave is 18-33 mm up when the force falls to 30 N (19, 20 and 33 mm). Chosen on RBDS and dorn
+#: (the larger of their median errors is smallest at 5 / 15 mm); flash_maxSprint was held out and scores 1.4 /
+#: 8.6 ms (median |error| at strike / off).
+STRIKE_HEIGHT_MM = 5.0
+
+
+OFF_HEIGHT_MM = 15.0
+
+
+#: a fore-foot part landing this much earlier than the heel makes the strike fore-foot (and vice versa); closer is
+#: mid-foot (Leitch 2011: the best event method depends on the strike type)
+STRIKE_TYPE_MARGIN_S = 0.010
+
+
+#: The running gait detector's thresholds where no plate calibrates them (``kinematic_events``' ``thresholds``;
+#: ``hipdrop.kernels.events.calibration`` measures a trial's own), and the spans the evidence supports, over which
+#: ``event_uncertainty`` sweeps. Derived by benchmarks/events.py from the running files of three labs with plates
+#: (each file's median height above rest of the lowest foot marker at the plates' 30 N events; at least 1 mm):
+#: strike RBDS001runT35 5.2, dorn_JA1Gait35 1.0 (-0.0), opensim_jogging 1.0 (-0.3) mm; off 13.7, 19.7, 6.7 mm. The
+#: band is their range. flash_maxSprint was kept aside (2.4 / 30.8 mm). The heights vary by lab far more than
+#: within a trial (RBDS: 4.1-6.2 mm at strike over 85 contacts), hence the calibration on a trial's own plates.
+#: The thresholds pooled leave-one-file-out (the band's middle, 3.1 / 13.2 mm) did no better on the files left out
+#: than ``STRIKE_HEIGHT_MM`` / ``OFF_HEIGHT_MM`` (tuned on RBDS and dorn; benchmarks/events.py prints both), and
+#: the simulator's foot is built to those, so they stay the defaults.
+STRIKE_BAND_MM = (1.0, 5.2)
+
+
+OFF_BAND_MM = (6.7, 19.7)
+
+
+DEFAULT_THRESHOLDS = {"strike_mm": STRIKE_HEIGHT_MM, "off_mm": OFF_HEIGHT_MM, "strike_band_mm": STRIKE_BAND_MM,
+                      "off_band_mm": OFF_BAND_MM}
+
+
+def _velocities(xyz: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Velocities (mm/s) of positions ``[time, point, axis]`` (mm), NaN where a neighbour is missing."""
+    return np.gradient(xyz, axis=0) * rate_hz if len(xyz) > 1 else np.full(xyz.shape, np.nan)
+
+
+def ground_velocity(markers: xr.DataArray, *, rate_hz: float) -> np.ndarray:
+    """Horizontal velocity (mm/s, lab x and y) of the ground the feet stand on: zero overground, the belt's on a
+    treadmill. It is the median horizontal velocity of every foot marker over the frames in which it is
+    vertically still: feet are vertically still mostly in contact (37-65 % of contact frames, 2-8 % of the
+    rest on the running files of tests/data/c3d), so the median is the ground's. Measured: RBDS001runT35
+    3.51 m/s (its belt ran at 3.5 m/s), the gaitalytics treadmill walk 1.09 m/s, the two runways below 0.06 m/s."""
+    points = [p for side in SIDES for p in ground_points(markers, side)]
+    velocity = _velocities(points_xyz(markers, points), rate_hz)
+    still = np.abs(velocity[..., 2]) < REST_SPEED_MM_S
+    if not still.any():
+        return np.zeros(2)
+    return np.nanmedian(velocity[..., :2][still], axis=0)
+
+
+def _resting(velocity: np.ndarray, ground: np.ndarray) -> np.ndarray:
+    """True where a marker moves with the ground: vertically still and horizontally at the ground's velocity."""
+    vertical = np.abs(velocity[..., 2]) < REST_SPEED_MM_S
+    horizontal = np.linalg.norm(velocity[..., :2] - ground, axis=-1) < GROUND_SPEED_MM_S
+    return vertical & horizontal
+
+
+def _rest_cores(resting: np.ndarray, rate_hz: float, *, min_gap_s: float) -> np.ndarray:
+    """Runs ``[start, stop)`` of frames in which some marker of the foot (``resting[time, marker]``) has moved with
+    the ground for at least ``REST_MIN_S``: one per ground contact, wherever the floor is. Runs less than
+    ``min_gap_s`` apart are one contact (heel landing, then the forefoot coming down): no foot lifts, swings and
+    lands again that fast."""
+    still = np.zeros(len(resting), bool)
+    for column in resting.T:
+        for start, stop in contiguous_runs(column):
+            if (stop - start) / rate_hz >= REST_MIN_S:
+                still[start:stop] = True
+    cores = contiguous_runs(still)
+    if len(cores) < 2:
+        return cores
+    separate = (cores[1:, 0] - cores[:-1, 1]) / rate_hz >= min_gap_s
+    starts = np.concatenate([cores[:1, 0], cores[1:, 0][separate]])
+    stops = np.concatenate([cores[:-1, 1][separate], cores[-1:, 1]])
+    return np.stack([starts, stops], axis=1)
+
+
+def _down_run(height: np.ndarray, level: float, seed: int, lo: int, hi: int) -> tuple[float, float, bool, bool] | None:
+    """The run of frames around ``seed`` (within ``[lo, hi)``) where ``height`` is below ``level``, as sub-frame
+    crossing times (linear interpolation between the frames either side); and whether it reaches ``lo``/``hi``
+    (cut by the window: its start or end is not seen)."""
+    below = height[lo:hi] < level  # NaN (missing) compares False: not down
+    k = seed - lo
+    if not below[k]:
+        return None
+    up_before, up_after = np.flatnonzero(~below[:k]), np.flatnonzero(~below[k:])
+    a = lo + (up_before[-1] + 1 if len(up_before) else 0)
+    b = seed + (up_after[0] if len(up_after) else hi - seed)
+    start, end = float(a), float(b - 1)
+    if a > lo and np.isfinite(height[a - 1]) and height[a - 1] != height[a]:
+        start = a - (level - height[a]) / (height[a - 1] - height[a])
+    if b < hi and np.isfinite(height[b]) and height[b] != height[b - 1]:
+        end = b - 1 + (level - height[b - 1]) / (height[b] - height[b - 1])
+    return start, end, a == lo, b == hi
+
+
+def foot_contacts(
+    markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float, ground: np.ndarray | None = None,
+    strike_height_mm: float = STRIKE_HEIGHT_MM, off_height_mm: float = OFF_HEIGHT_MM,
+) -> list[dict]:
+    """Ground contacts of one foot from its markers, on any floor: treadmill or overground, level or not.
+
+    Returns one dict per contact: ``strike`` and ``off`` in (sub-)frames, None when the contact is cut by the
+    start or the end of the recording (``start`` and ``end`` then hold the recording's edge), and ``strike_type``.
+
+    Notes
+    -----
+    No floor height is assumed: each contact is found where some foot marker is at rest (``_rest_cores``), and
+    each marker's ground level is taken in that contact alone, so a sloping runway, force plates set a few mm
+    proud, or a trial with a single contact per foot need nothing else. Within the window from halfway after the
+    previous contact to halfway before the next one, a marker that rests has its level at the median height of
+    its rest, one that never comes to rest (the heel of a fore-foot striker) at its lowest point. It has landed
+    once within ``STRIKE_HEIGHT_MM`` of that level and left once more than ``OFF_HEIGHT_MM`` above it; strike =
+    the first marker to land, off = the last one to leave (the part that lands first carries the strike and the
+    forefoot leaves last: Leitch 2011, Gait Posture 33:130). Resting means moving with the ground
+    (``REST_SPEED_MM_S`` vertically, ``GROUND_SPEED_MM_S`` horizontally of ``ground``, the ground's horizontal
+    velocity from ``ground_velocity``) for ``REST_MIN_S``.
+    """
+    points = ground_points(markers, side)
+    xyz = points_xyz(markers, points)
+    seen = np.isfinite(xyz).any(axis=(0, 2))
+    points, xyz = [p for p, s in zip(points, seen) if s], xyz[:, seen]
+    if not points:
+        return []
+    ground = ground_velocity(markers, rate_hz=rate_hz) if ground is None else ground
+    heights = {p: xyz[:, k, 2] for k, p in enumerate(points)}
+    positions = {p: xyz[:, k, :2] for k, p in enumerate(points)}
+    resting_all = _resting(_velocities(xyz, rate_hz), ground)
+    n = len(resting_all)
+    cores = _rest_cores(resting_all, rate_hz, min_gap_s=min_contact_s)
+    bounds = np.concatenate([[0], (cores[1:, 0] + cores[:-1, 1]) // 2, [n]]) if len(cores) else []
+    contacts, rests = [], {p: [] for p in points}
+    for (c0, c1), lo, hi in zip(cores, bounds[:-1], bounds[1:]):
+        resting_runs, other_runs, levels = {}, {}, {}
+        for p, h in heights.items():
+            if not np.isfinite(h[lo:hi]).any():
+                continue
+            resting = resting_all[c0:c1, points.index(p)]
+            if resting.any():
+                level = finite_median(h[c0:c1][resting])
+                seed = c0 + int(np.flatnonzero(resting)[np.argmin(h[c0:c1][resting])])
+                where = positions[p][c0:c1][resting]
+                rests[p].append((level, where.mean(0) if np.isfinite(where).all() else np.nanmean(where, axis=0)))
+            else:
+                seed = lo + int(np.nanargmin(h[lo:hi]))
+                level = float(h[seed])
+            landed = _down_run(h, level + strike_height_mm, seed, lo, hi)
+            if landed is None:
+                continue
+            left = _down_run(h, level + off_height_mm, seed, lo, hi)
+            (resting_runs if resting.any() else other_runs)[p] = (landed[0], left[1], landed[2], left[3])
+            levels[p] = (level, seed, lo, hi)
+        if not resting_runs:
+            continue
+        # a marker that never rests joins the contact only where it is down at the same time as the resting ones
+        # (the heel of a fore-foot striker at mid-stance), not where it merely passes its lowest point elsewhere
+        first = min(r[0] for r in resting_runs.values())
+        last = max(r[1] for r in resting_runs.values())
+        down = resting_runs | {p: r for p, r in other_runs.items() if r[0] <= last and r[1] >= first}
+        start_cut = any(r[2] for r in down.values()) and lo == 0
+        end_cut = any(r[3] for r in down.values()) and hi == n
+        strike, off = min(r[0] for r in down.values()), max(r[1] for r in down.values())
+        if not (start_cut or end_cut) and (off - strike) / rate_hz < min_contact_s:
+            continue  # too short: a swing foot grazing the floor
+        heel = down.get(f"{side}HEE", (None,))[0]
+        fore = min((r[0] for p, r in down.items() if not p.endswith("HEE")), default=None)
+        if fore is not None and heel is None and f"{side}HEE" in heights and not start_cut:
+            kind = "forefoot"  # the heel never came down to the ground in this contact
+        elif heel is None or fore is None or start_cut:
+            kind = "unknown"
+        else:
+            lead = (heel - fore) / rate_hz
+            kind = "forefoot" if lead > STRIKE_TYPE_MARGIN_S else "rearfoot" if lead < -STRIKE_TYPE_MARGIN_S else "midfoot"
+        contacts.append({"strike": None if start_cut else strike, "off": None if end_cut else off, "strike_type": kind,
+                         "start": strike, "end": off, "levels": {p: levels[p] for p in down}})
+    # a contact cut by the recording is read against a floor extrapolated from the others: the fixed heights, as a
+    # calibrated threshold finer than that floor's own error means nothing there (dorn_JA1Gait35's last landing)
+    return _edge_contacts(heights, positions, rests, contacts, n)
+
+
+#: rests of one marker farther apart than this (mm) give its floor a slope along the line through them
+FLOOR_BASELINE_MM = 500.0
+
+
+def _floor_at(rests: list[tuple[float, np.ndarray]], xy: np.ndarray) -> np.ndarray:
+    """A marker's rest height at horizontal positions ``xy`` [time, 2] from its rests in the trial's contacts
+    [(height, mean position)]: linear along the line through them when they lie ``FLOOR_BASELINE_MM`` apart or
+    more (a runway need not be level in the lab frame: the floor of dorn_JA1Gait35 falls 25 mm per stride), else
+    their median."""
+    heights = np.array([level for level, _ in rests])
+    where = np.array([position for _, position in rests])
+    direction = where[-1] - where[0]
+    if len(rests) < 2 or np.hypot(*direction) < FLOOR_BASELINE_MM:
+        return np.full(len(xy), np.median(heights))
+    direction /= np.hypot(*direction)
+    slope, intercept = np.polyfit(where @ direction, heights, 1)
+    return intercept + slope * (xy @ direction)
+
+
+def _edge_contacts(heights: dict, positions: dict, rests: dict, contacts: list[dict], n: int) -> list[dict]:
+    """``contacts`` plus those the recording cuts before the foot could rest: a foot that leaves the ground in its
+    first frames or lands in its last. Each marker's floor there is where it rested in this foot's other contacts
+    (``_floor_at``); such a contact counts when a marker is down at the recording's edge (within
+    ``OFF_HEIGHT_MM`` of that floor in the first frame, ``STRIKE_HEIGHT_MM`` in the last) and was up between it and
+    the nearest contact seen."""
+    floors = {p: _floor_at(r, positions[p]) for p, r in rests.items() if r}
+    if not contacts or not floors:
+        return contacts
+    first, last = int(np.floor(contacts[0]["start"])), int(np.ceil(contacts[-1]["end"])) + 1
+    leaving = [run[1] for p, floor in floors.items() if first > 0
+               and (run := _down_run(heights[p] - floor, OFF_HEIGHT_MM, 0, 0, first)) and not run[3]]
+    landing = [run[0] for p, floor in floors.items() if last < n
+               and (run := _down_run(heights[p] - floor, STRIKE_HEIGHT_MM, n - 1, last, n)) and not run[2]]
+    if leaving:
+        contacts.insert(0, {"strike": None, "off": max(leaving), "strike_type": "unknown", "start": 0.0, "end": max(leaving),
+                            "levels": {}})
+    if landing:
+        contacts.append({"strike": min(landing), "off": None, "strike_type": "unknown", "start": min(landing), "end": n - 1.0,
+                         "levels": {}})
+    return contacts
+
+
+def event_at(markers: xr.DataArray, contact: dict, event: str, height_mm: float) -> float:
+    """The (sub-)frame of ``event`` of one ``foot_contacts`` contact had its threshold been ``height_mm``: the first of
+    its markers to come within that height of its rest level (strike), the last to rise above it (off). NaN for a
+    contact without levels (cut by the recording) or where no marker crosses."""
+    times = []
+    for point, (level, seed, lo, hi) in contact.get("levels", {}).items():
+        run = _down_run(points_xyz(markers, [point])[:, 0, 2], level + height_mm, seed, lo, hi)
+        if run is not None:
+            times.append(run[0] if event == FOOT_STRIKE else run[1])
+    if not times:
+        return np.nan
+    return min(times) if event == FOOT_STRIKE else max(times)
+
+
+def event_uncertainty(markers: xr.DataArray, contact: dict, event: str, band_mm: tuple[float, float], rate_hz: float) -> float:
+    """How far (s) the marker evidence lets ``event`` move: half the time between the event at the two ends of
+    ``band_mm``, the span of thresholds the evidence supports (``STRIKE_BAND_MM``, ``OFF_BAND_MM``, or a plate
+    calibration's). A foot landing fast crosses the band in a frame or two; one that skims the floor (the heel of
+    opensim_jogging, within 2 mm of its rest 60 ms before the plate feels it) takes tens of ms."""
+    ends = [event_at(markers, contact, event, h) for h in band_mm]
+    return abs(ends[1] - ends[0]) / 2 / rate_hz if np.isfinite(ends).all() else np.nan
+
+
+def contact_rows(contacts: list[dict], side: str, times: np.ndarray, rate_hz: float, markers: xr.DataArray,
+                  bands: dict[str, tuple[float, float]]) -> list[tuple]:
+    """Events-table rows of ``foot_contacts``: a contact cut by the recording gives the one event recorded, each
+    with its ``event_uncertainty`` over ``bands`` (by event)."""
+    rows = []
+    for c in contacts:
+        for event, frame in ((FOOT_STRIKE, c["strike"]), (FOOT_OFF, c["off"])):
+            if frame is not None:
+                rows.append((side, event, int(round(frame)), float(times[0] + frame / rate_hz), "kinematic",
+                             c["strike_type"], event_uncertainty(markers, c, event, bands[event], rate_hz)))
+    return rows

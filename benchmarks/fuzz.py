@@ -72,7 +72,7 @@ RAW_ERROR = re.compile(r"^[A-Z]\w*(Error|Exception): ")
 #: outside 30-300 steps/min (slow walking ~70, sprinting up to ~280) is absurd
 MAX_PEAK_DEG = 30.0
 CADENCE_SPM = (30.0, 300.0)
-#: the speed hipdrop.kernels.clean treats as no body's (m/s); spikes are written 2-20 times faster
+#: the speed hipdrop.kernels.arrays treats as no body's (m/s); spikes are written 2-20 times faster
 SEGMENT_SPEED_M_S = 50.0
 BLOCK = 512
 Z_95 = 1.959964  # two-sided 95 % normal quantile: the effects' CI half-width over this is their SE

@@ -80,7 +80,7 @@ def _inspection(args, config: dict, trial) -> dict:
         "events": events.groupby(["side", "event"]).size().rename("n").reset_index().to_dict("records"),
         "force_plates": int(trial.sizes.get("plate", 0)),
         "warnings": json.loads(trial.attrs["qc_warnings"]),
-        # samples of the analysed markers no body makes (kernels.clean.mask_implausible): made missing, by kind
+        # samples of the analysed markers no body makes (kernels.plausibility.mask_implausible): made missing, by kind
         "implausible_samples": per_marker["implausible_samples"],
         "config": {"file": str(args.config) if args.config else None, "clean_max_gap_s": config["clean"]["max_gap_s"],
                    "stances_max_filled_s": config["stances"]["max_filled_s"]},

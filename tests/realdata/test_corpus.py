@@ -9,7 +9,7 @@ import pytest
 from hipdrop.config import validate_config
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d.reader import events_table, read_c3d
-from hipdrop.kernels.clean import IMPLAUSIBLE_KINDS
+from hipdrop.kernels.plausibility import IMPLAUSIBLE_KINDS
 from hipdrop.trial.inspection import marker_report
 from tests.conftest import MANIFEST, REPOSITORY_C3D, SHARED_C3D, corpus_path, shared_file
 

@@ -4,12 +4,19 @@ import numpy as np
 import pytest
 
 from hipdrop.io.c3d.reader import read_c3d
-from hipdrop.kernels.clean import clean_markers
+from hipdrop.kernels.filters import lowpass
+from hipdrop.kernels.gaps import repair_markers
 from hipdrop.kernels.pelvis import pelvic_angles
 from tests.conftest import shared_file
 
 pytestmark = pytest.mark.realdata
 CLEAN = dict(max_gap_s=0.1, cutoff_hz=15.0, order=2)
+
+
+def clean_markers(markers, *, rate_hz, max_gap_s, cutoff_hz, order, keep):
+    """Repair then low-pass, as the pipeline does (without its plausibility step: the file is clean)."""
+    repaired = repair_markers(markers, rate_hz=rate_hz, max_gap_s=max_gap_s, keep=keep)
+    return repaired.assign(markers=lowpass(repaired["markers"], cutoff_hz=cutoff_hz, order=order, rate_hz=rate_hz))
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,7 @@ import pytest
 import yaml
 
 from hipdrop.io.c3d.reader import events_table
-from hipdrop.kernels.clean import contiguous_runs
+from hipdrop.kernels.arrays import contiguous_runs
 from hipdrop.kernels.events.force import force_plate_events
 from hipdrop.trial.tasks import task_windows
 from tests.conftest import shared_file

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from hipdrop.io.c3d.reader import read_c3d
-from hipdrop.kernels.clean import contiguous_runs
+from hipdrop.kernels.arrays import contiguous_runs
 from hipdrop.kernels.stances import MAX_FILLED_S
 from hipdrop.trial import process as pipeline
 from hipdrop.vocab import PELVIS_MARKERS

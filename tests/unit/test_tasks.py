@@ -9,7 +9,8 @@ import pytest
 
 from hipdrop.config import validate_config
 from hipdrop.io.c3d.reader import read_c3d
-from hipdrop.kernels.clean import lowpass, repair_markers
+from hipdrop.kernels.filters import lowpass
+from hipdrop.kernels.gaps import repair_markers
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.simulate.tasks import simulate_task_trial
 from hipdrop.trial.tasks import RUNNING, TASKS, task_settings, task_windows

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from hipdrop.kernels.clean import nanmedian
+from hipdrop.kernels.arrays import nanmedian
 from hipdrop.kernels.pelvis import _axes_np
 from hipdrop.vocab import ANGLE_UNIT, AXIS, LENGTH_UNIT, MARKER, SIDE, SIDES, TIME
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hipdrop.kernels.clean import contiguous_runs, marker_positions
+from hipdrop.kernels.arrays import contiguous_runs, marker_positions
 from hipdrop.vocab import AXIS, FOOT_OFF, FOOT_STRIKE, MARKER, OTHER_SIDE, PCT, SIDES, STANCE, TIME
 
 #: the variable of the stance-normalised curves in curves.nc
@@ -190,7 +190,7 @@ def stance_table(
     events : foot events (``side``, ``event``, ``frame``, ``time_s``)
     pelvis_filled : ``[time]`` True where a pelvis marker was filled by spline over a short gap
     pelvis_rebuilt : ``[time]`` True where a pelvis marker was rebuilt as a rigid body from the other three
-        (``hipdrop.kernels.clean.refill_pelvis``); None = nowhere
+        (``hipdrop.kernels.gaps.refill_pelvis``); None = nowhere
     wrist_fore_aft : ``[time, side]`` mm from ``arm_swing``, or None
     min_stance_s, max_stance_s, min_swing_s, max_swing_s : plausible stance and swing times (s)
     max_filled_s : longest spline-filled run (s) a stance may hold and still count (``MAX_FILLED_S``)

@@ -22,7 +22,7 @@ import pandas as pd
 import xarray as xr
 from scipy.signal import find_peaks
 
-from hipdrop.kernels.clean import contiguous_runs
+from hipdrop.kernels.arrays import contiguous_runs
 from hipdrop.kernels.events.feet import foot_height
 from hipdrop.kernels.events.running import foot_contacts, ground_velocity
 from hipdrop.kernels.stances import MAX_FILLED_S, STANCE_COLUMNS, longest_run_touching, parabolic_peak, sampled_peak

@@ -4,7 +4,7 @@ trunk), each with its raw label and canonical name, its gaps, what the clean sta
 missing samples exclude; then the other markers.
 
 The treatment is not guessed: ``marker_report`` runs the clean step as the pipeline does (the implausible samples
-made missing by ``hipdrop.trial.process.plausible_markers``, then ``hipdrop.kernels.clean.repair_markers`` with the
+made missing by ``hipdrop.trial.process.plausible_markers``, then ``hipdrop.kernels.gaps.repair_markers`` with the
 pipeline's arguments) on the trial and reads off what it removed, filled, rebuilt and left missing. The stance counts
 come from the stance table of ``hipdrop.trial.process.process_trial`` run with the same config. Pure functions: no file
 IO, no printing.
@@ -22,8 +22,10 @@ import xarray as xr
 
 from hipdrop.errors import TrialError
 from hipdrop.io.markersets import normalise
-from hipdrop.kernels.clean import IMPLAUSIBLE_KINDS, contiguous_runs, repair_markers
+from hipdrop.kernels.arrays import contiguous_runs
 from hipdrop.kernels.compensations import SHOULDER_MARKERS, THORAX_MARKERS, _fppa_sources, _trunk_source
+from hipdrop.kernels.gaps import repair_markers
+from hipdrop.kernels.plausibility import IMPLAUSIBLE_KINDS
 from hipdrop.trial.process import ANALYSED_MARKERS, _pelvis_markers, implausible_meta, plausible_markers, wrist_source
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES
 

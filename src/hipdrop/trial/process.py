@@ -21,20 +21,16 @@ from hipdrop.config import config_hash, validate_config
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d.events import FIRST_FRAME_RELATIVE, stored_event_problems
 from hipdrop.io.c3d.reader import events_table, read_c3d
-from hipdrop.kernels.clean import (
-    IMPLAUSIBLE_KINDS,
-    implausible_codes,
-    lowpass,
-    marker_positions,
-    repair_markers,
-    usable_cutoff,
-)
+from hipdrop.kernels.arrays import marker_positions
 from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles
 from hipdrop.kernels.events.agreement import event_agreement
 from hipdrop.kernels.events.calibration import calibrated_events, calibration_text
 from hipdrop.kernels.events.detect import kinematic_events
 from hipdrop.kernels.events.force import force_plate_events
+from hipdrop.kernels.filters import lowpass, usable_cutoff
+from hipdrop.kernels.gaps import repair_markers
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
+from hipdrop.kernels.plausibility import IMPLAUSIBLE_KINDS, implausible_codes
 from hipdrop.kernels.sides import OK, pelvis_side_check
 from hipdrop.kernels.stances import arm_swing, stance_table
 from hipdrop.kernels.windows import WINDOW_COLUMNS, stance_compensations, window_events
@@ -119,7 +115,7 @@ MAX_IMPLAUSIBLE_PELVIS = 0.5
 
 
 def plausible_markers(trial: xr.Dataset) -> xr.Dataset:
-    """The trial's markers with the implausible samples (``hipdrop.kernels.clean.mask_implausible``'s rules) of the
+    """The trial's markers with the implausible samples (``hipdrop.kernels.plausibility.mask_implausible``'s rules) of the
     analysed markers (``ANALYSED_MARKERS``) made missing; the others, often model outputs stored as points
     (angles in deg, moments in N mm), are no positions and stay as stored. Returns ``markers`` (all of the
     trial's), ``implausible[time, marker]`` (0 for the markers not checked) and ``counts[kind]``."""

@@ -5,14 +5,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from hipdrop.kernels.clean import (
-    fill_short_gaps,
-    lowpass,
-    mask_implausible,
-    refill_pelvis,
-    repair_markers,
-    usable_cutoff,
-)
+from hipdrop.kernels.filters import lowpass, usable_cutoff
+from hipdrop.kernels.gaps import fill_short_gaps, refill_pelvis, repair_markers
+from hipdrop.kernels.plausibility import mask_implausible
 from hipdrop.simulate.running import PELVIS_LOCAL, pelvis_pose
 from tests.conftest import marker_array
 
@@ -154,7 +149,7 @@ def test_a_spike_is_a_jump_faster_than_any_segment(jump_mm, flagged):
 
 def _spikes_one_by_one(xyz, rate_hz):
     """The spike rule of ``_spikes``'s docstring, sample by sample in plain Python: a second implementation."""
-    from hipdrop.kernels.clean import MAX_SEGMENT_SPEED_M_S, MAX_SPIKE_FRAMES, MAX_SPIKE_S
+    from hipdrop.kernels.plausibility import MAX_SEGMENT_SPEED_M_S, MAX_SPIKE_FRAMES, MAX_SPIKE_S
 
     n, longest = len(xyz), max(1, min(int(MAX_SPIKE_S * rate_hz), MAX_SPIKE_FRAMES))
     limit = MAX_SEGMENT_SPEED_M_S * 1000.0 / rate_hz
@@ -190,7 +185,7 @@ def _spikes_one_by_one(xyz, rate_hz):
 def test_the_path_between_two_spikes_and_real_frames_inside_a_run_are_no_spikes():
     """Two cases of the 1,000-mutant fuzz run (dorn_JA1Gait35, 250 Hz): the real path between two spikes 13
     frames apart, and spike, real frames, spike. Only the written spikes are flagged."""
-    from hipdrop.kernels.clean import _spikes
+    from hipdrop.kernels.plausibility import _spikes
 
     rate = 250.0  # limit 200 mm a frame; the path moves 70 mm a frame
     path = np.stack([np.zeros(60), 70.0 * np.arange(60), np.full(60, 300.0)], -1)[:, None]
@@ -210,7 +205,7 @@ def test_the_path_between_two_spikes_and_real_frames_inside_a_run_are_no_spikes(
 def test_spikes_equal_a_sample_by_sample_implementation(seed):
     """Random walks with excursions of every length (some past MAX_SPIKE_S), gaps and edges, at rates from 50 to
     1000 Hz: the vectorised rule flags exactly the samples the one-by-one rule does."""
-    from hipdrop.kernels.clean import _spikes
+    from hipdrop.kernels.plausibility import _spikes
 
     rng = np.random.default_rng(seed)
     for _ in range(4):
@@ -271,7 +266,7 @@ def test_nanmedian_by_sort_equals_numpys():
     warnings."""
     import warnings
 
-    from hipdrop.kernels.clean import nanmedian
+    from hipdrop.kernels.arrays import nanmedian
 
     rng = np.random.default_rng(3)
     for shape in [(7, 5, 3), (1, 4, 3), (6, 1, 3), (5, 0, 3), (0, 4, 3)]:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hipdrop.kernels.clean import marker_positions
+from hipdrop.kernels.arrays import marker_positions
 from hipdrop.vocab import EVENT_COLUMNS, MARKER, SIDES, TIME
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import xarray as xr
 from scipy.signal import butter, sosfiltfilt
 
-from hipdrop.kernels.clean import contiguous_runs
+from hipdrop.kernels.arrays import contiguous_runs
 from hipdrop.kernels.events.feet import events_frame, foot_height
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, SIDES, TIME
 

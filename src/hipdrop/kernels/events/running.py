@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from hipdrop.kernels.clean import contiguous_runs
+from hipdrop.kernels.arrays import contiguous_runs
 from hipdrop.kernels.events.feet import finite_median, ground_points, points_xyz
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, SIDES
 

@@ -7,7 +7,7 @@ import numpy as np
 import xarray as xr
 from scipy.signal import find_peaks
 
-from hipdrop.kernels.clean import contiguous_runs
+from hipdrop.kernels.arrays import contiguous_runs
 from hipdrop.kernels.events.feet import foot_points, points_xyz
 from hipdrop.kernels.pelvis import sacrum
 from hipdrop.kernels.stances import parabolic_peak

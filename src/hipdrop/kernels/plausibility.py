@@ -1,0 +1,207 @@
+"""Samples no body can produce (non-finite, outside any capture volume, off the body, spikes, a misshapen pelvis)
+made missing before anything is filled, with their kind and count (docs/architecture.md section 6).
+
+Array convention: markers [time, marker, axis] in mm (hipdrop.vocab), NaN = missing."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from hipdrop.kernels.arrays import all_axes, any_axis, length, nanmedian
+from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, TIME
+
+#: kinds of implausible sample, in the order they are looked for; a sample counts under the first that applies
+IMPLAUSIBLE_KINDS = ("nonfinite", "outside_volume", "off_body", "spike", "pelvis_shape")
+
+
+#: no capture volume reaches farther from its origin (mm). The longest marker-based volumes in sport cover an
+#: indoor sprint straight (about 60 m) and the calibration origin is set on the floor inside the volume, so a body
+#: marker lies within 100 m of it; the real files of tests/data/c3d reach 6.7 m (dorn_JA1Gait35, overground).
+CAPTURE_VOLUME_MM = 100_000.0
+
+
+#: no analysed marker (pelvis, feet, wrists: one body) lies farther than this from the per-frame median of them
+#: (mm): the farthest two points of an adult body, fingertips overhead to toes, are about 2.5-2.8 m apart, and the
+#: median of the body's markers lies inside it. On the real files the largest distance is 1.04 m.
+OFF_BODY_MM = 3_000.0
+
+
+#: speed no human segment reaches (m/s): a sprinter's foot peaks at 20-25 m/s in swing (about twice the running
+#: speed of 10-12 m/s), a thrower's hand at about 20-25 m/s; twice that is a jump, not a movement. The analysed
+#: markers of the real files reach 28 m/s at most (dorn_JA1Gait35, 250 Hz overground running).
+MAX_SEGMENT_SPEED_M_S = 50.0
+
+
+#: a spike is a run of at most this long (s) that leaves and rejoins a plausible path by impossible jumps; a
+#: longer departure is a step or a relabelling, not a spike, and is left to the capture-volume and body rules
+MAX_SPIKE_S = 0.05
+
+
+#: and of at most this many frames (0.05 s at 500 Hz): the search costs one pass per run length
+MAX_SPIKE_FRAMES = 25
+
+
+#: the pelvis is one bone: the distance between two of its skin markers departs from its trial median only by
+#: skin motion (an ASIS marker wanders 16 mm SD in running, RBDS; the real files' pelvis distances depart by 25 mm
+#: at most, 56 mm on c3dorg_bts_dynamic). A marker whose distances to the other pelvis markers depart by more
+#: than this (mm) is another marker's data or no marker's (relabelled, misaligned frames).
+PELVIS_SHAPE_MM = 100.0
+
+
+#: the landmarks whose distances the pelvis rule checks
+PELVIS_LANDMARKS = (*PELVIS_MARKERS, "SACR")
+
+
+def implausible_codes(xyz: np.ndarray, *, rate_hz: float, names: list[str]) -> np.ndarray:
+    """``mask_implausible``'s kind codes ``[time, marker]`` (0 = plausible, k = ``IMPLAUSIBLE_KINDS[k - 1]``) of
+    ``xyz[time, marker, axis]`` in mm with the markers' ``names``, in numpy."""
+    return _implausible_np(xyz, rate_hz, tuple(names.index(m) for m in PELVIS_LANDMARKS if m in names))
+
+
+def _implausible_np(xyz: np.ndarray, rate_hz: float, pelvis: tuple[int, ...] = ()) -> np.ndarray:
+    """Kind codes ``[time, marker]`` (0 = plausible, k = ``IMPLAUSIBLE_KINDS[k - 1]``) of ``xyz[time, marker, axis]``
+    in mm; each rule sees the samples the earlier ones left. ``pelvis``: the indices of the pelvis landmarks."""
+    kind = np.zeros(xyz.shape[:2], np.int8)
+    finite = np.isfinite(xyz)
+    all_finite = all_axes(finite)
+    # infinite coordinates, or a sample missing on some axes only: no reader writes a gap that way
+    kind[~all_finite & any_axis(finite) | any_axis(np.isinf(xyz))] = 1
+    xyz = np.where(all_finite[..., None], xyz, np.nan)
+    plausible = lambda: (kind == 0)[..., None]
+    with np.errstate(invalid="ignore"):
+        kind[(kind == 0) & any_axis(np.abs(xyz) > CAPTURE_VOLUME_MM)] = 2
+        if (kind == 2).any():
+            xyz = np.where(plausible(), xyz, np.nan)
+        # the body's centre: the per-frame median of its markers, where at least 3 are there to out-vote one
+        visible = np.isfinite(xyz[..., 0])
+        judged = visible.sum(1) >= 3
+        centre = np.where(judged[:, None], nanmedian(xyz, axis=1), np.nan)
+        kind[(kind == 0) & (length(xyz - centre[:, None]) > OFF_BODY_MM)] = 3
+        if (kind == 3).any():
+            xyz = np.where(plausible(), xyz, np.nan)
+        kind[(kind == 0) & _spikes(xyz, rate_hz)] = 4
+        if len(pelvis) >= 3:
+            xyz = np.where(plausible(), xyz, np.nan)
+            kind[:, list(pelvis)] = np.where((kind[:, list(pelvis)] == 0) & _misshapen(xyz[:, list(pelvis)]), 5,
+                                             kind[:, list(pelvis)])
+    return kind
+
+
+def _misshapen(xyz: np.ndarray) -> np.ndarray:
+    """``[time, marker]`` of pelvis landmarks ``xyz[time, marker, axis]``: samples whose distances to the other
+    landmarks (at least two of them there) depart from their trial medians by more than ``PELVIS_SHAPE_MM`` in
+    the median over those landmarks; one wrong marker spoils its own distances, and only one of each other's."""
+    n = xyz.shape[1]
+    distance = length(xyz[:, :, None] - xyz[:, None, :])  # [time, marker, marker], NaN if missing
+    typical = nanmedian(distance, axis=0)
+    departure = np.abs(distance - typical)
+    departure[:, np.arange(n), np.arange(n)] = np.nan  # a marker's distance to itself says nothing
+    others = np.isfinite(departure).sum(-1)
+    judged = others >= 2
+    out = np.zeros(xyz.shape[:2], bool)
+    out[judged] = nanmedian(departure[judged], axis=-1) > PELVIS_SHAPE_MM
+    return out
+
+
+def _spikes(xyz: np.ndarray, rate_hz: float) -> np.ndarray:
+    """``[time, marker]``: samples in runs of 1 to ``MAX_SPIKE_S`` s entered and left by jumps faster than
+    ``MAX_SEGMENT_SPEED_M_S`` while the samples on either side of the run agree with each other (the path between
+    them is slower than that), are no spike themselves (of a shorter run: runs are judged from the shortest up) and
+    every sample of the run lies off the straight path between them by more than one step at that speed. A run at
+    the start or end of the recording, or beside a gap, is judged from its one side: its jump to the path faster
+    than the limit, the next step along the path slower.
+
+    Why the last two conditions: the real path between two spikes written 13 frames apart (dorn_JA1Gait35, 250 Hz,
+    in the 1,000-mutant fuzz run) is entered and left by their jumps, and the spikes "agree" across it; and a run
+    spike, real frames, spike is entered and left fast with real path on either side. Both flagged real samples."""
+    n, longest = len(xyz), max(1, min(int(MAX_SPIKE_S * rate_hz), MAX_SPIKE_FRAMES))
+    pad = longest + 2  # NaN frames around the recording: its edges become gaps, judged like any other
+    padded = np.full((n + 2 * pad, *xyz.shape[1:]), np.nan)
+    padded[pad : pad + n] = xyz
+    limit = MAX_SEGMENT_SPEED_M_S * 1000.0 / rate_hz  # mm per frame
+    # every rule but one looks at single steps: their lengths once, each run length then reads them shifted.
+    # step[i] joins padded frames i and i + 1 (NaN where either is missing: neither fast nor slow)
+    step = length(padded[1:] - padded[:-1])
+    fast, slow = step > limit, step <= limit
+    out = np.zeros(xyz.shape[:2], bool)
+    if not fast.any():  # every run is entered or left by a fast step: a recording without one has no spike
+        return out
+    visible = np.isfinite(padded[..., 0])
+    running_count = lambda flags: np.concatenate([np.zeros((1, flags.shape[1]), int), np.cumsum(flags, 0)])
+    seen, jumps = running_count(visible), running_count(fast)  # counts among padded frames (steps) before i
+    shifted = lambda flags, d: flags[pad + d : pad + d + n]  # flags[t + d] for each recording frame t
+    entry, gap_before = shifted(fast, -1), ~shifted(visible, -1)  # the step into frame t; frame t - 1 missing
+    path_before = shifted(slow, -2)  # the step from t - 2 to t - 1
+    starts = np.zeros((n + longest + 1, xyz.shape[1]), int)  # +1 where a run starts, -1 where it ends
+    spiked = np.zeros(padded.shape[:2], bool)  # the samples of the shorter runs judged from both sides
+    two_sided = np.zeros_like(starts)  # their starts and ends
+    for k in range(1, longest + 1):  # run lengths, shortest first: a constant bound, not the recording's frames
+        whole = seen[pad + k : pad + k + n] - seen[pad : pad + n] == k  # frames t .. t + k - 1 all there
+        smooth = jumps[pad + k - 1 : pad + k - 1 + n] == jumps[pad : pad + n]  # no fast step inside the run
+        leave, gap_after = shifted(fast, k - 1), ~shifted(visible, k)  # the step out of the run; frame t + k missing
+        # judged from one side, the run must hang together: else it holds a spike and the path it left
+        run = whole & smooth & (gap_before & leave & shifted(slow, k) | gap_after & entry & path_before)
+        # from both sides: the frames around the run agree (a path slower than the limit over its k + 1 steps);
+        # rare, so their distance is measured only where a run is entered and left fast
+        t, m = np.nonzero(whole & entry & leave & ~run & ~shifted(spiked, -1) & ~shifted(spiked, k))
+        before, after = padded[pad + t - 1, m], padded[pad + t + k, m]  # [run, axis]
+        across = length(after - before) <= limit * (k + 1)
+        inside = np.arange(1, k + 1)
+        straight = before[:, None] + (inside / (k + 1))[None, :, None] * (after - before)[:, None]  # [run, k, axis]
+        across &= (length(padded[pad + t[:, None] + inside - 1, m[:, None]] - straight) > limit).all(1)
+        run[t[across], m[across]] = True
+        starts[:n] += run
+        starts[k : k + n] -= run
+        if across.any():
+            np.add.at(two_sided, (t[across], m[across]), 1)
+            np.add.at(two_sided, (t[across] + k, m[across]), -1)
+            spiked[pad : pad + n] = np.cumsum(two_sided, 0)[:n] > 0
+    return np.cumsum(starts, 0)[:n] > 0
+
+
+def mask_implausible(markers: xr.DataArray, *, rate_hz: float) -> xr.Dataset:
+    """Samples no body can produce, made missing.
+
+    Parameters
+    ----------
+    markers : ``[time, marker, axis]`` mm, Z up, NaN = missing; markers of one body (model outputs stored as points,
+        such as angles or moments, are not positions and must not be passed)
+    rate_hz : frame rate (Hz)
+
+    Returns
+    -------
+    Dataset with ``markers`` (mm, the implausible samples NaN), ``implausible[time, marker]`` (0 = plausible, else
+    the 1-based index of its kind in ``IMPLAUSIBLE_KINDS``) and ``counts[kind]`` (samples of each kind).
+
+    Notes
+    -----
+    In order, a sample is ``nonfinite`` (an infinite coordinate, or a sample missing on some axes only),
+    ``outside_volume`` (a coordinate beyond ``CAPTURE_VOLUME_MM`` of the origin), ``off_body`` (farther than
+    ``OFF_BODY_MM`` from the per-frame median of the markers, judged where at least three are there), a
+    ``spike`` (``_spikes``: a departure of at most ``MAX_SPIKE_S`` by jumps faster than
+    ``MAX_SEGMENT_SPEED_M_S``), or, for the pelvis landmarks (``PELVIS_LANDMARKS``, at least three in the trial),
+    ``pelvis_shape`` (``_misshapen``: a marker that breaks the rigid pelvis by more than ``PELVIS_SHAPE_MM``).
+    NaN samples are gaps, not implausible.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> xyz = np.zeros((5, 1, 3)); xyz[2, 0, 2] = 2000.0  # 2 m up and back in 10 ms at 100 Hz
+    >>> m = xr.DataArray(xyz, dims=("time", "marker", "axis"), coords={"marker": ["LASI"], "axis": list("xyz")})
+    >>> mask_implausible(m, rate_hz=100.0)["counts"].sel(kind="spike").item()
+    1
+    """
+    kind = xr.apply_ufunc(
+        implausible_codes, markers, kwargs={"rate_hz": float(rate_hz), "names": [str(m) for m in markers[MARKER].values]},
+        input_core_dims=[[TIME, MARKER, AXIS]],
+        output_core_dims=[[TIME, MARKER]], dask="parallelized", output_dtypes=[np.int8],
+        dask_gufunc_kwargs={"allow_rechunk": True},
+    ).transpose(*[d for d in markers.dims if d != AXIS])
+    codes = xr.DataArray(np.arange(1, len(IMPLAUSIBLE_KINDS) + 1, dtype=np.int8), dims="kind",
+                         coords={"kind": list(IMPLAUSIBLE_KINDS)})
+    return xr.Dataset({
+        "markers": markers.where(kind == 0).assign_attrs(markers.attrs),
+        "implausible": kind,
+        "counts": (kind == codes).sum([TIME, MARKER]),
+    })

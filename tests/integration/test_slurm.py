@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from hipdrop.config import ConfigError
-from hipdrop.execution.parallel import slurm_jobs_writing_in, slurm_partition_limits
+from hipdrop.execution.slurm import slurm_jobs_writing_in, slurm_partition_limits
 from hipdrop.simulate.running import CohortSpec, simulate_cohort
 from tests.conftest import ROOT
 

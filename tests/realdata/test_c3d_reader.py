@@ -15,7 +15,8 @@ import pytest
 
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d.events import parse_event_group
-from hipdrop.io.c3d.format import BLOCK, decode, force_plates
+from hipdrop.io.c3d.forceplates import force_plates
+from hipdrop.io.c3d.format import BLOCK, decode
 from hipdrop.io.c3d.reader import events_table, read_c3d
 from tests.conftest import MANIFEST, shared_file
 

@@ -11,7 +11,8 @@ import struct
 import numpy as np
 import pytest
 
-from hipdrop.io.c3d.format import BLOCK, decode, force_plates
+from hipdrop.io.c3d.forceplates import force_plates
+from hipdrop.io.c3d.format import BLOCK, decode
 from hipdrop.io.c3d.reader import read_c3d
 from tests.conftest import shared_file
 from tests.unit.io.test_c3d_format import known_points, pack_c3d

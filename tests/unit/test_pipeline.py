@@ -11,7 +11,9 @@ import pytest
 from distributed import Client, LocalCluster
 
 from hipdrop.config import ConfigError
-from hipdrop.execution.parallel import WORKER_STAGE, process_trials, walltime_minutes
+from hipdrop.execution.isolated import WORKER_STAGE
+from hipdrop.execution.parallel import process_trials
+from hipdrop.execution.slurm import walltime_minutes
 from hipdrop.simulate.running import CohortSpec, simulate_cohort
 from hipdrop.trial.process import process_trial
 

@@ -7,7 +7,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from hipdrop.config import ConfigError, load_sheet, misspelt_columns, missing_files, unknown_columns, validate_config
-from hipdrop.execution.parallel import slurm_fit_problems, slurm_jobs_writing_in, slurm_partition_limits, walltime_minutes
+from hipdrop.execution.slurm import slurm_fit_problems, slurm_jobs_writing_in, slurm_partition_limits, walltime_minutes
 from hipdrop.execution.resume import clear_interrupted_run
 from hipdrop.stats.design import double_modifications, sheet_design_problems
 

@@ -1,7 +1,7 @@
 """Zero-lag Butterworth low-pass of marker trajectories, run over each gap-free stretch, with Tukey's twicing
 (docs/science.md; the cut-off a frame rate can carry checked first).
 
-Array convention: markers [time, marker, axis] in mm (hipdrop.vocab), NaN = missing."""
+Array convention: markers ``[time, marker, axis]`` in mm (``hipdrop.vocab``), NaN = missing."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Gaps repaired: short ones by cubic spline, a pelvis marker's longer ones as a rigid body from the other three
 (with a soft-tissue correction learned from donor markers). Each step returns the repaired markers and a boolean
-filled[time, marker] of the samples it invented, so stances resting on invented pelvis data can be excluded.
+``filled[time, marker]`` of the samples it invented, so stances resting on invented pelvis data can be excluded.
 
-Array convention: markers [time, marker, axis] in mm (hipdrop.vocab), NaN = missing."""
+Array convention: markers ``[time, marker, axis]`` in mm (``hipdrop.vocab``), NaN = missing."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Samples no body can produce (non-finite, outside any capture volume, off the body, spikes, a misshapen pelvis)
 made missing before anything is filled, with their kind and count (docs/architecture.md section 6).
 
-Array convention: markers [time, marker, axis] in mm (hipdrop.vocab), NaN = missing."""
+Array convention: markers ``[time, marker, axis]`` in mm (``hipdrop.vocab``), NaN = missing."""
 
 from __future__ import annotations
 

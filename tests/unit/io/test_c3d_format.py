@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from hipdrop.errors import TrialError
-from hipdrop.io.c3d.format import BLOCK, _dec_to_ieee, decode, force_plates
+from hipdrop.io.c3d.forceplates import force_plates
+from hipdrop.io.c3d.format import BLOCK, _dec_to_ieee, decode
 from hipdrop.io.c3d.reader import read_c3d, write_c3d
 
 #: processor type codes and parameter type codes of the C3D user guide ("The parameter section")

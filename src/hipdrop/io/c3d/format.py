@@ -1,4 +1,4 @@
-"""C3D files decoded straight into numpy: header, parameter section, point and analog data, force plates.
+"""C3D files decoded straight into numpy: header, parameter section, point and analog data.
 
 Layout and meanings follow the C3D user guide (Motion Lab Systems, "The C3D File Format User Guide", 2008, from
 c3d.org; its chapter names are quoted below). All three processor types are read: Intel (little-endian IEEE), DEC
@@ -40,7 +40,6 @@ MIN_RATE_HZ, MAX_RATE_HZ = 1.0, 10_000.0
 CHAR, BYTE, INT, FLOAT = -1, 1, 2, 4
 MAX_DIMENSIONS = 7  #: a parameter has 0 (a scalar) to 7 dimensions ("The parameter section")
 MAX_EMPTY_TEXTS = 65535  #: empty strings a text parameter of width 0 may declare (ezc3d returns one per column)
-FORCE_COMPONENTS = ("fx", "fy", "fz", "mx", "my", "mz", "copx", "copy", "copz")
 #: header word 5 (last frame) is 16-bit: from 65535 on, the frame count lives in the parameters only
 SATURATED_FRAME = 65535
 
@@ -267,7 +266,7 @@ def _parameter_section(raw: bytes, start: int, processor: int, path: Path, data_
     return _Section(parameters, min(end, size))
 
 
-def _first(parameters: dict, group: str, name: str):
+def parameter_first(parameters: dict, group: str, name: str):
     """First value of a numeric parameter, or None when it is absent or empty."""
     value = parameters.get(group, {}).get(name, {}).get("value")
     if value is None or isinstance(value, list) or np.size(value) == 0:
@@ -275,7 +274,8 @@ def _first(parameters: dict, group: str, name: str):
     return np.ravel(value)[0].item()
 
 
-def _numbers(parameters: dict, group: str, name: str) -> np.ndarray | None:
+def parameter_numbers(parameters: dict, group: str, name: str) -> np.ndarray | None:
+    """Every value of a numeric parameter, flattened in the file's (Fortran) order, or None when it is absent."""
     value = parameters.get(group, {}).get(name, {}).get("value")
     if value is None or isinstance(value, list):
         return None
@@ -359,11 +359,11 @@ def _frame_counts(header: _Header, parameters: dict) -> tuple[int | None, int | 
     if header_count is None:
         sources = sources[1:] + [sources[0]]
     for group, name in sources:
-        values = _numbers(parameters, group, name)
+        values = parameter_numbers(parameters, group, name)
         if values is None or values.size == 0:
             continue
         if name == "ACTUAL_END_FIELD":
-            start = _numbers(parameters, "TRIAL", "ACTUAL_START_FIELD")
+            start = parameter_numbers(parameters, "TRIAL", "ACTUAL_START_FIELD")
             if start is None or start.size < 2 or values.size < 2:
                 continue
             last = (int(values[0]) & 0xFFFF) + ((int(values[1]) & 0xFFFF) << 16)
@@ -399,8 +399,8 @@ def _resolve_layout(header: _Header, parameters: dict, section_end: int, raw: by
     """The data layout, field by field from the header and the parameters; where they disagree, the reading whose
     data block fits the file's length (to within the 512-byte padding of the last block) wins."""
     size = len(raw)
-    scale_param = _first(parameters, "POINT", "SCALE")
-    analog_rate = _first(parameters, "ANALOG", "RATE")
+    scale_param = parameter_first(parameters, "POINT", "SCALE")
+    analog_rate = parameter_first(parameters, "ANALOG", "RATE")
     header_channels = header.analog_words // header.analog_per_frame if header.analog_per_frame else 0
     param_per_frame = None
     if analog_rate and rate_hz and np.isfinite(analog_rate) and analog_rate > 0:
@@ -408,10 +408,10 @@ def _resolve_layout(header: _Header, parameters: dict, section_end: int, raw: by
                                                                           round(analog_rate / rate_hz)) else None
     header_frames, param_frames, frames_source = _frame_counts(header, parameters)
     names = {**_FIELD_NAMES, "n_frames": (_FIELD_NAMES["n_frames"][0], frames_source)}
-    used_channels = _unsigned(_first(parameters, "ANALOG", "USED"))
+    used_channels = _unsigned(parameter_first(parameters, "ANALOG", "USED"))
     candidates = {
-        "data_start": (header.data_start, _unsigned(_first(parameters, "POINT", "DATA_START"))),
-        "n_points": (header.n_points, _unsigned(_first(parameters, "POINT", "USED"))),
+        "data_start": (header.data_start, _unsigned(parameter_first(parameters, "POINT", "DATA_START"))),
+        "n_points": (header.n_points, _unsigned(parameter_first(parameters, "POINT", "USED"))),
         "channels": (header_channels, used_channels if header.analog_per_frame else None),
         "analog_per_frame": (header.analog_per_frame, param_per_frame if used_channels else None),
         "is_float": (header.scale < 0, None if scale_param is None else scale_param < 0),
@@ -486,12 +486,12 @@ def _rate(header: _Header, parameters: dict, path: Path) -> tuple[float, list[st
     if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:  # NaN fails too
         raise TrialError(path, STAGE, f"the header's frame rate is {rate:g} Hz, outside {MIN_RATE_HZ:g}-"
                                       f"{MAX_RATE_HZ:,.0f} Hz: the header is corrupt")
-    stated = _first(parameters, "POINT", "RATE")
+    stated = parameter_first(parameters, "POINT", "RATE")
     if stated is None or np.isclose(stated, rate, rtol=1e-6, atol=0):
         return rate, []
     if not MIN_RATE_HZ <= stated <= MAX_RATE_HZ:
         return rate, [f"POINT:RATE is {stated:g} Hz; the header's {rate:g} Hz was used"]
-    analog_rate = _first(parameters, "ANALOG", "RATE")
+    analog_rate = parameter_first(parameters, "ANALOG", "RATE")
     if analog_rate and header.analog_per_frame and np.isclose(analog_rate, header.analog_per_frame * rate):
         return rate, [f"POINT:RATE ({stated:g} Hz) disagrees with the header's frame rate ({rate:g} Hz); the header's "
                       f"was used: ANALOG:RATE {analog_rate:g} Hz = {header.analog_per_frame} samples per frame x "
@@ -554,7 +554,7 @@ def decode(raw: bytes, path: str | Path = "<bytes>") -> C3D:
 
 def _point_scale(header: _Header, parameters: dict, layout: _Layout, warnings: list[str], path: Path) -> float:
     """POINT:SCALE (else the header's scale), with the sign of the storage that was decided."""
-    stated = _first(parameters, "POINT", "SCALE")
+    stated = parameter_first(parameters, "POINT", "SCALE")
     scale = header.scale if stated is None or not np.isfinite(stated) else float(stated)
     if not layout.is_float and not (np.isfinite(scale) and scale != 0):
         raise TrialError(path, STAGE, f"integer point data with POINT:SCALE {scale:g}: coordinates cannot be scaled")
@@ -611,7 +611,7 @@ def _analogs(frames: np.ndarray, layout: _Layout, parameters: dict, processor: i
     channels = layout.channels
     if channels == 0 or layout.analog_per_frame == 0:
         return np.zeros((layout.n_frames * layout.analog_per_frame, 0)), 0.0, ""
-    stated_rate = _first(parameters, "ANALOG", "RATE")
+    stated_rate = parameter_first(parameters, "ANALOG", "RATE")
     analog_rate = layout.analog_per_frame * rate_hz
     if stated_rate and not np.isclose(stated_rate, analog_rate, rtol=1e-4):
         return np.zeros((0, 0)), 0.0, (
@@ -626,7 +626,7 @@ def _analogs(frames: np.ndarray, layout: _Layout, parameters: dict, processor: i
     offsets = _per_channel(parameters, "OFFSET", channels, default=0.0)
     if unsigned and parameters["ANALOG"].get("OFFSET", {}).get("type") == INT:
         offsets = np.where(offsets < 0, offsets + 65536, offsets)  # offsets of unsigned data are unsigned too
-    general = _first(parameters, "ANALOG", "GEN_SCALE")
+    general = parameter_first(parameters, "ANALOG", "GEN_SCALE")
     general = 1.0 if general is None or not np.isfinite(general) else float(general)
     return (samples - offsets) * _per_channel(parameters, "SCALE", channels, default=1.0) * general, analog_rate, ""
 
@@ -642,128 +642,3 @@ def _analog_scaling_warnings(parameters: dict, channels: int) -> list[str]:
     short = {name: len(_continued(parameters, "ANALOG", name)) for name in ("SCALE", "OFFSET")}
     return [f"ANALOG:{name} has {count} values for {channels} channels; the rest were taken as "
             f"{'1' if name == 'SCALE' else '0'}" for name, count in short.items() if count < channels]
-
-
-# --------------------------------------------------------------------------------------------- force plates
-def force_plates(c3d: C3D) -> tuple[np.ndarray | None, list[str]]:
-    """Force, moment and centre of pressure of every plate, in the lab frame, as ezc3d's ``extract_forceplat_data``
-    computes them (ezc3d src/modules/ForcePlatforms.cpp; C3D user guide, "FORCE_PLATFORM group").
-
-    Returns ``data[analog sample, plate, component]`` with components ``FORCE_COMPONENTS`` (force in the analog
-    channels' unit, moment in that unit times the point unit, centre of pressure in the point unit), or None
-    and a warning when the plates cannot be read. FORCE_PLATFORM:ZERO (the frames of an unloaded baseline) is not
-    subtracted, as ezc3d 1.7.2 does not: with ZERO [1, 10] in c3d.org's gait files, forces agree with ezc3d's to
-    1e-12.
-    """
-    group = c3d.parameters.get("FORCE_PLATFORM", {})
-    used = _first(c3d.parameters, "FORCE_PLATFORM", "USED")
-    if not used or used <= 0:
-        return None, []
-    if c3d.analog_problem:
-        return None, [f"force plates not read: {c3d.analog_problem}"]
-    if c3d.analogs.shape[1] == 0:  # plates declared in a file without analog data: plates without samples
-        return np.zeros((0, int(used), len(FORCE_COMPONENTS))), []
-    try:
-        plates = [_plate(c3d, group, index) for index in range(int(used))]
-    except ValueError as err:
-        return None, [f"force plates not read: {err}"]
-    return np.stack(plates, axis=1), []
-
-
-def _plate(c3d: C3D, group: dict, index: int) -> np.ndarray:
-    def values(name: str) -> np.ndarray:
-        found = _numbers(c3d.parameters, "FORCE_PLATFORM", name)
-        return np.zeros(0) if found is None else found.astype(np.float64)
-
-    plate = f"plate {index + 1}"
-    types = values("TYPE")
-    if types.size <= index:
-        raise ValueError(f"FORCE_PLATFORM:TYPE has no entry for {plate}")
-    kind = int(types[index])
-    if kind not in (1, 2, 3, 4):
-        raise ValueError(f"{plate} is of TYPE {kind}; types 1-4 are supported")
-    corners = values("CORNERS")
-    if corners.size < 12 * (index + 1):
-        raise ValueError(f"FORCE_PLATFORM:CORNERS has no entry for {plate}")
-    corners = corners[12 * index : 12 * (index + 1)].reshape(4, 3)
-    origins = values("ORIGIN")
-    if origins.size < 3 * (index + 1):
-        raise ValueError(f"FORCE_PLATFORM:ORIGIN has no entry for {plate}")
-    origin = origins[3 * index : 3 * (index + 1)].copy()
-    if kind == 1:
-        origin[:2] = 0.0  # type 1 stores only the depth of the sensor below the surface
-    if origin[2] > 0:  # the origin lies below the surface: writers that store it positive mean its opposite
-        origin = -origin
-    n_channels = 8 if kind == 3 else 6
-    channel_param = group.get("CHANNEL", {}).get("value")
-    if channel_param is None or isinstance(channel_param, list) or channel_param.ndim < 2 or \
-            channel_param.shape[0] < n_channels or channel_param.shape[1] <= index:
-        raise ValueError(f"FORCE_PLATFORM:CHANNEL has no {n_channels} channels for {plate}")
-    channels = channel_param[:n_channels, index].astype(np.int64) - 1  # 1-based
-    if channels.min() < 0 or channels.max() >= c3d.analogs.shape[1]:
-        raise ValueError(f"FORCE_PLATFORM:CHANNEL names channels {channels + 1} for {plate}, but the file has "
-                         f"{c3d.analogs.shape[1]} analog channels")
-    signal = c3d.analogs[:, channels]  # [sample, channel]
-    axis_x = corners[0] - corners[1]
-    axis_y = corners[0] - corners[3]
-    axis_z = np.cross(axis_x, axis_y)
-    axis_y = np.cross(axis_z, axis_x)
-    lengths = np.linalg.norm([axis_x, axis_y, axis_z], axis=1)
-    if not np.all(lengths > 0):
-        raise ValueError(f"FORCE_PLATFORM:CORNERS of {plate} do not span a plate")
-    to_lab = np.stack([axis_x / lengths[0], axis_y / lengths[1], axis_z / lengths[2]], axis=1)  # columns = axes
-    centre = corners.mean(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):  # no load: the centre of pressure is undefined (NaN)
-        if kind == 1:  # Fx Fy Fz, COPx COPy, Tz in the plate frame
-            force = signal[:, :3] @ to_lab.T
-            cop = np.column_stack([signal[:, 3], signal[:, 4], np.zeros(len(signal))]) @ to_lab.T
-            torque = np.column_stack([np.zeros((len(signal), 2)), signal[:, 5]]) @ to_lab.T
-            moment = np.cross(force, cop) - torque
-            cop = cop + centre
-        else:
-            if kind == 3:  # Kistler: 8 channels fx12 fx34 fy14 fy23 fz1 fz2 fz3 fz4
-                ch = signal
-                force_plate = np.column_stack([ch[:, 0] + ch[:, 1], ch[:, 2] + ch[:, 3], ch[:, 4:8].sum(axis=1)])
-                moment_plate = np.column_stack([
-                    origin[1] * (ch[:, 4] + ch[:, 5] - ch[:, 6] - ch[:, 7]),
-                    origin[0] * (ch[:, 5] + ch[:, 6] - ch[:, 4] - ch[:, 7]),
-                    origin[1] * (ch[:, 1] - ch[:, 0]) + origin[0] * (ch[:, 2] - ch[:, 3]),
-                ]) + np.cross(force_plate, [0.0, 0.0, origin[2]])
-            else:
-                six = signal if kind == 2 else signal @ _cal_matrix(c3d, group, index, plate).T
-                force_plate = six[:, :3]
-                moment_plate = six[:, 3:6] + np.cross(force_plate, origin)
-            force = force_plate @ to_lab.T
-            moment = moment_plate @ to_lab.T
-            fz = force_plate[:, 2]
-            cop_plate = np.column_stack([-moment_plate[:, 1] / fz, moment_plate[:, 0] / fz, np.zeros(len(signal))])
-            if kind == 3:
-                cop_plate[:, :2] -= _kistler_cop_correction(values("FPCOPPOLY"), index, cop_plate)
-            cop = cop_plate @ to_lab.T + centre
-    return np.concatenate([force, moment, cop], axis=1)
-
-
-def _cal_matrix(c3d: C3D, group: dict, index: int, plate: str) -> np.ndarray:
-    """The 6x6 calibration matrix of a TYPE-4 plate (FORCE_PLATFORM:CAL_MATRIX [6, 6, plates], column-major)."""
-    value = group.get("CAL_MATRIX", {}).get("value")
-    if value is None or isinstance(value, list) or value.ndim < 3 or value.shape[2] <= index:
-        raise ValueError(f"FORCE_PLATFORM:CAL_MATRIX has no matrix for {plate} (TYPE 4)")
-    if value.size == 0:  # Motion Analysis writes the parameter empty for calibrated channels
-        return np.eye(6)
-    skip = value.shape[0] * value.shape[1]
-    flat = np.ravel(value, order="F").astype(np.float64)
-    if flat.size < skip * index + 36:
-        raise ValueError(f"FORCE_PLATFORM:CAL_MATRIX is too small for {plate} (TYPE 4)")
-    return flat[skip * index : skip * index + 36].reshape(6, 6, order="F")
-
-
-def _kistler_cop_correction(coefficients: np.ndarray, index: int, cop: np.ndarray) -> np.ndarray:
-    """Kistler's polynomial correction of the centre of pressure (FORCE_PLATFORM:FPCOPPOLY, 12 per plate), as
-    ezc3d applies it; none without the parameter."""
-    if coefficients.size < 12 * (index + 1):
-        return np.zeros((len(cop), 2))
-    a = coefficients[12 * index : 12 * (index + 1)]
-    x, y = cop[:, 0], cop[:, 1]
-    dx = (a[0] * y**4 + a[1] * y**2 + a[2]) * x**3 + (a[3] * y**4 + a[4] * y**2 + a[5]) * x
-    dy = (a[6] * x**4 + a[7] * x**2 + a[8]) * y**3 + (a[9] * x**4 + a[10] * x**2 + a[11]) * y
-    return np.column_stack([dx, dy])

@@ -29,7 +29,8 @@ import xarray as xr
 
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d.events import parse_event_group
-from hipdrop.io.c3d.format import C3D, FORCE_COMPONENTS, STAGE, decode, force_plates
+from hipdrop.io.c3d.forceplates import FORCE_COMPONENTS, force_plates
+from hipdrop.io.c3d.format import C3D, STAGE, decode
 from hipdrop.io.markersets import map_labels
 from hipdrop.vocab import AXES, AXIS, EVENT_COLUMNS, LENGTH_UNIT, MARKER, TIME
 

@@ -1,6 +1,7 @@
-"""Gait events from force plates and from markers (docs/science.md section 4).
+"""Gait events from markers: the detector a trial's gait calls for (running where it has a flight phase, else
+walking; or Zeni's), over the feet's contacts (docs/science.md section 4).
 
-Both return the events table of ``hipdrop.io.c3d.events`` (side, event, frame, time_s, source). Frames index the
+Returns the events table (``hipdrop.vocab.EVENT_COLUMNS``: side, event, frame, time_s, source). Frames index the
 point data; times are capture-relative seconds on the trial's clock.
 """
 

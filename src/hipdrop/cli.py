@@ -30,9 +30,9 @@ def _inspect(args) -> int:
         report = _inspection(args, config, trial)
         shown = json.dumps(report, indent=1, default=float) if args.json else "\n".join(format_text(report))
     except Exception as err:  # a bug or an unforeseen file: said in one line naming the file, never a traceback
-        from hipdrop.trial.process import _reason
+        from hipdrop.trial.process import exception_reason
 
-        report = {"file": str(args.file), "readable": True, "stage": "inspect", "problem": _reason(err)}
+        report = {"file": str(args.file), "readable": True, "stage": "inspect", "problem": exception_reason(err)}
         print(json.dumps(report, indent=1) if args.json else f"{args.file}: cannot be inspected: {report['problem']}")
         return 1
     print(shown)

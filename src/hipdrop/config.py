@@ -27,7 +27,8 @@ class ConfigError(ValueError):
 
 
 @lru_cache(maxsize=4)
-def _schema(name: str) -> dict:
+def load_schema(name: str) -> dict:
+    """The JSON schema ``name`` (config or trials) as a dict, defaults included."""
     return yaml.safe_load((SCHEMA_DIR / f"{name}.schema.yaml").read_text())
 
 
@@ -51,7 +52,7 @@ def validate_config(config: dict | None) -> dict:
         One line per problem, naming the key: an unknown key with the keys allowed where it stands (and the
         closest one), a wrong value with what the schema asks for (``config/README.md`` explains every key).
     """
-    schema = copy.deepcopy(_schema("config"))
+    schema = copy.deepcopy(load_schema("config"))
     config = _with_defaults(copy.deepcopy(config or {}), schema)
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.path))
     if errors:
@@ -105,7 +106,7 @@ def load_sheet(path: str | Path) -> pd.DataFrame:
     sheet = pd.read_csv(path, sep="\t", dtype={"subject": str, "condition": str, "trial": str}, comment="#")
     # a trailing tab on a line makes an empty, unnamed column: nothing the lab meant, so nothing to warn about
     sheet = sheet.drop(columns=[c for c in sheet.columns if _IGNORABLE_COLUMN.fullmatch(str(c)) and sheet[c].isna().all()])
-    schema = copy.deepcopy(_schema("trials"))
+    schema = copy.deepcopy(load_schema("trials"))
     missing = [c for c in schema["required"] if c not in sheet.columns]
     if missing:
         raise ConfigError(f"{path}: the trial sheet lacks the column(s) {', '.join(missing)}")
@@ -141,14 +142,14 @@ def misspelt_columns(sheet: pd.DataFrame) -> list[str]:
     """One sentence per column of a loaded trial sheet that is not hipdrop's but closely resembles one of its
     columns (``target_cadense_change_pct``): a design problem, since the column it was meant to be keeps its
     default in every row (every cadence target 0), and in strict mode an error."""
-    defaults = {name: spec.get("default") for name, spec in _schema("trials")["properties"].items()}
+    defaults = {name: spec.get("default") for name, spec in load_schema("trials")["properties"].items()}
     return [f"column {column} is not a trial sheet column (did you mean {close}?): {close} keeps its default "
             f"{defaults[close]!r} wherever the sheet does not give it" for column, close in _unknown(sheet).items() if close]
 
 
 def _unknown(sheet: pd.DataFrame) -> dict[str, str | None]:
     """The sheet's columns not in ``trials.schema.yaml``, each with the schema column it most resembles (None)."""
-    known = list(_schema("trials")["properties"])
+    known = list(load_schema("trials")["properties"])
     return {str(c): next(iter(difflib.get_close_matches(str(c), known, n=1)), None) for c in sheet.columns if c not in known}
 
 

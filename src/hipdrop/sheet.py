@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hipdrop.config import ConfigError, _schema
+from hipdrop.config import ConfigError, load_schema
 
 #: the fields a file-name pattern may hold; ``{*}`` skips text (a date, a session code) within one folder name
 FIELDS = ("subject", "condition", "trial")
@@ -33,7 +33,7 @@ STATIC_CONDITION = "static"
 
 def design_defaults() -> dict:
     """The design columns of ``trials.schema.yaml`` and their defaults (the values a new sheet starts with)."""
-    properties = _schema("trials")["properties"]
+    properties = load_schema("trials")["properties"]
     return {name: spec["default"] for name, spec in properties.items() if name not in SHEET_COLUMNS and "default" in spec}
 
 
@@ -171,7 +171,7 @@ def compile_pattern(pattern: str) -> re.Pattern:
 
 def _field_problem(fields: dict) -> str | None:
     """Why the subject or condition read from a file cannot go into the sheet (the schema's id pattern)."""
-    properties = _schema("trials")["properties"]
+    properties = load_schema("trials")["properties"]
     for name in ("subject", "condition"):
         if not re.fullmatch(properties[name]["pattern"], fields[name]):
             return f"{name} {fields[name]!r} is not a valid id (letters, digits, _ . - only): rename the file or folder"

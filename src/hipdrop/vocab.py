@@ -16,7 +16,6 @@ OTHER_SIDE = {"L": "R", "R": "L"}
 
 LENGTH_UNIT = "mm"
 ANGLE_UNIT = "deg"
-TIME_UNIT = "s"
 
 FOOT_STRIKE = "foot_strike"
 FOOT_OFF = "foot_off"

@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from hipdrop.kernels.arrays import nanmedian
-from hipdrop.kernels.pelvis import _axes_np
+from hipdrop.kernels.pelvis import pelvis_axes_np
 from hipdrop.vocab import ANGLE_UNIT, AXIS, LENGTH_UNIT, MARKER, SIDE, SIDES, TIME
 
 #: Plug-in Gait thorax landmarks: the thorax axis runs from mid(T10, STRN) up to mid(C7, CLAV)
@@ -104,7 +104,7 @@ SIDE_SIGN = np.array([1.0 if side == "L" else -1.0 for side in SIDES])
 
 
 def _trunk_lean_np(xyz: np.ndarray, heading=None, *, names: list[str]) -> np.ndarray:
-    """``[time, side]`` degrees (see ``trunk_lean``); needs ``_trunk_source(names)``, and the pelvis landmarks
+    """``[time, side]`` degrees (see ``trunk_lean``); needs ``trunk_source(names)``, and the pelvis landmarks
     unless ``heading`` is given."""
     heading = _facing_heading_np(xyz, names=names) if heading is None else heading
     left = _left_in_frontal_plane(heading)[..., None, :]
@@ -117,7 +117,7 @@ def _trunk_lean_np(xyz: np.ndarray, heading=None, *, names: list[str]) -> np.nda
     return np.degrees(lean_left)[..., None] * SIDE_SIGN
 
 
-def _trunk_source(names) -> tuple[str, str]:
+def trunk_source(names) -> tuple[str, str]:
     """(how the trunk axis is built, why it cannot be) from the marker names."""
     if set(THORAX_MARKERS) <= set(names):
         return "Plug-in Gait thorax: mid(T10, STRN) to mid(C7, CLAV)", ""
@@ -139,7 +139,7 @@ def _hip_joint_centres_np(xyz: np.ndarray, *, names: list[str]) -> np.ndarray:
     forward = HARRINGTON_DEPTH_X[0] * depth + HARRINGTON_DEPTH_X[1]
     up = HARRINGTON_WIDTH_UP[0] * width + HARRINGTON_WIDTH_UP[1]
     lateral = (HARRINGTON_WIDTH_LATERAL[0] * width + HARRINGTON_WIDTH_LATERAL[1]) * SIDE_SIGN[:, None]
-    x, y, z = (axis[..., None, :] for axis in _axes_np(lasi, rasi, _sacrum(xyz, names)))
+    x, y, z = (axis[..., None, :] for axis in pelvis_axes_np(lasi, rasi, _sacrum(xyz, names)))
     return ((lasi + rasi) / 2)[..., None, :] + x * forward + y * lateral + z * up
 
 
@@ -219,7 +219,7 @@ def _joint_centres(markers: xr.DataArray, lateral: str, medial: str, what: str) 
         units=LENGTH_UNIT, **{f"source_{s}": how[s] for s in SIDES}, **{f"missing_{s}": missing[s] for s in SIDES})
 
 
-def _fppa_sources(names) -> dict:
+def fppa_sources(names) -> dict:
     """``source_<side>`` and ``missing_<side>`` of ``knee_fppa`` from the marker names."""
     knee, knee_missing = _centre_sources(names, LATERAL_KNEE, MEDIAL_KNEE, "lateral knee")
     ankle, ankle_missing = _centre_sources(names, LATERAL_ANKLE, MEDIAL_ANKLE, "lateral ankle")
@@ -271,7 +271,7 @@ def trunk_lean(markers: xr.DataArray, *, heading: xr.DataArray | float | None = 
     stance hip to unload weak abductors (Crossley et al. 2011, Am J Sports Med 39:866).
     """
     attrs = {"units": ANGLE_UNIT, "long_name": "trunk lateral lean", "sign": "positive toward that side"}
-    how, why = _trunk_source(markers[MARKER].values)
+    how, why = trunk_source(markers[MARKER].values)
     if heading is None and pelvis_problem(markers):
         why = f"no frontal plane: {pelvis_problem(markers)}"
     if why:
@@ -350,7 +350,7 @@ def knee_fppa(markers: xr.DataArray, *, heading: xr.DataArray | float | None = N
         why = f"no hip joint centre: {pelvis_problem(markers)}"
         return _missing(markers, "knee_fppa", attrs | {f"source_{s}": "" for s in SIDES} | {f"missing_{s}": why for s in SIDES})
     fppa = _apply(_knee_fppa_np, markers, heading=heading, output_dims=[[TIME, SIDE]])
-    return _per_side(fppa).rename("knee_fppa").assign_attrs(attrs, **_fppa_sources(markers[MARKER].values))
+    return _per_side(fppa).rename("knee_fppa").assign_attrs(attrs, **fppa_sources(markers[MARKER].values))
 
 
 def compensation_angles(markers: xr.DataArray, *, heading: xr.DataArray | float | None = None) -> xr.Dataset:

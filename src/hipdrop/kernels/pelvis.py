@@ -22,7 +22,7 @@ def _unit_np(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def _axes_np(lasi: np.ndarray, rasi: np.ndarray, sac: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pelvis_axes_np(lasi: np.ndarray, rasi: np.ndarray, sac: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """X, Y, Z unit axes [..., 3] of the PiG pelvis from LASI, RASI and the sacrum [..., 3]."""
     y = _unit_np(lasi - rasi)
     z = _unit_np(np.cross(y, sac - rasi))
@@ -47,7 +47,7 @@ def pelvis_axes(markers: xr.DataArray) -> xr.DataArray:
     -----
     Origin mid-ASIS; Y = unit(LASI - RASI) (left); Z = unit(Y x (SACR - RASI)) (up); X = Y x Z (forward).
     """
-    stacked = lambda *a: np.stack(_axes_np(*a), axis=-2)
+    stacked = lambda *a: np.stack(pelvis_axes_np(*a), axis=-2)
     return xr.apply_ufunc(
         stacked, *_landmarks(markers), input_core_dims=[[AXIS]] * 3, output_core_dims=[["segment_axis", AXIS]],
         dask="parallelized", output_dtypes=[float], dask_gufunc_kwargs={"output_sizes": {"segment_axis": 3}},
@@ -93,7 +93,7 @@ def progression_heading(markers: xr.DataArray) -> xr.DataArray:
 
 def _angles_np(lasi, rasi, sac, heading, *, sequence: str):
     """(tilt, obliquity, rotation) in degrees, left-side signs, from landmarks [..., 3] (see pelvic_angles)."""
-    x, y, z = _axes_np(lasi, rasi, sac)
+    x, y, z = pelvis_axes_np(lasi, rasi, sac)
     c, s = np.cos(heading), np.sin(heading)
     # components of a pelvis axis in the progression frame (the lab turned about Z by ``heading``)
     px = lambda v: v[..., 0] * c + v[..., 1] * s

@@ -37,7 +37,8 @@ SINGULAR_RATIO = 1e-8
 PLAUSIBLE_SE_RATIO = 3.0
 
 
-def _term(condition: str) -> str:
+def effect_term(condition: str) -> str:
+    """The effects' ``term`` of a condition: ``condition[cadence_plus10]``."""
     return f"condition[{condition}]"
 
 
@@ -166,7 +167,7 @@ def runners_by_condition(data: pd.DataFrame, *, baseline: str) -> dict[str, list
 
 
 def _not_estimable(metric: str, condition: str, reason: str, n_subjects: int, n_stances: int) -> dict:
-    return {"metric": metric, "term": _term(condition), "estimate_deg": np.nan, "se_deg": np.nan, "ci_low": np.nan,
+    return {"metric": metric, "term": effect_term(condition), "estimate_deg": np.nan, "se_deg": np.nan, "ci_low": np.nan,
             "ci_high": np.nan, "p": np.nan, "model": "", "n_subjects": n_subjects, "n_stances": n_stances,
             "analysis": MIXED, "estimable": False, "reason": reason, "model_notes": ""}
 
@@ -263,7 +264,7 @@ def fit_effects(
         key = f"C(condition, Treatment({baseline!r}))[T.{condition}]"
         est, se = float(fit.params[key]), float(fit.bse[key])
         rows[condition] = {
-            "metric": metric, "term": _term(condition), "estimate_deg": est, "se_deg": se,
+            "metric": metric, "term": effect_term(condition), "estimate_deg": est, "se_deg": se,
             "ci_low": est - quantile * se, "ci_high": est + quantile * se, "p": float(2 * stats.t.sf(abs(est / se), df)),
             "model": f"{fit.model}; t with {df} df", "n_subjects": len(runners[condition]),
             "n_stances": int(mine["condition"].isin([condition, baseline]).sum()), "analysis": MIXED,

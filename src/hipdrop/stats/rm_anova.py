@@ -26,7 +26,7 @@ import pandas as pd
 import pingouin
 from scipy import optimize, stats
 
-from hipdrop.stats.models import _term, holm
+from hipdrop.stats.models import effect_term, holm
 from hipdrop.stats.subjects import subject_table
 
 RM_ANOVA = "rm-anova"
@@ -243,7 +243,7 @@ def condition_anova(means: pd.DataFrame, *, conditions: list[str], min_subjects:
 
 
 def _not_estimable(metric: str, condition: str, reason: str, n_subjects: int, n_stances: int) -> dict:
-    return {"metric": metric, "term": _term(condition), "estimate_deg": np.nan, "se_deg": np.nan, "ci_low": np.nan,
+    return {"metric": metric, "term": effect_term(condition), "estimate_deg": np.nan, "se_deg": np.nan, "ci_low": np.nan,
             "ci_high": np.nan, "p": np.nan, "p_holm": np.nan, "model": "", "n_subjects": n_subjects,
             "n_stances": n_stances, "analysis": RM_ANOVA, "effect_size_dz": np.nan, "dz_ci_low": np.nan,
             "dz_ci_high": np.nan, "estimable": False, "reason": reason}
@@ -327,7 +327,7 @@ def rm_anova_effects(
         effect = paired_effect(wide.loc[both, condition], wide.loc[both, baseline], alpha=alpha)
         paired[condition] = effect
         rows[condition] = {
-            "metric": metric, "term": _term(condition), "estimate_deg": effect["estimate"], "se_deg": effect["se"],
+            "metric": metric, "term": effect_term(condition), "estimate_deg": effect["estimate"], "se_deg": effect["se"],
             "ci_low": effect["ci_low"], "ci_high": effect["ci_high"], "p": effect["p"], "p_holm": np.nan,
             "model": "", "n_subjects": len(both), "n_stances": n_stances, "analysis": RM_ANOVA,
             "effect_size_dz": effect["dz"], "dz_ci_low": effect["dz_ci_low"], "dz_ci_high": effect["dz_ci_high"],

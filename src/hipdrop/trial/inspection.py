@@ -23,10 +23,10 @@ import xarray as xr
 from hipdrop.errors import TrialError
 from hipdrop.io.markersets import normalise
 from hipdrop.kernels.arrays import contiguous_runs
-from hipdrop.kernels.compensations import SHOULDER_MARKERS, THORAX_MARKERS, _fppa_sources, _trunk_source
+from hipdrop.kernels.compensations import SHOULDER_MARKERS, THORAX_MARKERS, fppa_sources, trunk_source
 from hipdrop.kernels.gaps import repair_markers
 from hipdrop.kernels.plausibility import IMPLAUSIBLE_KINDS
-from hipdrop.trial.process import ANALYSED_MARKERS, _pelvis_markers, implausible_meta, plausible_markers, wrist_source
+from hipdrop.trial.process import ANALYSED_MARKERS, implausible_meta, pelvis_landmarks, plausible_markers, wrist_source
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES
 
 #: the thorax and shoulder markers of the trunk lean (hipdrop.kernels.compensations)
@@ -77,16 +77,16 @@ def raw_labels(names: list[str], marker_map: dict[str, str]) -> dict[str, str]:
 
 def group_use(group: str, names) -> tuple[str, str]:
     """(what a marker group gives the analysis, what it cannot give and why) for a trial's marker names, asked of
-    the rules the analysis itself follows (``compensations._trunk_source``, ``_fppa_sources``,
+    the rules the analysis itself follows (``compensations.trunk_source``, ``fppa_sources``,
     ``pipeline.wrist_source``): inspect never promises a trunk lean the trial does not compute."""
     if group == "trunk":
-        how, why = _trunk_source(names)
+        how, why = trunk_source(names)
         return (f"trunk lean from the {how}" if how else ""), (f"no trunk lean: {why}" if why else "")
     if group == "wrists":
         how, why = wrist_source(names)
         return (f"arm swing from {how}" if how else ""), (f"no arm swing: {why}" if why else "")
     if group == "knees":
-        sources = _fppa_sources(names)
+        sources = fppa_sources(names)
         use = "; ".join(f"{s} knee FPPA from the {sources[f'source_{s}']}" for s in SIDES if sources[f"source_{s}"])
         why = "; ".join(f"no {s} knee FPPA: {sources[f'missing_{s}']}" for s in SIDES if sources[f"missing_{s}"])
         return use, why
@@ -222,7 +222,7 @@ def marker_report(trial: xr.Dataset, config: dict, stances: pd.DataFrame | None 
             spline[m] = repaired["filled"].sel({MARKER: m}).to_numpy().astype(bool) & ~rebuilt[m]
             left[m] = still.sel({MARKER: m}).to_numpy().astype(bool)
     try:
-        needed = _pelvis_markers(markers, trial.attrs.get("source_path", ""))
+        needed = pelvis_landmarks(markers, trial.attrs.get("source_path", ""))
     except TrialError:
         needed = []
     rigid_possible = set(PELVIS_MARKERS) <= set(names) and max_gap_s > 0

@@ -95,7 +95,9 @@ class TrialResult:
         return self.failure is None
 
 
-def _pelvis_markers(markers: xr.DataArray, path) -> list[str]:
+def pelvis_landmarks(markers: xr.DataArray, path) -> list[str]:
+    """The pelvis markers the trial's pelvis is built from (LASI, RASI and LPSI+RPSI, or SACR); raises a
+    ``TrialError`` naming the missing ones and how to map them."""
     names = set(markers[MARKER].values)
     needed = ["LASI", "RASI"] + (["SACR"] if "SACR" in names and not {"LPSI", "RPSI"} <= names else ["LPSI", "RPSI"])
     missing = [m for m in needed if m not in names]
@@ -266,7 +268,7 @@ def dropped_text(dropped: pd.DataFrame) -> str:
     return "; ".join(f"{d.side or 'both feet'} {d.start_s:.2f}-{d.end_s:.2f} s: {d.reason}" for d in dropped.itertuples())
 
 
-def _reason(err: Exception) -> str:
+def exception_reason(err: Exception) -> str:
     """An unforeseen exception as one line for the trial log or the quarantine list."""
     return f"{type(err).__name__}: {' '.join(str(err).split())}"
 
@@ -297,7 +299,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         shifted = [w for w in json.loads(trial.attrs["qc_warnings"]) if w.startswith(FIRST_FRAME_RELATIVE)]
         result.meta["event_warnings"] = "; ".join(stored_event_problems(events_table(trial)) + shifted)
         stage = "pelvis"
-        needed = _pelvis_markers(trial["markers"], path)
+        needed = pelvis_landmarks(trial["markers"], path)
         stage = "clean"
         # samples no body makes become gaps before anything is filled or filtered, counted in the QC record
         checked = plausible_markers(trial)
@@ -347,7 +349,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
             result.agreement = marker_event_agreement(trial, event_markers, config, heading=heading, detected=events)
             result.meta["event_calibration"] = "" if result.agreement is None else result.agreement.attrs.get("calibration", "")
         except Exception as err:
-            result.meta["agreement_error"] = _reason(err)
+            result.meta["agreement_error"] = exception_reason(err)
         stage = "stances"
         st = config["stances"]
         stances, curves = stance_table(
@@ -366,7 +368,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
     except TrialError as err:
         result.failure = err
     except Exception as err:  # a bug or an unforeseen file: still one trial's failure, never the run's
-        result.failure = TrialError(path, stage, _reason(err))
+        result.failure = TrialError(path, stage, exception_reason(err))
     return result
 
 
@@ -389,7 +391,7 @@ def static_reference(path: str | Path, *, config: dict | None = None) -> dict:
         trial = read_c3d(path, vertical_axis=config["vertical_axis"], markersets=tuple(config["markersets"]))
         rate, cl = trial.attrs["rate_hz"], config["clean"]
         stage = "static"
-        needed = _pelvis_markers(trial["markers"], path)
+        needed = pelvis_landmarks(trial["markers"], path)
         checked = plausible_markers(trial)
         _check_pelvis_plausible(trial, checked, needed, path, stage)
         cleaned = repair_markers(checked["markers"], keep=needed, rate_hz=rate, max_gap_s=cl["max_gap_s"])
@@ -401,7 +403,7 @@ def static_reference(path: str | Path, *, config: dict | None = None) -> dict:
     except TrialError:
         raise
     except Exception as err:
-        raise TrialError(path, stage, _reason(err)) from err
+        raise TrialError(path, stage, exception_reason(err)) from err
     if not (np.isfinite(obliquity) and np.isfinite(tilt)):
         raise TrialError(path, "static", "no frame with all pelvis markers: no standing obliquity")
     return {"static_obliquity_deg": obliquity, "static_tilt_deg": tilt}

@@ -215,11 +215,6 @@ def _forces(c3d: C3D, rotation: np.ndarray, mm_per_unit: float) -> tuple[xr.Data
 
 
 # --------------------------------------------------------------------------------------------- events
-def events_to_dataset(table: pd.DataFrame) -> xr.Dataset:
-    """An events table (columns ``EVENT_COLUMNS``) as ``event_*`` variables over dim ``event``."""
-    return xr.Dataset(_event_variables(table))
-
-
 def _event_variables(table: pd.DataFrame) -> dict[str, xr.Variable]:
     return {f"event_{c}": xr.Variable("event", table[c].to_numpy()) for c in EVENT_COLUMNS}
 

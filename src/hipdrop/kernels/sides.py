@@ -51,8 +51,16 @@ def _feet(markers: xr.DataArray) -> tuple[np.ndarray | None, dict[str, np.ndarra
     if toe and {f"{s}{HEEL}" for s in SIDES} <= names:
         facing = sum(xyz(f"{s}{toe}") - xyz(f"{s}{HEEL}") for s in SIDES)
     points = [p for p in (HEEL, *TOES, "ANK") if {f"{s}{p}" for s in SIDES} <= names]
-    positions = {s: np.nanmean([xyz(f"{s}{p}") for p in points], axis=0) for s in SIDES} if points else {}
+    positions = {s: _finite_mean(np.stack([xyz(f"{s}{p}") for p in points])) for s in SIDES} if points else {}
     return facing, positions
+
+
+def _finite_mean(stack: np.ndarray) -> np.ndarray:
+    """Mean over the first axis of the finite values, NaN where there are none (np.nanmean warns there: frames
+    where every foot marker of a side is missing are ordinary in overground trials)."""
+    finite = np.isfinite(stack)
+    count = finite.sum(0)
+    return np.where(count > 0, np.where(finite, stack, 0.0).sum(0) / np.maximum(count, 1), np.nan)
 
 
 def pelvis_side_check(markers: xr.DataArray) -> dict:

@@ -129,3 +129,12 @@ def test_the_page_counts_the_stances_behind_each_mean_and_why_the_others_were_ex
         "Stances: 5 of 8 included; excluded: 2 pelvis data filled for 0.050 s (> 0.007 s) in the stance, 1 contact "
         "cut by the end of the recording (0.100 s after the strike)")
     assert "* a mean from fewer than 10 included stances" in sentence
+
+
+def test_the_star_is_explained_only_where_the_table_has_one():
+    curves, stances, responders, manipulation = small_tables()
+    texts = lambda figure: [t.get_text() for t in figure.axes[2].texts]  # noqa: E731
+    sentence = lambda figure: next(t for t in texts(figure) if t.startswith("Stances:"))  # noqa: E731
+    assert "* a mean from fewer" in sentence(runner_page("A", curves, stances, responders, manipulation))  # 4 < 10
+    figure = runner_page("A", curves, stances, responders, manipulation, min_stances=4)
+    assert "*" not in "".join(texts(figure)) and sentence(figure) == "Stances: 12 of 12 included"

@@ -180,7 +180,7 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     ax.axis("off")
     man = manipulation[manipulation["subject"].astype(str) == subject].set_index("condition")
     counts = stance_counts(everyone).set_index("condition") if len(everyone) else pd.DataFrame()
-    rows = []
+    rows, any_few = [], False
     for condition in _order(set(man.index) | set(resp.index) | set(counts.index), baseline):
         m = man.loc[condition] if condition in man.index else pd.Series(dtype=object)
         r = resp.loc[condition] if condition in resp.index else pd.Series(dtype=object)
@@ -188,6 +188,7 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
         target = m.get("target_cadence_change_pct", np.nan)
         n = counts.loc[condition] if condition in counts.index else pd.Series({"n_included": 0, "n_excluded": 0})
         few = "*" if n["n_included"] < min_stances else ""
+        any_few = any_few or bool(few)
         judged = m.get("targets") != NOT_AN_INTERVENTION
         rows.append([
             condition,
@@ -209,7 +210,7 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
                          "MDC95\n(deg)", "responder"],
                     rows, widths=[0.13, 0.08, 0.12, 0.08, 0.08, 0.09, 0.08, 0.10, 0.07, 0.12])
     lines = responder_lines(subject, responders)
-    ax.text(0.0, below - 0.04, _stances_sentence(everyone, min_stances=min_stances), transform=ax.transAxes, va="top",
+    ax.text(0.0, below - 0.04, _stances_sentence(everyone, min_stances=min_stances, starred=any_few), transform=ax.transAxes, va="top",
             fontsize=8)
     ax.text(0.0, below - 0.16, "Responder class (change of mean peak drop against the runner's own MDC95):\n"
             + ("\n".join(lines) if lines else "not assessed"), transform=ax.transAxes, va="top", fontsize=9)
@@ -217,18 +218,18 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     return fig
 
 
-def _stances_sentence(stances: pd.DataFrame, *, min_stances: int) -> str:
-    """The runner's stances in one or two lines: included of all, the commonest kinds of exclusion, and what a
-    star in the table means."""
+def _stances_sentence(stances: pd.DataFrame, *, min_stances: int, starred: bool) -> str:
+    """The runner's stances in one or two lines: included of all, the commonest kinds of exclusion, and, when the
+    table ``starred`` a mean, what the star means."""
     if stances.empty:
         return "Stances: none"
     excluded = int(stances["excluded"].astype(bool).sum())
     text = f"Stances: {len(stances) - excluded} of {len(stances)} included"
     if excluded and "exclude_reason" in stances:
         text += f"; excluded: {kinds_sentence(excluded_by_kind(stances), first=2)}"
-    # 110 characters of 8 pt fill the page's width
+    # 110 characters of 8 pt fill the page's width; the star's meaning only where the table has one
     return textwrap.fill(text, 110) + (f"\n* a mean from fewer than {min_stances} included stances: uncertain "
-                                       "(config stats.min_stances)")
+                                       "(config stats.min_stances)" if starred else "")
 
 
 def _blank_page():

@@ -43,13 +43,14 @@ SHEET = load_sheet(config["trials"])
 SUBJECTS = sorted(SHEET["subject"].unique())
 # the design is checked before any work: reported here and in the run's summary; a condition that changes two
 # things at once is fatal in strict mode
-SHEET_PROBLEMS = sheet_design_problems(SHEET, baseline=config["stats"]["baseline"]) + misspelt_columns(SHEET)
+_MISSPELT = misspelt_columns(SHEET)
+SHEET_PROBLEMS = sheet_design_problems(SHEET, baseline=config["stats"]["baseline"]) + _MISSPELT
 for _problem in SHEET_PROBLEMS:
     print(f"trial sheet {config['trials']}: {_problem}", file=sys.stderr)
 if config["strict"] and double_modifications(SHEET):
     raise ValueError(f"strict mode: the trial sheet {config['trials']} asks for two modifications at once (see above)")
-if config["strict"] and misspelt_columns(SHEET):
-    raise ValueError(f"strict mode: the trial sheet {config['trials']}: " + "; ".join(misspelt_columns(SHEET))
+if config["strict"] and _MISSPELT:
+    raise ValueError(f"strict mode: the trial sheet {config['trials']}: " + "; ".join(_MISSPELT)
                      + ". Correct the column's name, or give it a name unlike hipdrop's columns if it is your own note")
 # a lab's own notes columns are welcome; named so that a misspelt design column does not pass unseen
 _UNKNOWN_COLUMNS = unknown_columns(SHEET)

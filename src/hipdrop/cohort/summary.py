@@ -103,8 +103,12 @@ def stance_lines(stances: pd.DataFrame, *, min_stances: int, flag_excluded_pct: 
     counts = stance_counts(stances)
     lost = counts[counts["excluded_pct"] > flag_excluded_pct]
     if len(lost):
+        # the commonest reason of only the runner-conditions named (reason_kinds per group is ms each; an archive
+        # has thousands of groups)
+        by_group = stances.groupby(["subject", "condition"])
+        mostly = lambda r: next(iter(excluded_by_kind(by_group.get_group((r.subject, r.condition))).index), "")  # noqa: E731
         lines.append(f"runner-conditions that lost more than {flag_excluded_pct:g} % of their stances: " + "; ".join(
-            f"{r.subject} {r.condition} {r.n_excluded} of {r.n_stances} ({r.excluded_pct:.0f} %, mostly {r.main_reason})"
+            f"{r.subject} {r.condition} {r.n_excluded} of {r.n_stances} ({r.excluded_pct:.0f} %, mostly {mostly(r)})"
             for r in lost.itertuples()))
     few = counts[counts["n_included"] < min_stances]
     if len(few):

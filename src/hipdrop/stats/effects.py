@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hipdrop.stats.models import COMPONENT_COLUMNS, fit_effects
+from hipdrop.stats.models import COMPONENT_COLUMNS, UNESTIMABLE_SOURCE, fit_effects
 from hipdrop.stats.rm_anova import rm_anova_effects, runners_without_baseline
 from hipdrop.stats.tasks import TASK, by_task
 
@@ -57,7 +57,7 @@ def with_unestimable(components: pd.DataFrame, table: pd.DataFrame) -> pd.DataFr
     the reason in ``source``, so that variance_components.csv and the power table say why instead of being empty."""
     missing = table[~table["estimable"].astype(bool)]
     rows = pd.DataFrame({"metric": missing["metric"], "condition": missing["term"].str[len("condition[") : -1],
-                         "source": "effect not estimable: " + missing["reason"].astype(str)})
+                         "source": UNESTIMABLE_SOURCE + missing["reason"].astype(str)})
     parts = [part for part in (components, rows) if len(part)]
     return pd.concat(parts, ignore_index=True).reindex(columns=COMPONENT_COLUMNS) if parts else components
 

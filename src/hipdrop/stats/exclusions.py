@@ -78,11 +78,9 @@ def kinds_sentence(counts: pd.Series, *, first: int = 3) -> str:
 
 
 def stance_counts(stances: pd.DataFrame, *, keys: tuple[str, ...] = ("subject", "condition")) -> pd.DataFrame:
-    """Per ``keys``: ``n_stances``, ``n_included``, ``n_excluded``, ``excluded_pct`` (%) and ``main_reason`` (the
-    commonest kind of exclusion; "" when none was excluded or the table has no ``exclude_reason``)."""
+    """Per ``keys``: ``n_stances``, ``n_included``, ``n_excluded`` and ``excluded_pct`` (%)."""
     groups = stances.assign(excluded=stances["excluded"].astype(bool)).groupby(list(keys), sort=True)
     counts = groups.agg(n_stances=("excluded", "size"), n_excluded=("excluded", "sum"))
     counts["n_included"] = counts["n_stances"] - counts["n_excluded"]
     counts["excluded_pct"] = 100.0 * counts["n_excluded"] / counts["n_stances"]
-    counts["main_reason"] = [next(iter(excluded_by_kind(rows).index), "") for _, rows in groups]
-    return counts.reset_index()[[*keys, "n_stances", "n_included", "n_excluded", "excluded_pct", "main_reason"]]
+    return counts.reset_index()[[*keys, "n_stances", "n_included", "n_excluded", "excluded_pct"]]

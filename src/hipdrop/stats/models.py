@@ -174,6 +174,8 @@ def _not_estimable(metric: str, condition: str, reason: str, n_subjects: int, n_
 
 COMPONENT_COLUMNS = ["metric", "condition", "effect_deg", "slope_var_deg2", "residual_var_deg2", "stances_condition",
                      "stances_baseline", "source"]
+#: how the ``source`` of a component row without components begins (``hipdrop.stats.effects.with_unestimable``)
+UNESTIMABLE_SOURCE = "effect not estimable: "
 
 
 @dataclass

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hipdrop.stats.models import COMPONENT_COLUMNS, UNESTIMABLE_SOURCE
+
 POWER_COLUMNS = [
     "metric", "condition", "sd_change_deg", "effect_deg", "runners_for_observed_effect", "runners_for_smallest_effect",
     "smallest_effect_deg", "alpha", "power", "note",
 ]
-COMPONENT_COLUMNS = ["metric", "condition", "effect_deg", "slope_var_deg2", "residual_var_deg2", "stances_condition",
-                     "stances_baseline"]
 #: first block of sample sizes searched; blocks then grow fourfold, so typical answers (n < 64) cost one block
 _FIRST_BLOCK = 64
 
@@ -198,10 +198,11 @@ def power_table(components: pd.DataFrame, *, alpha: float = 0.05, power: float =
     """
     _check_probability("alpha", alpha)
     _check_probability("power", power)
-    missing = set(COMPONENT_COLUMNS) - set(components.columns)
+    needed = [c for c in COMPONENT_COLUMNS if c != "source"]  # the numbers; source only explains them
+    missing = set(needed) - set(components.columns)
     if missing:
         raise ValueError(f"power_table: components lack columns {sorted(missing)}; one row per metric x condition "
-                         f"needs {COMPONENT_COLUMNS}")
+                         f"needs {needed}")
     rows = []
     for row in components.itertuples(index=False):
         extra = {k: getattr(row, k) for k in ("trial_var_deg2", "trials_condition", "trials_baseline") if hasattr(row, k)}
@@ -209,7 +210,7 @@ def power_table(components: pd.DataFrame, *, alpha: float = 0.05, power: float =
                        stances_baseline=row.stances_baseline, **extra)
         source = getattr(row, "source", "")
         # no components to plan from (hipdrop.stats.effects.with_unestimable): say why once, not per count
-        unestimable = isinstance(source, str) and source.startswith("effect not estimable")
+        unestimable = isinstance(source, str) and source.startswith(UNESTIMABLE_SOURCE)
         notes, counts = [source] if unestimable else [], {}
         for key, effect, label in (("runners_for_observed_effect", row.effect_deg, "observed effect"),
                                    ("runners_for_smallest_effect", smallest_effect_deg, "smallest effect")):

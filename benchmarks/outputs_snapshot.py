@@ -2,8 +2,10 @@
 
 For every file of the corpus (tests/data/c3d, and ../shared/data/c3d where present) ``process_trial`` runs with the
 default config; the stance table, the curves, the events and the pelvis angles (or the failure's stage and reason)
-are hashed. A simulated 4-runner cohort then goes through the whole Snakemake workflow and every table and text
-under results/ is hashed (figures are left out: matplotlib's PNG bytes are not part of behaviour).
+are hashed, tables column by column. A simulated 4-runner cohort then goes through the whole Snakemake workflow and
+every table (column by column) and text under results/ is hashed (figures are left out: matplotlib's PNG bytes are not
+part of behaviour). A column or output that did not exist before is listed as added, not as a difference, so a change
+that adds a measure can still show that it changed none of the old ones.
 
     python benchmarks/outputs_snapshot.py --write before.json     # on the commit before the change
     python benchmarks/outputs_snapshot.py --compare before.json   # after it: lists every output that differs
@@ -37,10 +39,15 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()[:16]
 
 
-def _frame_bytes(table: pd.DataFrame | None) -> bytes:
+def _column_digests(prefix: str, table: pd.DataFrame | None) -> dict[str, str]:
+    """One digest per column (and one for the row count), so an added column leaves the others comparable."""
     if table is None:
-        return b"none"
-    return table.reset_index(drop=True).to_csv(index=False, float_format="%.12g").encode()
+        return {prefix: "none"}
+    table = table.reset_index(drop=True)
+    out = {f"{prefix}#rows": str(len(table))}
+    for column in table.columns:
+        out[f"{prefix}:{column}"] = _digest(table[column].to_csv(index=False, float_format="%.12g").encode())
+    return out
 
 
 def _array_bytes(array) -> bytes:
@@ -61,14 +68,14 @@ def trial_fingerprints() -> dict[str, str]:
             out[row["file"]] = f"failed at {result.failure.stage}: {result.failure.reason}"
             continue
         pelvis = result.pelvis["obliquity"] if result.pelvis is not None else None
-        out[row["file"]] = _digest(_frame_bytes(result.stances), _frame_bytes(result.events), _array_bytes(result.curves),
-                                   _array_bytes(pelvis))
+        out.update(_column_digests(f"{row['file']}/stances", result.stances))
+        out.update(_column_digests(f"{row['file']}/events", result.events))
+        out[f"{row['file']}/curves"] = _digest(_array_bytes(result.curves))
+        out[f"{row['file']}/obliquity"] = _digest(_array_bytes(pelvis))
     return out
 
 
 def _table_bytes(path: Path) -> bytes:
-    if path.suffix == ".parquet":
-        return _frame_bytes(pd.read_parquet(path))
     if path.suffix == ".nc":
         import xarray as xr
 
@@ -89,9 +96,16 @@ def workflow_fingerprints() -> dict[str, str]:
         subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
                         str(work), "--cores", "2", "--quiet"], check=True, capture_output=True)
         results = work / "results"
-        return {str(p.relative_to(results)): _digest(_table_bytes(p)) for p in sorted(results.rglob("*"))
-                if p.suffix in COMPARED_SUFFIXES and "logs" not in p.parts and "benchmarks" not in p.parts
-                and p.name != "config.yaml"}
+        out = {}
+        for p in sorted(results.rglob("*")):
+            if p.suffix not in COMPARED_SUFFIXES or {"logs", "benchmarks"} & set(p.parts) or p.name == "config.yaml":
+                continue
+            name = str(p.relative_to(results))
+            if p.suffix in (".csv", ".parquet"):
+                out.update(_column_digests(name, pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)))
+            else:
+                out[name] = _digest(_table_bytes(p))
+        return out
 
 
 def main() -> int:
@@ -103,12 +117,15 @@ def main() -> int:
     now = {"trials": trial_fingerprints(), "workflow": workflow_fingerprints()}
     if args.write:
         args.write.write_text(json.dumps(now, indent=1, sort_keys=True))
-        print(f"{len(now['trials'])} corpus files, {len(now['workflow'])} workflow outputs -> {args.write}")
+        print(f"{len(now['trials'])} corpus-trial and {len(now['workflow'])} workflow fingerprints -> {args.write}")
         return 0
     before = json.loads(args.compare.read_text())
+    added = [f"{part}/{name}" for part in now for name in sorted(set(now[part]) - set(before[part]))]
     differ = [f"{part}/{name}: {before[part].get(name)} -> {now[part].get(name)}" for part in now
-              for name in sorted(set(before[part]) | set(now[part])) if before[part].get(name) != now[part].get(name)]
-    print("\n".join(differ) or f"identical: {len(now['trials'])} corpus files, {len(now['workflow'])} workflow outputs")
+              for name in sorted(before[part]) if before[part].get(name) != now[part].get(name)]
+    if added:
+        print(f"added (new, not compared): {len(added)}\n  " + "\n  ".join(added))
+    print("\n".join(differ) or f"identical: every one of {sum(map(len, before.values()))} earlier outputs")
     return 1 if differ else 0
 
 

@@ -1,0 +1,3 @@
+"""What a reader sees: the cohort figures, one page per runner, figure captions, methods.md and the
+report's tables.
+"""

@@ -1,4 +1,4 @@
-"""Gait-event detectors, one per source: force plates (force), the foot points marker detectors follow (feet), running and walking from foot markers
-(running, walking), the choice among them (detect), calibration of the marker detector on a trial's own plate
-contacts (calibration) and the agreement between two detectors (agreement).
+"""Gait-event detectors, one per source: force plates (force), the foot points the marker detectors follow (feet),
+running and walking from foot markers (running, walking), the choice among them (detect), the calibration of the
+marker detector on a trial's own plate contacts (calibration) and the agreement between two detectors (agreement).
 """

@@ -77,6 +77,7 @@ def _config_error_line(error: jsonschema.ValidationError) -> str:
 
 
 def load_config(path: str | Path | None = None) -> dict:
+    """The YAML config at ``path`` (none: every default), validated and completed with the schema's defaults."""
     config = yaml.safe_load(Path(path).read_text()) if path else {}
     return validate_config(config)
 

@@ -17,15 +17,18 @@ DESIGN_COLUMNS = ["target_cadence_change_pct", "arm_swing"]
 
 
 def order_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the identifying columns (``ID_COLUMNS``) it has first, the rest in their order."""
     first = [c for c in ID_COLUMNS if c in table.columns]
     return table[first + [c for c in table.columns if c not in first]]
 
 
 def empty_stances() -> pd.DataFrame:
+    """A stance table with no rows and the identifying, window and design columns, for a cohort with no stance."""
     return pd.DataFrame(columns=ID_COLUMNS + WINDOW_COLUMNS + DESIGN_COLUMNS)
 
 
 def concat_curves(parts: list[xr.DataArray]) -> xr.DataArray | None:
+    """The trials' time-normalised curves joined along the stance dimension, renumbered 0..n-1; None if none has one."""
     parts = [p for p in parts if p is not None and p.sizes[STANCE]]
     if not parts:
         return None

@@ -27,6 +27,7 @@ def nothing_analysed(trials_path: str, quarantine_path: str, *, every_reason: st
 
 
 def summary_line(trials: pd.DataFrame, quarantine_path: str) -> str:
+    """"<n> trials analysed, <m> quarantined", pointing to the quarantine table when any trial is in it."""
     n_ok = int((trials["status"] == "ok").sum()) if len(trials) else 0
     n_bad = len(trials) - n_ok
     return f"{n_ok} trials analysed, {n_bad} quarantined" + (f", see {quarantine_path}" if n_bad else "")

@@ -33,6 +33,7 @@ def as_given(result: TrialResult, path: str) -> TrialResult:
 
 
 def worker_failure(path: str, reason: str) -> TrialResult:
+    """The result of a trial whose worker process died (crash, signal, memory limit): failed at the worker stage."""
     return TrialResult(path=str(path), failure=TrialError(path, WORKER_STAGE, reason))
 
 

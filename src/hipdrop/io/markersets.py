@@ -23,10 +23,12 @@ def strip_prefix(label: str) -> str:
 
 
 def normalise(label: str) -> str:
+    """The label as aliases are matched: subject prefix dropped, lower case, letters and digits only."""
     return _NOT_ALNUM.sub("", strip_prefix(label).lower())
 
 
 def builtin_markersets() -> list[Path]:
+    """The marker-set alias files shipped with hipdrop, in name order."""
     return sorted(BUILTIN_DIR.glob("*.yaml"))
 
 

@@ -47,6 +47,7 @@ def write_table(table: pd.DataFrame, path: str | Path) -> None:
 
 
 def write_netcdf(data: xr.Dataset | xr.DataArray, path: str | Path) -> None:
+    """Write ``data`` to ``path`` as netCDF-4 (h5netcdf), atomically: a reader never sees half a file."""
     with atomic_path(path) as tmp:
         data.to_netcdf(tmp, engine="h5netcdf")
 

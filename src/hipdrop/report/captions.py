@@ -27,6 +27,7 @@ METRIC_NAMES = {
 
 
 def metric_name(metric: str) -> str:
+    """The reader's name of a stance-table metric ("peak pelvic drop"); an unknown metric keeps its column name."""
     return METRIC_NAMES.get(metric, metric)
 
 

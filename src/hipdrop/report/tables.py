@@ -99,6 +99,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def write_page(path: str | Path, page: str) -> None:
+    """Write an HTML page as UTF-8, atomically."""
     with atomic_path(path) as tmp:
         Path(tmp).write_text(page, encoding="utf-8")
 

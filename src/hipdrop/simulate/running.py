@@ -70,6 +70,12 @@ PELVIS_LOCAL = {"LASI": (0.0, 120.0, 0.0), "RASI": (0.0, -120.0, 0.0), "LPSI": (
 
 @dataclass
 class CohortSpec:
+    """A simulated running cohort: runners, conditions and their effects (deg), recording settings and what varies.
+
+    Every runner runs every condition of ``CONDITIONS`` ``trials_per_condition`` times; ``effects_deg`` are the
+    population effects on peak pelvic drop, ``effect_sd_deg`` their between-runner SD.
+    """
+
     n_subjects: int = 8
     trials_per_condition: int = 1
     duration_s: float = 30.0

@@ -331,6 +331,7 @@ class TaskCohortSpec:
     variation: bool = True  # False: no random variation of any kind
 
     def conditions(self) -> list[str]:
+        """``baseline`` and the conditions of ``effects_deg``, in order."""
         return ["baseline", *self.effects_deg]
 
 

@@ -80,6 +80,8 @@ def _arm_swing(markers: xr.DataArray, heading: float) -> xr.DataArray | None:
 
 @dataclass
 class TrialResult:
+    """What ``process_trial`` gives for one file: its tables and curves, or the failure that stopped it."""
+
     path: str
     meta: dict = field(default_factory=dict)
     events: pd.DataFrame | None = None
@@ -92,6 +94,7 @@ class TrialResult:
 
     @property
     def ok(self) -> bool:
+        """True when the trial was analysed (no failure)."""
         return self.failure is None
 
 

@@ -66,6 +66,7 @@ class C3D:
 
     @property
     def n_frames(self) -> int:
+        """Number of point frames decoded."""
         return self.points.shape[0]
 
     @property

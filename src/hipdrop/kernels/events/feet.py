@@ -12,6 +12,7 @@ from hipdrop.vocab import EVENT_COLUMNS, MARKER, SIDES, TIME
 
 
 def foot_points(markers: xr.DataArray, side: str) -> list[str]:
+    """The foot markers of ``side`` ("L"/"R") the trial has, among heel, toe and first and fifth metatarsal."""
     names = set(markers[MARKER].values)
     return [m for m in (f"{side}HEE", f"{side}TOE", f"{side}MT1", f"{side}MT5") if m in names]
 
@@ -62,6 +63,7 @@ def foot_height(markers: xr.DataArray) -> xr.DataArray | None:
 
 
 def events_frame(rows: list[tuple], extra: list[str] = ()) -> pd.DataFrame:
+    """An events table (``EVENT_COLUMNS`` and then ``extra``) from detector rows, ordered by frame and then side."""
     # ordered by frame, then side, else as given (a stable sort: as pandas' sort_values(kind="stable") orders them)
     table = pd.DataFrame(sorted(rows, key=lambda row: (row[2], row[0])), columns=EVENT_COLUMNS + list(extra))
     return table.astype({"frame": "int64"}) if table["frame"].dtype != np.int64 else table

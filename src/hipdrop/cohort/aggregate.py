@@ -9,7 +9,7 @@ import xarray as xr
 from hipdrop.cohort.summary import summary_line
 from hipdrop.io.results import ID_COLUMNS, join_csv_files, join_curve_files, join_parquet_files
 from hipdrop.kernels.stances import CURVES_NAME
-from hipdrop.kernels.windows import WINDOW_COLUMNS
+from hipdrop.kernels.windows.table import WINDOW_COLUMNS
 from hipdrop.vocab import STANCE
 
 #: the sheet's design columns, carried into every stance row of their trial

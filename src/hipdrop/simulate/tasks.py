@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from hipdrop.io.c3d.reader import write_c3d
-from hipdrop.kernels.windows import CLEARANCE_HYSTERESIS_MM
+from hipdrop.kernels.windows.support import CLEARANCE_HYSTERESIS_MM
 from hipdrop.simulate.running import HEEL_GROUND_MM, PELVIS_LOCAL, TOE_GROUND_MM, pelvis_pose
 from hipdrop.trial.tasks import task_settings
 from hipdrop.vocab import SIDES
@@ -177,7 +177,7 @@ def _task_windows(spec: TaskSpec, rng: np.random.Generator) -> tuple[list[dict],
         else:
             bout["lower"] = t + LIFT_S + spec.hold_s
             # the hold is the time the free foot is clear of the ground: above clearance_mm on the way up, until
-            # below clearance_mm - hysteresis on the way down (hipdrop.kernels.windows.single_leg_support)
+            # below clearance_mm - hysteresis on the way down (hipdrop.kernels.windows.support.single_leg_support)
             windows.append(bout | {
                 "start": _lift_crossing(settings["clearance_mm"], t, True),
                 "end": _lift_crossing(settings["clearance_mm"] - CLEARANCE_HYSTERESIS_MM, bout["lower"], False),

@@ -33,7 +33,7 @@ from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.kernels.plausibility import IMPLAUSIBLE_KINDS, implausible_codes
 from hipdrop.kernels.sides import OK, pelvis_side_check
 from hipdrop.kernels.stances import arm_swing, stance_table
-from hipdrop.kernels.windows import WINDOW_COLUMNS, stance_compensations, window_events
+from hipdrop.kernels.windows.table import WINDOW_COLUMNS, stance_compensations, window_events
 from hipdrop.trial.tasks import RUNNING, task_windows
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES, TIME
 

@@ -7,7 +7,7 @@ row per window in the stance table's columns (docs/science.md section 8; docs/ar
 Why the defaults (each can be overridden per task):
 
 - ``clearance_mm`` 30: every landmark of the free foot must be this far above the same landmark of the support foot
-  (``windows.foot_lift``). A foot's lowest marker is 15 mm above its rest when the force under it has fallen to
+  (``windows.support.foot_lift``). A foot's lowest marker is 15 mm above its rest when the force under it has fallen to
   30 N (``events.OFF_HEIGHT_MM``, measured on running against force plates): above that the foot carries nothing.
   Doubled because the two feet's landmarks need not rest at the same height: the same landmark differs by up to
   7 mm between the feet standing in the single_leg files of tests/data/c3d (other placements or shoes, more),
@@ -36,17 +36,11 @@ import xarray as xr
 from hipdrop.kernels.compensations import compensation_angles
 from hipdrop.kernels.events.force import force_plate_events
 from hipdrop.kernels.stances import MAX_FILLED_S
-from hipdrop.kernels.windows import (
-    FOOT_POINTS,
-    balance_windows,
-    foot_lift,
-    landing_windows,
-    pelvis_height,
-    single_leg_support,
-    squat_windows,
-    support_contacts,
-    window_table,
-)
+from hipdrop.kernels.windows.balance import balance_windows
+from hipdrop.kernels.windows.landing import landing_windows
+from hipdrop.kernels.windows.squat import pelvis_height, squat_windows
+from hipdrop.kernels.windows.support import FOOT_POINTS, foot_lift, single_leg_support, support_contacts
+from hipdrop.kernels.windows.table import window_table
 from hipdrop.vocab import RUNNING, TIME
 
 #: task name -> its description and the default thresholds of its windows (config key ``tasks.<task>``)
@@ -144,7 +138,7 @@ def task_windows(
 
     Returns
     -------
-    windows : one row per window, ``hipdrop.kernels.windows.WINDOW_COLUMNS``
+    windows : one row per window, ``hipdrop.kernels.windows.table.WINDOW_COLUMNS``
     curves : ``[stance, pct]`` support-side obliquity over each window (the stance curves' format)
     """
     if task == RUNNING:

@@ -5,16 +5,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from hipdrop.kernels.windows import (
-    balance_windows,
-    hysteresis_runs,
-    landing_windows,
-    single_leg_support,
-    squat_windows,
-    stance_compensations,
-    support_contacts,
-    window_table,
-)
+from hipdrop.kernels.windows.balance import balance_windows
+from hipdrop.kernels.windows.landing import landing_windows
+from hipdrop.kernels.windows.squat import squat_windows
+from hipdrop.kernels.windows.support import hysteresis_runs, single_leg_support, support_contacts
+from hipdrop.kernels.windows.table import stance_compensations, window_table
 from tests.conftest import marker_array
 
 RATE = 100.0

@@ -312,12 +312,6 @@ def knee_centres(markers: xr.DataArray) -> xr.DataArray:
     return _joint_centres(markers, LATERAL_KNEE, MEDIAL_KNEE, "lateral knee").rename("knee_centre")
 
 
-def ankle_centres(markers: xr.DataArray) -> xr.DataArray:
-    """Ankle joint centres ``[time, side, axis]`` mm: mid-point of the malleolus markers (xANK lateral, xMED
-    medial), else the lateral one alone, else NaN; ``attrs`` as ``knee_centres``."""
-    return _joint_centres(markers, LATERAL_ANKLE, MEDIAL_ANKLE, "lateral ankle").rename("ankle_centre")
-
-
 def knee_fppa(markers: xr.DataArray, *, heading: xr.DataArray | float | None = None) -> xr.DataArray:
     """Knee frontal-plane projection angle per side, ``[time, side]`` degrees, positive in valgus.
 

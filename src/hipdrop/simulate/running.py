@@ -46,6 +46,12 @@ CONDITIONS = {
 }
 DEFAULT_EFFECTS_DEG = {"cadence_plus5": -0.75, "cadence_plus10": -1.5, "arm_swing": -0.5}
 ARM_SWING_FACTOR = {"normal": 1.0, "reduced": 0.6}  # wrist excursion relative to the runner's own normal swing
+#: the arm-swing condition's instruction when it targets crossover (``CohortSpec.arm_swing_target``): the wrists
+#: stay on their own side of the body's midline; amplitude is not asked to change
+CROSSOVER_INSTRUCTION = "no_crossover"
+#: the wrist centre's distance from the body's midline with the arm furthest back (mm): the shoulder's, where it
+#: hangs; it swings medially as it comes forward and is most medial with the arm furthest forward
+WRIST_REST_MM = 170.0
 #: how much of an arm-swing instruction runners carry out (normal, clipped): most near it, some barely at all
 ARM_COMPLIANCE = (1.0, 0.45, 0.05, 1.6)
 #: strike patterns and their shares among runners
@@ -93,6 +99,13 @@ class CohortSpec:
     arm_swing_cadence_pct: float = 0.0  # cadence change the arm-swing condition also brings (a confound), %
     static_obliquity_deg: float = 0.0  # every runner's standing pelvic obliquity (right side up), added to every trial
     static_trial: bool = False  # also write each runner's 3 s static standing trial (sheet column static)
+    # what the arm-swing condition targets: "amplitude" (fore-aft, ``ARM_SWING_FACTOR``) or "crossover" (the wrists'
+    # peak crossing of the midline changes by ``crossover_change_mm`` x the runner's compliance; sheet column
+    # arm_swing_target); with crossover, the first ``amplitude_instead`` runners reduce their amplitude instead
+    # (``ARM_SWING_FACTOR["reduced"]``) and leave their crossover as it was: non-adherent and confounded
+    arm_swing_target: str = "amplitude"
+    crossover_change_mm: float = -60.0
+    amplitude_instead: int = 1
 
     def dose_deg_per_pct(self) -> float:
         """Peak-drop change per 1 % cadence change that the cadence conditions' effects imply (deg per %)."""
@@ -188,9 +201,28 @@ def pelvis_pose(rotation: np.ndarray, obliquity: np.ndarray, tilt: np.ndarray) -
     return rz @ rx @ ry
 
 
+def arm_instruction_of(spec: CohortSpec, condition: str) -> str:
+    """The sheet's arm-swing instruction of a condition: ``CONDITIONS``', or ``CROSSOVER_INSTRUCTION`` for the
+    arm-swing condition of a cohort whose arm-swing target is crossover."""
+    instruction = CONDITIONS[condition][1]
+    return CROSSOVER_INSTRUCTION if instruction != "normal" and spec.arm_swing_target == "crossover" else instruction
+
+
+def arm_targets(spec: CohortSpec, runner: dict, instruction: str) -> tuple[float, float]:
+    """(fore-aft wrist excursion, peak crossover of the midline) in mm that a runner carries out under an arm-swing
+    instruction, as far as they follow it (without variation: exactly)."""
+    crossover = runner["crossover_mm"]
+    if instruction == CROSSOVER_INSTRUCTION:
+        if runner["amplitude_instead"]:
+            factor = ARM_SWING_FACTOR["reduced"]
+            return runner["arm_swing_mm"] * (1 + (factor - 1) * runner["arm_compliance"]), crossover
+        return runner["arm_swing_mm"], crossover + spec.crossover_change_mm * runner["arm_compliance"]
+    return runner["arm_swing_mm"] * (1 + (ARM_SWING_FACTOR[instruction] - 1) * runner["arm_compliance"]), crossover
+
+
 def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, condition: str) -> dict:
     """Markers, events and truth of one treadmill trial."""
-    target_pct, arm_instruction = CONDITIONS[condition]
+    target_pct, arm_instruction = CONDITIONS[condition][0], arm_instruction_of(spec, condition)
     var = spec.variation
     rate, n = spec.rate_hz, int(round(spec.duration_s * spec.rate_hz))
     t = (np.arange(n) + 1) / rate  # capture-relative time of each frame; the first frame is C3D frame 1
@@ -251,14 +283,17 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
         markers[f"{side}ANK"] = heel * np.array([1, 1, 0]) + np.array([50.0, 15.0 if side == "L" else -15.0, 95.0])
 
     # the instructed change, carried out as far as this runner does (without variation: exactly)
-    swing_mm = runner["arm_swing_mm"] * (1 + (ARM_SWING_FACTOR[arm_instruction] - 1) * runner["arm_compliance"])
+    swing_mm, crossover_mm = arm_targets(spec, runner, arm_instruction)
     trunk = origin + np.array([0.0, 0.0, 480.0])
-    for side, lateral, sign in (("L", 170.0, 1.0), ("R", -170.0, -1.0)):
+    for side, lateral, sign in (("L", WRIST_REST_MM, 1.0), ("R", -WRIST_REST_MM, -1.0)):
         shoulder = trunk + np.array([-20.0, lateral, 0.0])
         fore_aft = sign * swing_mm / 2 * np.cos(phase)  # right arm back at right strike (opposite to its leg)
         markers[f"{side}SHO"] = shoulder
         markers[f"{side}ELB"] = shoulder + np.stack([fore_aft * 0.45, np.zeros(n), np.full(n, -280.0)], -1)
-        wrist = shoulder + np.stack([fore_aft, np.zeros(n), np.full(n, -480.0) + 60 * np.abs(np.sin(phase))], -1)
+        # medially as the arm comes forward: crossover_mm across the midline (trunk's y) with the arm furthest
+        # forward; the thorax does not turn, so this is the truth in its frame
+        medial = (WRIST_REST_MM + crossover_mm) * (1 + sign * np.cos(phase)) / 2
+        wrist = shoulder + np.stack([fore_aft, -sign * medial, np.full(n, -480.0) + 60 * np.abs(np.sin(phase))], -1)
         markers[f"{side}WRA"] = wrist + np.array([0.0, 25.0, 0.0])
         markers[f"{side}WRB"] = wrist - np.array([0.0, 25.0, 0.0])
     markers["C7"] = trunk + np.array([-80.0, 0.0, 80.0])
@@ -299,6 +334,7 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
         "markers": xyz, "events": events, "stances": stances, "forces": forces,
         "achieved_cadence_change_pct": achieved_pct, "cadence_spm": cadence, "effect_deg": carried,
         "arm_swing_mm": swing_mm, "target_cadence_change_pct": target_pct, "arm_swing": arm_instruction,
+        "arm_crossover_mm": crossover_mm,
     }
 
 
@@ -426,6 +462,9 @@ def _runner(rng: np.random.Generator, spec: CohortSpec) -> dict:
         "arm_compliance": float(np.clip(rng.normal(mean, sd), low, high)) if var else 1.0,
         "strike_type": str(rng.choice(list(STRIKE_TYPES), p=list(STRIKE_TYPES.values()))) if var else "rearfoot",
         "half_width_mm": rng.uniform(50, 110) if var else 100.0,  # half the lateral distance between the feet
+        # drawn last, so that the draws above stay those of cohorts simulated before crossover was
+        "crossover_mm": rng.uniform(0.0, 50.0) if var else 30.0,  # peak crossing of the midline, mm (+ = across)
+        "amplitude_instead": False,
     }
 
 
@@ -442,6 +481,7 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
         subject = f"S{i + 1:02d}"
         # one stream per runner and one per trial: a runner stays the same whatever the trials' length or number
         runner = _runner(np.random.default_rng([spec.seed, i]), spec)
+        runner["amplitude_instead"] = spec.arm_swing_target == "crossover" and i < spec.amplitude_instead
         subjects[subject] = runner
         for c, condition in enumerate(CONDITIONS):
             for trial in range(1, spec.trials_per_condition + 1):
@@ -457,11 +497,14 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
                 rows.append({
                     "subject": subject, "condition": condition, "trial": trial, "path": name,
                     "target_cadence_change_pct": sim["target_cadence_change_pct"], "arm_swing": sim["arm_swing"],
+                    **({"arm_swing_target": "crossover" if sim["arm_swing"] == CROSSOVER_INSTRUCTION else "amplitude"}
+                       if spec.arm_swing_target != "amplitude" else {}),
                 })
                 st = sim["stances"].assign(subject=subject, condition=condition, trial=trial)
                 truth_stances += st.round(6).to_dict("records")
                 realised.append({"subject": subject, "condition": condition, "effect_deg": sim["effect_deg"],
-                                 "achieved_cadence_change_pct": sim["achieved_cadence_change_pct"]})
+                                 "achieved_cadence_change_pct": sim["achieved_cadence_change_pct"],
+                                 "arm_swing_mm": sim["arm_swing_mm"], "arm_crossover_mm": sim["arm_crossover_mm"]})
         if spec.static_trial:
             name = f"{subject}_static_1.c3d"
             write_c3d(directory / name, simulate_static(np.random.default_rng([spec.seed, i, 99]), spec=spec),

@@ -21,6 +21,7 @@ from hipdrop.config import config_hash, validate_config
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d.events import FIRST_FRAME_RELATIVE, stored_event_problems
 from hipdrop.io.c3d.reader import events_table, read_c3d
+from hipdrop.kernels.arms import ARM_MARKERS, arm_measures
 from hipdrop.kernels.arrays import marker_positions
 from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles
 from hipdrop.kernels.events.agreement import event_agreement
@@ -41,7 +42,7 @@ from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES, TIME
 ANALYSED_MARKERS = tuple(dict.fromkeys((
     *PELVIS_MARKERS, "SACR",
     *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5", "ANK", "WRA", "WRB", "WRI")),
-    *COMPENSATION_MARKERS,
+    *COMPENSATION_MARKERS, *ARM_MARKERS,
 )))
 #: the markers the event detectors and the single-leg windows read (feet; pelvis for Zeni's sacrum and heading):
 #: only these get the events' own low-pass
@@ -364,6 +365,8 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         # the compensations over each stance, as for the single-leg windows (hipdrop.kernels.windows)
         stances = stances.join(stance_compensations(stances, compensation_angles(markers)))
         stances = stances.assign(task=RUNNING).reindex(columns=WINDOW_COLUMNS)
+        # crossover, elbow angle, thorax-pelvis rotation and arm-leg phase per stride (hipdrop.kernels.arms)
+        stances = stances.join(arm_measures(markers, stances, heading=heading))
         result.meta.update(event_source=",".join(sorted(events["source"].unique())), n_stances=len(stances),
                            n_excluded=int(stances["excluded"].sum()))
         result.events, result.stances, result.curves = events, stances, curves

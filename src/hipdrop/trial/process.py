@@ -35,6 +35,7 @@ from hipdrop.kernels.plausibility import IMPLAUSIBLE_KINDS, implausible_codes
 from hipdrop.kernels.sides import OK, pelvis_side_check
 from hipdrop.kernels.stances import arm_swing, stance_table
 from hipdrop.kernels.windows.table import WINDOW_COLUMNS, stance_compensations, window_events
+from hipdrop.trial.emg import trial_emg
 from hipdrop.trial.tasks import RUNNING, task_windows
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES, TIME
 
@@ -365,6 +366,10 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         # the compensations over each stance, as for the single-leg windows (hipdrop.kernels.windows)
         stances = stances.join(stance_compensations(stances, compensation_angles(markers)))
         stances = stances.assign(task=RUNNING).reindex(columns=WINDOW_COLUMNS)
+        # surface EMG per stance where the file has it (hipdrop.trial.emg; NaN columns without)
+        emg, emg_meta = trial_emg(trial, stances, config["emg"])
+        stances = stances.join(emg)
+        result.meta.update(emg_meta)
         # crossover, elbow angle, thorax-pelvis rotation and arm-leg phase per stride (hipdrop.kernels.arms)
         stances = stances.join(arm_measures(markers, stances, heading=heading))
         result.meta.update(event_source=",".join(sorted(events["source"].unique())), n_stances=len(stances),

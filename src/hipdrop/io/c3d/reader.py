@@ -30,7 +30,7 @@ import xarray as xr
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d.events import parse_event_group
 from hipdrop.io.c3d.forceplates import FORCE_COMPONENTS, force_plates
-from hipdrop.io.c3d.format import C3D, STAGE, decode
+from hipdrop.io.c3d.format import C3D, STAGE, decode, parameter_first
 from hipdrop.io.markersets import map_labels
 from hipdrop.vocab import AXES, AXIS, EVENT_COLUMNS, LENGTH_UNIT, MARKER, TIME
 
@@ -101,6 +101,9 @@ def _to_trial(path: Path, raw: bytes, c3d: C3D, *, vertical_axis: str, markerset
     forces, force_warnings = _forces(c3d, rotation, scale)
     if forces is not None:
         trial["forces"] = forces
+    analogs = other_analogs(c3d)
+    if analogs is not None:
+        trial["analogs"] = analogs
     trial.attrs.update(
         rate_hz=rate,
         first_frame=first_frame,
@@ -212,6 +215,34 @@ def _forces(c3d: C3D, rotation: np.ndarray, mm_per_unit: float) -> tuple[xr.Data
         attrs={"units": "N (f*), N mm (m*), mm (cop*)", "rate_hz": analog_rate, "note": "force exerted by the subject on the plate, canonical frame"},
     )
     return forces, warnings_
+
+
+def other_analogs(c3d: C3D) -> xr.DataArray | None:
+    """The analog channels that are not a force plate's (EMG, triggers, ...), as stored after ANALOG:OFFSET and
+    SCALE: ``analogs[analog_time, analog_channel]`` with coords ``analog_channel`` (the ANALOG:LABELS) and
+    ``analog_unit`` (ANALOG:UNITS, "" where absent), the forces' analog clock; None when there are none or the
+    analog data were not read. ``hipdrop.kernels.emg`` finds the muscles among them."""
+    n_channels = c3d.analogs.shape[1]
+    if n_channels == 0 or c3d.analog_problem or not c3d.analog_rate_hz:
+        return None
+    plate = set()
+    used = parameter_first(c3d.parameters, "FORCE_PLATFORM", "USED")
+    channel = c3d.parameters.get("FORCE_PLATFORM", {}).get("CHANNEL", {}).get("value")
+    if used and used > 0 and isinstance(channel, np.ndarray) and channel.ndim == 2:
+        plate = {int(c) - 1 for c in channel[:, : int(used)].ravel()}
+    keep = [i for i in range(n_channels) if i not in plate]
+    if not keep:
+        return None
+    stored = c3d.parameters.get("ANALOG", {}).get("UNITS", {}).get("value")
+    units = [str(u).strip() for u in (np.ravel(stored).tolist() if stored is not None else [])][:n_channels]
+    units += [""] * (n_channels - len(units))
+    analog_time = c3d.first_frame / c3d.rate_hz + np.arange(c3d.analogs.shape[0]) / c3d.analog_rate_hz
+    return xr.DataArray(
+        c3d.analogs[:, keep], dims=("analog_time", "analog_channel"),
+        coords={"analog_time": analog_time, "analog_channel": [c3d.analog_labels[i] for i in keep],
+                "analog_unit": ("analog_channel", [units[i] for i in keep])},
+        attrs={"rate_hz": c3d.analog_rate_hz, "note": "analog channels other than the force plates', as stored"},
+    )
 
 
 # --------------------------------------------------------------------------------------------- events

@@ -11,6 +11,8 @@ from hipdrop.simulate.running import CohortSpec
 from tests.conftest import ROOT
 from tests.integration.test_workflow import make_study, run_workflow
 
+pytestmark = pytest.mark.workflow  # the module's fixture runs the whole workflow
+
 NOTEBOOK = ROOT / "notebooks" / "explore_results.ipynb"
 
 

@@ -11,6 +11,8 @@ from hipdrop.report.tables import MAX_ROWS, summary_html, table_html
 from hipdrop.simulate.running import CohortSpec
 from tests.integration.test_workflow import make_study, run_workflow
 
+pytestmark = pytest.mark.workflow  # the module's fixture runs the whole workflow
+
 
 def _report_data(html: str):
     """The report's results (path -> name, mime type, category...) and its landing text, from report.html."""

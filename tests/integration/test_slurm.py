@@ -22,7 +22,8 @@ from hipdrop.execution.slurm import slurm_jobs_writing_in, slurm_partition_limit
 from hipdrop.simulate.running import CohortSpec, simulate_cohort
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.workflow
+#: every test here starts SLURM (the fixture); those that also run Snakemake on it are marked workflow too
+pytestmark = pytest.mark.cluster
 
 #: outputs that cannot repeat: logs carry timestamps, benchmarks carry timings
 UNREPEATABLE = {"logs", "benchmarks"}
@@ -97,6 +98,7 @@ def local_run(tmp_path_factory):
     return outputs(workdir)
 
 
+@pytest.mark.workflow
 def test_the_slurm_profile_gives_a_local_runs_outputs_byte_for_byte(slurm, local_run, tmp_path):
     """The README's cluster command on a single-node SLURM: every output (the unrepeatable logs and timings
     aside) equals the local run's, and no job is left in the queue."""
@@ -109,6 +111,7 @@ def test_the_slurm_profile_gives_a_local_runs_outputs_byte_for_byte(slurm, local
     assert slurm_jobs_writing_in(workdir) == []
 
 
+@pytest.mark.workflow
 def test_a_job_too_big_for_the_partition_stops_the_run_before_anything_is_submitted(slurm, tmp_path):
     """One cpu more per batch job than the largest node has: the run stops naming the limit (SLURM itself would
     accept the job and leave it pending for ever), and nothing is submitted or written."""
@@ -139,6 +142,7 @@ def test_partition_limits_are_the_nodes_own(slurm):
     assert limits.memory_mb == max(int(f["RealMemory"]) for f in partition_nodes)
 
 
+@pytest.mark.workflow
 def test_a_dask_slurmcluster_gives_the_same_stance_table(slurm, local_run, tmp_path):
     """config dask.scheduler slurm: the batch's trials run on Dask workers in SLURM jobs that dask-jobqueue
     submits (the sheet's relative paths made absolute for them). The tables equal the local run's byte for byte."""
@@ -176,6 +180,7 @@ def wait_for_no_jobs_in(workdir, timeout_s: float = 300) -> None:
         time.sleep(1)
 
 
+@pytest.mark.workflow
 def test_a_rerun_after_a_lost_login_refuses_while_an_orphan_job_still_writes(slurm, tmp_path):
     """kill -9 of Snakemake while a batch job runs: the README's command again refuses, naming the job and how to
     wait for it or cancel it, and submits nothing."""
@@ -196,6 +201,7 @@ def test_a_rerun_after_a_lost_login_refuses_while_an_orphan_job_still_writes(slu
         wait_for_no_jobs_in(workdir)
 
 
+@pytest.mark.workflow
 @pytest.mark.slow  # a killed run, its orphan held and released, then a whole run: minutes
 def test_once_the_orphan_has_finished_the_same_command_completes_with_a_local_runs_outputs(slurm, local_run, tmp_path):
     """After a lost login and the refusal above, the orphan resumed and finished: the README's command then

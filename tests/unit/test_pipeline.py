@@ -1,4 +1,5 @@
-"""The per-trial pipeline over many files under every scheduler it supports, and what survives a dying worker."""
+"""The per-trial pipeline over many files under every local scheduler, and what survives a dying worker (on a Dask
+distributed cluster: tests/integration/test_cluster.py, which shares these fixtures)."""
 
 import faulthandler
 import os
@@ -6,9 +7,7 @@ import shutil
 import signal
 import time
 
-import dask
 import pytest
-from distributed import Client, LocalCluster
 
 from hipdrop.config import ConfigError
 from hipdrop.execution.isolated import WORKER_STAGE
@@ -107,54 +106,6 @@ def test_a_dying_or_hanging_trial_is_quarantined_and_the_rest_of_the_batch_compl
     results = process_trials(paths, config={"dask": {"trial_timeout_s": TIMEOUT_S}}, workers=2,
                              trial_function=crash_exit_or_hang)
     assert_bad_trials_quarantined_rest_complete(results, paths, bad, reference)
-
-
-def test_on_a_distributed_cluster_too_and_its_workers_survive(directory, files, reference, monkeypatch):
-    """A LocalCluster of worker processes started elsewhere (their working folder is not the caller's): the
-    caller's relative paths still find the files, come back as given, and the crash, the exit and the hang are
-    each their trial's entry while both workers stay up."""
-    paths, bad = mixed_batch(directory, files)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        client.wait_for_workers(2)
-        workers_before = set(client.scheduler_info()["workers"])
-        monkeypatch.chdir(directory)
-        relative = [os.path.relpath(p, directory) for p in paths]
-        config = {"dask": {"scheduler": "address", "address": cluster.scheduler_address, "trial_timeout_s": TIMEOUT_S}}
-        results = process_trials(relative, config=config, trial_function=crash_exit_or_hang)
-        workers_after = set(client.scheduler_info()["workers"])
-    assert workers_after == workers_before  # the same two worker processes (a restarted one has a new address)
-    for result, path in zip(results, paths):
-        result.path = path  # compare under the absolute names the references were made with
-        if result.failure is not None:
-            assert result.failure.path == os.path.relpath(path, directory)
-            result.failure.path = path
-    assert_bad_trials_quarantined_rest_complete(results, paths, bad, reference)
-
-
-def kill_the_dask_worker(path, **options):
-    """``process_trial``, except on ``killer.c3d``: the trial's forked process kills its parent, the Dask worker
-    itself (as an out-of-memory killer would), wherever the trial runs."""
-    if os.path.basename(path) == "killer.c3d":
-        os.kill(os.getppid(), signal.SIGKILL)
-        os._exit(0)
-    return process_trial(path, **options)
-
-
-def test_a_trial_that_kills_its_dask_worker_each_time_is_quarantined_and_the_rest_completes(directory, files, reference):
-    """``distributed`` reruns a task whose worker died (here once: allowed-failures 1) and then gives up on it
-    (KilledWorker), and on the trials that were queued on the same workers: those run again alone and complete;
-    only the trial that kills its worker every time becomes its entry. The nannies restart the workers."""
-    killer = str(directory / "killer.c3d")
-    shutil.copy(files[0], killer)
-    paths = [files[0], killer, *files[1:]]
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
-            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        config = {"dask": {"scheduler": "address", "address": cluster.scheduler_address, "trial_timeout_s": 60}}
-        results = process_trials(paths, config=config, trial_function=kill_the_dask_worker)
-    assert (results[1].failure.stage, results[1].failure.reason) == (
-        WORKER_STAGE, "the Dask worker died every time it ran this trial")
-    assert_same_as_serial([results[0], *results[2:]], [files[0], *files[1:]], reference)
 
 
 def test_slurm_times_in_minutes():

@@ -1,6 +1,8 @@
 """The hipdrop command as a user runs it: a real process, real files."""
 
+import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,13 +35,116 @@ def test_simulate_then_trial_then_inspect(tmp_path):
     assert report["rate_hz"] == 200.0 and report["force_plates"] == 1 and report["vertical_axis"] == "+z"
 
 
-def test_bad_file_gives_one_line_and_a_nonzero_exit(tmp_path):
-    bad = tmp_path / "bad.c3d"
-    bad.write_bytes(b"\x02P" + b"\x00" * 100)
-    done = hipdrop("trial", bad, "-o", tmp_path / "out")
-    assert done.returncode != 0 and done.stderr.count("\n") == 1 and str(bad) in done.stderr and "Traceback" not in done.stderr
-    inspected = hipdrop("inspect", bad, "--json")
-    assert inspected.returncode != 0 and json.loads(inspected.stdout)["readable"] is False
+def wide_help(*command) -> str:
+    """``hipdrop [COMMAND] --help`` as a user sees it, on a terminal wide enough that no line is wrapped."""
+    done = subprocess.run([sys.executable, "-m", "hipdrop.cli", *command, "--help"], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "2000"})
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return done.stdout
+
+
+def help_entry(shown: str, invocation: str) -> str:
+    """One argument's entry in a help text, its lines joined: argparse puts the help of a long invocation on the
+    next line."""
+    lines = shown.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith(f"  {invocation}"))
+    entry = [lines[first]]
+    for line in lines[first + 1:]:
+        if not line.startswith(" " * 6):  # a blank line, a heading or the next argument
+            break
+        entry.append(line)
+    return " ".join(" ".join(entry).split())
+
+
+def test_every_command_and_option_is_explained_with_its_default():
+    from hipdrop.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert set(commands) == {"inspect", "trial", "simulate", "sheet"}
+    top = wide_help()
+    # the exit-status convention, as the bad-file and usage tests below find it
+    assert "0 done; 1 the input (a C3D file, a folder) could not be read or analysed" in top
+    assert "2 the command was wrong" in top
+    for name, command in commands.items():
+        shown = wide_help(name)
+        assert command.description and command.description in shown, name
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help and action.help.strip(), (name, action.dest)
+            line = help_entry(shown, action.format_usage() if action.option_strings else action.dest)
+            if not action.option_strings:
+                continue
+            if action.required:
+                assert line.endswith("(required)"), line
+            elif action.default is None:  # the help says in words what happens without the option
+                assert "(default: none, " in line, line
+            elif action.default is False:
+                assert line.endswith("(default: off)"), line
+            else:
+                assert line.endswith(f"(default: {action.default})"), line
+
+
+def test_trial_config_default_is_the_packaged_config_not_a_repository_path():
+    shown = wide_help("trial")
+    line = help_entry(shown, "--config")
+    assert "the packaged default config" in line and "workflow/" not in line and ".yaml" not in line.split("YAML")[1]
+
+
+def truncated_corpus_file(tmp_path: Path) -> Path:
+    """The first 20,000 of RBDS001runT35.c3d's 2,527,168 bytes: a header that promises 4,500 frames."""
+    whole = shared_file("running/RBDS001runT35.c3d").read_bytes()
+    path = tmp_path / "RBDS001runT35_cut.c3d"
+    path.write_bytes(whole[:20_000])
+    return path
+
+
+def text_file_named_c3d(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.c3d"
+    path.write_text("subject\tcondition\nS01\tbaseline\n")
+    return path
+
+
+@pytest.mark.parametrize("make, reason", [(truncated_corpus_file, "the file is truncated"),
+                                          (text_file_named_c3d, "not a C3D file")])
+def test_a_bad_file_exits_1_from_trial_and_inspect_naming_the_file_and_why(tmp_path, make, reason):
+    bad = make(tmp_path)
+    for done in (hipdrop("trial", bad, "-o", tmp_path / "out"), hipdrop("inspect", bad), hipdrop("inspect", bad, "--json")):
+        assert done.returncode == 1, done.args
+        assert done.stderr.count("\n") == 1 and str(bad) in done.stderr and reason in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+    assert json.loads(done.stdout) == {"file": str(bad), "readable": False, "stage": "ingest",
+                                       "problem": done.stderr.split(": cannot be read: ")[1].strip()}
+
+
+def test_a_wrong_command_exits_2_without_a_traceback(tmp_path):
+    simulated = tmp_path / "S01_baseline_1.c3d"  # never read: each command below is refused before
+    for args, said in [(("trial", simulated), "the following arguments are required: -o/--output"),
+                       (("trial", simulated, "-o", tmp_path, "--config", tmp_path / "missing.yaml"), "missing.yaml"),
+                       (("inspect", simulated, "--task", "hopping"), "invalid choice: 'hopping'")]:
+        done = hipdrop(*args)
+        assert done.returncode == 2 and said in done.stderr and "Traceback" not in done.stderr, done.stderr
+    (tmp_path / "bad.yaml").write_text("clean: {lowpass_hz: -3}\n")
+    done = hipdrop("inspect", simulated, "--config", tmp_path / "bad.yaml")
+    assert done.returncode == 2 and "lowpass_hz" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_the_installed_command_silences_numpy_float_warnings_for_its_run_only(monkeypatch):
+    """pip installs [project.scripts] hipdrop, which calls that function directly: no ``__main__`` block runs."""
+    import importlib
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    module, function = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["hipdrop"].split(":")
+    cli = importlib.import_module(module)
+    seen = {}
+    monkeypatch.setattr(cli, "_trial", lambda args: seen.update(np.geterr()) or 0)
+    before = np.geterr()
+    assert getattr(cli, function)(["trial", "x.c3d", "-o", "out"]) == 0
+    assert seen == dict.fromkeys(("divide", "over", "under", "invalid"), "ignore")
+    assert np.geterr() == before
 
 
 def test_file_without_pelvis_says_why():

@@ -1,5 +1,11 @@
 """The ``hipdrop`` command: ``inspect`` a C3D file, analyse one ``trial``, ``simulate`` a cohort, build a
-trial ``sheet`` from a folder."""
+trial ``sheet`` from a folder.
+
+Every subcommand exits with ``EXIT_OK`` (0) when it did its work, ``EXIT_UNUSABLE_INPUT`` (1) when its input (a C3D
+file, a folder) could not be read or analysed, and ``EXIT_USAGE`` (2) when the command itself was wrong (an option
+argparse refuses, a config file that is missing or invalid, an existing sheet without ``--force``); a failure is
+one line on stderr naming the file and the reason, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +19,56 @@ import numpy as np
 from hipdrop.config import ConfigError, load_config
 from hipdrop.vocab import TASK_NAMES
 
+EXIT_OK = 0
+EXIT_UNUSABLE_INPUT = 1
+EXIT_USAGE = 2
+EXIT_CODES_HELP = (
+    "Exit status, the same for every command: 0 done; 1 the input (a C3D file, a folder) could not be read or "
+    "analysed, said in one line on stderr naming the file and the reason; 2 the command was wrong (an unknown or "
+    "invalid option, a config file that is missing or invalid, an existing sheet without --force). `inspect` "
+    "exits 0 for a readable file even where the analysis fails: that failure is part of its report."
+)
+
+
+class _HelpWithDefaults(argparse.HelpFormatter):
+    """Every option's help ends with its default (``off`` for a flag) or says it is required, unless the help
+    already says what the default is."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if not action.option_strings or action.default is argparse.SUPPRESS or "default" in text:
+            return text
+        if action.required:
+            return f"{text} (required)"
+        if isinstance(action, argparse._StoreTrueAction):
+            return f"{text} (default: off)"
+        return f"{text} (default: %(default)s)"
+
+
+def _load_config(path: str | None) -> dict:
+    """The config at ``path`` (``None``: the packaged defaults), a missing or unparsable file as a ConfigError."""
+    import yaml
+
+    try:
+        return load_config(path)
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f"config {path}: {err}") from err
+
 
 def _inspect(args) -> int:
     from hipdrop.errors import TrialError
     from hipdrop.io.c3d.reader import read_c3d
     from hipdrop.trial.inspection import format_text
 
-    config = load_config(args.config)
+    config = _load_config(args.config)
     try:
         trial = read_c3d(args.file, vertical_axis=config["vertical_axis"], markersets=tuple(config["markersets"]))
     except TrialError as err:
         report = {"file": str(args.file), "readable": False, "stage": err.stage, "problem": err.reason}
-        print(json.dumps(report, indent=1) if args.json else f"{args.file}: cannot be read: {err.reason}")
-        return 1
+        if args.json:
+            print(json.dumps(report, indent=1))
+        print(f"{args.file}: cannot be read: {err.reason}", file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
     try:
         report = _inspection(args, config, trial)
         shown = json.dumps(report, indent=1, default=float) if args.json else "\n".join(format_text(report))
@@ -33,10 +76,12 @@ def _inspect(args) -> int:
         from hipdrop.trial.process import exception_reason
 
         report = {"file": str(args.file), "readable": True, "stage": "inspect", "problem": exception_reason(err)}
-        print(json.dumps(report, indent=1) if args.json else f"{args.file}: cannot be inspected: {report['problem']}")
-        return 1
+        if args.json:
+            print(json.dumps(report, indent=1))
+        print(f"{args.file}: cannot be inspected: {report['problem']}", file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
     print(shown)
-    return 0
+    return EXIT_OK
 
 
 def _inspection(args, config: dict, trial) -> dict:
@@ -99,7 +144,7 @@ def _trial(args) -> int:
     from hipdrop.trial.inspection import commonest_reason
     from hipdrop.trial.process import process_trial
 
-    config = load_config(args.config)
+    config = _load_config(args.config)
     if args.sequence:
         config["pelvis"]["sequence"] = args.sequence
     if args.events and args.events != "auto":
@@ -107,7 +152,7 @@ def _trial(args) -> int:
     result = process_trial(args.file, config=config, task=args.task)
     if not result.ok:
         print(f"{args.file}: {result.failure.stage}: {result.failure.reason}", file=sys.stderr)
-        return 2
+        return EXIT_UNUSABLE_INPUT
     out = Path(args.output)
     write_table(result.events, out / "events.csv")
     write_table(result.stances, out / "stances.csv")
@@ -132,7 +177,7 @@ def _trial(args) -> int:
         print(f"  {result.meta['implausible_samples']} implausible marker samples made missing ({kinds})")
     if result.meta["clean_warnings"]:
         print(f"  warning: {result.meta['clean_warnings']}")
-    return 0
+    return EXIT_OK
 
 
 def _side_peaks(stances, kept, windows: str) -> str:
@@ -158,7 +203,7 @@ def _simulate(args) -> int:
             task_spec.effects_deg = dict.fromkeys(task_spec.effects_deg, 0.0)
         sheet = simulate_task_cohort(args.directory, task_spec)
         print(f"{len(sheet)} {args.task} trials of {task_spec.n_subjects} subjects in {args.directory} (trials.tsv, truth.json)")
-        return 0
+        return EXIT_OK
 
     spec = CohortSpec(
         n_subjects=args.subjects, trials_per_condition=args.trials_per_condition, duration_s=args.duration,
@@ -169,7 +214,7 @@ def _simulate(args) -> int:
         spec.effects_deg = dict.fromkeys(spec.effects_deg, 0.0)
     sheet = simulate_cohort(args.directory, spec)
     print(f"{len(sheet)} trials of {spec.n_subjects} runners in {args.directory} (trials.tsv, truth.json)")
-    return 0
+    return EXIT_OK
 
 
 def _sheet(args) -> int:
@@ -178,11 +223,11 @@ def _sheet(args) -> int:
     root, out = Path(args.directory), Path(args.output)
     if not root.is_dir():
         print(f"hipdrop sheet: {root} is not a folder", file=sys.stderr)
-        return 2
+        return EXIT_UNUSABLE_INPUT
     if out.exists() and not args.force:
         # a sheet the user has already filled in would lose its design columns
         print(f"hipdrop sheet: {out} exists; pass --force to overwrite it (its design columns would be lost)", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if args.pattern:
         sheet, unplaced = sheet_from_pattern(root, args.pattern, relative_to=out.parent)
     else:
@@ -197,7 +242,7 @@ def _sheet(args) -> int:
                   + ("" if args.pattern else "; for names such as S01_baseline_1.c3d give --pattern "
                      "'{subject}_{condition}_{trial}.c3d'"))
         print(f"hipdrop sheet: nothing placed, no sheet written: {reason}", file=sys.stderr)
-        return 1
+        return EXIT_UNUSABLE_INPUT
     out.parent.mkdir(parents=True, exist_ok=True)
     sheet.to_csv(out, sep="\t", index=False)
     first = sheet.iloc[0]
@@ -210,20 +255,14 @@ def _sheet(args) -> int:
               "reference (column static), not analysed as running")
     design = ", ".join(f"{column} (now {value})" for column, value in design_defaults().items())
     print(f"  now fill the design columns for each condition: {design} (see data/README.md)")
-    return 0
+    return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="hipdrop",
-        description="hipdrop: pelvic drop from C3D motion capture. inspect a C3D file, analyse one trial, simulate a "
-        "cohort, or build a trial sheet from a folder. `hipdrop COMMAND --help` says more.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser(
-        "inspect", help="what a C3D file holds and what the analysis makes of its markers, gaps and stances",
-        description="Show what a C3D file holds and how hipdrop reads it: frame rate, frames, units, vertical axis, "
+# each subcommand: its line in `hipdrop --help`, and the description atop its own help
+_COMMANDS = {
+    "inspect": (
+        "what a C3D file holds and what the analysis makes of its markers, gaps and stances",
+        "Show what a C3D file holds and how hipdrop reads it: frame rate, frames, units, vertical axis, "
         "stored events, force plates and read warnings. Then the markers the analysis uses, grouped as pelvis, "
         "feet, wrists, trunk and knees (what each group gives: arm swing, trunk lean, knee FPPA, or why not; labels "
         "that look like a group's landmarks but no marker-set map names), "
@@ -231,61 +270,112 @@ def main(argv: list[str] | None = None) -> int:
         "longest gap, and what the clean stage does with the gaps under the config: filled by cubic spline (gaps "
         "up to clean.max_gap_s), rebuilt as a rigid body from the other pelvis markers (longer pelvis gaps), or "
         "left missing. For each pelvis marker: how many stances its filled or missing data exclude, counted on "
-        "the stance table of the real analysis of the file. Last, the other markers and their missing share.")
+        "the stance table of the real analysis of the file. Last, the other markers and their missing share."),
+    "trial": (
+        "analyse one C3D file: events.csv, stances.csv, pelvis.nc",
+        "Analyse one C3D file as the workflow analyses each trial (read, clean, pelvis angles, events, stances or "
+        "task windows) and write DIR/events.csv, DIR/stances.csv and DIR/pelvis.nc (tilt, obliquity and rotation "
+        "in degrees over time and side). Prints the stances found and included, the mean peak drop per side, and "
+        "why stances or candidate windows were excluded or dropped."),
+    "simulate": (
+        "write a simulated running cohort as C3D files with its truth",
+        "Write a simulated cohort into DIRECTORY: one C3D file per trial, its trial sheet (trials.tsv) and its "
+        "truth (truth.json: the true effects and every stance's true events and peak drop). Runners run a "
+        "baseline, two cadence conditions and an arm-swing condition; with --task, subjects perform a single-leg "
+        "task at baseline and after training. `make demo` runs it with the defaults."),
+    "sheet": (
+        "the trial sheet of a folder of C3D files (subject/condition/*.c3d, or --pattern)",
+        "Write the trial sheet (trials.tsv) of a folder of C3D files, from the layout DIRECTORY/subject/"
+        "condition/FILE.c3d or from the file names (--pattern). Files that fit neither are listed as not "
+        "placed. The design columns (target cadence change, arm swing, static trial, task) are written at their "
+        "defaults, for you to fill in (data/README.md)."),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``hipdrop`` argument parser: every subcommand with its description, every option with its help and
+    default (``hipdrop COMMAND --help``)."""
+    parser = argparse.ArgumentParser(
+        prog="hipdrop", formatter_class=_HelpWithDefaults, epilog=EXIT_CODES_HELP,
+        description="hipdrop: pelvic drop from C3D motion capture. inspect a C3D file, analyse one trial, simulate a "
+        "cohort, or build a trial sheet from a folder. `hipdrop COMMAND --help` says more.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, run) -> argparse.ArgumentParser:
+        """The subcommand ``name`` of ``_COMMANDS``, ``run`` its work."""
+        summary, description = _COMMANDS[name]
+        command_parser = sub.add_parser(name, help=summary, description=description, formatter_class=_HelpWithDefaults,
+                                        epilog="Exit status: 0, 1 or 2, as `hipdrop --help` says.")
+        command_parser.set_defaults(run=run)
+        return command_parser
+
+    config_help = ("config YAML whose settings override the defaults (default: none, the packaged default config, "
+                   "every setting at its default)")
+    task_help = "running stances, or the single-leg windows of this task"
+
+    p = command("inspect", _inspect)
     p.add_argument("file", help="the C3D file")
     p.add_argument("--json", action="store_true", help="the same facts as JSON (machine-readable)")
-    p.add_argument("--config", help="config YAML to judge the gaps and stances by (default: the built-in defaults)")
-    p.add_argument("--task", choices=TASK_NAMES, default="running", help="show the windows this task would find")
-    p.set_defaults(run=_inspect)
+    p.add_argument("--config", help=config_help)
+    p.add_argument("--task", choices=TASK_NAMES, default="running", help=f"show the windows of the task: {task_help}")
 
-    p = sub.add_parser("trial", help="analyse one C3D file: events.csv, stances.csv, pelvis.nc")
-    p.add_argument("file")
-    p.add_argument("-o", "--output", required=True, help="output folder")
-    p.add_argument("--config", help="config YAML (defaults: workflow/schemas/config.schema.yaml)")
-    p.add_argument("--sequence", choices=["rot", "tor"])
-    p.add_argument("--events", choices=["auto", "c3d", "force", "kinematic"], default="auto")
-    p.add_argument("--task", choices=TASK_NAMES, default="running",
-                   help="what the trial records: running stances, or the single-leg windows of a task")
-    p.set_defaults(run=_trial)
+    p = command("trial", _trial)
+    p.add_argument("file", help="the C3D file")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder the three files are written to")
+    p.add_argument("--config", help=config_help)
+    p.add_argument("--sequence", choices=["rot", "tor"],
+                   help="pelvis angle sequence: rot (Baker 2001) or tor (Plug-in Gait, as Vicon Nexus reports) "
+                   "(default: none, the config's pelvis.sequence, rot unless the config says otherwise)")
+    p.add_argument("--events", choices=["auto", "c3d", "force", "kinematic"], default="auto",
+                   help="where foot strikes and offs come from; auto: the config's events.sources, tried in order "
+                   "(c3d, force, kinematic unless the config says otherwise)")
+    p.add_argument("--task", choices=TASK_NAMES, default="running", help=f"what the trial records: {task_help}")
 
-    p = sub.add_parser("simulate", help="write a simulated running cohort as C3D files with its truth")
-    p.add_argument("directory")
-    p.add_argument("--subjects", type=int, default=8)
-    p.add_argument("--trials-per-condition", type=int, default=1)
-    p.add_argument("--duration", type=float, default=30.0, help="seconds per trial")
-    p.add_argument("--rate", type=float, default=200.0, help="frame rate (Hz)")
-    p.add_argument("--seed", type=int, default=2026)
+    p = command("simulate", _simulate)
+    p.add_argument("directory", help="folder the C3D files, trials.tsv and truth.json are written to")
+    p.add_argument("--subjects", type=int, default=8, help="runners (or subjects of a task cohort)")
+    p.add_argument("--trials-per-condition", type=int, default=1, help="trials of each subject in each condition")
+    p.add_argument("--duration", type=float, default=30.0, help="seconds per running trial")
+    p.add_argument("--rate", type=float, default=200.0, help="frame rate of a running trial (Hz)")
+    p.add_argument("--seed", type=int, default=2026, help="random seed: the same seed writes the same cohort")
     p.add_argument("--no-variation", action="store_true", help="no subject, stride, timing or marker variation")
-    p.add_argument("--no-events", action="store_true", help="leave the EVENT group out")
-    p.add_argument("--force-plate", action="store_true", help="add a treadmill force plate")
+    p.add_argument("--no-events", action="store_true", help="leave the EVENT group out (running cohorts)")
+    p.add_argument("--force-plate", action="store_true", help="add a treadmill force plate (running cohorts)")
     p.add_argument("--no-effects", action="store_true",
                    help="every condition's true effect on peak drop is 0 (runners still differ): for type-I error checks")
     p.add_argument("--task", choices=TASK_NAMES, default="running",
-                   help="a single-leg task cohort (baseline and post_training, 100 Hz) instead of runners")
+                   help="running, or a single-leg task cohort (baseline and post_training, 100 Hz) instead of runners")
     p.add_argument("--arm-swing-cadence-pct", type=float, default=0.0, metavar="P",
                    help="the arm-swing condition also changes cadence by P %% (a confound the design check must flag)")
-    p.set_defaults(run=_simulate)
 
-    p = sub.add_parser("sheet", help="the trial sheet of a folder of C3D files (subject/condition/*.c3d, or --pattern)")
-    p.add_argument("directory")
+    p = command("sheet", _sheet)
+    p.add_argument("directory", help="the folder of C3D files, searched recursively")
     p.add_argument("-o", "--output", required=True, help="the sheet to write (trials.tsv); paths are relative to its folder")
-    p.add_argument("--pattern", help="file names such as {subject}_{condition}_{trial}.c3d ({*} skips text; folders with /)")
+    p.add_argument("--pattern", help="file names such as {subject}_{condition}_{trial}.c3d ({*} skips text; folders "
+                   "with /) (default: none, the layout subject/condition/FILE.c3d)")
     p.add_argument("--trial", choices=["stem", "position"], default="stem",
                    help="without --pattern: the trial is the file's name (stem) or its place in its folder (position)")
     p.add_argument("--force", action="store_true", help="overwrite an existing sheet")
-    p.set_defaults(run=_sheet)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``hipdrop`` command (the installed entry point): run the subcommand of ``argv`` and return its exit
+    status (``EXIT_OK``, ``EXIT_UNUSABLE_INPUT`` or ``EXIT_USAGE``)."""
+    args = build_parser().parse_args(argv)
     for stream in (sys.stdout, sys.stderr):  # a corrupt file's labels may hold bytes no encoding takes: escape them
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    try:
-        return args.run(args)
-    except ConfigError as err:
-        print(f"hipdrop: {err}", file=sys.stderr)
-        return 2
+    # a damaged file's NaN and overflowing samples are found and reported by the analysis: numpy's warnings about
+    # them would only bury that report on stderr
+    with np.errstate(all="ignore"):
+        try:
+            return args.run(args)
+        except ConfigError as err:
+            print(f"hipdrop {args.command}: {err}", file=sys.stderr)
+            return EXIT_USAGE
 
 
 if __name__ == "__main__":
-    np.seterr(all="ignore")
     sys.exit(main())

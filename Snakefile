@@ -21,6 +21,7 @@ rule all:
         f"{RESULTS}/qc/quarantine.csv",
         f"{RESULTS}/stats/manipulation.csv",
         f"{RESULTS}/stats/effects.csv",
+        f"{RESULTS}/stats/arm_effects.csv",
         f"{RESULTS}/stats/subjects.csv",
         f"{RESULTS}/stats/dose_response.csv",
         f"{RESULTS}/stats/responders.csv",

@@ -122,6 +122,8 @@ def design_tolerances():
         "arm_swing_min_change_pct": stats["arm_swing_min_change_pct"],
         "cadence_stable_pct": stats["cadence_stable_tolerance_pct"],
         "arm_swing_stable_pct": stats["arm_swing_stable_tolerance_pct"],
+        "arm_crossover_min_change_mm": stats["arm_crossover_min_change_mm"],
+        "elbow_angle_min_change_deg": stats["elbow_angle_min_change_deg"],
     }
 
 

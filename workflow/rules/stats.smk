@@ -61,6 +61,28 @@ rule fit_effects:
         "../scripts/fit_effects.py"
 
 
+rule fit_arm_effects:
+    input:
+        stances=f"{RESULTS}/stances.parquet",
+        manipulation=f"{RESULTS}/stats/manipulation.csv",
+    output:
+        f"{RESULTS}/stats/arm_effects.csv",
+    params:
+        baseline=config["stats"]["baseline"],
+        metrics=config["stats"]["arm_metrics"],
+        min_subjects=config["stats"]["min_subjects"],
+        alpha=config["stats"]["alpha"],
+        exclude_confounded=config["stats"]["exclude_confounded"],
+    conda:
+        "../envs/hipdrop.yaml"
+    log:
+        f"{RESULTS}/logs/fit_arm_effects.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/fit_arm_effects.tsv"
+    script:
+        "../scripts/fit_arm_effects.py"
+
+
 rule fit_dose_response:
     input:
         stances=f"{RESULTS}/stances.parquet",

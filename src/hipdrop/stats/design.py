@@ -31,6 +31,27 @@ class Tolerances:
     arm_swing_min_change_pct: float = 20.0  # an arm-swing condition changes wrist excursion by at least this
     cadence_stable_pct: float = 2.5  # a condition not targeting cadence keeps it within this of baseline
     arm_swing_stable_pct: float = 15.0  # a condition not targeting arm swing keeps it within this of baseline
+    arm_crossover_min_change_mm: float = 20.0  # a crossover cue moves the wrists' peak crossing by at least this (mm)
+    elbow_angle_min_change_deg: float = 10.0  # an elbow-angle cue moves the mean elbow angle by at least this (deg)
+
+
+#: what a condition's arm-swing instruction can target (sheet column ``arm_swing_target``): the stance column
+#: measuring it and how its change from baseline is expressed ("pct" of baseline, or a difference in the unit)
+ARM_TARGETS = {
+    "amplitude": ("arm_swing_mm", "pct"),
+    "crossover": ("arm_crossover_mm", "mm"),
+    "elbow_angle": ("elbow_angle_mean_deg", "deg"),
+    "thorax_pelvis_rotation": ("thorax_pelvis_rotation_deg", "pct"),
+}
+DEFAULT_ARM_TARGET = "amplitude"
+#: the columns ``manipulation_check`` adds for the arm measures other than amplitude: median, change from baseline
+ARM_CHECK_COLUMNS = {target: (column, f"{column.rsplit('_', 1)[0]}_change_{unit}")
+                     for target, (column, unit) in ARM_TARGETS.items() if target != DEFAULT_ARM_TARGET}
+
+
+def arm_target(value) -> str:
+    """The sheet's ``arm_swing_target`` of a row (absent or empty: ``DEFAULT_ARM_TARGET``)."""
+    return value if isinstance(value, str) and value in ARM_TARGETS else DEFAULT_ARM_TARGET
 
 
 def targets(target_cadence_change_pct: float, arm_swing: str) -> tuple[bool, bool]:
@@ -85,20 +106,26 @@ def manipulation_check(stances: pd.DataFrame, *, baseline: str, tolerances: Tole
     Returns
     -------
     columns subject, condition, n_stances, cadence_spm, target_cadence_change_pct, achieved_cadence_change_pct,
-    cadence_shortfall_pct (target minus achieved), arm_swing_mm, arm_swing_change_pct, arm_swing_asymmetry_pct
+    cadence_shortfall_pct (target minus achieved), arm_swing_mm, arm_swing_change_pct, arm_swing_asymmetry_pct,
+    arm_swing_target (from the sheet, when it has the column) and, where the stance table has them, the medians of
+    the other arm measures (``ARM_CHECK_COLUMNS``) with their changes from baseline at the end,
     ((L - R) / mean of L and R, %), targets ("cadence", "arm swing", "cadence and arm swing", "none" for an
     intervention targeting neither, or ``NOT_AN_INTERVENTION`` for a condition ``is_intervention`` rejects: its
     changes are described in ``design_notes``, never judged, adherent NaN and confounded False),
     adherent (the targeted variable moved as asked: cadence within ``tolerances.cadence_target_pct`` of its
-    target, arm swing changed by at least ``tolerances.arm_swing_min_change_pct``; NaN at baseline and where
+    target, arm swing changed by at least ``tolerances.arm_swing_min_change_pct``, or the arm measure the sheet's
+    ``arm_swing_target`` names by at least its own tolerance (then the amplitude must stay within
+    ``tolerances.arm_swing_stable_pct`` or the condition is confounded); NaN at baseline and where
     nothing is targeted or measurable), confounded (the variable not targeted moved beyond its stable tolerance),
     and ``design_notes`` with the amounts behind both flags
     """
     kept = stances[~stances["excluded"]]
     agg = {"n_stances": ("step_time_s", "size"), "step_time_s": ("step_time_s", "mean"), "arm_swing_mm": ("arm_swing_mm", "median")}
-    for column in ("target_cadence_change_pct", "arm_swing"):
+    for column in ("target_cadence_change_pct", "arm_swing", "arm_swing_target"):
         if column in kept:
             agg[column] = (column, "first")
+    measured = {target: cols for target, cols in ARM_CHECK_COLUMNS.items() if cols[0] in kept}
+    agg.update({column: (column, "median") for column, _ in measured.values()})
     per = kept.groupby(["subject", "condition"], as_index=False).agg(**agg)
     # cadence from the mean step time: the median of per-step cadences is quantised by the frame rate
     per["cadence_spm"] = 60.0 / per.pop("step_time_s")
@@ -116,16 +143,25 @@ def manipulation_check(stances: pd.DataFrame, *, baseline: str, tolerances: Tole
     if {"L", "R"} <= set(sides.columns):
         asymmetry = 200.0 * (sides["L"] - sides["R"]) / (sides["L"] + sides["R"])
         per = per.merge(asymmetry.rename("arm_swing_asymmetry_pct").reset_index(), on=["subject", "condition"], how="left")
+    # the other arm measures (hipdrop.kernels.arms): a difference from baseline in their unit, the rotation's range
+    # in % of baseline as the amplitude's (crossover and elbow angle can lie near or across zero)
+    changes = {}
+    for target, (column, change) in measured.items():
+        ref = per["subject"].map(base[column]).astype(float)
+        changes[change] = 100.0 * (per[column] / ref - 1.0) if change.endswith("_pct") else per[column] - ref
     per = per.replace([np.inf, -np.inf], np.nan)
-    flags = [_adherence(row, baseline=baseline, tol=tolerances, interventions=interventions)
-             for row in per.to_dict("records")]
-    return per.assign(**{k: [f[k] for f in flags] for k in ("targets", "adherent", "confounded", "design_notes")})
+    flags = [_adherence({**row, **{c: v.iloc[i] for c, v in changes.items()}}, baseline=baseline, tol=tolerances,
+                        interventions=interventions) for i, row in enumerate(per.to_dict("records"))]
+    per = per.assign(**{k: [f[k] for f in flags] for k in ("targets", "adherent", "confounded", "design_notes")})
+    return per.assign(**{c: v.replace([np.inf, -np.inf], np.nan) for c, v in changes.items()})
 
 
 def _adherence(row: dict, *, baseline: str, tol: Tolerances, interventions: Collection[str] | None) -> dict:
     """The design flags of one subject x condition row of ``manipulation_check``."""
     cadence, arms = targets(row.get("target_cadence_change_pct", 0.0), row.get("arm_swing", NORMAL_ARM_SWING))
-    named = " and ".join(n for n, t in (("cadence", cadence), ("arm swing", arms)) if t) or "none"
+    measure = arm_target(row.get("arm_swing_target"))
+    arm_name = "arm swing" if measure == DEFAULT_ARM_TARGET else f"arm swing ({measure.replace('_', ' ')})"
+    named = " and ".join(n for n, t in (("cadence", cadence), (arm_name, arms)) if t) or "none"
     if row["condition"] == baseline:
         return {"targets": "baseline", "adherent": np.nan, "confounded": False, "design_notes": ""}
     achieved, swing = row["achieved_cadence_change_pct"], row["arm_swing_change_pct"]
@@ -141,7 +177,21 @@ def _adherence(row: dict, *, baseline: str, tol: Tolerances, interventions: Coll
         adherent.append(abs(off) <= tol.cadence_target_pct)
         notes.append(f"cadence {achieved:+.1f} % for a target of {row['target_cadence_change_pct']:+g} % "
                      f"({'within' if adherent[-1] else 'beyond'} {tol.cadence_target_pct:g} %)")
-    if arms and np.isfinite(swing):
+    if arms and measure != DEFAULT_ARM_TARGET:
+        # the instruction targets another arm measure: adherence follows it, and the amplitude is what must stay
+        change = row.get(ARM_CHECK_COLUMNS[measure][1], np.nan)
+        unit = ARM_TARGETS[measure][1]
+        least = {"mm": tol.arm_crossover_min_change_mm, "deg": tol.elbow_angle_min_change_deg,
+                 "pct": tol.arm_swing_min_change_pct}[unit]
+        unit = "%" if unit == "pct" else f" {unit}"
+        if np.isfinite(change):
+            adherent.append(abs(change) >= least)
+            notes.append(f"{measure.replace('_', ' ')} {change:+.1f}{unit} ({'at least' if adherent[-1] else 'less than'} "
+                         f"{least:g}{unit} asked)")
+        if np.isfinite(swing) and abs(swing) > tol.arm_swing_stable_pct:
+            confounded = True
+            notes.append(f"confound: arm swing amplitude changed by {swing:+.1f} % (allowed {tol.arm_swing_stable_pct:g} %)")
+    elif arms and np.isfinite(swing):
         adherent.append(abs(swing) >= tol.arm_swing_min_change_pct)
         notes.append(f"arm swing {swing:+.1f} % ({'at least' if adherent[-1] else 'less than'} "
                      f"{tol.arm_swing_min_change_pct:g} % asked)")

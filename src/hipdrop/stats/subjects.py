@@ -11,8 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hipdrop.kernels.arms import ARM_METRICS
+
 #: the metrics summarised by default; arm swing is absent from tables of marker sets without wrist markers
-SUBJECT_METRICS = ("cpd_peak_deg", "cpd_excursion_deg", "cadence_spm", "arm_swing_mm")
+#: the other arm measures (crossover, elbow angle, thorax-pelvis rotation, arm-leg phase) follow, where measured
+SUBJECT_METRICS = ("cpd_peak_deg", "cpd_excursion_deg", "cadence_spm", "arm_swing_mm", *ARM_METRICS)
 SUBJECT_COLUMNS = [
     "subject", "condition", "metric", "n_included", "n_excluded", "n_values", "mean", "sd", "median",
     "baseline_mean", "change_from_baseline", "few_stances",
@@ -77,7 +80,9 @@ def subject_table(
     if missing:
         raise KeyError(f"subject_table: the stance table lacks column(s) {sorted(missing)}; pass the stance table "
                        "written by the stances stage (one row per stance)")
-    present = [m for m in dict.fromkeys(metrics) if m in stances.columns]
+    # an arm measure of kernels.arms that no stance has (no arm markers, or only single-leg tasks) gets no rows
+    present = [m for m in dict.fromkeys(metrics) if m in stances.columns
+               and (m not in ARM_METRICS or stances[m].notna().any())]
     excluded = stances["excluded"].astype(bool)
     counts = (stances.assign(n_included=~excluded, n_excluded=excluded)
               .groupby(_KEYS, observed=True, sort=True)[["n_included", "n_excluded"]].sum().astype(int))

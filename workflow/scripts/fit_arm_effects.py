@@ -1,0 +1,27 @@
+# Adapter: stance table (+ design flags) -> the mixed model and the rm-ANOVA on each arm measure
+# (hipdrop.kernels.arms and the fore-aft amplitude) -> arm_effects.csv. The same analyses as effects.csv; a metric
+# no trial measured (no arm markers) is left out and said so in the log.
+import logging
+
+import pandas as pd
+
+from hipdrop.io.results import write_table
+from hipdrop.stats.effects import effects_per_task
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+p = snakemake.params
+stances = pd.read_parquet(snakemake.input.stances)
+metrics = [m for m in p.metrics if m in stances and stances[m].notna().any()]
+for m in sorted(set(p.metrics) - set(metrics)):
+    logging.warning("%s: no trial measured it (no arm markers, or no thorax for the rotation): no effects", m)
+if metrics:
+    effects, _, notes = effects_per_task(
+        stances, pd.read_csv(snakemake.input.manipulation), baseline=p.baseline, metrics=metrics,
+        min_subjects=p.min_subjects, alpha=p.alpha, exclude_confounded=p.exclude_confounded,
+    )
+    for note in notes:
+        logging.warning(note)
+else:
+    effects = pd.DataFrame(columns=["task", "metric", "term"])
+logging.info("arm measures' condition effects:\n%s", effects.to_string())
+write_table(effects, snakemake.output[0])

@@ -21,6 +21,10 @@ if metrics:
     )
     for note in notes:
         logging.warning(note)
+    # the models name their columns for peak drop (deg); here each row is in its metric's own unit
+    units = {"mm": "mm", "deg": "deg", "pct": "%"}
+    effects = effects.rename(columns={"estimate_deg": "estimate", "se_deg": "se"})
+    effects.insert(effects.columns.get_loc("metric") + 1, "unit", effects["metric"].str.rsplit("_", n=1).str[-1].map(units))
 else:
     effects = pd.DataFrame(columns=["task", "metric", "term"])
 logging.info("arm measures' condition effects:\n%s", effects.to_string())

@@ -13,6 +13,7 @@ from importlib import metadata
 import pandas as pd
 
 from hipdrop.kernels.stances import OUTLIER_FLOOR_S, OUTLIER_MIN_STANCES, OUTLIER_ROBUST_SD
+from hipdrop.report.arms import methods_text as arm_methods
 from hipdrop.vocab import counted
 
 #: distributions whose versions the methods name, in that order
@@ -166,6 +167,8 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
         f"trials of {OUTLIER_MIN_STANCES} or more stances), or its pelvis data were missing, "
         f"rebuilt as a rigid body, or spline-filled for longer than {st['max_filled_s']:g} s. Obliquity was "
         f"normalised to 0-100 % of stance ({st['curve_points']} samples).",
+        "",
+        arm_methods(stats),
         "",
         f"{statistics} Dose-response: peak drop against each runner's achieved "
         "cadence change (%) in a mixed model with a random slope per runner. Responders: a runner's change of mean "

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hipdrop.report.arms import page_line as arm_page_line
 from hipdrop.stats.design import NOT_AN_INTERVENTION
 from hipdrop.stats.exclusions import excluded_by_kind, kinds_sentence, stance_counts
 from hipdrop.vocab import PCT, STANCE
@@ -212,6 +213,9 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     lines = responder_lines(subject, responders)
     ax.text(0.0, below - 0.04, _stances_sentence(everyone, min_stances=min_stances, starred=any_few), transform=ax.transAxes, va="top",
             fontsize=8)
+    arms = arm_page_line(man, _order(set(man.index), baseline))
+    if arms:  # crossover, elbow angle, thorax-pelvis rotation (hipdrop.kernels.arms), over the responder classes
+        ax.text(0.0, below - 0.10, textwrap.fill(arms, 190), transform=ax.transAxes, va="top", fontsize=7)
     ax.text(0.0, below - 0.16, "Responder class (change of mean peak drop against the runner's own MDC95):\n"
             + ("\n".join(lines) if lines else "not assessed"), transform=ax.transAxes, va="top", fontsize=9)
     _title(ax, "Cadence and arm swing achieved, and the response")

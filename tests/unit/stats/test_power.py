@@ -23,7 +23,22 @@ def test_sd_2_effect_3_needs_6_runners_by_hand():
     assert (2.5706 + 0.9195) * 2 / 3 <= np.sqrt(6)  # n = 6: 2.327 <= 2.449
     assert required_runners(2.0, 3.0) == 6
     assert required_runners(2.0, -3.0) == 6  # two-sided: the sign does not matter
-    assert exact_power(6, 2.0, 3.0) == pytest.approx(0.8325, abs=1e-4)
+
+
+#: G*Power 3.1 (Faul F, Erdfelder E, Lang A-G, Buchner A (2007), Behav Res Methods 39:175-191), "t tests - Means:
+#: Difference between two dependent means (matched pairs)", a priori, alpha 0.05 two-tailed, power 0.80:
+#: effect size d_z -> total sample size (pairs), actual power
+G_POWER_MATCHED_PAIRS = {0.5: (34, 0.8078), 0.8: (15, 0.8213)}
+
+
+@pytest.mark.parametrize("dz", sorted(G_POWER_MATCHED_PAIRS))
+def test_sample_sizes_are_g_powers_for_the_paired_t_test(dz):
+    runners, actual_power = G_POWER_MATCHED_PAIRS[dz]
+    assert required_runners(1.0, dz) == runners
+    assert required_runners(2.0, 2.0 * dz) == runners  # only the ratio effect / SD of the change matters
+    # the noncentral-t power the other tests here take as the exact answer is G*Power's too
+    assert exact_power(runners, 1.0, dz) == pytest.approx(actual_power, abs=1e-4)
+    assert exact_power(runners - 1, 1.0, dz) < 0.8
 
 
 def test_the_12_runners_of_science_md_belong_to_a_smaller_effect_or_a_larger_sd():

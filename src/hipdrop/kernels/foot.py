@@ -1,0 +1,203 @@
+"""The foot in running stance: foot progression angle, foot-strike angle and rearfoot eversion, per stance
+(docs/science.md section 12).
+
+The Plug-in Gait foot is a line from the heel marker (HEE) to the toe marker (TOE, on the second metatarsal head);
+where a lab has no toe marker the mid-point of the first and fifth metatarsal heads (MT1, MT5) stands for it (RBDS,
+flash_maxSprint). Both angles come from that line alone:
+
+- **foot progression angle** (FPA): the line's horizontal direction against the direction of travel (the pelvis's
+  mean facing direction over the trial, ``hipdrop.kernels.compensations.facing_heading``), positive when the toe
+  points out (to the left for the left foot, to the right for the right one), averaged over midstance
+  (``MIDSTANCE_PCT``);
+- **foot pitch**: the line's elevation above the horizontal, positive toe up. The **foot-strike angle** is the pitch
+  at foot strike less the pitch with the foot flat on the ground in the same stance, so that the markers' different
+  heights above the sole (heel and toe markers sit 20-35 mm up, unequally, on different shoes) drop out: positive =
+  toe up at strike (rearfoot strike), negative = toe down (forefoot strike). Altman & Davis 2012 (Gait Posture
+  35:298) defined it the same way against a standing trial and classed above +8 deg rearfoot, below -1.6 deg
+  forefoot and between midfoot; the stance's own flat foot replaces the standing trial, which a running trial does
+  not always have. The foot is flat where heel and toe are both nearest their lowest in the stance: where the
+  higher of the two above its own low is within ``STRIKE_HEIGHT_MM`` (the running event detector's "landed",
+  ``hipdrop.kernels.events.running``) of its least over the stance; the flat pitch is the median over those frames
+  (the toe marker sinks further as the foot rolls over the toes late in stance, so "both at their lows" may never
+  happen at once: opensim_jogging). Neither the foot's stillest moment
+  (a rearfoot striker's toe is still at its apex just after the heel lands: opensim_jogging) nor a fixed share of
+  stance (the heel rises from 30 % of stance in the overground sprints) is flat. A heel that never comes down in
+  a stance (a sprinter on the toes) still has a lowest point: there the reference is the flattest the foot got, and
+  the angle understates a forefoot strike.
+- **rearfoot eversion** needs a calcaneus segment against the shank (a multi-segment foot model such as the Oxford
+  Foot Model, Carson et al. 2001, J Biomech 34:1299); the Plug-in Gait foot has none, so it is NaN with the reason
+  (``rearfoot_problem``).
+
+Arrays: markers ``[time, marker, axis]`` mm in a right-handed Z-up lab; angles out over ``[time, side]`` in degrees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hipdrop.kernels.compensations import SIDE_SIGN, facing_heading, pelvis_problem
+from hipdrop.kernels.events.running import STRIKE_HEIGHT_MM
+from hipdrop.vocab import ANGLE_UNIT, AXIS, MARKER, SIDE, SIDES, TIME
+
+#: midstance (% of stance), over which the foot progression angle is averaged: after the landing part's impact and
+#: before the heel rises. **Measured** on the running files of the corpus, the heel marker rests from 15-25 % of
+#: stance (RBDS001runT35, 3.5 m/s) and rises again from 30-35 % in the short stances of the overground sprints
+#: (dorn_JA1Gait35, flash_maxSprint: 0.12-0.16 s), 55-65 % at treadmill speeds
+MIDSTANCE_PCT = (25.0, 50.0)
+#: the per-stance columns ``stance_foot`` adds to the stance table
+FOOT_COLUMNS = ["foot_progression_deg", "foot_strike_angle_deg", "rearfoot_eversion_deg", "foot_notes"]
+#: Altman & Davis 2012's classification of the foot-strike angle (deg): above the first rearfoot, below the second
+#: forefoot, between midfoot
+STRIKE_ANGLE_CLASSES = (8.0, -1.6)
+#: marker pairs a foot line is built from, in order of preference: (heel, toe) or (heel, (MT1, MT5))
+TOE_SETS = (("TOE",), ("MT1", "MT5"))
+
+
+def foot_markers(names, side: str) -> tuple[str, tuple[str, ...]] | None:
+    """(heel marker, toe markers whose mean is the toe) of a side from the marker names; None without them."""
+    names = set(names)
+    if f"{side}HEE" not in names:
+        return None
+    for toe in TOE_SETS:
+        if {f"{side}{m}" for m in toe} <= names:
+            return f"{side}HEE", tuple(f"{side}{m}" for m in toe)
+    return None
+
+
+def foot_sources(names) -> dict:
+    """``source_<side>`` (how the foot line is built) and ``missing_<side>`` (why it cannot be) per side."""
+    out = {}
+    for s in SIDES:
+        used = foot_markers(names, s)
+        out[f"source_{s}"] = "" if used is None else f"{used[0]} to {' and '.join(used[1]) if len(used[1]) == 1 else 'mid(' + ', '.join(used[1]) + ')'}"
+        out[f"missing_{s}"] = "" if used else f"no foot line (needs {s}HEE and {s}TOE, or {s}HEE, {s}MT1 and {s}MT5)"
+    return out
+
+
+def rearfoot_problem(names) -> str:
+    """Why rearfoot eversion is not measured from these markers."""
+    return ("no calcaneus segment: rearfoot eversion needs a multi-segment foot model's heel markers against the "
+            "shank (e.g. the Oxford Foot Model's); the Plug-in Gait foot is a heel-to-toe line")
+
+
+def _foot_np(xyz: np.ndarray, heading, *, names: list[str]) -> tuple[np.ndarray, ...]:
+    """(progression, pitch, heel height, toe height) ``[time, side]`` from ``xyz[time, marker, axis]``: degrees,
+    degrees, mm, mm (NaN without markers)."""
+    heading = np.asarray(heading, float)
+    forward = np.stack([np.cos(heading), np.sin(heading)], -1)
+    left = np.stack([-np.sin(heading), np.cos(heading)], -1)
+    progression = np.full(xyz.shape[:-2] + (len(SIDES),), np.nan)
+    pitch, heel_z, toe_z = progression.copy(), progression.copy(), progression.copy()
+    for k, s in enumerate(SIDES):
+        used = foot_markers(names, s)
+        if used is None:
+            continue
+        heel = xyz[..., names.index(used[0]), :]
+        toe = sum(xyz[..., names.index(m), :] for m in used[1]) / len(used[1])
+        line = toe - heel
+        toward_left = np.arctan2((line[..., :2] * left[..., None, :]).sum(-1), (line[..., :2] * forward[..., None, :]).sum(-1))
+        progression[..., k] = np.degrees(toward_left) * SIDE_SIGN[k]
+        pitch[..., k] = np.degrees(np.arctan2(line[..., 2], np.hypot(line[..., 0], line[..., 1])))
+        heel_z[..., k], toe_z[..., k] = heel[..., 2], toe[..., 2]
+    return progression, pitch, heel_z, toe_z
+
+
+def foot_angles(markers: xr.DataArray, *, heading: xr.DataArray | float | None = None) -> xr.Dataset:
+    """Foot progression angle and foot pitch per side over time, and where the foot is flat.
+
+    Parameters
+    ----------
+    markers : ``[time, marker, axis]`` mm with xHEE and xTOE (or xMT1 and xMT5), ``time`` in s; the pelvis landmarks
+        unless ``heading`` is given
+    heading : the direction of travel (radians about Z); default the pelvis's mean facing direction
+        (``facing_heading``), which on a treadmill or a runway is the direction of running
+
+    Returns
+    -------
+    Dataset of ``foot_progression`` (deg, + toe out), ``foot_pitch`` (deg, + toe up), ``heel_height`` and
+    ``toe_height`` (mm, the heel point and toe point of the line) over ``[time, side]``; NaN on a side without a foot line,
+    attrs ``source_<side>`` and ``missing_<side>`` say which markers or why not, ``rearfoot_missing`` why there is no
+    rearfoot eversion.
+    """
+    names = [str(m) for m in markers[MARKER].values]
+    sources = foot_sources(names)
+    if heading is None:
+        problem = pelvis_problem(markers)
+        if problem:
+            sources = {**{f"source_{s}": "" for s in SIDES},
+                       **{f"missing_{s}": f"no direction of travel: {problem}" for s in SIDES}}
+            heading = 0.0
+        else:
+            heading = facing_heading(markers)
+    progression, pitch, heel_z, toe_z = xr.apply_ufunc(
+        _foot_np, markers.transpose(TIME, MARKER, AXIS), heading, kwargs={"names": names},
+        input_core_dims=[[TIME, MARKER, AXIS], []], output_core_dims=[[TIME, SIDE]] * 4,
+        dask="parallelized", output_dtypes=[float] * 4,
+        dask_gufunc_kwargs={"allow_rechunk": True, "output_sizes": {SIDE: len(SIDES)}},
+    )
+    blank = [s for s in SIDES if sources[f"missing_{s}"]]
+    out = xr.Dataset({
+        "foot_progression": progression.assign_attrs(units=ANGLE_UNIT, sign="positive toe out"),
+        "foot_pitch": pitch.assign_attrs(units=ANGLE_UNIT, sign="positive toe up"),
+        "heel_height": heel_z.assign_attrs(units="mm"), "toe_height": toe_z.assign_attrs(units="mm"),
+    }).assign_coords({SIDE: list(SIDES)})
+    if blank:
+        out = out.where(~out[SIDE].isin(blank))
+    out.attrs.update(sources, rearfoot_missing=rearfoot_problem(names))
+    return out
+
+
+def _window(values: np.ndarray, strike: int, off: int, pct: tuple[float, float]) -> np.ndarray:
+    first = strike + int(np.ceil(pct[0] / 100 * (off - strike) - 1e-9))
+    last = strike + int(np.floor(pct[1] / 100 * (off - strike) + 1e-9))
+    return values[max(first, 0) : last + 1]
+
+
+def stance_foot(stances: pd.DataFrame, angles: xr.Dataset, *, midstance_pct: tuple[float, float] = MIDSTANCE_PCT) -> pd.DataFrame:
+    """``FOOT_COLUMNS`` for the rows of a running stance table (``hipdrop.kernels.stances.stance_table``).
+
+    ``foot_progression_deg``: mean foot progression angle over ``midstance_pct`` of the stance;
+    ``foot_strike_angle_deg``: foot pitch at the strike frame less its median over the stance's flat-foot frames
+    (heel and toe both within ``STRIKE_HEIGHT_MM`` of their lowest in the stance); ``rearfoot_eversion_deg``: NaN (see ``rearfoot_problem``); ``foot_notes``: why any of them is
+    NaN. A stance without a foot off or with a missing sample in the frames used gets NaN with the reason.
+    """
+    series = {s: tuple(angles[v].sel(side=s).to_numpy() for v in ("foot_progression", "foot_pitch", "heel_height", "toe_height"))
+              + (angles.attrs.get(f"missing_{s}", ""),) for s in SIDES}
+    rearfoot = angles.attrs.get("rearfoot_missing", "not computed")
+    rows = []
+    for st in stances.itertuples(index=False):
+        progression, pitch, heel_z, toe_z, missing = series[st.side]
+        row = dict.fromkeys(FOOT_COLUMNS[:-1], np.nan)
+        notes = []
+        if missing:
+            notes.append(missing)
+        elif st.off_frame < 0:
+            notes.append("no foot off")
+        else:
+            strike, off = int(st.strike_frame), int(st.off_frame)
+            mid_fpa = _window(progression, strike, off, midstance_pct)
+            if len(mid_fpa) and np.isfinite(mid_fpa).all():
+                row["foot_progression_deg"] = float(mid_fpa.mean())
+            else:
+                notes.append("foot progression: foot markers missing in midstance")
+            stance_pitch, heel, toe = (v[strike : off + 1] for v in (pitch, heel_z, toe_z))
+            if not np.isfinite(stance_pitch).all():
+                notes.append("foot-strike angle: foot markers missing in the stance")
+            else:
+                above = np.maximum(heel - heel.min(), toe - toe.min())  # the higher of the two above its low
+                flat = above <= above.min() + STRIKE_HEIGHT_MM
+                row["foot_strike_angle_deg"] = float(stance_pitch[0] - np.median(stance_pitch[flat]))
+        notes.append(f"rearfoot eversion: {rearfoot}")
+        row["foot_notes"] = "; ".join(notes)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=FOOT_COLUMNS, index=stances.index)
+
+
+def strike_class(angle_deg: float) -> str:
+    """Altman & Davis 2012's strike pattern of a foot-strike angle: rearfoot, midfoot or forefoot ("" for NaN)."""
+    if not np.isfinite(angle_deg):
+        return ""
+    rear, fore = STRIKE_ANGLE_CLASSES
+    return "rearfoot" if angle_deg > rear else "forefoot" if angle_deg < fore else "midfoot"

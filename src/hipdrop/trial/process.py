@@ -28,6 +28,7 @@ from hipdrop.kernels.events.agreement import event_agreement
 from hipdrop.kernels.events.calibration import calibrated_events, calibration_text
 from hipdrop.kernels.events.detect import kinematic_events
 from hipdrop.kernels.events.force import force_plate_events
+from hipdrop.kernels.foot import foot_angles, stance_foot
 from hipdrop.kernels.filters import lowpass, usable_cutoff
 from hipdrop.kernels.gaps import repair_markers
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
@@ -366,6 +367,9 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         # the compensations over each stance, as for the single-leg windows (hipdrop.kernels.windows)
         stances = stances.join(stance_compensations(stances, compensation_angles(markers)))
         stances = stances.assign(task=RUNNING).reindex(columns=WINDOW_COLUMNS)
+        # the foot over each stance: progression and strike angles (hipdrop.kernels.foot), from the feet as the
+        # events see them: the strike angle is an impact's instant, which the kinematics low-pass smears
+        stances = stances.join(stance_foot(stances, foot_angles(event_markers)))
         # surface EMG per stance where the file has it (hipdrop.trial.emg; NaN columns without)
         emg, emg_meta = trial_emg(trial, stances, config["emg"])
         stances = stances.join(emg)

@@ -48,6 +48,8 @@ from hipdrop.vocab import ANGLE_UNIT, AXIS, MARKER, SIDE, SIDES, TIME
 MIDSTANCE_PCT = (25.0, 50.0)
 #: the per-stance columns ``stance_foot`` adds to the stance table
 FOOT_COLUMNS = ["foot_progression_deg", "foot_strike_angle_deg", "rearfoot_eversion_deg", "foot_notes"]
+#: the foot's metrics a runner's condition is summarised and compared by (stats.subjects, config stats.metrics)
+FOOT_METRICS = ("foot_progression_deg", "foot_strike_angle_deg")
 #: Altman & Davis 2012's classification of the foot-strike angle (deg): above the first rearfoot, below the second
 #: forefoot, between midfoot
 STRIKE_ANGLE_CLASSES = (8.0, -1.6)

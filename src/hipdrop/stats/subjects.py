@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 
 from hipdrop.kernels.arms import ARM_METRICS
+from hipdrop.kernels.foot import FOOT_METRICS
 
 #: the metrics summarised by default; arm swing is absent from tables of marker sets without wrist markers
 #: the other arm measures (crossover, elbow angle, thorax-pelvis rotation, arm-leg phase) follow, where measured
-SUBJECT_METRICS = ("cpd_peak_deg", "cpd_excursion_deg", "cadence_spm", "arm_swing_mm", *ARM_METRICS)
+#: and the foot's progression and strike angles (hipdrop.kernels.foot), where the feet were measured
+SUBJECT_METRICS = ("cpd_peak_deg", "cpd_excursion_deg", "cadence_spm", "arm_swing_mm", *ARM_METRICS, *FOOT_METRICS)
 SUBJECT_COLUMNS = [
     "subject", "condition", "metric", "n_included", "n_excluded", "n_values", "mean", "sd", "median",
     "baseline_mean", "change_from_baseline", "few_stances",

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from hipdrop.stats.dose_response import achieved_cadence_change, dose_response
+from tests.unit.stats.paired import t_half_width
 
 SLOPE = -0.15  # deg per 1 % cadence change
 TARGETS = {"baseline": 0.0, "cadence_plus5": 5.0, "cadence_plus10": 10.0}
@@ -42,13 +43,38 @@ def test_exact_data_give_the_exact_slope():
     assert len(runners) == 10 and np.allclose(runners.own_slope_deg_per_pct, SLOPE, atol=1e-4)
 
 
+def own_slopes_half_width(data) -> float:
+    """The t interval's half-width on each runner's own least-squares slope of peak drop on achieved change: the
+    two-stage analysis the mixed model's slope CI should be about as wide as."""
+    slopes = [np.polyfit(rows["true_achieved"], rows["cpd_peak_deg"], 1)[0] for _, rows in data.groupby("subject")]
+    return t_half_width(slopes)
+
+
 def test_the_slope_is_recovered_within_its_confidence_interval():
     data = stances(np.random.default_rng(4))
     table = dose_response(data, baseline="baseline", cadence_conditions=["cadence_plus5", "cadence_plus10"])
     population = table[table.level == "population"].iloc[0]
     assert population.estimable and population.ci_low < SLOPE < population.ci_high
+    assert 0.75 < (population.ci_high - population.ci_low) / 2 / own_slopes_half_width(data) < 1.5
     assert population.model.startswith("mixed model: random intercept + achieved-cadence slope per runner")
     assert population.n_subjects == 10 and population.achieved_max_pct > 7
+
+
+@pytest.mark.xfail(strict=True, reason="seeds 8 and 10 give a population slope CI 17 and 9 times as wide as the "
+                                       "runners' own slopes' t interval (half-width 0.38 and 0.23 deg/% against "
+                                       "about 0.02): the mixed model's slope SE, not yet found why")
+def test_the_slope_ci_covers_and_is_about_as_wide_as_the_two_stage_interval_over_seeds():
+    """Twelve simulated studies: the CI covers the true slope in at least 10 (95 %: 11.4 expected) and none is
+    wider than 1.5 times the two-stage interval on the runners' own slopes."""
+    covered, ratios = [], []
+    for seed in range(4, 16):
+        data = stances(np.random.default_rng(seed))
+        population = dose_response(data, baseline="baseline", cadence_conditions=["cadence_plus5", "cadence_plus10"])
+        population = population[population.level == "population"].iloc[0]
+        covered.append(population.ci_low < SLOPE < population.ci_high)
+        ratios.append((population.ci_high - population.ci_low) / 2 / own_slopes_half_width(data))
+    assert sum(covered) >= 10
+    assert max(ratios) < 1.5, dict(zip(range(4, 16), np.round(ratios, 2)))
 
 
 def test_too_few_runners_is_not_estimable():

@@ -9,6 +9,7 @@ import pytest
 from hipdrop.stats import models
 from hipdrop.stats.design import manipulation_check
 from hipdrop.stats.models import condition_effects
+from tests.unit.stats.paired import runner_changes, t_half_width
 
 EFFECTS = {"baseline": 0.0, "cadence_plus10": -1.5, "arm_swing": -0.5}
 
@@ -27,12 +28,21 @@ def stances(rng, *, n_subjects=10, per_cell=30, subject_sd=1.5, slope_sd=0.4, st
     return pd.DataFrame(rows)
 
 
+def assert_ci_no_wider_than_the_paired_t(term, low, high, data):
+    """A CI's half-width within 0.75-1.5 times the paired t interval's on the runners' mean changes: a CI that
+    covers the truth by being too wide (stance-level errors, a z for a t, the runners' own spread) fails."""
+    changes = runner_changes(data, term[len("condition[") : -1])
+    assert 0.75 < (high - low) / 2 / t_half_width(changes) < 1.5, term
+
+
 def test_effects_are_recovered_within_their_confidence_intervals():
-    table = condition_effects(stances(np.random.default_rng(1)), metric="cpd_peak_deg", baseline="baseline")
+    data = stances(np.random.default_rng(1))
+    table = condition_effects(data, metric="cpd_peak_deg", baseline="baseline")
     assert set(table.term) == {"condition[cadence_plus10]", "condition[arm_swing]"}
     for row in table.itertuples():
         truth = EFFECTS[row.term[len("condition[") : -1]]
         assert row.ci_low < truth < row.ci_high
+        assert_ci_no_wider_than_the_paired_t(row.term, row.ci_low, row.ci_high, data)
         assert row.model.startswith("mixed model: random intercept + condition slopes") and row.estimable
         assert row.p_holm >= row.p
 
@@ -70,6 +80,7 @@ def test_thin_and_unbalanced_data_give_reasons_not_numbers():
         row = table.loc[term]
         assert row.estimable and row.n_subjects == 5  # S5 has no baseline
         assert row.se_deg < 1.0 and row.ci_low < EFFECTS[term[len("condition[") : -1]] < row.ci_high
+        assert_ci_no_wider_than_the_paired_t(term, row.ci_low, row.ci_high, data)
 
 
 def test_a_fit_is_accepted_only_with_a_finite_likelihood_a_regular_covariance_and_plausible_errors():

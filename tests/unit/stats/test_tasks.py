@@ -6,6 +6,7 @@ import pandas as pd
 from hipdrop.stats.design import manipulation_check
 from hipdrop.stats.effects import effects_per_task
 from hipdrop.stats.tasks import by_task, per_task, with_task_labels
+from tests.unit.stats.paired import runner_changes, t_half_width
 
 #: true effects per task; both tasks name their reference "baseline", and the squat's post-training condition
 #: shares nothing with running's cadence change
@@ -40,6 +41,9 @@ def test_each_task_is_compared_with_its_own_baseline():
         truth = EFFECTS[task][term[len("condition["):-1]]
         assert row.ci_low < truth < row.ci_high, (task, term)
         assert row.n_subjects == 8
+        # covering the truth by being wide is not enough: the paired t interval on the task's own runners
+        changes = runner_changes(table[table["task"] == task], term[len("condition["):-1])
+        assert 0.75 < (row.ci_high - row.ci_low) / 2 / t_half_width(changes) < 1.5, (task, term)
 
 
 def test_tables_without_a_task_are_running_and_labels_name_the_task_only_when_there_are_several():

@@ -28,6 +28,7 @@ rule summarise_subjects:
     params:
         baseline=config["stats"]["baseline"],
         min_stances=config["stats"]["min_stances"],
+        emg=config["emg"],
     conda:
         "../envs/hipdrop.yaml"
     log:
@@ -51,6 +52,7 @@ rule fit_effects:
         min_subjects=config["stats"]["min_subjects"],
         alpha=config["stats"]["alpha"],
         exclude_confounded=config["stats"]["exclude_confounded"],
+        emg=config["emg"],
     conda:
         "../envs/hipdrop.yaml"
     log:

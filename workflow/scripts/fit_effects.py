@@ -6,13 +6,20 @@ import pandas as pd
 
 from hipdrop.io.results import write_table
 from hipdrop.stats.effects import effects_per_task
+from hipdrop.stats.emg import emg_metrics, normalise_emg
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 p = snakemake.params
+stances, emg = pd.read_parquet(snakemake.input.stances), []
+if p.emg["analysed"]:  # a study with EMG: the envelopes as % of the runner's baseline mean (hipdrop.stats.emg)
+    stances = normalise_emg(stances, baseline=p.baseline)
+    emg = emg_metrics(stances)
 effects, components, notes = effects_per_task(
-    pd.read_parquet(snakemake.input.stances), pd.read_csv(snakemake.input.manipulation), baseline=p.baseline,
-    metrics=p.metrics, min_subjects=p.min_subjects, alpha=p.alpha, exclude_confounded=p.exclude_confounded,
+    stances, pd.read_csv(snakemake.input.manipulation), baseline=p.baseline,
+    metrics=[*p.metrics, *emg], min_subjects=p.min_subjects, alpha=p.alpha, exclude_confounded=p.exclude_confounded,
 )
+# the power calculation (smallest_effect_deg) is about degrees of drop: the EMG's components stay out of it
+components = components[~components["metric"].isin(emg)]
 for note in notes:
     logging.warning(note)
 logging.info("condition effects:\n%s", effects.to_string())

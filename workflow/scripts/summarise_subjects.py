@@ -4,12 +4,18 @@ import logging
 import pandas as pd
 
 from hipdrop.io.results import write_table
-from hipdrop.stats.subjects import subject_table
+from hipdrop.stats.emg import emg_metrics, normalise_emg
+from hipdrop.stats.subjects import SUBJECT_METRICS, subject_table
 from hipdrop.stats.tasks import per_task
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-table = per_task(pd.read_parquet(snakemake.input.stances),
-                 lambda rows: subject_table(rows, baseline=snakemake.params.baseline,
+stances = pd.read_parquet(snakemake.input.stances)
+emg = []  # a study with EMG: each muscle's envelope as % of the runner's baseline mean (hipdrop.stats.emg)
+if snakemake.params.emg["analysed"]:
+    stances = normalise_emg(stances, baseline=snakemake.params.baseline)
+    emg = emg_metrics(stances)
+table = per_task(stances,
+                 lambda rows: subject_table(rows, baseline=snakemake.params.baseline, metrics=(*SUBJECT_METRICS, *emg),
                                             min_stances=snakemake.params.min_stances))
 logging.info("%d rows (subject x condition x metric)", len(table))
 write_table(table, snakemake.output[0])

@@ -14,6 +14,8 @@ import pandas as pd
 
 from hipdrop.kernels.stances import OUTLIER_FLOOR_S, OUTLIER_MIN_STANCES, OUTLIER_ROBUST_SD
 from hipdrop.report.arms import methods_text as arm_methods
+from hipdrop.report.emg import methods_parts as emg_methods
+from hipdrop.report.emg import with_references as emg_references
 from hipdrop.vocab import counted
 
 #: distributions whose versions the methods name, in that order
@@ -170,6 +172,7 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
         "",
         arm_methods(stats),
         "",
+        *emg_methods(config, tables.get("stances")),  # surface EMG, where the run has it
         f"{statistics} Dose-response: peak drop against each runner's achieved "
         "cadence change (%) in a mixed model with a random slope per runner. Responders: a runner's change of mean "
         "peak drop against its minimal detectable change, MDC95 = 1.96 x the change's standard error from its "
@@ -186,6 +189,6 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
         f"{n['included']} were included and {n['excluded']} excluded.",
         "",
         "### References\n",
-        *[f"- {reference}" for reference in REFERENCES],
+        *[f"- {reference}" for reference in emg_references(REFERENCES, tables.get("stances"))],
     ]
     return "\n".join(parts) + "\n"

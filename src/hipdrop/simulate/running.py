@@ -36,6 +36,7 @@ import pandas as pd
 from scipy.interpolate import CubicSpline
 
 from hipdrop.io.c3d.reader import write_c3d
+from hipdrop.simulate.emg import DEFAULT_EMG_EFFECTS_PCT, analog_channels, emg_truth, runner_emg, trial_emg
 
 CONDITIONS = {
     # name: (target cadence change in % of baseline, arm-swing instruction)
@@ -99,6 +100,11 @@ class CohortSpec:
     arm_swing_cadence_pct: float = 0.0  # cadence change the arm-swing condition also brings (a confound), %
     static_obliquity_deg: float = 0.0  # every runner's standing pelvic obliquity (right side up), added to every trial
     static_trial: bool = False  # also write each runner's 3 s static standing trial (sheet column static)
+    # surface EMG (issue 26 item 3; hipdrop.simulate.emg): both legs' gluteus medius as analog channels with a known
+    # envelope; a condition scales its burst by emg_effects_pct (%), each runner's own effect by emg_effect_sd_pct more
+    emg: bool = False
+    emg_effects_pct: dict = field(default_factory=lambda: dict(DEFAULT_EMG_EFFECTS_PCT))
+    emg_effect_sd_pct: float = 3.0
     # what the arm-swing condition targets: "amplitude" (fore-aft, ``ARM_SWING_FACTOR``) or "crossover" (the wrists'
     # peak crossing of the midline changes by ``crossover_change_mm`` x the runner's compliance; sheet column
     # arm_swing_target); with crossover, the first ``amplitude_instead`` runners reduce their amplitude instead
@@ -330,8 +336,12 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
     with_and_without = stance_splines(template, np.vstack([own, own]), np.array([effect, 0.0]))
     carried = float(np.diff(stance_truth(with_and_without)["peak"])[0] * -1)
     forces = _treadmill_force(t, strikes, offs, sides, runner, spec) if spec.force_plate else None
+    emg = trial_emg(rng, t, strikes, offs, sides, spec=spec, runner=runner, condition=condition,
+                    analog_rate_hz=ANALOG_RATE_HZ) if spec.emg else None
+    if emg is not None:  # the envelope's truth per stance (hipdrop.simulate.emg.TRUTH_COLUMNS)
+        stances = stances.join(emg["truth"][visible].reset_index(drop=True))
     return {
-        "markers": xyz, "events": events, "stances": stances, "forces": forces,
+        "markers": xyz, "events": events, "stances": stances, "forces": forces, "emg": emg,
         "achieved_cadence_change_pct": achieved_pct, "cadence_spm": cadence, "effect_deg": carried,
         "arm_swing_mm": swing_mm, "target_cadence_change_pct": target_pct, "arm_swing": arm_instruction,
         "arm_crossover_mm": crossover_mm,
@@ -481,6 +491,8 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
         subject = f"S{i + 1:02d}"
         # one stream per runner and one per trial: a runner stays the same whatever the trials' length or number
         runner = _runner(np.random.default_rng([spec.seed, i]), spec)
+        if spec.emg:  # a stream of its own: the runners' other draws stay as they are
+            runner["emg"] = runner_emg(np.random.default_rng([spec.seed, i, 7701]), spec.variation)
         runner["amplitude_instead"] = spec.arm_swing_target == "crossover" and i < spec.amplitude_instead
         subjects[subject] = runner
         for c, condition in enumerate(CONDITIONS):
@@ -491,7 +503,7 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
                 write_c3d(
                     directory / name, sim["markers"], list(MARKERS), rate_hz=spec.rate_hz,
                     events=sim["events"] if spec.events else None,
-                    analogs=sim["forces"], analog_labels=FORCE_LABELS, analog_rate_hz=ANALOG_RATE_HZ,
+                    **analog_channels(sim["forces"], FORCE_LABELS, sim["emg"]), analog_rate_hz=ANALOG_RATE_HZ,
                     force_plate=_PLATE if spec.force_plate else None,
                 )
                 rows.append({
@@ -529,6 +541,7 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
         "trial_effects": realised,
         "spec": asdict(spec),
         "subjects": subjects,
+        **({"emg": emg_truth(spec, subjects, truth_stances)} if spec.emg else {}),
         "stances": truth_stances,
     }
     (directory / "truth.json").write_text(json.dumps(truth, indent=1, default=float))

@@ -268,6 +268,7 @@ def write_c3d(
     analogs: np.ndarray | None = None,
     analog_labels: list[str] | None = None,
     analog_rate_hz: float | None = None,
+    analog_units: list[str] | None = None,
     force_plate: dict | None = None,
     first_frame: int = 1,
 ) -> None:
@@ -276,6 +277,7 @@ def write_c3d(
     ``events`` has columns side (L/R), event (foot_strike/foot_off) and time_s (capture-relative seconds: the
     first stored frame, ``first_frame`` (1-based), lies at ``(first_frame - 1) / rate_hz``). ``force_plate`` holds TYPE-2 parameters (``corners`` 3x4 mm, ``origin`` 3 mm) for the six analog
     channels Fx Fy Fz Mx My Mz, which carry the force the subject exerts on the plate in the plate frame.
+    ``analog_units`` (ANALOG:UNITS, one per channel) defaults to N for labels starting with F and N mm for the rest.
     """
     c3d = ezc3d.c3d()
     n_frames, n_markers, _ = markers.shape
@@ -292,7 +294,8 @@ def write_c3d(
     if analogs is not None:
         c3d["parameters"]["ANALOG"]["RATE"]["value"] = [float(analog_rate_hz)]
         c3d["parameters"]["ANALOG"]["LABELS"]["value"] = tuple(analog_labels)
-        c3d["parameters"]["ANALOG"]["UNITS"]["value"] = tuple("N" if a.startswith("F") else "Nmm" for a in analog_labels)
+        c3d["parameters"]["ANALOG"]["UNITS"]["value"] = tuple(analog_units) if analog_units is not None else \
+            tuple("N" if a.startswith("F") else "Nmm" for a in analog_labels)
         c3d["data"]["analogs"] = analogs.T[np.newaxis]  # [1, channel, analog frame]
     if force_plate is not None:
         _add_int_parameter(c3d, "FORCE_PLATFORM", "USED", [1], [1])

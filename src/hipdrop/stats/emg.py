@@ -1,0 +1,63 @@
+"""EMG envelopes normalised to each runner's baseline (docs/science.md section 13), for subjects.csv and the effects.
+
+The stance table holds each muscle's envelope statistics in mV (``emg_<muscle>_mean``, ``_peak``, ``_pre_mean``,
+``_pre_peak``; ``hipdrop.kernels.emg``). Amplitudes in mV differ between electrodes, skin and days far more than
+between conditions, so they are compared as a share of a reference: here the runner's own mean stance envelope in
+the baseline condition, per muscle and side (the "mean dynamic" normalisation; Burden 2010, J Electromyogr Kinesiol
+20:1023). Every statistic of a muscle and side is divided by that one reference, so the baseline's ``_mean_pct``
+averages 100 and the others are in the same unit (% of the baseline's mean stance activation).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from hipdrop.kernels.emg import EMG_STATS
+
+_RAW = re.compile(rf"^emg_(?P<muscle>.+?)_(?P<stat>{'|'.join(sorted(EMG_STATS, key=len, reverse=True))})$")
+#: the suffix of a normalised column
+PCT = "_pct"
+
+
+def raw_emg_columns(columns) -> dict[str, tuple[str, str]]:
+    """The stance table's EMG columns in mV: column -> (muscle, statistic)."""
+    found = {}
+    for column in columns:
+        match = _RAW.match(str(column))
+        if match:
+            found[str(column)] = (match["muscle"], match["stat"])
+    return found
+
+
+def normalise_emg(stances: pd.DataFrame, *, baseline: str) -> pd.DataFrame:
+    """``stances`` with ``<column>_pct`` beside each EMG column: 100 x value / the runner's reference for that muscle
+    and side, the mean of ``emg_<muscle>_mean`` over the runner's included (not excluded) ``baseline`` stances of
+    that side with a value. NaN where the runner has no such reference (no baseline EMG on that side). Rows keep
+    their order; a table without EMG columns comes back unchanged."""
+    columns = raw_emg_columns(stances.columns)
+    if not columns or stances.empty:
+        return stances
+    out = stances.copy()
+    keys = ["subject", "side"]
+    reference_rows = out[(out["condition"] == baseline) & ~out["excluded"].astype(bool)]
+    for muscle in dict.fromkeys(m for m, _ in columns.values()):
+        mean_column = f"emg_{muscle}_mean"
+        if mean_column not in out:
+            continue
+        values = pd.to_numeric(reference_rows[mean_column], errors="coerce")
+        reference = values[np.isfinite(values) & (values > 0)].groupby([reference_rows[k] for k in keys]).mean()
+        per_row = out[keys].join(reference.rename("reference"), on=keys)["reference"].astype(float)
+        for column, (m, _) in columns.items():
+            if m == muscle:
+                out[column + PCT] = 100.0 * pd.to_numeric(out[column], errors="coerce") / per_row
+    return out
+
+
+def emg_metrics(stances: pd.DataFrame) -> list[str]:
+    """The normalised EMG columns of ``stances`` (``normalise_emg``'s) that hold at least one finite value: the
+    metrics subjects.csv and the effects add for a study with EMG, none for one without."""
+    return [c for c in stances.columns if c.endswith(PCT) and c[: -len(PCT)] in raw_emg_columns([c[: -len(PCT)]])
+            and np.isfinite(pd.to_numeric(stances[c], errors="coerce")).any()]

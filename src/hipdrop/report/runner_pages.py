@@ -223,7 +223,7 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     if foot:
         ax.text(0.0, below - 0.10 - 0.044 * arm_lines, foot, transform=ax.transAxes, va="top", fontsize=7)
     if arms:  # crossover, elbow angle, thorax-pelvis rotation (hipdrop.kernels.arms), over the responder classes
-        ax.text(0.0, below - 0.10, textwrap.fill(arms, 190), transform=ax.transAxes, va="top", fontsize=7)
+        ax.text(0.0, below - 0.075, textwrap.fill(arms, 150), transform=ax.transAxes, va="top", fontsize=6)
     ax.text(0.0, below - 0.16 - shift, "Responder class (change of mean peak drop against the runner's own MDC95):\n"
             + ("\n".join(lines) if lines else "not assessed"), transform=ax.transAxes, va="top", fontsize=9)
     _title(ax, "Cadence and arm swing achieved, and the response")

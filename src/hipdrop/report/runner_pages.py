@@ -215,13 +215,13 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     ax.text(0.0, below - 0.04, _stances_sentence(everyone, min_stances=min_stances, starred=any_few), transform=ax.transAxes, va="top",
             fontsize=8)
     arms = arm_page_line(man, _order(set(man.index), baseline))
-    # the foot's progression and strike angles (hipdrop.kernels.foot) under the arm measures (7 pt, 0.044 of this
-    # axes' height a line); the responder lines and notes move down to make room
+    # the foot's progression and strike angles (hipdrop.kernels.foot) under the arm measures, in their 6 pt (0.038
+    # of this axes' height a line); the responder lines and notes move down as far as it needs
     foot = textwrap.fill(foot_page_line(mine, _order(mine["condition"].unique(), baseline)), 150)
-    arm_lines = textwrap.fill(arms, 190).count("\n") + 1 if arms else 0
-    shift = 0.044 * (arm_lines + foot.count("\n") + 1) - 0.06 if foot else 0.0
+    arm_lines = textwrap.fill(arms, 150).count("\n") + 1 if arms else 0
+    shift = max(0.0, 0.075 + 0.038 * (arm_lines + foot.count("\n") + 1) + 0.01 - 0.16) if foot else 0.0
     if foot:
-        ax.text(0.0, below - 0.10 - 0.044 * arm_lines, foot, transform=ax.transAxes, va="top", fontsize=7)
+        ax.text(0.0, below - 0.075 - 0.038 * arm_lines, foot, transform=ax.transAxes, va="top", fontsize=6)
     if arms:  # crossover, elbow angle, thorax-pelvis rotation (hipdrop.kernels.arms), over the responder classes
         ax.text(0.0, below - 0.075, textwrap.fill(arms, 150), transform=ax.transAxes, va="top", fontsize=6)
     ax.text(0.0, below - 0.16 - shift, "Responder class (change of mean peak drop against the runner's own MDC95):\n"

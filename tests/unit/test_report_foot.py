@@ -32,7 +32,7 @@ def test_the_runner_page_carries_the_foot_line(tmp_path):
 
     matplotlib.use("Agg")
     from hipdrop.report.runner_pages import runner_page
-    from tests.unit.test_runner_pages import DPI, small_tables
+    from tests.unit.test_runner_pages import small_tables
 
     curves, stances, responders, manipulation = small_tables()
     stances = stances.assign(foot_progression_deg=7.0, foot_strike_angle_deg=np.where(
@@ -41,4 +41,4 @@ def test_the_runner_page_carries_the_foot_line(tmp_path):
     texts = " ".join(t.get_text() for ax in figure.axes for t in ax.texts)
     assert "baseline: progression +7 deg, strike +15 deg (rearfoot)" in texts.replace("\n", " ")
     assert "cadence_plus10: progression +7 deg, strike -4 deg (forefoot)" in texts.replace("\n", " ")
-    figure.savefig(tmp_path / "page.png", dpi=DPI)
+    figure.savefig(tmp_path / "page.png", dpi=60)

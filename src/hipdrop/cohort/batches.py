@@ -16,6 +16,7 @@ from hipdrop.errors import TrialError
 from hipdrop.execution.parallel import process_trials
 from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS
 from hipdrop.kernels.events.agreement import AGREEMENT_COLUMNS
+from hipdrop.trial.calibration import static_calibration
 from hipdrop.trial.process import STATIC_COLUMNS, TrialResult, process_trial, static_reference
 from hipdrop.trial.tasks import RUNNING
 from hipdrop.vocab import STANCE
@@ -57,16 +58,36 @@ def with_static_reference(stances: pd.DataFrame, reference: dict | None) -> pd.D
     return stances.assign(**reference, cpd_peak_deg_static_ref=stances["cpd_peak_deg"] - side_offset)
 
 
-class TaskTrial:
-    """``process_trial`` with each path's task (sheet column ``task``): what ``process_trials`` runs for a sheet.
-    A class, not a closure, so that it travels to ``distributed`` workers; paths are looked up as absolute, as
-    ``process_trials`` hands them on."""
+def static_calibrations(sheet: pd.DataFrame, *, config: dict) -> dict:
+    """Each runner's landmark calibration (``hipdrop.trial.calibration.static_calibration``) from the first of its
+    static trials that has one; runners without are absent. A static file that cannot be read gives none (its
+    static reference already quarantines it)."""
+    out = {}
+    for row in sheet.to_dict("records"):
+        if row["subject"] in out:
+            continue
+        try:
+            calibration = static_calibration(row["path"], config=config)
+        except TrialError:
+            continue
+        if calibration:
+            out[row["subject"]] = calibration
+    return out
 
-    def __init__(self, paths: list[str], tasks: list[str]):
+
+class TaskTrial:
+    """``process_trial`` with each path's task (sheet column ``task``) and its runner's landmark calibration
+    (``static_calibrations``; None for a runner without): what ``process_trials`` runs for a sheet. A class, not a
+    closure, so that it travels to ``distributed`` workers; paths are looked up as absolute, as ``process_trials``
+    hands them on."""
+
+    def __init__(self, paths: list[str], tasks: list[str], calibrations: list[dict | None] | None = None):
         self.tasks = {os.path.abspath(p): t for p, t in zip(paths, tasks)}
+        self.calibrations = {os.path.abspath(p): c for p, c in zip(paths, calibrations or []) if c}
 
     def __call__(self, path: str, **options) -> TrialResult:
-        return process_trial(path, task=self.tasks.get(os.path.abspath(path), RUNNING), **options)
+        return process_trial(path, task=self.tasks.get(os.path.abspath(path), RUNNING),
+                             calibration=self.calibrations.get(os.path.abspath(path)), **options)
 
 
 def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
@@ -81,10 +102,13 @@ def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
     is_static = static_rows(sheet)
     static_columns = bool(is_static.any())
     references, static_trials, static_quarantine = static_references(sheet[is_static], config=config, workers=workers)
+    # the static trial's medial knee and ankle markers, for the dynamic trials that have only the lateral ones
+    calibrations = static_calibrations(sheet[is_static], config=config)
     sheet = sheet[~is_static]
     tasks = sheet["task"].tolist() if "task" in sheet else [RUNNING] * len(sheet)
+    run = TaskTrial(sheet["path"].tolist(), tasks, [calibrations.get(s) for s in sheet["subject"]])
     results: list[TrialResult] = process_trials(sheet["path"].tolist(), config=config, workers=workers,
-                                                trial_function=TaskTrial(sheet["path"].tolist(), tasks))
+                                                trial_function=run)
     stances, curves, trials, quarantine, agreement = [], [], static_trials, static_quarantine, []
     for row, res in zip(sheet.to_dict("records"), results):
         ids = {k: row[k] for k in ID_COLUMNS}

@@ -37,6 +37,7 @@ from hipdrop.kernels.sides import OK, pelvis_side_check
 from hipdrop.kernels.stances import arm_swing, stance_table
 from hipdrop.kernels.windows.table import WINDOW_COLUMNS, stance_compensations, window_events
 from hipdrop.trial.emg import trial_emg
+from hipdrop.trial.calibration import with_calibrated_landmarks
 from hipdrop.trial.tasks import RUNNING, task_windows
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES, TIME
 
@@ -280,14 +281,16 @@ def exception_reason(err: Exception) -> str:
 
 
 def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: bool = True,
-                  task: str = RUNNING) -> TrialResult:
+                  task: str = RUNNING, calibration: dict | None = None) -> TrialResult:
     """Run every per-trial step on one C3D file.
 
     Returns a ``TrialResult``: the events, the window table (running: one row per stance; the single-leg tasks of
     ``hipdrop.trial.tasks``: one per support window; excluded ones flagged; columns ``WINDOW_COLUMNS``, with trunk lean
     and knee FPPA), the window-normalised curves, the pelvis angles and ``meta`` (sha256, config hash, hipdrop
     version, rate, sequence, task); or, for a trial that cannot be analysed, ``failure`` naming the stage and the
-    reason.
+    reason. ``calibration``: the runner's static trial's landmarks (``hipdrop.trial.calibration.static_calibration``),
+    added where this trial lacks them (medial knee and ankle markers for the knee FPPA; meta
+    ``calibrated_landmarks``, ``cluster_residual_mm``).
     """
     config = validate_config(config)
     result = TrialResult(path=str(path))
@@ -300,6 +303,10 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
             "hipdrop_version": hipdrop.__version__, "rate_hz": rate, "frames": trial.sizes[TIME],
             "vertical_axis": trial.attrs["vertical_axis"], "sequence": config["pelvis"]["sequence"], "task": task,
         }
+        if calibration:  # a static trial's knee and ankle landmarks where this one lacks them (CAST)
+            trial = with_calibrated_landmarks(trial, calibration)
+            result.meta.update(calibrated_landmarks=trial.attrs["calibrated_landmarks"],
+                               cluster_residual_mm=trial.attrs["cluster_residual_mm"])
         # doubtful stored events belong in the trial's QC record (results/qc/trials.csv) whatever source is used
         # and even when a later stage fails, not only in `hipdrop inspect`
         shifted = [w for w in json.loads(trial.attrs["qc_warnings"]) if w.startswith(FIRST_FRAME_RELATIVE)]

@@ -208,7 +208,7 @@ def _simulate(args) -> int:
     spec = CohortSpec(
         n_subjects=args.subjects, trials_per_condition=args.trials_per_condition, duration_s=args.duration,
         rate_hz=args.rate, seed=args.seed, variation=not args.no_variation, events=not args.no_events,
-        force_plate=args.force_plate, arm_swing_cadence_pct=args.arm_swing_cadence_pct,
+        force_plate=args.force_plate, arm_swing_cadence_pct=args.arm_swing_cadence_pct, emg=args.emg,
     )
     if args.no_effects:
         spec.effects_deg = dict.fromkeys(spec.effects_deg, 0.0)
@@ -342,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-variation", action="store_true", help="no subject, stride, timing or marker variation")
     p.add_argument("--no-events", action="store_true", help="leave the EVENT group out (running cohorts)")
     p.add_argument("--force-plate", action="store_true", help="add a treadmill force plate (running cohorts)")
+    p.add_argument("--emg", action="store_true", help="add both legs' gluteus medius EMG with a known envelope per "
+                   "stance (running cohorts; truth.json's emg)")
     p.add_argument("--no-effects", action="store_true",
                    help="every condition's true effect on peak drop is 0 (runners still differ): for type-I error checks")
     p.add_argument("--task", choices=TASK_NAMES, default="running",

@@ -11,6 +11,8 @@ include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/stats.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/figures.smk"
+# last: the cohort's steps as two jobs, built from the rules above
+include: "workflow/rules/jobs.smk"
 
 
 rule all:

@@ -65,8 +65,8 @@ for _path in sorted(MISSING_FILES):
 if config["strict"] and MISSING_FILES:
     raise ValueError(f"strict mode: the trial sheet {config['trials']} names {len(MISSING_FILES)} file(s) that do not "
                      f"exist: {', '.join(sorted(MISSING_FILES))}; correct their paths or remove their rows")
-# A job analyses a batch of whole subjects: each job pays ~1.6 s of Python start-up and imports, several
-# times a subject's own work (docs/architecture.md section 5).
+# A job analyses a batch of whole subjects: each job pays Python's start-up and imports, several times a
+# subject's own work (docs/architecture.md section 5; benchmarks/startup.py).
 _PER_JOB = config["subjects_per_job"]
 BATCHES = {
     f"batch{k // _PER_JOB + 1:03d}": SUBJECTS[k : k + _PER_JOB] for k in range(0, len(SUBJECTS), _PER_JOB)
@@ -87,15 +87,15 @@ def _run_cores():
 def batch_threads(wildcards):
     """Trials at a time in one batch job. With fewer than two batches per core, the batch jobs run one after
     another, each on every core (none left finishing alone on one core); with more, one trial at a time each, side
-    by side, so that one job's start-up and end (~2 s of imports and writing, on one core) overlap another's
-    trials instead of idling a core. No result depends on it."""
+    by side, so that one job's start-up and end (imports and writing, on one core) overlap another's trials
+    instead of idling a core. No result depends on it."""
     cores = _run_cores()
     return cores if len(BATCHES) < 2 * cores else 1
 
 
 def page_threads(wildcards):
-    """Runner pages drawn at a time: every core, as the pages are the last long step (0.3 cpu-s each) and the
-    other figures are done by then; never more than the runners."""
+    """Runner pages drawn at a time: every core, as the pages are the last long step (benchmarks/runner_pages.py
+    gives a page's cost) and the other figures are done by then; never more than the runners."""
     return max(1, min(_run_cores(), len(SUBJECTS)))
 
 
@@ -173,3 +173,115 @@ def caption_of(name):
 
 def description(name):
     return os.path.join(workflow.basedir, "workflow", "report", name)
+
+
+# --- the cohort's steps as few jobs (workflow/rules/jobs.smk builds them from the step rules with these) ----------
+import hashlib
+
+from snakemake.io import report as _report_flag
+
+
+def _step_rules(*files):
+    """The rules defined in ``files`` (names of workflow/rules/*.smk) that run a script without wildcards."""
+    return [
+        step for step in workflow.rules
+        if os.path.basename(step.snakefile) in files and step.script and not step.has_wildcards()
+    ]
+
+
+def _plain(files):
+    return {name: (str(value) if isinstance(value, str) else [str(v) for v in value]) for name, value in files.items()}
+
+
+def _named(namedlist):
+    """A rule's inputs, outputs, params or log as {name: value or [values]}; an unnamed one as "_<position>"."""
+    names, covered = {}, set()
+    for name, (start, end) in namedlist._names.items():
+        names[name] = namedlist[start] if end is None else list(namedlist[start:end])
+        covered.update(range(start, start + 1 if end is None else end))
+    for i, value in enumerate(namedlist):
+        if i not in covered:
+            names[f"_{i}"] = value
+    return names
+
+
+def _as_output(file):
+    """A step's output as an output of its job, with its report entry (the caption as an absolute path)."""
+    if "report" not in file.flags:
+        return str(file)
+    entry = file.flags["report"]
+    caption = entry.caption.get_path_or_uri(secret_free=True) if hasattr(entry.caption, "get_path_or_uri") else entry.caption
+    return _report_flag(str(file), caption=caption, category=entry.category, subcategory=entry.subcategory,
+                        labels=entry.labels, patterns=entry.patterns, htmlindex=entry.htmlindex)
+
+
+def _digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def _in_order(steps):
+    """The steps in an order where each comes after the steps whose outputs it reads (definition order otherwise)."""
+    made_by = {path: step["rule"] for step in steps for paths in step["output"].values()
+               for path in ([paths] if isinstance(paths, str) else paths)}
+    pending, done, order = list(steps), set(), []
+    while pending:
+        for step in pending:
+            needs = {made_by[p] for paths in step["input"].values() for p in ([paths] if isinstance(paths, str) else paths)
+                     if p in made_by and made_by[p] != step["rule"]}
+            if needs <= done:
+                order.append(step)
+                done.add(step["rule"])
+                pending.remove(step)
+                break
+        else:
+            raise WorkflowError(f"steps that read each other's outputs in a circle: {[s['rule'] for s in pending]}")
+    return order
+
+
+class StepsJob:
+    """One job's inputs (from outside the job), outputs, logs, threads and params, from its step rules."""
+
+    def __init__(self, name, step_rules):
+        self.name = name
+        self.rules = [step.name for step in step_rules]
+        steps, outputs, logs, self.thread_rules = [], {}, {}, []
+        for source in step_rules:
+            if any(callable(v) for v in source.params):
+                raise WorkflowError(f"{source.name}, a step of {name}, takes params that are functions: give it plain values")
+            step_output = _named(source.output)
+            steps.append({
+                "rule": source.name,
+                "script": os.path.join(os.path.dirname(source.snakefile), source.script),
+                "input": _plain(_named(source.input)),
+                "output": _plain(step_output),
+                "params": dict(_named(source.params)),
+                "log": [str(path) for path in source.log],
+            })
+            for key, value in step_output.items():
+                outputs[f"{source.name}__{key.lstrip('_')}"] = (
+                    _as_output(value) if isinstance(value, str) else [_as_output(v) for v in value])
+            logs[source.name] = [str(path) for path in source.log]
+            self.thread_rules.append(source)
+        self.steps = _in_order(steps)
+        made = {str(p) for paths in outputs.values() for p in ([paths] if isinstance(paths, str) else paths)}
+        self.inputs, seen = {}, set()
+        for step in self.steps:  # each file once, under the name of the first step that reads it
+            for key, paths in step["input"].items():
+                outside = [p for p in ([paths] if isinstance(paths, str) else paths) if p not in made and p not in seen]
+                seen.update(outside)
+                if outside:
+                    self.inputs[f"{step['rule']}__{key.lstrip('_')}"] = outside
+        self.outputs = outputs
+        self.logs = {step: paths[0] if len(paths) == 1 else paths for step, paths in logs.items()}
+        for step in self.steps:
+            step["script_digest"] = _digest(step["script"])
+        for step_name in self.rules:
+            workflow.ruleorder(name, step_name)
+
+    def thread_count(self, wildcards):
+        """The most threads any of its steps asks (a step's threads may be a function, as page_threads)."""
+        counts = []
+        for step in self.thread_rules:
+            cores = step.resources["_cores"]
+            counts.append(cores._evaluator(wildcards) if cores.is_evaluable() else cores.value)
+        return max([1] + [int(count) for count in counts if count is not None])

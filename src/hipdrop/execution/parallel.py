@@ -66,12 +66,41 @@ def process_trials(paths: list[str], *, config: dict, workers: int = 1,
         with ThreadPoolExecutor(max(1, workers)) as pool:
             results = list(pool.map(run, located))
     elif scheduler == "processes":
+        if min(workers, len(located)) > 1:
+            warm_trial_path(run.keywords["config"])
         results = run_isolated(run, located, workers=workers, timeout_s=timeout_s)
     else:
         with distributed_client(scheduler, address=address, settings=settings,
                                 log_directory=Path(config["results"]) / "logs" / "dask_slurm") as client:
             results = run_on_cluster(client, run, located, timeout_s=timeout_s)
     return [as_given(result, path) for result, path in zip(results, paths)]
+
+
+#: whether this process has run its warm-up trial (``warm_trial_path``)
+_warmed = False
+
+
+def warm_trial_path(config: dict) -> None:
+    """Once per process, before the first fork: ``process_trial`` on a tiny simulated trial (one runner's 2 s
+    baseline), here, so that the forked workers start with what a trial's first run loads (xarray's chunk managers
+    pull in dask.array, jinja2 and psutil; caches), paid once by this process instead of once by each
+    worker. Only where two or more workers will fork (with one, its first trial pays the same). The warm-up is
+    this package's own simulated data, never a study's file (those run isolated); a warm-up that fails changes
+    nothing but the time."""
+    global _warmed
+    if _warmed:
+        return
+    _warmed = True
+    import tempfile
+
+    from hipdrop.simulate.running import CohortSpec, simulate_cohort
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="hipdrop-warm-") as folder:
+            sheet = simulate_cohort(folder, CohortSpec(n_subjects=1, duration_s=2.0))
+            process_trial(os.path.join(folder, sheet["path"].iloc[0]), config=config, keep_pelvis=False)
+    except Exception:  # noqa: BLE001 - the warm-up only saves time; the trials themselves report their own failures
+        pass
 
 
 def scheduler_choice(settings: dict) -> tuple[str, str | None]:

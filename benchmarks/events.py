@@ -165,14 +165,17 @@ def main(argv=None) -> int:
     rate = {n: d["trial"].attrs["rate_hz"] for n, d in data.items()}
     # which detector the configured (auto) method runs on each file, with the cross-file defaults
     kinds = {n: kinematic_events(d["markers"], rate_hz=rate[n], min_contact_s=d["ev"]["min_contact_s"],
-                                 heading=d["heading"]).attrs.get("method") for n, d in data.items()}
+                                 heading=d["heading"], **{k: d["ev"][k] for k in ("strike_height_mm", "off_height_mm")}).attrs.get("method")
+             for n, d in data.items()}
     # the pool the thresholds come from: the running trials of the corpus (folder running/), not every file the
     # auto method reads as running (a BTS demo, drop jumps)
     running = [n for n in data if kinds[n] == "running" and n.startswith("running/")]
     heights = {}
     if contact_heights is not None:
         heights = {n: contact_heights(data[n]["markers"], data[n]["plates"], rate_hz=rate[n],
-                                      min_contact_s=data[n]["ev"]["min_contact_s"]) for n in running}
+                                      min_contact_s=data[n]["ev"]["min_contact_s"],
+                                      **{k: data[n]["ev"][k] for k in ("strike_height_mm", "off_height_mm")})
+                   for n in running}
         print("Per-file median height above rest of the lowest foot marker at the plates' events (mm):")
         for n, h in heights.items():
             print(f"  {n:45s} strike {h[h.event == 'foot_strike'].height_mm.median():5.1f}  "
@@ -184,7 +187,8 @@ def main(argv=None) -> int:
         thresholds = None
         if heights and kinds[name] == "running":  # every file the configured detector reads as running
             thresholds = pooled(heights, [n for n in running if n != name and n not in KEPT_ASIDE])
-        common = dict(rate_hz=rate[name], min_contact_s=d["ev"]["min_contact_s"], heading=d["heading"])
+        common = dict(rate_hz=rate[name], min_contact_s=d["ev"]["min_contact_s"], heading=d["heading"],
+                      **{k: d["ev"][k] for k in ("strike_height_mm", "off_height_mm")})
         configured = (kinematic_events(d["markers"], thresholds=thresholds, **common) if thresholds
                       else kinematic_events(d["markers"], **common))
         row, agreement = score(name, d["plates"], configured, configured.attrs.get("method", "?"))

@@ -12,7 +12,7 @@ __all__ = ["__version__", "read_c3d", "process_trial"]
 
 def __getattr__(name: str):
     """``read_c3d`` and ``process_trial`` imported when first asked for: every workflow job imports hipdrop, and
-    the per-trial pipeline's scipy modules cost about a second of start-up that the cohort's jobs never use."""
+    the per-trial pipeline's scipy modules add start-up that the cohort's jobs never use (benchmarks/startup.py)."""
     if name == "read_c3d":
         from hipdrop.io.c3d.reader import read_c3d
 

@@ -82,10 +82,30 @@ def load_config(path: str | Path | None = None) -> dict:
     return validate_config(config)
 
 
+#: the top-level keys no result depends on (paths, job layout, where trials run, how figures are drawn)
+NOT_SCIENCE = ("trials", "results", "subjects_per_job", "strict", "dask", "report")
+#: settings that were constants in the code until they moved into the config (issue 23), as (section, key): at
+#: their schema default they leave the hash as it was before they existed, so that a result recorded then and
+#: one recorded now with the same analysis carry the same hash
+MOVED_FROM_CODE = (
+    ("events", "strike_height_mm"), ("events", "off_height_mm"),
+    ("stances", "outlier_robust_sd"), ("stances", "outlier_floor_s"), ("stances", "outlier_min_stances"),
+    *(("plausibility", key) for key in ("capture_volume_mm", "off_body_mm", "max_segment_speed_m_s", "max_spike_s",
+                                        "pelvis_shape_mm")),
+)
+
+
 def config_hash(config: dict) -> str:
-    """sha256 of the science configuration (paths, job layout and where trials run excluded: no result depends on
-    them), recorded beside every result."""
-    science = {k: v for k, v in config.items() if k not in ("trials", "results", "subjects_per_job", "strict", "dask")}
+    """sha256 of the science configuration (``NOT_SCIENCE`` left out; ``MOVED_FROM_CODE`` only where it differs
+    from its default), recorded beside every result."""
+    science = {k: copy.deepcopy(v) for k, v in config.items() if k not in NOT_SCIENCE}
+    properties = load_schema("config")["properties"]
+    for section, key in MOVED_FROM_CODE:
+        if key in science.get(section, {}) and science[section][key] == properties[section]["properties"][key]["default"]:
+            del science[section][key]
+    for section in {section for section, _ in MOVED_FROM_CODE}:
+        if science.get(section) == {}:  # a section that holds only such settings, all at their defaults
+            del science[section]
     return hashlib.sha256(json.dumps(science, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -20,7 +20,7 @@ def rbds():
 
 
 #: every running file of tests/data/c3d with force plates or stored events, and what it is. The detector's
-#: heights were chosen on RBDS and dorn; flash_maxSprint was held out (kernels/events/running.py, OFF_HEIGHT_MM).
+#: heights were chosen on RBDS and dorn; flash_maxSprint was held out (config events.strike_height_mm, off_height_mm; docs/science.md section 4).
 RUNNING_FILES = {
     "running/RBDS001runT35.c3d": "treadmill, 150 Hz, heel + MT1/MT5, one plate seeing both feet",
     "running/dorn_JA1Gait35.c3d": "overground runway, 250 Hz, 1.3 s, heel/toe/P1MT/P5MT, 8 plates and stored events",

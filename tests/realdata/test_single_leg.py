@@ -44,6 +44,7 @@ import numpy as np
 import pytest
 import yaml
 
+from hipdrop.config import validate_config
 from hipdrop.io.c3d.reader import events_table
 from hipdrop.kernels.arrays import contiguous_runs
 from hipdrop.kernels.events.force import force_plate_events
@@ -74,7 +75,7 @@ def lasem(aliases):
     out = {}
     for name in LASEM:
         trial, markers, feet, pelvis = prepared(shared_file(f"single_leg/lasem_FAILT01_{name}.c3d"), aliases)
-        windows = {task: task_windows(trial, markers, pelvis, task=task, event_markers=feet)[0]
+        windows = {task: task_windows(trial, markers, pelvis, task=task, config=validate_config(None), event_markers=feet)[0]
                    for task in ("single_leg_landing", "single_leg_balance")}
         out[name] = trial, markers, feet, pelvis, windows
     return out
@@ -148,7 +149,8 @@ def test_obliquity_and_trunk_lean_follow_the_stored_model(lasem, name):
 @pytest.fixture(scope="module")
 def nimble(aliases):
     trial, markers, feet, pelvis = prepared(shared_file("single_leg/nimble_complexknee_2022_01_0401.c3d"), aliases)
-    return trial, task_windows(trial, markers, pelvis, task="single_leg_balance", event_markers=feet)[0]
+    return trial, task_windows(trial, markers, pelvis, task="single_leg_balance", config=validate_config(None),
+                               event_markers=feet)[0]
 
 
 def test_nimble_holds_alternate_and_sit_where_the_feet_say(nimble):

@@ -26,9 +26,9 @@ At the peak alone the medians are 0.007-0.009 deg for one frame, 0.11-0.12 deg f
 import numpy as np
 import pytest
 
+from hipdrop.config import validate_config
 from hipdrop.io.c3d.reader import read_c3d
 from hipdrop.kernels.arrays import contiguous_runs
-from hipdrop.kernels.stances import MAX_FILLED_S
 from hipdrop.trial import process as pipeline
 from hipdrop.vocab import PELVIS_MARKERS
 from tests.conftest import shared_file
@@ -36,6 +36,7 @@ from tests.conftest import shared_file
 pytestmark = pytest.mark.realdata
 RBDS = "running/RBDS001runT35.c3d"
 RATE_HZ = 150.0
+MAX_FILLED_S = validate_config({})["stances"]["max_filled_s"]
 THRESHOLD = int(np.floor(MAX_FILLED_S * RATE_HZ + 1e-9))  # frames, as stance_table counts them: 1
 
 

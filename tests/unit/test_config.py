@@ -46,3 +46,19 @@ def test_sheet_refuses_duplicate_rows_naming_their_lines(tmp_path):
     with pytest.raises(ConfigError, match="line 2: subject/condition/trial repeated") as err:
         load_sheet(tmp_path / "trials.tsv")
     assert "line 3" in str(err.value) and str(tmp_path / "trials.tsv") in str(err.value)
+
+
+def test_settings_moved_from_code_leave_the_hash_at_their_defaults_and_figures_never_count():
+    """config_hash: a result recorded before a constant became a setting keeps its hash for the same analysis; a
+    changed setting changes it; the figures' resolution is no science."""
+    from hipdrop.config import MOVED_FROM_CODE, config_hash, validate_config
+
+    default = validate_config({})
+    older = {section: dict(values) if isinstance(values, dict) else values for section, values in default.items()}
+    for section, key in MOVED_FROM_CODE:
+        older[section].pop(key)
+    older = {k: v for k, v in older.items() if v != {}}
+    assert config_hash(default) == config_hash(older)
+    assert config_hash(validate_config({"events": {"strike_height_mm": 4.0}})) != config_hash(default)
+    assert config_hash(validate_config({"plausibility": {"max_spike_s": 0.02}})) != config_hash(default)
+    assert config_hash(validate_config({"report": {"figure_dpi": 300}})) == config_hash(default)

@@ -9,10 +9,13 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from hipdrop.config import validate_config
 from hipdrop.report.runner_pages import responder_lines, runner_page, write_runner_pages
 from hipdrop.stats.waveforms import subject_mean_curves
 
 PCT = np.linspace(0, 100, 101)
+#: the pages at the configured resolution
+DPI = validate_config({})["report"]["runner_page_dpi"]
 CONDITIONS = ["baseline", "cadence_plus10", "arm_swing"]
 
 
@@ -69,7 +72,8 @@ def test_pages_drawn_by_two_forked_workers_equal_those_drawn_in_one_process(tmp_
     curves, stances, responders, manipulation = small_tables()
     for workers in (1, 2):
         pages = {s: tmp_path / str(workers) / f"{s}.png" for s in ("A", "B", "Z")}
-        write_runner_pages(pages, subject_mean_curves(curves), stances, responders, manipulation, workers=workers)
+        write_runner_pages(pages, subject_mean_curves(curves), stances, responders, manipulation, workers=workers,
+                           dpi=DPI)
     for subject in ("A", "B", "Z"):
         one, two = (tmp_path / str(w) / f"{subject}.png" for w in (1, 2))
         assert one.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and one.read_bytes() == two.read_bytes()
@@ -86,7 +90,7 @@ def test_written_pages_equal_a_new_figure_per_runner_from_the_whole_tables(tmp_p
     curves, stances, responders, manipulation = small_tables()
     means = subject_mean_curves(curves)
     pages = {s: tmp_path / f"{s}.png" for s in order}
-    write_runner_pages(pages, means, stances, responders, manipulation)
+    write_runner_pages(pages, means, stances, responders, manipulation, dpi=DPI)
     for subject, page in pages.items():
         figure = runner_page(subject, means, stances, responders, manipulation)
         figure.savefig(tmp_path / "whole.png", dpi=120)

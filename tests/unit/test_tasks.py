@@ -13,7 +13,7 @@ from hipdrop.kernels.filters import lowpass
 from hipdrop.kernels.gaps import repair_markers
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
 from hipdrop.simulate.tasks import simulate_task_trial
-from hipdrop.trial.tasks import RUNNING, TASKS, task_settings, task_windows
+from hipdrop.trial.tasks import TASKS, task_settings, task_windows
 
 SINGLE_LEG = [task for task in TASKS if task != "running"]
 
@@ -39,7 +39,7 @@ def found_and_true(tmp_path, task, *, variation):
     simulate_task_trial(path, task, variation=variation, seed=11)
     truth = pd.DataFrame(json.loads(path.with_suffix(".json").read_text())["windows"])
     trial, markers, feet, pelvis = prepared(path)
-    windows, curves = task_windows(trial, markers, pelvis, task=task, event_markers=feet)
+    windows, curves = task_windows(trial, markers, pelvis, task=task, config=validate_config(None), event_markers=feet)
     return windows, curves, truth
 
 
@@ -82,7 +82,8 @@ def test_without_thorax_and_knee_markers_the_compensations_are_nan_with_reasons(
     simulate_task_trial(path, "single_leg_squat", variation=False, reps=1, sides=("L",))
     trial, markers, feet, pelvis = prepared(path)
     keep = [m for m in markers["marker"].values if m not in ("C7", "CLAV", "T10", "STRN", "LSHO", "RSHO", "LKNE", "LKNM")]
-    windows, _ = task_windows(trial, markers.sel(marker=keep), pelvis, task="single_leg_squat", event_markers=feet)
+    windows, _ = task_windows(trial, markers.sel(marker=keep), pelvis, task="single_leg_squat",
+                              config=validate_config(None), event_markers=feet)
     row = windows.iloc[0]
     assert not row.excluded and np.isfinite(row.cpd_peak_deg)
     assert np.isnan(row.trunk_lean_peak_deg) and np.isnan(row.knee_fppa_peak_deg)
@@ -104,15 +105,7 @@ def test_running_windows_are_the_stance_tables(tmp_path):
     simulate_task_trial(path, "single_leg_balance", variation=False)
     trial, markers, feet, pelvis = prepared(path)
     with pytest.raises(ValueError, match="stance_table"):
-        task_windows(trial, markers, pelvis, task="running")
-
-
-def test_the_config_schema_holds_the_same_task_defaults():
-    from hipdrop.config import validate_config
-
-    config = validate_config({})
-    assert {task: config["tasks"][task] for task in TASKS if task != RUNNING} == \
-        {task: spec["defaults"] for task, spec in TASKS.items() if task != RUNNING}
+        task_windows(trial, markers, pelvis, task="running", config=validate_config(None))
 
 
 def test_every_task_name_has_its_windows_and_the_sheet_schema_knows_it():

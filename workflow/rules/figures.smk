@@ -19,6 +19,7 @@ rule plot_adherence:
     params:
         baseline=config["stats"]["baseline"],
         cadence_tolerance_pct=config["stats"]["cadence_target_tolerance_pct"],
+        dpi=config["report"]["figure_dpi"],
     conda:
         "../envs/hipdrop.yaml"
     log:
@@ -40,6 +41,7 @@ rule plot_effects:
         caption=f"{RESULTS}/figures/effects.caption.rst",
     params:
         metrics=config["stats"]["metrics"],
+        dpi=config["report"]["figure_dpi"],
     conda:
         "../envs/hipdrop.yaml"
     log:
@@ -63,6 +65,7 @@ rule plot_dose_response:
         caption=f"{RESULTS}/figures/dose_response.caption.rst",
     params:
         baseline=config["stats"]["baseline"],
+        dpi=config["report"]["figure_dpi"],
     conda:
         "../envs/hipdrop.yaml"
     log:
@@ -83,6 +86,7 @@ rule plot_runners:
         caption=f"{RESULTS}/figures/runners.caption.rst",
     params:
         baseline=config["stats"]["baseline"],
+        dpi=config["report"]["figure_dpi"],
     conda:
         "../envs/hipdrop.yaml"
     log:
@@ -102,6 +106,8 @@ rule plot_obliquity:
             caption="../report/obliquity.rst",
             category="4 Waveforms",
         ),
+    params:
+        dpi=config["report"]["figure_dpi"],
     conda:
         "../envs/hipdrop.yaml"
     log:
@@ -121,6 +127,8 @@ rule plot_quality:
     output:
         figure=report(f"{RESULTS}/figures/quality.png", caption=caption_of("quality"), category="5 Quality"),
         caption=f"{RESULTS}/figures/quality.caption.rst",
+    params:
+        dpi=config["report"]["figure_dpi"],
     conda:
         "../envs/hipdrop.yaml"
     log:

@@ -14,6 +14,7 @@ rule map_waveforms:
         baseline=config["stats"]["baseline"],
         alpha=config["stats"]["alpha"],
         min_subjects=config["stats"]["min_subjects"],
+        dpi=config["report"]["figure_dpi"],
     conda:
         "../envs/hipdrop.yaml"
     log:
@@ -60,6 +61,7 @@ rule plot_runner_pages:
         subjects=SUBJECTS,
         baseline=config["stats"]["baseline"],
         min_stances=config["stats"]["min_stances"],
+        dpi=config["report"]["runner_page_dpi"],
     threads: page_threads
     conda:
         "../envs/hipdrop.yaml"

@@ -19,5 +19,5 @@ write_table(result.clusters, snakemake.output.clusters)
 write_table(t_table(result), snakemake.output.t)
 figure = plot_waveforms(result, baseline=params.baseline)
 with atomic_path(snakemake.output.figure) as tmp:
-    figure.savefig(tmp, dpi=150, format="png")
+    figure.savefig(tmp, dpi=snakemake.params.dpi, format="png")
 write_caption(snakemake.output.caption, waveforms_caption(result.clusters), snakemake.input.description)

@@ -17,6 +17,6 @@ manipulation = running_rows(pd.read_csv(snakemake.input.manipulation))
 figure = plot_adherence(manipulation, baseline=snakemake.params.baseline,
                         cadence_tolerance_pct=snakemake.params.cadence_tolerance_pct)
 with atomic_path(snakemake.output.figure) as tmp:
-    figure.savefig(tmp, dpi=150, format="png")
+    figure.savefig(tmp, dpi=snakemake.params.dpi, format="png")
 numbers = adherence_caption(manipulation, baseline=snakemake.params.baseline)
 write_caption(snakemake.output.caption, numbers, snakemake.input.description)

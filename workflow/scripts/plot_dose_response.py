@@ -17,5 +17,5 @@ dose, subjects, manipulation = (running_rows(pd.read_csv(getattr(snakemake.input
                                for name in ("dose_response", "subjects", "manipulation"))
 figure = plot_dose_response(dose, subjects, manipulation, baseline=snakemake.params.baseline)
 with atomic_path(snakemake.output.figure) as tmp:
-    figure.savefig(tmp, dpi=150, format="png")
+    figure.savefig(tmp, dpi=snakemake.params.dpi, format="png")
 write_caption(snakemake.output.caption, dose_response_caption(dose), snakemake.input.description)

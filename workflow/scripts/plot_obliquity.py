@@ -10,4 +10,4 @@ from hipdrop.report.figures import plot_obliquity_by_condition  # noqa: E402
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 figure = plot_obliquity_by_condition(iter_curves(snakemake.input.curves))
 with atomic_path(snakemake.output[0]) as tmp:
-    figure.savefig(tmp, dpi=150, format="png")
+    figure.savefig(tmp, dpi=snakemake.params.dpi, format="png")

@@ -23,4 +23,5 @@ manipulation = pd.read_csv(snakemake.input.manipulation, dtype={"subject": str, 
 stances, responders, manipulation = (with_task_labels(t) for t in (stances, responders, manipulation))
 pages = {str(subject): path for subject, path in zip(snakemake.params.subjects, snakemake.output.pages)}
 write_runner_pages(pages, means, stances, responders, manipulation, baseline=snakemake.params.baseline,
-                   min_stances=snakemake.params.min_stances, workers=snakemake.threads)
+                   min_stances=snakemake.params.min_stances, workers=snakemake.threads,
+                   dpi=snakemake.params.dpi)

@@ -14,6 +14,6 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asc
 figure = plot_runners(pd.read_csv(snakemake.input.subjects), pd.read_csv(snakemake.input.responders),
                       baseline=snakemake.params.baseline)
 with atomic_path(snakemake.output.figure) as tmp:
-    figure.savefig(tmp, dpi=150, format="png")
+    figure.savefig(tmp, dpi=snakemake.params.dpi, format="png")
 write_caption(snakemake.output.caption, runners_caption(pd.read_csv(snakemake.input.responders)),
               snakemake.input.description)

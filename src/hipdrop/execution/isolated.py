@@ -40,9 +40,9 @@ def worker_failure(path: str, reason: str) -> TrialResult:
 class _Worker:
     """A child process forked from this one that analyses the trials it is sent, one at a time.
 
-    Forked, so it starts with everything this process has imported (a spawned one would pay ~1.5 s of imports);
-    it stays for the next trial, so a trial's first-use costs (lazy imports, caches: ~0.2 s) are paid once per
-    worker, not per trial. Its death shows as end of file on ``connection``, and its exit status says how it died.
+    Forked, so it starts with everything this process has imported (a spawned one would pay the imports again:
+    docs/architecture.md section 5, benchmarks/startup.py); it stays for the next trial, so a trial's first-use
+    costs (lazy imports, caches) are paid once per worker, not per trial. Its death shows as end of file on ``connection``, and its exit status says how it died.
     """
 
     #: every live worker of this process: a new child closes their pipes, so that each worker sees end of file

@@ -61,8 +61,8 @@ def pelvis_problem(markers: xr.DataArray) -> str:
 
 # The numpy kernels below take the markers as one array ``xyz[time, marker, axis]`` (mm) with their ``names``: each
 # public function is one ``xr.apply_ufunc`` over them, so it stays lazy on Dask, and ``compensation_angles`` runs
-# the kernels in one call (xarray's alignment costs about 0.5 ms per arithmetic step; a trial's angles took 45 ms
-# of it, the numpy arithmetic 3).
+# the kernels in one call: xarray aligns coordinates at every arithmetic step, which for these few-marker
+# expressions costs more than the numpy arithmetic itself (benchmarks/per_trial.py times the steps).
 
 def _point(xyz: np.ndarray, names: list[str], name: str) -> np.ndarray:
     return xyz[..., names.index(name), :]

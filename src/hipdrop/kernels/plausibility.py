@@ -14,52 +14,28 @@ from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, TIME
 #: kinds of implausible sample, in the order they are looked for; a sample counts under the first that applies
 IMPLAUSIBLE_KINDS = ("nonfinite", "outside_volume", "off_body", "spike", "pelvis_shape")
 
-
-#: no capture volume reaches farther from its origin (mm). The longest marker-based volumes in sport cover an
-#: indoor sprint straight (about 60 m) and the calibration origin is set on the floor inside the volume, so a body
-#: marker lies within 100 m of it; the real files of tests/data/c3d reach 6.7 m (dorn_JA1Gait35, overground).
-CAPTURE_VOLUME_MM = 100_000.0
+#: the limits the rules take (config section ``plausibility``; config/README.md gives each default's evidence)
+LIMITS = ("capture_volume_mm", "off_body_mm", "max_segment_speed_m_s", "max_spike_s", "pelvis_shape_mm")
 
 
-#: no analysed marker (pelvis, feet, wrists: one body) lies farther than this from the per-frame median of them
-#: (mm): the farthest two points of an adult body, fingertips overhead to toes, are about 2.5-2.8 m apart, and the
-#: median of the body's markers lies inside it. On the real files the largest distance is 1.04 m.
-OFF_BODY_MM = 3_000.0
-
-
-#: speed no human segment reaches (m/s): a sprinter's foot peaks at 20-25 m/s in swing (about twice the running
-#: speed of 10-12 m/s), a thrower's hand at about 20-25 m/s; twice that is a jump, not a movement. The analysed
-#: markers of the real files reach 28 m/s at most (dorn_JA1Gait35, 250 Hz overground running).
-MAX_SEGMENT_SPEED_M_S = 50.0
-
-
-#: a spike is a run of at most this long (s) that leaves and rejoins a plausible path by impossible jumps; a
-#: longer departure is a step or a relabelling, not a spike, and is left to the capture-volume and body rules
-MAX_SPIKE_S = 0.05
-
-
-#: and of at most this many frames (0.05 s at 500 Hz): the search costs one pass per run length
+#: a spike runs at most this many frames, whatever ``max_spike_s``: the search costs one pass over the recording
+#: per run length, so the bound keeps a 1 kHz file's cost that of a 500 Hz one
 MAX_SPIKE_FRAMES = 25
-
-
-#: the pelvis is one bone: the distance between two of its skin markers departs from its trial median only by
-#: skin motion (an ASIS marker wanders 16 mm SD in running, RBDS; the real files' pelvis distances depart by 25 mm
-#: at most, 56 mm on c3dorg_bts_dynamic). A marker whose distances to the other pelvis markers depart by more
-#: than this (mm) is another marker's data or no marker's (relabelled, misaligned frames).
-PELVIS_SHAPE_MM = 100.0
 
 
 #: the landmarks whose distances the pelvis rule checks
 PELVIS_LANDMARKS = (*PELVIS_MARKERS, "SACR")
 
 
-def implausible_codes(xyz: np.ndarray, *, rate_hz: float, names: list[str]) -> np.ndarray:
+def implausible_codes(xyz: np.ndarray, *, rate_hz: float, names: list[str], **limits: float) -> np.ndarray:
     """``mask_implausible``'s kind codes ``[time, marker]`` (0 = plausible, k = ``IMPLAUSIBLE_KINDS[k - 1]``) of
-    ``xyz[time, marker, axis]`` in mm with the markers' ``names``, in numpy."""
-    return _implausible_np(xyz, rate_hz, tuple(names.index(m) for m in PELVIS_LANDMARKS if m in names))
+    ``xyz[time, marker, axis]`` in mm with the markers' ``names``, in numpy; ``limits``: every one of ``LIMITS``."""
+    return _implausible_np(xyz, rate_hz, tuple(names.index(m) for m in PELVIS_LANDMARKS if m in names), **limits)
 
 
-def _implausible_np(xyz: np.ndarray, rate_hz: float, pelvis: tuple[int, ...] = ()) -> np.ndarray:
+def _implausible_np(xyz: np.ndarray, rate_hz: float, pelvis: tuple[int, ...] = (), *, capture_volume_mm: float,
+                    off_body_mm: float, max_segment_speed_m_s: float, max_spike_s: float,
+                    pelvis_shape_mm: float) -> np.ndarray:
     """Kind codes ``[time, marker]`` (0 = plausible, k = ``IMPLAUSIBLE_KINDS[k - 1]``) of ``xyz[time, marker, axis]``
     in mm; each rule sees the samples the earlier ones left. ``pelvis``: the indices of the pelvis landmarks."""
     kind = np.zeros(xyz.shape[:2], np.int8)
@@ -70,28 +46,28 @@ def _implausible_np(xyz: np.ndarray, rate_hz: float, pelvis: tuple[int, ...] = (
     xyz = np.where(all_finite[..., None], xyz, np.nan)
     plausible = lambda: (kind == 0)[..., None]
     with np.errstate(invalid="ignore"):
-        kind[(kind == 0) & any_axis(np.abs(xyz) > CAPTURE_VOLUME_MM)] = 2
+        kind[(kind == 0) & any_axis(np.abs(xyz) > capture_volume_mm)] = 2
         if (kind == 2).any():
             xyz = np.where(plausible(), xyz, np.nan)
         # the body's centre: the per-frame median of its markers, where at least 3 are there to out-vote one
         visible = np.isfinite(xyz[..., 0])
         judged = visible.sum(1) >= 3
         centre = np.where(judged[:, None], nanmedian(xyz, axis=1), np.nan)
-        kind[(kind == 0) & (length(xyz - centre[:, None]) > OFF_BODY_MM)] = 3
+        kind[(kind == 0) & (length(xyz - centre[:, None]) > off_body_mm)] = 3
         if (kind == 3).any():
             xyz = np.where(plausible(), xyz, np.nan)
-        kind[(kind == 0) & _spikes(xyz, rate_hz)] = 4
+        kind[(kind == 0) & _spikes(xyz, rate_hz, max_speed_m_s=max_segment_speed_m_s, max_spike_s=max_spike_s)] = 4
         if len(pelvis) >= 3:
             xyz = np.where(plausible(), xyz, np.nan)
-            kind[:, list(pelvis)] = np.where((kind[:, list(pelvis)] == 0) & _misshapen(xyz[:, list(pelvis)]), 5,
+            kind[:, list(pelvis)] = np.where((kind[:, list(pelvis)] == 0) & _misshapen(xyz[:, list(pelvis)], pelvis_shape_mm), 5,
                                              kind[:, list(pelvis)])
     return kind
 
 
-def _misshapen(xyz: np.ndarray) -> np.ndarray:
+def _misshapen(xyz: np.ndarray, shape_mm: float) -> np.ndarray:
     """``[time, marker]`` of pelvis landmarks ``xyz[time, marker, axis]``: samples whose distances to the other
-    landmarks (at least two of them there) depart from their trial medians by more than ``PELVIS_SHAPE_MM`` in
-    the median over those landmarks; one wrong marker spoils its own distances, and only one of each other's."""
+    landmarks (at least two of them there) depart from their trial medians by more than ``shape_mm`` in the median
+    over those landmarks; one wrong marker spoils its own distances, and only one of each other's."""
     n = xyz.shape[1]
     distance = length(xyz[:, :, None] - xyz[:, None, :])  # [time, marker, marker], NaN if missing
     typical = nanmedian(distance, axis=0)
@@ -100,13 +76,13 @@ def _misshapen(xyz: np.ndarray) -> np.ndarray:
     others = np.isfinite(departure).sum(-1)
     judged = others >= 2
     out = np.zeros(xyz.shape[:2], bool)
-    out[judged] = nanmedian(departure[judged], axis=-1) > PELVIS_SHAPE_MM
+    out[judged] = nanmedian(departure[judged], axis=-1) > shape_mm
     return out
 
 
-def _spikes(xyz: np.ndarray, rate_hz: float) -> np.ndarray:
-    """``[time, marker]``: samples in runs of 1 to ``MAX_SPIKE_S`` s entered and left by jumps faster than
-    ``MAX_SEGMENT_SPEED_M_S`` while the samples on either side of the run agree with each other (the path between
+def _spikes(xyz: np.ndarray, rate_hz: float, *, max_speed_m_s: float, max_spike_s: float) -> np.ndarray:
+    """``[time, marker]``: samples in runs of 1 to ``max_spike_s`` s (at most ``MAX_SPIKE_FRAMES``) entered and left
+    by jumps faster than ``max_speed_m_s`` while the samples on either side of the run agree with each other (the path between
     them is slower than that), are no spike themselves (of a shorter run: runs are judged from the shortest up) and
     every sample of the run lies off the straight path between them by more than one step at that speed. A run at
     the start or end of the recording, or beside a gap, is judged from its one side: its jump to the path faster
@@ -115,11 +91,11 @@ def _spikes(xyz: np.ndarray, rate_hz: float) -> np.ndarray:
     Why the last two conditions: the real path between two spikes written 13 frames apart (dorn_JA1Gait35, 250 Hz,
     in the 1,000-mutant fuzz run) is entered and left by their jumps, and the spikes "agree" across it; and a run
     spike, real frames, spike is entered and left fast with real path on either side. Both flagged real samples."""
-    n, longest = len(xyz), max(1, min(int(MAX_SPIKE_S * rate_hz), MAX_SPIKE_FRAMES))
+    n, longest = len(xyz), max(1, min(int(max_spike_s * rate_hz), MAX_SPIKE_FRAMES))
     pad = longest + 2  # NaN frames around the recording: its edges become gaps, judged like any other
     padded = np.full((n + 2 * pad, *xyz.shape[1:]), np.nan)
     padded[pad : pad + n] = xyz
-    limit = MAX_SEGMENT_SPEED_M_S * 1000.0 / rate_hz  # mm per frame
+    limit = max_speed_m_s * 1000.0 / rate_hz  # mm per frame
     # every rule but one looks at single steps: their lengths once, each run length then reads them shifted.
     # step[i] joins padded frames i and i + 1 (NaN where either is missing: neither fast nor slow)
     step = length(padded[1:] - padded[:-1])
@@ -160,7 +136,7 @@ def _spikes(xyz: np.ndarray, rate_hz: float) -> np.ndarray:
     return np.cumsum(starts, 0)[:n] > 0
 
 
-def mask_implausible(markers: xr.DataArray, *, rate_hz: float) -> xr.Dataset:
+def mask_implausible(markers: xr.DataArray, *, rate_hz: float, **limits: float) -> xr.Dataset:
     """Samples no body can produce, made missing.
 
     Parameters
@@ -168,6 +144,8 @@ def mask_implausible(markers: xr.DataArray, *, rate_hz: float) -> xr.Dataset:
     markers : ``[time, marker, axis]`` mm, Z up, NaN = missing; markers of one body (model outputs stored as points,
         such as angles or moments, are not positions and must not be passed)
     rate_hz : frame rate (Hz)
+    **limits : ``LIMITS``, every one: ``capture_volume_mm``, ``off_body_mm`` (mm), ``max_segment_speed_m_s``
+        (m/s), ``max_spike_s`` (s), ``pelvis_shape_mm`` (mm); config section ``plausibility``
 
     Returns
     -------
@@ -177,11 +155,11 @@ def mask_implausible(markers: xr.DataArray, *, rate_hz: float) -> xr.Dataset:
     Notes
     -----
     In order, a sample is ``nonfinite`` (an infinite coordinate, or a sample missing on some axes only),
-    ``outside_volume`` (a coordinate beyond ``CAPTURE_VOLUME_MM`` of the origin), ``off_body`` (farther than
-    ``OFF_BODY_MM`` from the per-frame median of the markers, judged where at least three are there), a
-    ``spike`` (``_spikes``: a departure of at most ``MAX_SPIKE_S`` by jumps faster than
-    ``MAX_SEGMENT_SPEED_M_S``), or, for the pelvis landmarks (``PELVIS_LANDMARKS``, at least three in the trial),
-    ``pelvis_shape`` (``_misshapen``: a marker that breaks the rigid pelvis by more than ``PELVIS_SHAPE_MM``).
+    ``outside_volume`` (a coordinate beyond ``capture_volume_mm`` of the origin), ``off_body`` (farther than
+    ``off_body_mm`` from the per-frame median of the markers, judged where at least three are there), a
+    ``spike`` (``_spikes``: a departure of at most ``max_spike_s`` by jumps faster than
+    ``max_segment_speed_m_s``), or, for the pelvis landmarks (``PELVIS_LANDMARKS``, at least three in the trial),
+    ``pelvis_shape`` (``_misshapen``: a marker that breaks the rigid pelvis by more than ``pelvis_shape_mm``).
     NaN samples are gaps, not implausible.
 
     Examples
@@ -189,11 +167,14 @@ def mask_implausible(markers: xr.DataArray, *, rate_hz: float) -> xr.Dataset:
     >>> import numpy as np, xarray as xr
     >>> xyz = np.zeros((5, 1, 3)); xyz[2, 0, 2] = 2000.0  # 2 m up and back in 10 ms at 100 Hz
     >>> m = xr.DataArray(xyz, dims=("time", "marker", "axis"), coords={"marker": ["LASI"], "axis": list("xyz")})
-    >>> mask_implausible(m, rate_hz=100.0)["counts"].sel(kind="spike").item()
+    >>> limits = dict(capture_volume_mm=1e5, off_body_mm=3e3, max_segment_speed_m_s=50.0, max_spike_s=0.05,
+    ...               pelvis_shape_mm=100.0)
+    >>> mask_implausible(m, rate_hz=100.0, **limits)["counts"].sel(kind="spike").item()
     1
     """
     kind = xr.apply_ufunc(
-        implausible_codes, markers, kwargs={"rate_hz": float(rate_hz), "names": [str(m) for m in markers[MARKER].values]},
+        implausible_codes, markers,
+        kwargs={"rate_hz": float(rate_hz), "names": [str(m) for m in markers[MARKER].values], **limits},
         input_core_dims=[[TIME, MARKER, AXIS]],
         output_core_dims=[[TIME, MARKER]], dask="parallelized", output_dtypes=[np.int8],
         dask_gufunc_kwargs={"allow_rechunk": True},

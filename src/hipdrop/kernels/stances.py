@@ -23,30 +23,6 @@ STANCE_COLUMNS = [
     "step_time_s", "cadence_spm", "cpd_peak_deg", "cpd_excursion_deg", "cpd_peak_pct", "arm_swing_mm",
     "strike_type", "event_source", "excluded", "exclude_reason",
 ]
-#: a stance time this many robust SDs (1.4826 MAD) from the trial's median is flagged as an outlier, and never
-#: one within 20 ms of it (MAD vanishes on very regular, frame-quantised stance times)
-OUTLIER_ROBUST_SD = 4.0
-OUTLIER_FLOOR_S = 0.020
-#: the outlier rule needs this many stance times (both sides pooled) before their median and MAD mean anything;
-#: below it only the plausible bounds (``min_stance_s``, ``max_stance_s``) judge a stance time. The MAD-based SD
-#: has a sampling SD of about 1.17 sigma / sqrt(n) (its efficiency at the normal is 37 %): 26 % at n = 20, so the
-#: 4-SD fence lies within 3-5 true SDs in two trials of three, but 57-83 % at n = 3-5 (simulated), where the MAD
-#: falls below half the true SD in a third to a half of trials (with n = 3 the median stance adds a zero
-#: deviation). Simulated on Gaussian stance times, the rule flags a good stance with probability 0.3 % at n = 20,
-#: 1 % at n = 10 and 3-9 % at n = 3-5 (ideal: 0.006 %). Overground runway trials hold 1-3 stances per side (docs/science.md section 9),
-#: and their stance times also change with the runner's speed (0.15-0.20 s in one trial can all be good), so a
-#: median of them is no reference; a 30 s treadmill trial holds about 80, and docs/science.md section 3 asks for at
-#: least 20 strides per condition.
-OUTLIER_MIN_STANCES = 20
-#: longest spline-filled run of pelvis samples (s) a stance may hold and still count (config key
-#: ``stances.max_filled_s``). Measured on RBDS001runT35 (150 Hz treadmill running) with gaps cut into an ASIS at
-#: the obliquity peak of every stance (tests/realdata/test_stance_fill.py): one-frame (6.7 ms) fills move the
-#: stance peak by 0.06 deg at most, two-frame (13 ms) ones by up to 0.08 deg (``rot``) and 0.14 deg (``tor``),
-#: 20 ms ones by 0.17 deg and 0.1 s ones by 2 deg. A cubic through the raw samples either side (second differences
-#: of 0.55 mm SD) misses the ASIS by about 1 mm within three frames there, and 1 mm over the 208 mm between the
-#: ASIS is 0.28 deg. So one frame at 150 Hz; at 100-120 Hz a single frame (8-10 ms) is longer than anything
-#: measured within 0.1 deg, and any fill excludes the stance.
-MAX_FILLED_S = 0.007
 #: the columns of ``pair_stances``
 PAIR_COLUMNS = ["side", "strike_frame", "off_frame", "strike_s", "off_s", "next_strike_frame", "next_strike_s",
                 "strike_type", "source"]
@@ -175,10 +151,13 @@ def stance_table(
     wrist_fore_aft: xr.DataArray | None = None,
     min_stance_s: float,
     max_stance_s: float,
-    min_swing_s: float = 0.15,
-    max_swing_s: float = 1.0,
-    max_filled_s: float = MAX_FILLED_S,
-    curve_points: int = 101,
+    min_swing_s: float,
+    max_swing_s: float,
+    max_filled_s: float,
+    curve_points: int,
+    outlier_robust_sd: float,
+    outlier_floor_s: float,
+    outlier_min_stances: int,
     max_event_uncertainty_s: float | None = None,
 ) -> tuple[pd.DataFrame, xr.DataArray]:
     """Per-stance metrics and stance-normalised curves of one trial.
@@ -193,8 +172,9 @@ def stance_table(
         (``hipdrop.kernels.gaps.refill_pelvis``); None = nowhere
     wrist_fore_aft : ``[time, side]`` mm from ``arm_swing``, or None
     min_stance_s, max_stance_s, min_swing_s, max_swing_s : plausible stance and swing times (s)
-    max_filled_s : longest spline-filled run (s) a stance may hold and still count (``MAX_FILLED_S``)
+    max_filled_s : longest spline-filled run (s) a stance may hold and still count
     curve_points : samples per stance-normalised curve
+    outlier_robust_sd, outlier_floor_s, outlier_min_stances : the stance-time outlier rule (Notes)
     max_event_uncertainty_s : a stance whose strike or off has an ``uncertainty_s`` (events column, the marker
         detector's: ``hipdrop.kernels.events.running.event_uncertainty``) above this is excluded; None: not judged
 
@@ -212,10 +192,11 @@ def stance_table(
 
     Event QC (a failing stance is kept, ``excluded`` with the reason): a foot off before the next strike; stance
     and swing times within bounds; exactly one opposite-side strike within the stride (sides alternate); and,
-    in trials with at least ``OUTLIER_MIN_STANCES`` stance times (both sides pooled), stance time within
-    max(``OUTLIER_ROBUST_SD`` robust SDs, ``OUTLIER_FLOOR_S``) of the trial median. Overground trials with 1-3
-    stances per side are judged by the bounds alone: a median of three says nothing, and their stance times change
-    as the runner speeds up or slows down.
+    in trials with at least ``outlier_min_stances`` stance times (both sides pooled), stance time within
+    max(``outlier_robust_sd`` robust SDs, 1.4826 MAD, ``outlier_floor_s``) of the trial median. Overground trials
+    with 1-3 stances per side are judged by the bounds alone: a median of three says nothing (benchmarks/outlier_rule.py
+    measures how often the rule flags a sound stance at each number of stances), and their stance times change as
+    the runner speeds up or slows down. The settings' defaults and their reasons: config/README.md, ``stances.*``.
 
     Pelvis QC: a stance is excluded when its obliquity is missing anywhere in [strike, off], when a pelvis marker
     was rebuilt as a rigid body anywhere in it (0.08 deg median and 0.5 deg worst error of the stance peak on
@@ -240,7 +221,7 @@ def stance_table(
     rows, curves = [], np.full((n_pairs, curve_points), np.nan)
     step = pairs["strike_s"] - _previous_opposite_strike(pairs["side"], pairs["strike_s"])
     stance_times = pairs["off_s"] - pairs["strike_s"]
-    judged = np.isfinite(stance_times).sum() >= OUTLIER_MIN_STANCES
+    judged = np.isfinite(stance_times).sum() >= outlier_min_stances
     median = np.nanmedian(stance_times) if judged else np.nan
     robust_sd = 1.4826 * np.nanmedian(np.abs(stance_times - median)) if judged else np.nan
     strike_times = {s: np.sort(pairs["strike_s"][pairs["side"] == s]) for s in SIDES}
@@ -269,7 +250,7 @@ def stance_table(
         else:
             if not min_stance_s <= stance_s <= max_stance_s:
                 reasons.append(f"stance time {stance_s:.3f} s outside [{min_stance_s}, {max_stance_s}] s")
-            elif judged and abs(stance_s - median) > max(OUTLIER_ROBUST_SD * robust_sd, OUTLIER_FLOOR_S):
+            elif judged and abs(stance_s - median) > max(outlier_robust_sd * robust_sd, outlier_floor_s):
                 reasons.append(f"stance time {stance_s:.3f} s is an outlier (trial median {median:.3f} s)")
             window = obl[p.side][p.strike_frame : p.off_frame + 1]
             if np.isnan(window).any():

@@ -12,7 +12,6 @@ from importlib import metadata
 
 import pandas as pd
 
-from hipdrop.kernels.stances import OUTLIER_FLOOR_S, OUTLIER_MIN_STANCES, OUTLIER_ROBUST_SD
 from hipdrop.report.arms import methods_text as arm_methods
 from hipdrop.report.foot import methods_text as foot_methods
 from hipdrop.report.emg import methods_parts as emg_methods
@@ -168,8 +167,8 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
         f"**Stances.** A stance was kept in the table but excluded from analysis when its stance time fell outside "
         f"{st['min_stance_s']:g}-{st['max_stance_s']:g} s, its swing outside {st['min_swing_s']:g}-"
         f"{st['max_swing_s']:g} s, sides did not alternate, its stance time was an outlier (more than "
-        f"{OUTLIER_ROBUST_SD:g} robust SDs, 1.4826 MAD, and {1000 * OUTLIER_FLOOR_S:g} ms from the trial median, in "
-        f"trials of {OUTLIER_MIN_STANCES} or more stances), or its pelvis data were missing, "
+        f"{st['outlier_robust_sd']:g} robust SDs, 1.4826 MAD, and {1000 * st['outlier_floor_s']:g} ms from the trial "
+        f"median, in trials of {st['outlier_min_stances']} or more stances), or its pelvis data were missing, "
         f"rebuilt as a rigid body, or spline-filled for longer than {st['max_filled_s']:g} s. Obliquity was "
         f"normalised to 0-100 % of stance ({st['curve_points']} samples).",
         "",

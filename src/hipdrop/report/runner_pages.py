@@ -248,8 +248,9 @@ def _blank_page():
     """The page's figure and its three axes, empty."""
     import matplotlib.pyplot as plt
 
-    # a fixed layout (inches on an A4 page), not matplotlib's constrained one: every page has the same parts, and
-    # the layout solver took 60 % of a page's drawing (0.3 of 0.5 cpu-s; 450 runners: 2 cpu-min)
+    # a fixed layout (inches on an A4 page), not matplotlib's constrained one: every page has the same parts, so
+    # nothing is gained by solving the layout again for each page, the costliest part of drawing one
+    # (benchmarks/runner_pages.py measures both)
     fig = plt.figure(figsize=(8.27, 11.69))
     grid = fig.add_gridspec(3, 1, height_ratios=[1.1, 1.0, 0.9], left=0.11, right=0.97, top=0.94, bottom=0.02,
                             hspace=0.3)
@@ -261,7 +262,7 @@ def _blank_page():
 def _wiped(fig):
     """``fig`` (a page) with its runner's data taken away and its axes' limits, colours and x ticks as
     ``_blank_page`` leaves them, their tick objects kept: building the axes and, on the first draw, their ticks
-    anew was about a sixth of a page's cpu-s (24 archive runners: 0.27-0.29 against 0.34-0.35)."""
+    anew would be paid again by every page (benchmarks/runner_pages.py: a new figure a page against one)."""
     from matplotlib import rcParams
     from matplotlib.ticker import AutoLocator, ScalarFormatter
     from matplotlib.transforms import Bbox
@@ -286,7 +287,7 @@ def _wiped(fig):
 
 def _title(ax, text: str) -> None:
     """An axes' title at its top edge: set there, matplotlib does not measure every tick label on each draw to
-    lift it clear of labels at the top, which no axes of the page has (0.01 of a page's 0.2 cpu-s of drawing)."""
+    lift it clear of labels at the top, which no axes of the page has."""
     ax.set_title(text, fontsize=10, y=1.0)
 
 
@@ -294,8 +295,8 @@ def _text_table(ax, header: list[str], rows: list[list[str]], *, widths: list[fl
                 linespacing: float = 2.0) -> float:
     """``rows`` under ``header`` at the top of ``ax`` (axes fractions ``widths`` per column), ruled above, under
     the header and below; returns the bottom rule's height (axes fraction). Each column is one text of all its
-    rows: matplotlib's Table draws every cell as its own text and box, a third of a page's drawing time (0.12 of
-    0.36 cpu-s)."""
+    rows: matplotlib's Table draws and measures every cell as its own text and box, and text drawing is most of a
+    page's cost (benchmarks/runner_pages.py)."""
     axes_height = ax.get_position().height * ax.figure.get_figheight()  # inches
     line = fontsize / 72 * linespacing / axes_height  # one row, in axes fractions
     top, first = 1.0, (1.0 - sum(widths)) / 2
@@ -316,17 +317,17 @@ def _text_table(ax, header: list[str], rows: list[list[str]], *, widths: list[fl
 def write_runner_pages(pages: dict[str, str], curves: xr.DataArray | None, stances: pd.DataFrame,
                        responders: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str = "baseline",
                        min_stances: int = 10,
-                       workers: int = 1, dpi: int = 120) -> None:
-    """``runner_page`` of every runner of ``pages`` (``{subject: png path}``) written to its path (atomically), on
-    ``workers`` processes forked from this one: a page costs ~0.25 cpu-s of drawing, 2 cpu-min for 450 runners,
-    and the forked workers share the tables already in memory. Each worker draws its pages over one figure
-    (``runner_page``'s ``page``). A page that cannot be drawn raises."""
+                       workers: int = 1, dpi: int) -> None:
+    """``runner_page`` of every runner of ``pages`` (``{subject: png path}``) written to its path (atomically) at
+    ``dpi`` dots per inch (config ``report.runner_page_dpi``), on ``workers`` processes forked from this one:
+    drawing is a page's cost, and the forked workers share the tables already in memory. Each worker draws its
+    pages over one figure (``runner_page``'s ``page``). A page that cannot be drawn raises."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     subjects = list(pages)
-    # each runner's rows picked out once: a page's own selection from the whole stance table (158,000 rows for
-    # 450 runners) took 4 ms of its 0.27 cpu-s
+    # each runner's rows picked out once, not by every page from the whole stance table: that selection's cost
+    # grows with the cohort, for each of the cohort's pages
     by_subject = [_rows_by_subject(table) for table in (stances, responders, manipulation)]
     draw = partial(_write_pages, pages=pages, curves=curves, by_subject=by_subject, baseline=baseline,
                    min_stances=min_stances, dpi=dpi)

@@ -5,11 +5,21 @@ design checks' confounded runners counted (and, as a sensitivity analysis, left 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from hipdrop.stats.models import COMPONENT_COLUMNS, UNESTIMABLE_SOURCE, fit_effects
 from hipdrop.stats.rm_anova import rm_anova_effects, runners_without_baseline
 from hipdrop.stats.tasks import TASK, by_task
+
+#: a configured metric the stance table holds only under a condition of the design: what it needs
+METRIC_NEEDS = {"cpd_peak_deg_static_ref": "a static standing trial per runner (trial sheet column static)"}
+
+
+def absent_metric_reason(metric: str) -> str:
+    """Why every effect on ``metric`` is not estimable when the stance table has no such column."""
+    needs = METRIC_NEEDS.get(metric)
+    return f"the stance table has no {metric} column" + (f": it needs {needs}" if needs else "")
 
 
 def both_analyses(
@@ -36,8 +46,14 @@ def both_analyses(
     if missing:
         notes.append(f"runner(s) without {baseline} stances, left out of every paired analysis: {', '.join(missing)}")
     for metric in metrics:
-        mixed = fit_effects(used, metric=metric, baseline=baseline, alpha=alpha, min_subjects=min_subjects)
-        parts += [mixed.table, rm_anova_effects(used, metric=metric, baseline=baseline, min_subjects=min_subjects, alpha=alpha)]
+        # a configured metric the table lacks gives not-estimable rows that say why, as a too-small sample does
+        absent = metric not in used.columns
+        data = used.assign(**{metric: np.nan}) if absent else used
+        mixed = fit_effects(data, metric=metric, baseline=baseline, alpha=alpha, min_subjects=min_subjects)
+        rm = rm_anova_effects(data, metric=metric, baseline=baseline, min_subjects=min_subjects, alpha=alpha)
+        if absent:
+            mixed.table["reason"] = rm["reason"] = absent_metric_reason(metric)
+        parts += [mixed.table, rm]
         components.append(with_unestimable(mixed.components, mixed.table))
         notes += [f"{metric} {row.term} ({row.analysis}): not estimable: {row.reason}"
                   for row in pd.concat(parts[-2:]).itertuples() if not row.estimable]

@@ -42,8 +42,9 @@ class _Stances(NamedTuple):
 def _condition_mean(stances: _Stances) -> tuple[float, float, float]:
     """Side-balanced mean (deg), its stride-based SE (deg) and its trial-based SE (deg, NaN with one trial).
 
-    ``stances`` holds one runner's included stances of one condition, on the sides compared. In numpy: with
-    pandas' groupbys the 450 runners of a 1,800-trial archive took 6.6 cpu-s, now 0.6.
+    ``stances`` holds one runner's included stances of one condition, on the sides compared. In numpy, not with
+    pandas' groupbys: it runs once per runner and condition, and a groupby's fixed cost per call would dominate an
+    archive's responder table (benchmarks/archive.py times the statistics).
     """
     values = stances.values
     _, side = np.unique(stances.side, return_inverse=True)

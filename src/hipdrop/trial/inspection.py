@@ -200,7 +200,7 @@ def marker_report(trial: xr.Dataset, config: dict, stances: pd.DataFrame | None 
     and ``lookalikes``: unmapped labels that look like its landmarks), ``unattributed_stances`` and
     ``implausible_samples`` ({kind: samples} over the analysed markers). Gaps count the implausible samples too: the clean stage sees them so.
     """
-    checked = plausible_markers(trial)
+    checked = plausible_markers(trial, config["plausibility"])
     codes = checked["implausible"]
     markers = checked["markers"]
     names = [str(n) for n in markers[MARKER].values]

@@ -123,8 +123,9 @@ def pelvis_landmarks(markers: xr.DataArray, path) -> list[str]:
 MAX_IMPLAUSIBLE_PELVIS = 0.5
 
 
-def plausible_markers(trial: xr.Dataset) -> xr.Dataset:
-    """The trial's markers with the implausible samples (``hipdrop.kernels.plausibility.mask_implausible``'s rules) of the
+def plausible_markers(trial: xr.Dataset, limits: dict) -> xr.Dataset:
+    """The trial's markers with the implausible samples (``hipdrop.kernels.plausibility.mask_implausible``'s rules,
+    with ``limits``: the config's ``plausibility`` section) of the
     analysed markers (``ANALYSED_MARKERS``) made missing; the others, often model outputs stored as points
     (angles in deg, moments in N mm), are no positions and stay as stored. Returns ``markers`` (all of the
     trial's), ``implausible[time, marker]`` (0 for the markers not checked) and ``counts[kind]``."""
@@ -135,7 +136,7 @@ def plausible_markers(trial: xr.Dataset) -> xr.Dataset:
     # by position, not by label: a corrupt file's labels may hold bytes no index takes
     codes = np.zeros(markers.shape[:2], np.int8)
     codes[:, analysed] = implausible_codes(xyz[:, analysed], rate_hz=trial.attrs["rate_hz"],
-                                           names=[n for n, a in zip(names, analysed) if a])
+                                           names=[n for n, a in zip(names, analysed) if a], **limits)
     # the reader made stored infinities missing already; they are implausible samples all the same
     nonfinite = IMPLAUSIBLE_KINDS.index("nonfinite") + 1
     if "infinite" in trial:
@@ -199,14 +200,15 @@ def _force_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict) -> pd.Data
 
 
 def _kinematic_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict, *, heading: float, method: str | None = None) -> pd.DataFrame:
+    heights = {"strike_height_mm": ev["strike_height_mm"], "off_height_mm": ev["off_height_mm"]}
     table = kinematic_events(markers, rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"],
-                             method=method or ev["kinematic_method"], heading=heading)
+                             method=method or ev["kinematic_method"], heading=heading, **heights)
     if table.attrs.get("method") == "running" and "forces" in trial:
         # the trial's own plate contacts calibrate each foot's thresholds (hipdrop.kernels.events.calibration)
         plates = _force_events(trial, markers, ev)
         if len(plates):
             table = calibrated_events(markers, plates, rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"],
-                                      heading=heading)
+                                      heading=heading, **heights)
     return table
 
 
@@ -315,7 +317,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         needed = pelvis_landmarks(trial["markers"], path)
         stage = "clean"
         # samples no body makes become gaps before anything is filled or filtered, counted in the QC record
-        checked = plausible_markers(trial)
+        checked = plausible_markers(trial, config["plausibility"])
         result.meta.update(implausible_meta(checked))
         _check_pelvis_plausible(trial, checked, needed, path, stage)
         cl = config["clean"]
@@ -339,14 +341,10 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
                                 order=cl["lowpass_order"], rate_hz=rate)
         if task != RUNNING:
             stage = "windows"
-            ev, st = config["events"], config["stances"]
             found: dict = {}
             windows, curves = task_windows(
-                trial, markers, pelvis, task=task, settings=config["tasks"][task], event_markers=event_markers,
-                pelvis_filled=pelvis_gap, pelvis_rebuilt=pelvis_rebuilt, max_filled_s=st["max_filled_s"],
-                min_contact_s=ev["min_contact_s"], force_threshold_n=ev["force_threshold_n"],
-                force_lowpass_hz=ev["force_lowpass_hz"], force_hysteresis_n=ev["force_hysteresis_n"],
-                curve_points=st["curve_points"], report=found,
+                trial, markers, pelvis, task=task, config=config, event_markers=event_markers,
+                pelvis_filled=pelvis_gap, pelvis_rebuilt=pelvis_rebuilt, report=found,
             )
             result.dropped = found["dropped"]
             # the QC record says what was left out and why, and why a trial has no window at all
@@ -370,6 +368,8 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
             wrist_fore_aft=_arm_swing(markers, heading), min_stance_s=st["min_stance_s"], max_stance_s=st["max_stance_s"],
             min_swing_s=st["min_swing_s"], max_swing_s=st["max_swing_s"], max_filled_s=st["max_filled_s"],
             curve_points=st["curve_points"], max_event_uncertainty_s=st["max_event_uncertainty_s"],
+            outlier_robust_sd=st["outlier_robust_sd"], outlier_floor_s=st["outlier_floor_s"],
+            outlier_min_stances=st["outlier_min_stances"],
         )
         # the compensations over each stance, as for the single-leg windows (hipdrop.kernels.windows)
         stances = stances.join(stance_compensations(stances, compensation_angles(markers)))
@@ -414,7 +414,7 @@ def static_reference(path: str | Path, *, config: dict | None = None) -> dict:
         rate, cl = trial.attrs["rate_hz"], config["clean"]
         stage = "static"
         needed = pelvis_landmarks(trial["markers"], path)
-        checked = plausible_markers(trial)
+        checked = plausible_markers(trial, config["plausibility"])
         _check_pelvis_plausible(trial, checked, needed, path, stage)
         cleaned = repair_markers(checked["markers"], keep=needed, rate_hz=rate, max_gap_s=cl["max_gap_s"])
         markers = lowpass(cleaned["markers"], cutoff_hz=usable_cutoff(cl["lowpass_hz"], rate_hz=rate)[0],

@@ -1,30 +1,11 @@
-"""The tasks a trial can record, how each finds its single-leg support windows, and their default thresholds.
+"""The tasks a trial can record and how each finds its single-leg support windows.
 
 ``running`` finds its windows (stances) from gait events with ``hipdrop.kernels.stances.stance_table``; the
 single-leg tasks find theirs from the feet with ``hipdrop.kernels.windows`` through ``task_windows``. Both give one
 row per window in the stance table's columns (docs/science.md section 8; docs/architecture.md section 2, ``windows``).
 
-Why the defaults (each can be overridden per task):
-
-- ``clearance_mm`` 30: every landmark of the free foot must be this far above the same landmark of the support foot
-  (``windows.support.foot_lift``). A foot's lowest marker is 15 mm above its rest when the force under it has fallen to
-  30 N (``events.OFF_HEIGHT_MM``, measured on running against force plates): above that the foot carries nothing.
-  Doubled because the two feet's landmarks need not rest at the same height: the same landmark differs by up to
-  7 mm between the feet standing in the single_leg files of tests/data/c3d (other placements or shoes, more),
-  while a foot held up there is 40-500 mm up.
-- ``min_hold_s`` 1.0 (balance): a hold must outlast the single support of a step (0.35-0.45 s in walking at
-  0.9-1.3 s strides, 40 % of the stride), the nearest thing to a hold that is not one.
-- ``min_depth_mm`` 50 (squat): a repetition lowers the pelvis at least this far below the tops either side. In the
-  balance holds of the single_leg files of tests/data/c3d the pelvis moves 7-30 mm up and down (the most with
-  the free leg swinging in large arcs). The shallowest clinical single-leg squat (45 deg of knee flexion, Crossley
-  et al. 2011), with the shank 20 deg and the thigh 25 deg from vertical, lowers the hip by 430 mm x (1 - cos 20)
-  + 450 mm x (1 - cos 25) ~ 68 mm.
-- ``window_s`` 0.5 (landing): the landing's window runs this long after initial contact. The vertical force peaks
-  within 50-100 ms and the knee flexes most by 150-250 ms after a single-leg landing (weight acceptance); 0.5 s holds
-  that with room, and is shorter than the 0.62-0.76 s the LASEM single-leg drop jumps (tests/data/c3d) hold the
-  landing before the next jump, so every landing is measured over the same time.
-- ``min_window_s`` 0.2 (landing): shorter single-leg support after contact cannot hold the weight acceptance: the
-  other foot came down with it, a two-footed landing.
+Each task's thresholds are the config's ``tasks.<task>``: their defaults live in the config schema, and
+docs/science.md section 8 gives the reason for each (config/README.md in a line).
 """
 
 from __future__ import annotations
@@ -33,9 +14,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hipdrop.config import validate_config
 from hipdrop.kernels.compensations import compensation_angles
 from hipdrop.kernels.events.force import force_plate_events
-from hipdrop.kernels.stances import MAX_FILLED_S
 from hipdrop.kernels.windows.balance import balance_windows
 from hipdrop.kernels.windows.landing import landing_windows
 from hipdrop.kernels.windows.squat import pelvis_height, squat_windows
@@ -43,33 +24,25 @@ from hipdrop.kernels.windows.support import FOOT_POINTS, foot_lift, single_leg_s
 from hipdrop.kernels.windows.table import window_table
 from hipdrop.vocab import RUNNING, TIME
 
-#: task name -> its description and the default thresholds of its windows (config key ``tasks.<task>``)
+#: task name -> its description (its thresholds: config key ``tasks.<task>``)
 TASKS = {
-    RUNNING: {
-        "description": "stances from foot strike to foot off (gait events: stored, force plates or markers)",
-        "defaults": {},
-    },
+    RUNNING: {"description": "stances from foot strike to foot off (gait events: stored, force plates or markers)"},
     "single_leg_squat": {
         "description": "each repetition on one leg, from the start of the pelvis's descent to the end of its rise",
-        "defaults": {"clearance_mm": 30.0, "min_depth_mm": 50.0},
     },
-    "single_leg_balance": {
-        "description": "each continuous hold on one leg, the other foot lifted clear",
-        "defaults": {"clearance_mm": 30.0, "min_hold_s": 1.0},
-    },
+    "single_leg_balance": {"description": "each continuous hold on one leg, the other foot lifted clear"},
     "single_leg_landing": {
         "description": "from the landing foot's initial contact to window_s after it, or until the other foot comes down",
-        "defaults": {"clearance_mm": 30.0, "window_s": 0.5, "min_window_s": 0.2},
     },
 }
 
 
 def task_settings(task: str, overrides: dict | None = None) -> dict:
-    """The thresholds of ``task``: its defaults, updated with ``overrides``. Raises ValueError naming the tasks
-    (or the keys) there are for an unknown task (or key)."""
+    """The thresholds of ``task``: its defaults (the config schema's ``tasks.<task>``; running has none), updated
+    with ``overrides``. Raises ValueError naming the tasks (or the keys) there are for an unknown task (or key)."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}: the tasks are {', '.join(TASKS)}")
-    settings = dict(TASKS[task]["defaults"])
+    settings = dict(validate_config({})["tasks"].get(task, {}))
     unknown = set(overrides or {}) - set(settings)
     if unknown:
         raise ValueError(f"task {task} has no setting {', '.join(sorted(unknown))}; it has {', '.join(settings) or 'none'}")
@@ -103,17 +76,11 @@ def task_windows(
     pelvis: xr.Dataset,
     *,
     task: str,
-    settings: dict | None = None,
+    config: dict,
     event_markers: xr.DataArray | None = None,
     heading: float | None = None,
     pelvis_filled: xr.DataArray | None = None,
     pelvis_rebuilt: xr.DataArray | None = None,
-    max_filled_s: float = MAX_FILLED_S,
-    min_contact_s: float = 0.08,
-    force_threshold_n: float = 30.0,
-    force_lowpass_hz: float = 30.0,
-    force_hysteresis_n: float = 5.0,
-    curve_points: int = 101,
     report: dict | None = None,
 ) -> tuple[pd.DataFrame, xr.DataArray]:
     """The single-leg support windows of a non-running trial, with their metrics and curves.
@@ -124,14 +91,14 @@ def task_windows(
     markers : the cleaned, low-passed markers ``[time, marker, axis]`` mm (as ``process_trial`` has them)
     pelvis : ``pelvic_angles`` of those markers (its ``obliquity`` is used)
     task : a key of ``TASKS`` other than running
-    settings : overrides of the task's defaults (``task_settings``)
+    config : a validated config (``hipdrop.config.validate_config``): the task's thresholds (``tasks.<task>``), the
+        contacts' (``events``: ``min_contact_s``, the force-plate keys, ``strike_height_mm``, ``off_height_mm``),
+        the pelvis QC's ``stances.max_filled_s`` and ``stances.curve_points``
     event_markers : markers for the feet's contacts (``process_trial``'s, low-passed at the events' 30 Hz, which
         keeps a landing's impact sharp); default ``markers``
     heading : the facing direction (radians about Z) for the compensations; default the pelvis's
         (``compensations.facing_heading``)
-    pelvis_filled, pelvis_rebuilt, max_filled_s : pelvis QC as in ``stance_table``
-    min_contact_s, force_threshold_n, force_lowpass_hz, force_hysteresis_n : as the ``events`` config keys
-    curve_points : samples per window-normalised curve
+    pelvis_filled, pelvis_rebuilt : pelvis QC as in ``stance_table``
     report : where given, filled with ``dropped`` (the candidate windows that are not windows: a hold shorter than
         ``min_hold_s``, a squat on both feet, a contact that is no landing; a table of side, start_s, end_s,
         reason) and ``none_found`` (why the trial has no window at all; "" when it has one)
@@ -144,15 +111,18 @@ def task_windows(
     if task == RUNNING:
         raise ValueError("running stances come from gait events: hipdrop.kernels.stances.stance_table "
                          "(hipdrop.trial.process.process_trial), not from task_windows")
-    options = task_settings(task, settings)
+    options = task_settings(task, config["tasks"].get(task))
+    ev, st = config["events"], config["stances"]
+    min_contact_s = ev["min_contact_s"]
     rate = float(trial.attrs["rate_hz"])
     feet = markers if event_markers is None else event_markers
     force_events = None
     if "forces" in trial:
-        force_events = force_plate_events(trial["forces"], feet, rate_hz=rate, threshold_n=force_threshold_n,
-                                          lowpass_hz=force_lowpass_hz, min_contact_s=min_contact_s,
-                                          hysteresis_n=force_hysteresis_n)
-    contacts = support_contacts(feet, rate_hz=rate, min_contact_s=min_contact_s, force_events=force_events)
+        force_events = force_plate_events(trial["forces"], feet, rate_hz=rate, threshold_n=ev["force_threshold_n"],
+                                          lowpass_hz=ev["force_lowpass_hz"], min_contact_s=min_contact_s,
+                                          hysteresis_n=ev["force_hysteresis_n"])
+    contacts = support_contacts(feet, rate_hz=rate, min_contact_s=min_contact_s, force_events=force_events,
+                                strike_height_mm=ev["strike_height_mm"], off_height_mm=ev["off_height_mm"])
     support = single_leg_support(feet, contacts, clearance_mm=options["clearance_mm"])
     dropped: list[dict] = []
     if task == "single_leg_squat":
@@ -172,4 +142,4 @@ def task_windows(
         report["none_found"] = "" if found else _none_found(task, options, feet, support, contacts, dropped)
     angles = compensation_angles(markers, heading=heading)
     return window_table(found, pelvis["obliquity"], task=task, angles=angles, pelvis_filled=pelvis_filled,
-                        pelvis_rebuilt=pelvis_rebuilt, max_filled_s=max_filled_s, curve_points=curve_points)
+                        pelvis_rebuilt=pelvis_rebuilt, max_filled_s=st["max_filled_s"], curve_points=st["curve_points"])

@@ -7,9 +7,14 @@ import xarray as xr
 
 from hipdrop.kernels.filters import lowpass, usable_cutoff
 from hipdrop.kernels.gaps import fill_short_gaps, refill_pelvis, repair_markers
+from hipdrop.config import validate_config
 from hipdrop.kernels.plausibility import mask_implausible
 from hipdrop.simulate.running import PELVIS_LOCAL, pelvis_pose
 from tests.conftest import marker_array
+
+#: the plausibility limits at their defaults (config section plausibility)
+LIMITS = validate_config({})["plausibility"]
+SPIKE_LIMITS = {"max_speed_m_s": LIMITS["max_segment_speed_m_s"], "max_spike_s": LIMITS["max_spike_s"]}
 
 
 def test_spline_fill_is_exact_on_a_cubic_and_respects_the_limit():
@@ -94,9 +99,9 @@ def test_motion_up_to_a_sprinters_foot_is_plausible():
     body = _running_body()
     body["LASI"] += 40.0 * np.sin(2 * np.pi * 3 * np.arange(400) / 200.0)[:, None] * [1.0, 0.0, 0.6]
     t = np.arange(400) / 200.0
-    # and a toe swinging +-0.72 m at 10 Hz: 45 m/s at mid-swing, 90 % of MAX_SEGMENT_SPEED_M_S
+    # and a toe swinging +-0.72 m at 10 Hz: 45 m/s at mid-swing, 90 % of max_segment_speed_m_s
     body["LTOE"] = np.stack([716.2 * np.sin(2 * np.pi * 10 * t), 0 * t, 50 + 0 * t], -1)
-    out = mask_implausible(marker_array(body, rate_hz=200.0), rate_hz=200.0)
+    out = mask_implausible(marker_array(body, rate_hz=200.0), rate_hz=200.0, **LIMITS)
     assert int((out["implausible"] > 0).sum()) == 0
     xr.testing.assert_equal(out["markers"], marker_array(body, rate_hz=200.0))
 
@@ -117,7 +122,7 @@ def test_each_kind_of_implausible_sample_is_found_where_it_was_written():
     bad["RHEE"][392, 2] += 800.0                      # a spike 8 frames before the end: the frames after it are sound
     bad["LPSI"][200:260, 2] += 500.0                  # 0.3 s 500 mm up: no spike, but the pelvis is one bone
     bad["LHEE"][200:260, 2] += 500.0                  # the same on a foot: a step, not a spike, left as written
-    out = mask_implausible(marker_array(bad, rate_hz=200.0), rate_hz=200.0)
+    out = mask_implausible(marker_array(bad, rate_hz=200.0), rate_hz=200.0, **LIMITS)
     kind = out["implausible"].to_pandas()
     found = {(int(t), m, int(kind.iloc[t][m])) for t, m in zip(*np.nonzero(kind.to_numpy()))
              for m in [kind.columns[m]]}
@@ -137,22 +142,22 @@ def test_each_kind_of_implausible_sample_is_found_where_it_was_written():
 
 @pytest.mark.parametrize(("jump_mm", "flagged"), [(450.0, False), (550.0, True)])
 def test_a_spike_is_a_jump_faster_than_any_segment(jump_mm, flagged):
-    """At 100 Hz, 50 m/s (MAX_SEGMENT_SPEED_M_S) is 500 mm per frame: a one-frame excursion of a heel of 450 mm
+    """At 100 Hz, 50 m/s (max_segment_speed_m_s) is 500 mm per frame: a one-frame excursion of a heel of 450 mm
     could be a body's, one of 550 mm cannot."""
     body = {k: v[::2] for k, v in _running_body(rate_hz=200.0).items()}  # 100 Hz
     body = {k: np.zeros_like(v) + v[0] for k, v in body.items()}  # standing still
     body["LHEE"][50, 2] += jump_mm
-    out = mask_implausible(marker_array(body, rate_hz=100.0), rate_hz=100.0)
+    out = mask_implausible(marker_array(body, rate_hz=100.0), rate_hz=100.0, **LIMITS)
     assert bool(out["implausible"].sel(marker="LHEE")[50]) is flagged
     assert int((out["implausible"] > 0).sum()) == int(flagged)
 
 
 def _spikes_one_by_one(xyz, rate_hz):
     """The spike rule of ``_spikes``'s docstring, sample by sample in plain Python: a second implementation."""
-    from hipdrop.kernels.plausibility import MAX_SEGMENT_SPEED_M_S, MAX_SPIKE_FRAMES, MAX_SPIKE_S
+    from hipdrop.kernels.plausibility import MAX_SPIKE_FRAMES
 
-    n, longest = len(xyz), max(1, min(int(MAX_SPIKE_S * rate_hz), MAX_SPIKE_FRAMES))
-    limit = MAX_SEGMENT_SPEED_M_S * 1000.0 / rate_hz
+    n, longest = len(xyz), max(1, min(int(LIMITS["max_spike_s"] * rate_hz), MAX_SPIKE_FRAMES))
+    limit = LIMITS["max_segment_speed_m_s"] * 1000.0 / rate_hz
     out = np.zeros(xyz.shape[:2], bool)
     for m in range(xyz.shape[1]):
         at = lambda t: xyz[t, m] if 0 <= t < n and np.isfinite(xyz[t, m]).all() else None
@@ -193,17 +198,17 @@ def test_the_path_between_two_spikes_and_real_frames_inside_a_run_are_no_spikes(
     between[20] += [-290.0, -760.0, 1700.0]  # as LMT1 frame 97: 1.9 m off
     between[33] += [-150.0, -300.0, -100.0]  # as LMT1 frame 110: 0.35 m off, within 2.6 m of the first
     assert np.linalg.norm(between[33] - between[20]) <= 200.0 * 14
-    assert np.flatnonzero(_spikes(between, rate)[:, 0]).tolist() == [20, 33]
+    assert np.flatnonzero(_spikes(between, rate, **SPIKE_LIMITS)[:, 0]).tolist() == [20, 33]
     inside = path.copy()
     inside[[30, 40]] += [0.0, 0.0, 900.0]  # up 0.9 m and back, twice: 9 real frames between
-    assert np.flatnonzero(_spikes(inside, rate)[:, 0]).tolist() == [30, 40]
+    assert np.flatnonzero(_spikes(inside, rate, **SPIKE_LIMITS)[:, 0]).tolist() == [30, 40]
     for xyz in (between, inside):
-        np.testing.assert_array_equal(_spikes(xyz, rate), _spikes_one_by_one(xyz, rate))
+        np.testing.assert_array_equal(_spikes(xyz, rate, **SPIKE_LIMITS), _spikes_one_by_one(xyz, rate))
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_spikes_equal_a_sample_by_sample_implementation(seed):
-    """Random walks with excursions of every length (some past MAX_SPIKE_S), gaps and edges, at rates from 50 to
+    """Random walks with excursions of every length (some past max_spike_s), gaps and edges, at rates from 50 to
     1000 Hz: the vectorised rule flags exactly the samples the one-by-one rule does."""
     from hipdrop.kernels.plausibility import _spikes
 
@@ -217,16 +222,16 @@ def test_spikes_equal_a_sample_by_sample_implementation(seed):
         for _ in range(int(rng.integers(0, 4))):
             t = int(rng.integers(0, n))
             xyz[t : t + int(rng.integers(1, 6)), int(rng.integers(0, 2))] = np.nan
-        np.testing.assert_array_equal(_spikes(xyz, rate), _spikes_one_by_one(xyz, rate))
+        np.testing.assert_array_equal(_spikes(xyz, rate, **SPIKE_LIMITS), _spikes_one_by_one(xyz, rate))
 
 
 def test_plausibility_stays_lazy_on_chunked_markers():
     body = _running_body()
     body["LASI"][80, 2] += 600.0
     markers = marker_array(body, rate_hz=200.0)
-    lazy = mask_implausible(markers.chunk({"marker": 2}), rate_hz=200.0)
+    lazy = mask_implausible(markers.chunk({"marker": 2}), rate_hz=200.0, **LIMITS)
     assert isinstance(lazy["markers"].data, dask.array.Array) and isinstance(lazy["counts"].data, dask.array.Array)
-    xr.testing.assert_identical(lazy.compute(), mask_implausible(markers, rate_hz=200.0))
+    xr.testing.assert_identical(lazy.compute(), mask_implausible(markers, rate_hz=200.0, **LIMITS))
 
 
 def test_spline_fill_treats_infinite_samples_as_gaps():

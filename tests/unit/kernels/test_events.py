@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from hipdrop.config import validate_config
 from hipdrop.kernels.events.force import force_plate_events
 from hipdrop.simulate.running import CohortSpec, simulate_cohort
 from hipdrop.trial.process import process_trial
@@ -127,7 +128,8 @@ def test_a_stance_with_an_uncertain_event_is_excluded():
     events = pd.DataFrame([(s, e, int(round(t * rate)), t, "kinematic", u) for s, e, t, u in rows],
                           columns=["side", "event", "frame", "time_s", "source", "uncertainty_s"])
     filled = xr.DataArray(np.zeros(len(time), bool), dims="time", coords={"time": time})
-    kwargs = dict(pelvis_filled=filled, min_stance_s=0.1, max_stance_s=0.5)
+    settings = {k: v for k, v in validate_config({})["stances"].items() if k != "max_event_uncertainty_s"}
+    kwargs = settings | dict(pelvis_filled=filled, min_stance_s=0.1, max_stance_s=0.5)
     judged, _ = stance_table(obliquity, events, max_event_uncertainty_s=0.015, **kwargs)
     first_right = judged[judged.side == "R"].iloc[0]
     assert first_right.excluded and "foot strike uncertain by 0.030 s (> 0.015 s)" in first_right.exclude_reason

@@ -4,7 +4,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hipdrop.kernels.stances import stance_table
+from hipdrop.config import validate_config
+from hipdrop.kernels import stances
+
+#: the stance settings at their config defaults, less the event-uncertainty rule (these events carry none)
+STANCES = {k: v for k, v in validate_config({})["stances"].items() if k != "max_event_uncertainty_s"}
+
+
+def stance_table(obliquity, events, **options):
+    """``stances.stance_table`` with the config's defaults for every setting a test does not set."""
+    return stances.stance_table(obliquity, events, **(STANCES | options))
 
 
 def test_peak_excursion_timing_and_cadence():

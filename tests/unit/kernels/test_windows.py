@@ -10,9 +10,14 @@ from hipdrop.kernels.windows.landing import landing_windows
 from hipdrop.kernels.windows.squat import squat_windows
 from hipdrop.kernels.windows.support import hysteresis_runs, single_leg_support, support_contacts
 from hipdrop.kernels.windows.table import stance_compensations, window_table
+from hipdrop.config import validate_config
 from tests.conftest import marker_array
 
 RATE = 100.0
+#: the config's defaults the kernels take: the contact heights (events) and the pelvis QC of the window table
+CONFIG = validate_config({})
+HEIGHTS = {k: CONFIG["events"][k] for k in ("strike_height_mm", "off_height_mm")}
+TABLE = {k: CONFIG["stances"][k] for k in ("max_filled_s", "curve_points")}
 
 
 def _feet(left_z: np.ndarray, right_z: np.ndarray) -> dict:
@@ -32,7 +37,7 @@ def _lift(t, up_at, down_at, height=150.0, over=0.3):
 
 def _support(left_z, right_z, **kwargs):
     markers = marker_array(_feet(left_z, right_z), rate_hz=RATE)
-    contacts = support_contacts(markers, rate_hz=RATE, min_contact_s=0.08)
+    contacts = support_contacts(markers, rate_hz=RATE, min_contact_s=0.08, **HEIGHTS)
     return single_leg_support(markers, contacts, clearance_mm=30.0, **kwargs), contacts
 
 
@@ -165,7 +170,7 @@ def test_window_metrics_on_analytic_curves():
     lean = 3.0 - 0.001 * (frames - 150.0) ** 2
     fppa = 0.01 * frames
     windows = [{"side": "R", "start": 100.0, "end": 300.0, "deepest": 180.0, "source": "kinematic", "reasons": []}]
-    table, curves = window_table(windows, obliquity, task="single_leg_squat", angles=_angles(n, lean, fppa))
+    table, curves = window_table(windows, obliquity, task="single_leg_squat", angles=_angles(n, lean, fppa), **TABLE)
     row = table.iloc[0]
     assert row.task == "single_leg_squat" and row.strike_s == 1.0 and row.off_s == 3.0 and row.stance_time_s == 2.0
     assert row.cpd_peak_deg == pytest.approx(5.0) and row.cpd_excursion_deg == pytest.approx(4.0)
@@ -176,7 +181,8 @@ def test_window_metrics_on_analytic_curves():
     assert row.knee_fppa_peak_deg == pytest.approx(3.0) and row.knee_fppa_at_peak_deg == pytest.approx(2.0)
     assert not row.excluded and row.compensation_notes == ""
     assert float(curves.sel(stance=0, pct=50)) == pytest.approx(5.0)
-    left = window_table([windows[0] | {"side": "L"}], obliquity, task="single_leg_squat", angles=_angles(n, lean, fppa))
+    left = window_table([windows[0] | {"side": "L"}], obliquity, task="single_leg_squat", angles=_angles(n, lean, fppa),
+                        **TABLE)
     left = left[0].iloc[0]
     assert np.isnan(left.knee_fppa_peak_deg) and "knee FPPA: no lateral knee marker LKNE" in left.compensation_notes
 
@@ -187,7 +193,7 @@ def test_missing_pelvis_data_excludes_the_window():
                              coords={"time": np.arange(n) / RATE, "side": ["L", "R"]})
     obliquity[150] = np.nan
     windows = [{"side": "L", "start": 100.0, "end": 200.0, "deepest": np.nan, "source": "force", "reasons": []}]
-    row = window_table(windows, obliquity, task="single_leg_balance")[0].iloc[0]
+    row = window_table(windows, obliquity, task="single_leg_balance", **TABLE)[0].iloc[0]
     assert row.excluded and "missing pelvis data" in row.exclude_reason and np.isnan(row.cpd_peak_deg)
 
 

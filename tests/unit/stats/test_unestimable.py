@@ -29,3 +29,21 @@ def test_components_and_power_name_why_an_effect_had_none():
     power = power_table(components.drop(columns="task"))
     assert power["note"].tolist() == [row["source"]]
     assert power["runners_for_smallest_effect"].isna().all()
+
+
+def test_a_configured_metric_the_stance_table_lacks_is_not_estimable_with_the_reason():
+    """stats.metrics may name cpd_peak_deg_static_ref (the schema accepts it); a cohort without static trials has
+    no such column, and each of its effects says so instead of failing the run."""
+    from hipdrop.config import validate_config
+
+    assert "cpd_peak_deg_static_ref" in validate_config({"stats": {"metrics": ["cpd_peak_deg_static_ref"]}})["stats"]["metrics"]
+    stances = _two_runners()
+    checks = manipulation_check(stances, baseline="base").assign(task="running")
+    effects, _, notes = effects_per_task(stances, checks, baseline="base", min_subjects=2,
+                                         metrics=["cpd_peak_deg", "cpd_peak_deg_static_ref"])
+    static = effects[effects["metric"] == "cpd_peak_deg_static_ref"]
+    assert len(static) == 2 and not static["estimable"].any()  # the mixed model's row and the rm-ANOVA's
+    assert (static["reason"] == "the stance table has no cpd_peak_deg_static_ref column: it needs a static standing "
+                                "trial per runner (trial sheet column static)").all()
+    assert effects[effects["metric"] == "cpd_peak_deg"]["estimable"].all()
+    assert any("cpd_peak_deg_static_ref" in note and "static standing trial" in note for note in notes)

@@ -31,9 +31,11 @@ MIN_THRESHOLD_MM = 1.0
 KEYS = {FOOT_STRIKE: "strike", FOOT_OFF: "off"}
 
 
-def contact_heights(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: float, min_contact_s: float) -> pd.DataFrame:
+def contact_heights(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: float, min_contact_s: float,
+                    strike_height_mm: float, off_height_mm: float) -> pd.DataFrame:
     """Per plate event (``force_plate_events`` rows), the height (mm) above its rest of the foot's lowest marker at
-    the plate's time, in the marker contact that holds it: the threshold that would place the marker event there.
+    the plate's time, in the marker contact that holds it (``foot_contacts`` with the configured heights): the
+    threshold that would place the marker event there.
     Columns side, event, time_s, contact (the plate contact's number on its side, in time order), height_mm (NaN
     where no marker contact holds it); ``attrs["contacts"]`` the marker contact of each row (None where none)."""
     ground = ground_velocity(markers, rate_hz=rate_hz)
@@ -44,7 +46,8 @@ def contact_heights(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: flo
         mine = plates[plates.side == side].sort_values("time_s", kind="stable")
         if mine.empty:
             continue
-        contacts = [c for c in foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground)
+        contacts = [c for c in foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
+                                             strike_height_mm=strike_height_mm, off_height_mm=off_height_mm)
                     if c.get("levels")]
         number = -1
         for r in mine.itertuples():
@@ -66,7 +69,7 @@ def thresholds_from_heights(heights: pd.DataFrame) -> dict:
     ``MIN_BAND_CONTACTS`` contacts or more the band of its 10th-90th percentiles (``strike_band_mm``,
     ``off_band_mm``), and the contacts used (``n_strike``, ``n_off``). A foot without a plate
     contact takes the other foot's (same runner, shoes and lab; ``strike_from``/``off_from`` name it); a trial
-    without any, nothing (the defaults of ``kinematic_events``)."""
+    without any, nothing (the configured heights of ``kinematic_events``)."""
     out = {}
     for side in SIDES:
         entry = {}
@@ -87,14 +90,16 @@ def thresholds_from_heights(heights: pd.DataFrame) -> dict:
 
 
 def calibrated_events(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: float, min_contact_s: float,
-                      heading: float = 0.0) -> pd.DataFrame:
+                      strike_height_mm: float, off_height_mm: float, heading: float = 0.0) -> pd.DataFrame:
     """The running detector with each foot's thresholds measured on the trial's plate contacts (``plates``:
-    ``force_plate_events``). ``attrs["calibration"]``: per side the thresholds, their bands and the contacts
+    ``force_plate_events``); ``strike_height_mm``, ``off_height_mm``: the configured ones (config ``events``), for
+    a foot and a contact the plates cannot calibrate. ``attrs["calibration"]``: per side the thresholds, their bands and the contacts
     used; ``attrs["calibration_check"]``: the plate events scored with the contacts hidden (``hidden_contact_errors``)."""
-    heights = contact_heights(markers, plates, rate_hz=rate_hz, min_contact_s=min_contact_s)
+    configured = {"strike_height_mm": strike_height_mm, "off_height_mm": off_height_mm}
+    heights = contact_heights(markers, plates, rate_hz=rate_hz, min_contact_s=min_contact_s, **configured)
     thresholds = thresholds_from_heights(heights)
     table = kinematic_events(markers, rate_hz=rate_hz, min_contact_s=min_contact_s, method="running", heading=heading,
-                             thresholds=thresholds)
+                             thresholds=thresholds, **configured)
     table.attrs["calibration"] = thresholds
     table.attrs["calibration_check"] = hidden_contact_errors(markers, heights, rate_hz=rate_hz)
     return table

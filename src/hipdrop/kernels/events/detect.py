@@ -12,7 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.kernels.events.feet import events_frame, has_feet
-from hipdrop.kernels.events.running import DEFAULT_THRESHOLDS, contact_rows, foot_contacts, ground_velocity
+from hipdrop.kernels.events.running import DEFAULT_BANDS, contact_rows, foot_contacts, ground_velocity
 from hipdrop.kernels.events.walking import walking_events, zeni_events
 from hipdrop.kernels.pelvis import sacrum
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, MARKER, SIDES, TIME
@@ -40,8 +40,8 @@ def _has_flight_phase(contacts: dict[str, list[dict]], n_frames: int) -> bool:
 
 
 def kinematic_events(
-    markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, method: str = "auto", heading: float = 0.0,
-    thresholds: dict | None = None,
+    markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, strike_height_mm: float, off_height_mm: float,
+    method: str = "auto", heading: float = 0.0, thresholds: dict | None = None,
 ) -> pd.DataFrame:
     """Foot strike and foot off from markers, with the strike type of each stance.
 
@@ -52,9 +52,12 @@ def kinematic_events(
         fore-foot strikers), ``"walking"`` (contact just before the heel's impact after Zeni's strike;
         ``_walking_offs``), ``"zeni"`` (Zeni 2008 for both), or
         ``"auto"``: running when the trial has a flight phase, else walking
+    strike_height_mm, off_height_mm : the running detector's heights above a contact's rest at which a foot has
+        landed and has left (mm; config ``events``)
     heading : progression direction (radians about Z), for Zeni
     thresholds : per side, the running detector's ``strike_mm``, ``off_mm``, ``strike_band_mm`` and ``off_band_mm``
-        where they differ from ``DEFAULT_THRESHOLDS`` (a plate calibration: ``hipdrop.kernels.events.calibration``)
+        where they differ from the heights above and ``DEFAULT_BANDS`` (a plate calibration:
+        ``hipdrop.kernels.events.calibration``)
 
     Returns
     -------
@@ -73,12 +76,14 @@ def kinematic_events(
     if not has_feet(markers):
         return events_frame([], extra=["strike_type", "uncertainty_s"])
     # the contacts serve running and the auto choice: found once per side, with the ground's velocity found once
-    thresholds = {side: {**DEFAULT_THRESHOLDS, **(thresholds or {}).get(side, {})} for side in SIDES}
+    configured = {"strike_mm": strike_height_mm, "off_mm": off_height_mm, **DEFAULT_BANDS}
+    thresholds = {side: {**configured, **(thresholds or {}).get(side, {})} for side in SIDES}
     if method in ("auto", "running"):
         ground = ground_velocity(markers, rate_hz=rate_hz)
         contacts = {side: foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
                                         strike_height_mm=thresholds[side]["strike_mm"],
-                                        off_height_mm=thresholds[side]["off_mm"])
+                                        off_height_mm=thresholds[side]["off_mm"],
+                                        edge_heights_mm=(strike_height_mm, off_height_mm))
                     for side in SIDES}
     if method == "auto":
         method = "running" if _has_flight_phase(contacts, markers.sizes[TIME]) else "walking"

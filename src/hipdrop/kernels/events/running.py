@@ -28,42 +28,30 @@ REST_MIN_S = 0.030
 GROUND_SPEED_MM_S = 500.0
 
 
-#: a foot marker has landed once within this height (mm) of where it rests in that contact, and has left once it
-#: rises more than ``OFF_HEIGHT_MM`` above it. The two differ because the foot does: the landing part is 0-7 mm
-#: above its rest when the force plate first reads 30 N (per-file medians: RBDS001runT35 7, dorn_JA1Gait35 0,
-#: flash_maxSprint 2 mm), but the forefoot markers sit on top of a foot that rolls over the toes before leaving, and
-#: the last one to leave is 18-33 mm up when the force falls to 30 N (19, 20 and 33 mm). Chosen on RBDS and dorn
-#: (the larger of their median errors is smallest at 5 / 15 mm); flash_maxSprint was held out and scores 1.4 /
-#: 8.6 ms (median |error| at strike / off).
-STRIKE_HEIGHT_MM = 5.0
-
-
-OFF_HEIGHT_MM = 15.0
-
-
 #: a fore-foot part landing this much earlier than the heel makes the strike fore-foot (and vice versa); closer is
 #: mid-foot (Leitch 2011: the best event method depends on the strike type)
 STRIKE_TYPE_MARGIN_S = 0.010
 
 
-#: The running gait detector's thresholds where no plate calibrates them (``kinematic_events``' ``thresholds``;
-#: ``hipdrop.kernels.events.calibration`` measures a trial's own), and the spans the evidence supports, over which
-#: ``event_uncertainty`` sweeps. Derived by benchmarks/events.py from the running files of three labs with plates
+#: The spans of the running detector's thresholds the evidence supports, over which ``event_uncertainty`` sweeps
+#: where no plate calibrates them (``kinematic_events``' ``thresholds``; ``hipdrop.kernels.events.calibration``
+#: measures a trial's own). Derived by benchmarks/events.py from the running files of three labs with plates
 #: (each file's median height above rest of the lowest foot marker at the plates' 30 N events; at least 1 mm):
 #: strike RBDS001runT35 5.2, dorn_JA1Gait35 1.0 (-0.0), opensim_jogging 1.0 (-0.3) mm; off 13.7, 19.7, 6.7 mm. The
 #: band is their range. flash_maxSprint was kept aside (2.4 / 30.8 mm). The heights vary by lab far more than
 #: within a trial (RBDS: 4.1-6.2 mm at strike over 85 contacts), hence the calibration on a trial's own plates.
-#: The thresholds pooled leave-one-file-out (the band's middle, 3.1 / 13.2 mm) did no better on the files left out
-#: than ``STRIKE_HEIGHT_MM`` / ``OFF_HEIGHT_MM`` (tuned on RBDS and dorn; benchmarks/events.py prints both), and
-#: the simulator's foot is built to those, so they stay the defaults.
+#: The thresholds themselves are the config's ``events.strike_height_mm`` and ``events.off_height_mm``
+#: (config/README.md gives their evidence).
 STRIKE_BAND_MM = (1.0, 5.2)
 
 
 OFF_BAND_MM = (6.7, 19.7)
 
 
-DEFAULT_THRESHOLDS = {"strike_mm": STRIKE_HEIGHT_MM, "off_mm": OFF_HEIGHT_MM, "strike_band_mm": STRIKE_BAND_MM,
-                      "off_band_mm": OFF_BAND_MM}
+DEFAULT_BANDS = {"strike_band_mm": STRIKE_BAND_MM, "off_band_mm": OFF_BAND_MM}
+#: transitional: the schema default of ``events.strike_height_mm``, kept only while ``hipdrop.kernels.foot`` (being
+#: written) imports it; the detector itself takes the configured height. Remove once foot takes it as a parameter.
+STRIKE_HEIGHT_MM = 5.0
 
 
 def _velocities(xyz: np.ndarray, rate_hz: float) -> np.ndarray:
@@ -131,8 +119,8 @@ def _down_run(height: np.ndarray, level: float, seed: int, lo: int, hi: int) -> 
 
 
 def foot_contacts(
-    markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float, ground: np.ndarray | None = None,
-    strike_height_mm: float = STRIKE_HEIGHT_MM, off_height_mm: float = OFF_HEIGHT_MM,
+    markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float, strike_height_mm: float,
+    off_height_mm: float, ground: np.ndarray | None = None, edge_heights_mm: tuple[float, float] | None = None,
 ) -> list[dict]:
     """Ground contacts of one foot from its markers, on any floor: treadmill or overground, level or not.
 
@@ -146,11 +134,14 @@ def foot_contacts(
     proud, or a trial with a single contact per foot need nothing else. Within the window from halfway after the
     previous contact to halfway before the next one, a marker that rests has its level at the median height of
     its rest, one that never comes to rest (the heel of a fore-foot striker) at its lowest point. It has landed
-    once within ``STRIKE_HEIGHT_MM`` of that level and left once more than ``OFF_HEIGHT_MM`` above it; strike =
+    once within ``strike_height_mm`` of that level and left once more than ``off_height_mm`` above it; strike =
     the first marker to land, off = the last one to leave (the part that lands first carries the strike and the
     forefoot leaves last: Leitch 2011, Gait Posture 33:130). Resting means moving with the ground
     (``REST_SPEED_MM_S`` vertically, ``GROUND_SPEED_MM_S`` horizontally of ``ground``, the ground's horizontal
-    velocity from ``ground_velocity``) for ``REST_MIN_S``.
+    velocity from ``ground_velocity``) for ``REST_MIN_S``. A contact the recording cuts is read against a floor
+    extrapolated from the other contacts with ``edge_heights_mm`` (strike, off; default the two heights above):
+    a caller with thresholds calibrated on the trial's plates passes the configured ones there, as a calibrated
+    threshold finer than that floor's own error means nothing (dorn_JA1Gait35's last landing).
     """
     points = ground_points(markers, side)
     xyz = points_xyz(markers, points)
@@ -209,9 +200,8 @@ def foot_contacts(
             kind = "forefoot" if lead > STRIKE_TYPE_MARGIN_S else "rearfoot" if lead < -STRIKE_TYPE_MARGIN_S else "midfoot"
         contacts.append({"strike": None if start_cut else strike, "off": None if end_cut else off, "strike_type": kind,
                          "start": strike, "end": off, "levels": {p: levels[p] for p in down}})
-    # a contact cut by the recording is read against a floor extrapolated from the others: the fixed heights, as a
-    # calibrated threshold finer than that floor's own error means nothing there (dorn_JA1Gait35's last landing)
-    return _edge_contacts(heights, positions, rests, contacts, n)
+    edge = (strike_height_mm, off_height_mm) if edge_heights_mm is None else edge_heights_mm
+    return _edge_contacts(heights, positions, rests, contacts, n, strike_height_mm=edge[0], off_height_mm=edge[1])
 
 
 #: rests of one marker farther apart than this (mm) give its floor a slope along the line through them
@@ -233,20 +223,21 @@ def _floor_at(rests: list[tuple[float, np.ndarray]], xy: np.ndarray) -> np.ndarr
     return intercept + slope * (xy @ direction)
 
 
-def _edge_contacts(heights: dict, positions: dict, rests: dict, contacts: list[dict], n: int) -> list[dict]:
+def _edge_contacts(heights: dict, positions: dict, rests: dict, contacts: list[dict], n: int, *,
+                   strike_height_mm: float, off_height_mm: float) -> list[dict]:
     """``contacts`` plus those the recording cuts before the foot could rest: a foot that leaves the ground in its
     first frames or lands in its last. Each marker's floor there is where it rested in this foot's other contacts
     (``_floor_at``); such a contact counts when a marker is down at the recording's edge (within
-    ``OFF_HEIGHT_MM`` of that floor in the first frame, ``STRIKE_HEIGHT_MM`` in the last) and was up between it and
+    ``off_height_mm`` of that floor in the first frame, ``strike_height_mm`` in the last) and was up between it and
     the nearest contact seen."""
     floors = {p: _floor_at(r, positions[p]) for p, r in rests.items() if r}
     if not contacts or not floors:
         return contacts
     first, last = int(np.floor(contacts[0]["start"])), int(np.ceil(contacts[-1]["end"])) + 1
     leaving = [run[1] for p, floor in floors.items() if first > 0
-               and (run := _down_run(heights[p] - floor, OFF_HEIGHT_MM, 0, 0, first)) and not run[3]]
+               and (run := _down_run(heights[p] - floor, off_height_mm, 0, 0, first)) and not run[3]]
     landing = [run[0] for p, floor in floors.items() if last < n
-               and (run := _down_run(heights[p] - floor, STRIKE_HEIGHT_MM, n - 1, last, n)) and not run[2]]
+               and (run := _down_run(heights[p] - floor, strike_height_mm, n - 1, last, n)) and not run[2]]
     if leaving:
         contacts.insert(0, {"strike": None, "off": max(leaving), "strike_type": "unknown", "start": 0.0, "end": max(leaving),
                             "levels": {}})

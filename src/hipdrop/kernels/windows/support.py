@@ -41,7 +41,8 @@ def _mask(runs: np.ndarray, n: int) -> np.ndarray:
 
 
 def support_contacts(
-    markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, force_events: pd.DataFrame | None = None
+    markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, strike_height_mm: float, off_height_mm: float,
+    force_events: pd.DataFrame | None = None,
 ) -> dict[str, list[dict]]:
     """Ground contacts of each foot, from the foot markers and, where the trial has them, the force plates.
 
@@ -52,11 +53,13 @@ def support_contacts(
     Notes
     -----
     Marker contacts are ``hipdrop.kernels.events.running.foot_contacts`` (the foot at rest with the ground, no floor
-    height assumed: a box, a force plate set proud, the floor). Force contacts are the strike/off pairs of
+    height assumed: a box, a force plate set proud, the floor; landed within ``strike_height_mm`` of that rest, left
+    more than ``off_height_mm`` above it). Force contacts are the strike/off pairs of
     ``force_events`` (``force_plate_events``), which assigns each to the foot that is lower. A marker contact is cut
     where the foot falls faster than ``FALLING_MM_S`` (off a box). A foot's contacts from both sources that overlap
     are one contact, from the earlier start to the later end: the plate sees the landing first (its 30 N threshold
-    is crossed 7-21 ms before a marker comes within 5 mm of its rest in the LASEM drop jumps of tests/data/c3d).
+    is crossed 7-21 ms before a marker comes within 5 mm of its rest in the LASEM drop jumps of tests/data/c3d, with
+    the default ``strike_height_mm``).
 
     A foot held still in the air (the free foot of a balance hold) is "at rest" for ``foot_contacts`` too: whether
     it carries the body is decided by its height against the other foot's (``single_leg_support``), not here.
@@ -71,7 +74,8 @@ def support_contacts(
         if heights is not None and n > 1:
             sinking = np.gradient(heights.sel(side=side).to_numpy()) * rate_hz < -FALLING_MM_S
         spans = []
-        for c in foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground):
+        for c in foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
+                               strike_height_mm=strike_height_mm, off_height_mm=off_height_mm):
             end, end_seen = c["end"], c["off"] is not None
             while end > c["start"] and sinking[int(np.floor(end))]:  # the foot dropped off its support
                 end, end_seen = np.floor(end) - 1.0, True

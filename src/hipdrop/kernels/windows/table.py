@@ -8,7 +8,7 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.kernels.arrays import contiguous_runs
-from hipdrop.kernels.stances import MAX_FILLED_S, STANCE_COLUMNS, longest_run_touching, sampled_peak
+from hipdrop.kernels.stances import STANCE_COLUMNS, longest_run_touching, sampled_peak
 from hipdrop.vocab import PCT, SIDES, STANCE, TIME
 
 #: the per-window compensation columns, for running stances too (``stance_compensations``)
@@ -80,8 +80,8 @@ def window_table(
     angles: xr.Dataset | None = None,
     pelvis_filled: xr.DataArray | None = None,
     pelvis_rebuilt: xr.DataArray | None = None,
-    max_filled_s: float = MAX_FILLED_S,
-    curve_points: int = 101,
+    max_filled_s: float,
+    curve_points: int,
 ) -> tuple[pd.DataFrame, xr.DataArray]:
     """Metrics per window and the window-normalised obliquity curves, in the stance table's format.
 

@@ -16,10 +16,12 @@ from hipdrop.stats.tasks import TASK, by_task
 METRIC_NEEDS = {"cpd_peak_deg_static_ref": "a static standing trial per runner (trial sheet column static)"}
 
 
-def absent_metric_reason(metric: str) -> str:
-    """Why every effect on ``metric`` is not estimable when the stance table has no such column."""
+def absent_metric_reason(metric: str, *, column: bool = False) -> str:
+    """Why every effect on ``metric`` is not estimable when the stance table has no such column (or, ``column``
+    True, has it with no value in any stance: e.g. an arm measure of trials without wrist markers)."""
     needs = METRIC_NEEDS.get(metric)
-    return f"the stance table has no {metric} column" + (f": it needs {needs}" if needs else "")
+    what = f"no stance has a value of {metric}" if column else f"the stance table has no {metric} column"
+    return what + (f": it needs {needs}" if needs else "")
 
 
 def both_analyses(
@@ -51,8 +53,8 @@ def both_analyses(
         data = used.assign(**{metric: np.nan}) if absent else used
         mixed = fit_effects(data, metric=metric, baseline=baseline, alpha=alpha, min_subjects=min_subjects)
         rm = rm_anova_effects(data, metric=metric, baseline=baseline, min_subjects=min_subjects, alpha=alpha)
-        if absent:
-            mixed.table["reason"] = rm["reason"] = absent_metric_reason(metric)
+        if absent or data[metric].isna().all():
+            mixed.table["reason"] = rm["reason"] = absent_metric_reason(metric, column=not absent)
         parts += [mixed.table, rm]
         components.append(with_unestimable(mixed.components, mixed.table))
         notes += [f"{metric} {row.term} ({row.analysis}): not estimable: {row.reason}"

@@ -265,6 +265,14 @@ def fit_effects(
         quantile = stats.t.ppf(1 - alpha / 2, df)
         key = f"C(condition, Treatment({baseline!r}))[T.{condition}]"
         est, se = float(fit.params[key]), float(fit.bse[key])
+        if not se > 0:
+            # every included stance of these runners has the same value (e.g. a wrist that never crosses the midline:
+            # a crossover share of 0 %): the data hold no variation from which an effect's uncertainty could come
+            rows[condition] = _not_estimable(
+                metric, condition, f"{metric} does not vary among the included stances (standard error {se:g}): no "
+                "uncertainty can be given", len(runners[condition]), int(mine["condition"].isin([condition, baseline]).sum()))
+            estimable.remove(condition)
+            continue
         rows[condition] = {
             "metric": metric, "term": effect_term(condition), "estimate_deg": est, "se_deg": se,
             "ci_low": est - quantile * se, "ci_high": est + quantile * se, "p": float(2 * stats.t.sf(abs(est / se), df)),

@@ -42,3 +42,12 @@ def test_the_runner_page_carries_the_foot_line(tmp_path):
     assert "baseline: progression +7 deg, strike +15 deg (rearfoot)" in texts.replace("\n", " ")
     assert "cadence_plus10: progression +7 deg, strike -4 deg (forefoot)" in texts.replace("\n", " ")
     figure.savefig(tmp_path / "page.png", dpi=60)
+
+
+def test_methods_say_when_the_fppa_used_a_static_calibration():
+    from hipdrop.report.foot import methods_text
+
+    trials = pd.DataFrame({"status": ["ok", "ok", "ok"], "calibrated_landmarks": ["LKNM (thigh: LTH1, LTH2, LTH3)", "", None]})
+    assert "In 1 of 3 analysed trials the medial epicondyle" in methods_text(trials)
+    assert "static trial" not in methods_text(trials.assign(calibrated_landmarks=""))
+    assert "static trial" not in methods_text(None)

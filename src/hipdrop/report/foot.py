@@ -8,8 +8,27 @@ import pandas as pd
 from hipdrop.kernels.foot import MIDSTANCE_PCT, STRIKE_ANGLE_CLASSES, strike_class
 
 
-def methods_text() -> str:
-    """The methods paragraph on the foot (Markdown)."""
+def calibration_text(trials: pd.DataFrame | None) -> str:
+    """The sentence on the knee FPPA's static calibration (``hipdrop.trial.calibration``) when some analysed trial
+    of ``trials`` (qc/trials.csv) used one (column ``calibrated_landmarks``), else ""."""
+    if trials is None or "calibrated_landmarks" not in trials:
+        return ""
+    used = trials["calibrated_landmarks"].fillna("").astype(str).str.len() > 0
+    if not used.any():
+        return ""
+    analysed = int((trials["status"] == "ok").sum()) if "status" in trials else len(trials)
+    return (
+        f" **Knee and ankle centres from a static trial.** In {int(used.sum())} of {analysed} analysed trials the "
+        "medial epicondyle and malleolus markers the trial lacked were taken from the runner's static trial: each "
+        "expressed relative to its segment's technical markers (thigh and shank clusters) standing, and carried into "
+        "every frame by the least-squares rigid motion of those markers (calibrated anatomical landmarks, CAST), so "
+        "that the knee FPPA used the mid-points of lateral and medial markers rather than the lateral markers alone."
+    )
+
+
+def methods_text(trials: pd.DataFrame | None = None) -> str:
+    """The methods paragraph on the foot (Markdown), and on the knee FPPA's static calibration where ``trials``
+    (qc/trials.csv) shows one was used."""
     rear, fore = STRIKE_ANGLE_CLASSES
     return (
         "**Foot.** Per stance, from the Plug-in Gait foot line, heel marker to toe marker (the mid-point of the first "
@@ -22,7 +41,7 @@ def methods_text() -> str:
         "needs a calcaneus segment, which the Plug-in Gait foot lacks: it is not reported. Effects of the conditions "
         "on the foot angles come from the same analyses as peak drop when they are named in `stats.metrics`; "
         "stats/subjects.csv gives each runner's means."
-    )
+    ) + calibration_text(trials)
 
 
 def page_line(stances: pd.DataFrame, conditions: list[str]) -> str:

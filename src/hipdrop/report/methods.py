@@ -174,7 +174,7 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
         "",
         arm_methods(stats),
         "",
-        foot_methods(),
+        foot_methods(tables.get("trials")),
         "",
         *emg_methods(config, tables.get("stances")),  # surface EMG, where the run has it
         f"{statistics} Dose-response: peak drop against each runner's achieved "

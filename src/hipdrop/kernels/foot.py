@@ -16,8 +16,8 @@ flash_maxSprint). Both angles come from that line alone:
   35:298) defined it the same way against a standing trial and classed above +8 deg rearfoot, below -1.6 deg
   forefoot and between midfoot; the stance's own flat foot replaces the standing trial, which a running trial does
   not always have. The foot is flat where heel and toe are both nearest their lowest in the stance: where the
-  higher of the two above its own low is within ``STRIKE_HEIGHT_MM`` (the running event detector's "landed",
-  ``hipdrop.kernels.events.running``) of its least over the stance; the flat pitch is the median over those frames
+  higher of the two above its own low is within ``flat_mm`` (config ``events.strike_height_mm``, the running event
+  detector's "landed", ``hipdrop.kernels.events.running``) of its least over the stance; the flat pitch is the median over those frames
   (the toe marker sinks further as the foot rolls over the toes late in stance, so "both at their lows" may never
   happen at once: opensim_jogging). Neither the foot's stillest moment
   (a rearfoot striker's toe is still at its apex just after the heel lands: opensim_jogging) nor a fixed share of
@@ -38,7 +38,6 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.kernels.compensations import SIDE_SIGN, facing_heading, pelvis_problem
-from hipdrop.kernels.events.running import STRIKE_HEIGHT_MM
 from hipdrop.vocab import ANGLE_UNIT, AXIS, MARKER, SIDE, SIDES, TIME
 
 #: midstance (% of stance), over which the foot progression angle is averaged: after the landing part's impact and
@@ -157,12 +156,13 @@ def _window(values: np.ndarray, strike: int, off: int, pct: tuple[float, float])
     return values[max(first, 0) : last + 1]
 
 
-def stance_foot(stances: pd.DataFrame, angles: xr.Dataset, *, midstance_pct: tuple[float, float] = MIDSTANCE_PCT) -> pd.DataFrame:
+def stance_foot(stances: pd.DataFrame, angles: xr.Dataset, *, flat_mm: float,
+                midstance_pct: tuple[float, float] = MIDSTANCE_PCT) -> pd.DataFrame:
     """``FOOT_COLUMNS`` for the rows of a running stance table (``hipdrop.kernels.stances.stance_table``).
 
     ``foot_progression_deg``: mean foot progression angle over ``midstance_pct`` of the stance;
     ``foot_strike_angle_deg``: foot pitch at the strike frame less its median over the stance's flat-foot frames
-    (heel and toe both within ``STRIKE_HEIGHT_MM`` of their lowest in the stance); ``rearfoot_eversion_deg``: NaN (see ``rearfoot_problem``); ``foot_notes``: why any of them is
+    (heel and toe both within ``flat_mm`` of their lowest in the stance); ``rearfoot_eversion_deg``: NaN (see ``rearfoot_problem``); ``foot_notes``: why any of them is
     NaN. A stance without a foot off or with a missing sample in the frames used gets NaN with the reason.
     """
     series = {s: tuple(angles[v].sel(side=s).to_numpy() for v in ("foot_progression", "foot_pitch", "heel_height", "toe_height"))
@@ -189,7 +189,7 @@ def stance_foot(stances: pd.DataFrame, angles: xr.Dataset, *, midstance_pct: tup
                 notes.append("foot-strike angle: foot markers missing in the stance")
             else:
                 above = np.maximum(heel - heel.min(), toe - toe.min())  # the higher of the two above its low
-                flat = above <= above.min() + STRIKE_HEIGHT_MM
+                flat = above <= above.min() + flat_mm
                 row["foot_strike_angle_deg"] = float(stance_pitch[0] - np.median(stance_pitch[flat]))
         notes.append(f"rearfoot eversion: {rearfoot}")
         row["foot_notes"] = "; ".join(notes)

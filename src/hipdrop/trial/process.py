@@ -376,7 +376,8 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         stances = stances.assign(task=RUNNING).reindex(columns=WINDOW_COLUMNS)
         # the foot over each stance: progression and strike angles (hipdrop.kernels.foot), from the feet as the
         # events see them: the strike angle is an impact's instant, which the kinematics low-pass smears
-        stances = stances.join(stance_foot(stances, foot_angles(event_markers)))
+        stances = stances.join(stance_foot(stances, foot_angles(event_markers),
+                                                flat_mm=config["events"]["strike_height_mm"]))
         # surface EMG per stance where the file has it (hipdrop.trial.emg; NaN columns without)
         emg, emg_meta = trial_emg(trial, stances, config["emg"])
         stances = stances.join(emg)

@@ -7,11 +7,15 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from hipdrop.config import validate_config
 from hipdrop.io.c3d.reader import read_c3d
 from hipdrop.kernels.foot import FOOT_COLUMNS, foot_angles, stance_foot, strike_class
 from hipdrop.simulate.running import CohortSpec, simulate_cohort
 from hipdrop.trial.process import process_trial
 from tests.conftest import marker_array
+
+#: the flat-foot tolerance the pipeline passes: the running detector's landing height (config events)
+FLAT_MM = validate_config({})["events"]["strike_height_mm"]
 
 RATE = 200.0
 
@@ -54,7 +58,7 @@ def test_analytic_foot_gives_its_angles(heading_deg, strike_deg):
     direction of travel: the marker heights' own tilt (atan(10/200) = 2.9 deg toe down) drops out."""
     markers = analytic_foot(heading_deg, {"L": 7.0, "R": -4.0}, strike_deg)
     angles = foot_angles(markers, heading=np.radians(heading_deg))
-    table = stance_foot(stance_rows(), angles)
+    table = stance_foot(stance_rows(), angles, flat_mm=FLAT_MM)
     assert list(table.columns) == FOOT_COLUMNS
     np.testing.assert_allclose(table.foot_progression_deg, [7.0, -4.0], atol=1e-9)
     np.testing.assert_allclose(table.foot_strike_angle_deg, [strike_deg, strike_deg], atol=1e-9)
@@ -75,7 +79,7 @@ def test_toe_from_the_metatarsal_heads_and_missing_markers():
     angles = foot_angles(both, heading=0.0)
     assert angles.attrs["source_L"] == "LHEE to mid(LMT1, LMT5)" and "no foot line" in angles.attrs["missing_R"]
     table = stance_foot(pd.DataFrame({"side": ["L", "R", "L"], "strike_frame": [50, 50, 50],
-                                      "off_frame": [150, 150, -1]}), angles)
+                                      "off_frame": [150, 150, -1]}), angles, flat_mm=FLAT_MM)
     np.testing.assert_allclose(table.foot_strike_angle_deg[0], 10.0, atol=1e-9)
     np.testing.assert_allclose(table.foot_progression_deg[0], 5.0, atol=1e-9)
     assert np.isnan(table.foot_strike_angle_deg[1]) and "no foot line" in table.foot_notes[1]

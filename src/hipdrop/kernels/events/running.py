@@ -49,9 +49,6 @@ OFF_BAND_MM = (6.7, 19.7)
 
 
 DEFAULT_BANDS = {"strike_band_mm": STRIKE_BAND_MM, "off_band_mm": OFF_BAND_MM}
-#: transitional: the schema default of ``events.strike_height_mm``, kept only while ``hipdrop.kernels.foot`` (being
-#: written) imports it; the detector itself takes the configured height. Remove once foot takes it as a parameter.
-STRIKE_HEIGHT_MM = 5.0
 
 
 def _velocities(xyz: np.ndarray, rate_hz: float) -> np.ndarray:

@@ -162,8 +162,9 @@ def stance_foot(stances: pd.DataFrame, angles: xr.Dataset, *, flat_mm: float,
 
     ``foot_progression_deg``: mean foot progression angle over ``midstance_pct`` of the stance;
     ``foot_strike_angle_deg``: foot pitch at the strike frame less its median over the stance's flat-foot frames
-    (heel and toe both within ``flat_mm`` of their lowest in the stance); ``rearfoot_eversion_deg``: NaN (see ``rearfoot_problem``); ``foot_notes``: why any of them is
-    NaN. A stance without a foot off or with a missing sample in the frames used gets NaN with the reason.
+    (where the higher of heel and toe above its own low in the stance is within ``flat_mm`` of its least);
+    ``rearfoot_eversion_deg``: NaN (see ``rearfoot_problem``); ``foot_notes``: why any of them is NaN. A stance
+    without a foot off or with a missing sample in the frames used gets NaN with the reason.
     """
     series = {s: tuple(angles[v].sel(side=s).to_numpy() for v in ("foot_progression", "foot_pitch", "heel_height", "toe_height"))
               + (angles.attrs.get(f"missing_{s}", ""),) for s in SIDES}

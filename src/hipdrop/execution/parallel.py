@@ -5,9 +5,9 @@ Where trials run is config ``dask.scheduler`` (``HIPDROP_DASK_SCHEDULER`` overri
 a scheduler address such as ``tcp://host:8786``):
 
 ``processes`` (default)
-    each trial in a child process forked from this one, at most ``workers`` at a time. Forking costs ~4 ms per
-    trial (a trial takes ~140 ms) and gives every trial a fresh process: a crash in compiled code or an exhausted
-    memory takes one child, a trial past ``dask.trial_timeout_s`` is killed, and nothing a trial leaks outlives it.
+    each trial in a child process forked from this one, at most ``workers`` at a time. A fork costs little beside
+    a trial's own work (docs/architecture.md section 5) and gives every trial a fresh process: a crash in compiled
+    code or an exhausted memory takes one child, a trial past ``dask.trial_timeout_s`` is killed, and nothing a trial leaks outlives it.
 ``threads``, ``synchronous``
     in this process (a pool of ``workers`` threads, or one after another): no isolation and no deadline, for
     debugging (pdb, profilers) and for readers that release the GIL.

@@ -20,7 +20,8 @@ def contiguous_runs(mask: np.ndarray) -> np.ndarray:
 
 def marker_positions(markers: xr.DataArray, labels) -> list[int]:
     """The positions of ``labels`` along ``markers``' marker axis, for ``isel`` or numpy indexing: xarray's label
-    lookup (``sel``) costs up to 0.7 ms a call, a cost the per-trial steps paid dozens of times."""
+    lookup (``sel``) builds an index on every call, and the per-trial steps look markers up dozens of times
+    (benchmarks/per_trial.py times the steps)."""
     names = list(markers[MARKER].values)
     return [names.index(label) for label in labels]
 
@@ -43,8 +44,8 @@ def all_axes(flags: np.ndarray) -> np.ndarray:
 
 def nanmedian(values: np.ndarray, axis: int) -> np.ndarray:
     """``np.nanmedian`` along one axis by a sort (NaN sorts last): the same numbers, without numpy's per-row
-    fallback for short axes with gaps (12 ms against 4 for the per-frame centre of 20 markers x 6000 frames).
-    All-NaN rows give NaN, silently."""
+    fallback for short axes with gaps, which loops over the rows in Python (the per-frame centre of a trial's
+    markers is thousands of short rows). All-NaN rows give NaN, silently."""
     if values.shape[axis] == 0:
         return np.full(np.delete(values.shape, axis), np.nan)
     ordered = np.sort(values, axis=axis)

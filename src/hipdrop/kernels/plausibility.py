@@ -82,8 +82,8 @@ def _misshapen(xyz: np.ndarray, shape_mm: float) -> np.ndarray:
 
 def _spikes(xyz: np.ndarray, rate_hz: float, *, max_speed_m_s: float, max_spike_s: float) -> np.ndarray:
     """``[time, marker]``: samples in runs of 1 to ``max_spike_s`` s (at most ``MAX_SPIKE_FRAMES``) entered and left
-    by jumps faster than ``max_speed_m_s`` while the samples on either side of the run agree with each other (the path between
-    them is slower than that), are no spike themselves (of a shorter run: runs are judged from the shortest up) and
+    by jumps faster than ``max_speed_m_s`` while the samples on either side of the run agree with each other (the
+    path between them is slower than that), are no spike themselves (of a shorter run: runs are judged from the shortest up) and
     every sample of the run lies off the straight path between them by more than one step at that speed. A run at
     the start or end of the recording, or beside a gap, is judged from its one side: its jump to the path faster
     than the limit, the next step along the path slower.

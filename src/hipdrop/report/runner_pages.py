@@ -249,8 +249,7 @@ def _blank_page():
     import matplotlib.pyplot as plt
 
     # a fixed layout (inches on an A4 page), not matplotlib's constrained one: every page has the same parts, so
-    # nothing is gained by solving the layout again for each page, the costliest part of drawing one
-    # (benchmarks/runner_pages.py measures both)
+    # solving the layout again for each page would redo the same work (benchmarks/runner_pages.py compares both)
     fig = plt.figure(figsize=(8.27, 11.69))
     grid = fig.add_gridspec(3, 1, height_ratios=[1.1, 1.0, 0.9], left=0.11, right=0.97, top=0.94, bottom=0.02,
                             hspace=0.3)
@@ -295,8 +294,8 @@ def _text_table(ax, header: list[str], rows: list[list[str]], *, widths: list[fl
                 linespacing: float = 2.0) -> float:
     """``rows`` under ``header`` at the top of ``ax`` (axes fractions ``widths`` per column), ruled above, under
     the header and below; returns the bottom rule's height (axes fraction). Each column is one text of all its
-    rows: matplotlib's Table draws and measures every cell as its own text and box, and text drawing is most of a
-    page's cost (benchmarks/runner_pages.py)."""
+    rows: matplotlib's Table draws and measures every cell as its own text and box, and text drawing is a large share
+    of a page's cost (benchmarks/runner_pages.py profiles it)."""
     axes_height = ax.get_position().height * ax.figure.get_figheight()  # inches
     line = fontsize / 72 * linespacing / axes_height  # one row, in axes fractions
     top, first = 1.0, (1.0 - sum(widths)) / 2

@@ -37,3 +37,16 @@ def test_page_line_normalises_to_the_runners_baseline():
         "gmed base 100 (pre 38), fast 138 (pre 75)")
     assert page_line("B", stances, baseline="base") == ""
     assert page_line("A", stances.assign(emg_gmed_mean=np.nan), baseline="base") == ""
+
+
+def test_the_runner_page_carries_the_emg_line_only_with_emg():
+    from tests.unit.test_runner_pages import small_tables
+    from hipdrop.report.runner_pages import runner_page
+
+    curves, stances, responders, manipulation = small_tables()
+    texts = lambda figure: " ".join(t.get_text() for ax in figure.axes for t in ax.texts)
+    assert "EMG" not in texts(runner_page("A", curves, stances, responders, manipulation))
+    with_emg = stances.assign(emg_gmed_mean=1.0, emg_gmed_pre_mean=0.5)
+    with_emg.loc[with_emg["condition"] != "baseline", "emg_gmed_mean"] = 1.2
+    text = texts(runner_page("A", curves, with_emg, responders, manipulation))
+    assert "in % of the baseline's stance mean: gmed baseline 100 (pre 50)" in text and "120 (pre 50)" in text

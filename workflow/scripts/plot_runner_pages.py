@@ -16,7 +16,7 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asc
 means = subject_mean_curves(iter_curves(snakemake.input.curves))
 stances = pd.read_parquet(snakemake.input.stances)
 stances = stances[[c for c in ("task", "subject", "condition", "side", "excluded", "exclude_reason", "cpd_peak_deg")
-                   if c in stances]]
+                   if c in stances] + [c for c in stances if c.startswith("emg_")]]  # EMG: hipdrop.report.emg
 responders = pd.read_csv(snakemake.input.responders, dtype={"subject": str, "condition": str})
 manipulation = pd.read_csv(snakemake.input.manipulation, dtype={"subject": str, "condition": str})
 # a runner who also squats: each task's conditions apart ("task: condition"), as in the mean curves

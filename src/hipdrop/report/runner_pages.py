@@ -21,6 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.report.arms import page_line as arm_page_line
+from hipdrop.report.emg import page_line as emg_page_line
 from hipdrop.report.foot import page_line as foot_page_line
 from hipdrop.stats.design import NOT_AN_INTERVENTION
 from hipdrop.stats.exclusions import excluded_by_kind, kinds_sentence, stance_counts
@@ -218,6 +219,8 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     # the foot's progression and strike angles (hipdrop.kernels.foot) under the arm measures, in their 6 pt (0.038
     # of this axes' height a line); the responder lines and notes move down as far as it needs
     foot = textwrap.fill(foot_page_line(mine, _order(mine["condition"].unique(), baseline)), 150)
+    # the runner's EMG as % of its baseline (hipdrop.report.emg), in the same 6 pt block; "" without EMG
+    foot = "\n".join(t for t in (foot, textwrap.fill(emg_page_line(subject, everyone, baseline=baseline), 150)) if t)
     arm_lines = textwrap.fill(arms, 150).count("\n") + 1 if arms else 0
     shift = max(0.0, 0.075 + 0.038 * (arm_lines + foot.count("\n") + 1) + 0.01 - 0.16) if foot else 0.0
     if foot:

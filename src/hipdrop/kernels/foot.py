@@ -26,7 +26,14 @@ flash_maxSprint). Both angles come from that line alone:
   the angle understates a forefoot strike.
 - **rearfoot eversion** needs a calcaneus segment against the shank (a multi-segment foot model such as the Oxford
   Foot Model, Carson et al. 2001, J Biomech 34:1299); the Plug-in Gait foot has none, so it is NaN with the reason
-  (``rearfoot_problem``).
+  (``rearfoot_problem``). Where the heel carries a marker above the heel marker on the back of the heel (xHET, the
+  Running Injury Clinic set's Heel.Top over Heel.Bottom: RBDS) and the shank a cluster of two lateral and two
+  medial markers, top and bottom (xSTL, xSTM, xSBL, xSBM: RBDS's Shank.Top/Bottom.Lateral/Medial), the rearfoot
+  angle is the classic two-line one (the calcaneus's posterior line against the lower leg's, Clarke et al. 1983,
+  Med Sci Sports Exerc 15:376) in the frontal plane of the foot progression and strike angles: each line's angle
+  from the vertical, positive when its lower end lies lateral, calcaneus less shank, positive in eversion. Marker
+  placement offsets it by a constant, so a stance reports its eversion excursion, the peak over the stance less
+  the value at foot strike (the eversion the stance adds, as a runner pronates after contact).
 
 Arrays: markers ``[time, marker, axis]`` mm in a right-handed Z-up lab; angles out over ``[time, side]`` in degrees.
 """
@@ -45,6 +52,9 @@ from hipdrop.vocab import ANGLE_UNIT, AXIS, MARKER, SIDE, SIDES, TIME
 #: stance (RBDS001runT35, 3.5 m/s) and rises again from 30-35 % in the short stances of the overground sprints
 #: (dorn_JA1Gait35, flash_maxSprint: 0.12-0.16 s), 55-65 % at treadmill speeds
 MIDSTANCE_PCT = (25.0, 50.0)
+#: the markers of the rearfoot angle beside the heel marker xHEE: the top of the posterior heel and the shank
+#: cluster's top and bottom pairs (see the module docstring)
+REARFOOT_MARKERS = tuple(f"{s}{m}" for s in SIDES for m in ("HET", "STL", "STM", "SBL", "SBM"))
 #: the per-stance columns ``stance_foot`` adds to the stance table
 FOOT_COLUMNS = ["foot_progression_deg", "foot_strike_angle_deg", "rearfoot_eversion_deg", "foot_notes"]
 #: the foot's metrics a runner's condition is summarised and compared by (stats.subjects, config stats.metrics)
@@ -77,10 +87,54 @@ def foot_sources(names) -> dict:
     return out
 
 
-def rearfoot_problem(names) -> str:
-    """Why rearfoot eversion is not measured from these markers."""
+def rearfoot_problem(names, side: str = "L") -> str:
+    """Why rearfoot eversion of ``side`` is not measured from these markers ("" when it is)."""
+    needed = [f"{side}{m}" for m in ("HEE", "HET", "STL", "STM", "SBL", "SBM")]
+    if set(needed) <= set(names):
+        return ""
     return ("no calcaneus segment: rearfoot eversion needs a multi-segment foot model's heel markers against the "
-            "shank (e.g. the Oxford Foot Model's); the Plug-in Gait foot is a heel-to-toe line")
+            f"shank ({', '.join(needed)}: heel bottom and top, the shank cluster's top and bottom pairs, as in the "
+            "Running Injury Clinic set); the Plug-in Gait foot is a heel-to-toe line")
+
+
+def _rearfoot_np(xyz: np.ndarray, heading, *, names: list[str]) -> np.ndarray:
+    """Rearfoot angle ``[time, side]`` degrees (+ eversion) from ``xyz[time, marker, axis]``; NaN on a side
+    without its markers."""
+    heading = np.asarray(heading, float)
+    left = np.stack([-np.sin(heading), np.cos(heading), np.zeros_like(heading)], -1)
+    out = np.full(xyz.shape[:-2] + (len(SIDES),), np.nan)
+    for k, s in enumerate(SIDES):
+        if rearfoot_problem(names, s):
+            continue
+        p = lambda m: xyz[..., names.index(f"{s}{m}"), :]
+        lateral = left * SIDE_SIGN[k]
+        tilt = lambda top, bottom: np.arctan2(((bottom - top) * lateral[..., None, :]).sum(-1), top[..., 2] - bottom[..., 2])
+        calcaneus = tilt(p("HET"), p("HEE"))
+        shank = tilt((p("STL") + p("STM")) / 2, (p("SBL") + p("SBM")) / 2)
+        out[..., k] = np.degrees(np.arctan2(np.sin(calcaneus - shank), np.cos(calcaneus - shank)))
+    return out
+
+
+def rearfoot_angles(markers: xr.DataArray, *, heading: xr.DataArray | float | None = None) -> xr.DataArray:
+    """Rearfoot angle per side over time (degrees, positive in eversion; see the module docstring), ``[time,
+    side]``; NaN on a side without the markers, ``attrs["missing_<side>"]`` saying why. ``heading``: the direction
+    of travel (radians about Z), default the pelvis's mean facing direction."""
+    names = [str(m) for m in markers[MARKER].values]
+    missing = {s: rearfoot_problem(names, s) for s in SIDES}
+    if heading is None and not all(missing.values()):
+        problem = pelvis_problem(markers)
+        missing = {s: missing[s] or (f"no frontal plane: {problem}" if problem else "") for s in SIDES}
+        heading = 0.0 if problem else facing_heading(markers)
+    angle = xr.apply_ufunc(
+        _rearfoot_np, markers.transpose(TIME, MARKER, AXIS), 0.0 if heading is None else heading,
+        kwargs={"names": names}, input_core_dims=[[TIME, MARKER, AXIS], []], output_core_dims=[[TIME, SIDE]],
+        dask="parallelized", output_dtypes=[float], dask_gufunc_kwargs={"allow_rechunk": True, "output_sizes": {SIDE: len(SIDES)}},
+    ).assign_coords({SIDE: list(SIDES)})
+    blank = [s for s in SIDES if missing[s]]
+    if blank:
+        angle = angle.where(~angle[SIDE].isin(blank))
+    return angle.rename("rearfoot_angle").assign_attrs(units=ANGLE_UNIT, sign="positive in eversion",
+                                                       **{f"missing_{s}": missing[s] for s in SIDES})
 
 
 def _foot_np(xyz: np.ndarray, heading, *, names: list[str]) -> tuple[np.ndarray, ...]:
@@ -156,19 +210,21 @@ def _window(values: np.ndarray, strike: int, off: int, pct: tuple[float, float])
     return values[max(first, 0) : last + 1]
 
 
-def stance_foot(stances: pd.DataFrame, angles: xr.Dataset, *, flat_mm: float,
+def stance_foot(stances: pd.DataFrame, angles: xr.Dataset, *, flat_mm: float, rearfoot: xr.DataArray | None = None,
                 midstance_pct: tuple[float, float] = MIDSTANCE_PCT) -> pd.DataFrame:
     """``FOOT_COLUMNS`` for the rows of a running stance table (``hipdrop.kernels.stances.stance_table``).
 
     ``foot_progression_deg``: mean foot progression angle over ``midstance_pct`` of the stance;
     ``foot_strike_angle_deg``: foot pitch at the strike frame less its median over the stance's flat-foot frames
     (where the higher of heel and toe above its own low in the stance is within ``flat_mm`` of its least);
-    ``rearfoot_eversion_deg``: NaN (see ``rearfoot_problem``); ``foot_notes``: why any of them is NaN. A stance
-    without a foot off or with a missing sample in the frames used gets NaN with the reason.
+    ``rearfoot_eversion_deg``: the eversion excursion, the peak of ``rearfoot`` (``rearfoot_angles``) over the
+    stance less its value at strike, NaN without it (see ``rearfoot_problem``); ``foot_notes``: why any of them is
+    NaN. A stance without a foot off or with a missing sample in the frames used gets NaN with the reason.
     """
     series = {s: tuple(angles[v].sel(side=s).to_numpy() for v in ("foot_progression", "foot_pitch", "heel_height", "toe_height"))
               + (angles.attrs.get(f"missing_{s}", ""),) for s in SIDES}
-    rearfoot = angles.attrs.get("rearfoot_missing", "not computed")
+    rear = {s: (None, angles.attrs.get("rearfoot_missing", "not computed")) if rearfoot is None else
+            (rearfoot.sel({SIDE: s}).to_numpy(), rearfoot.attrs.get(f"missing_{s}", "")) for s in SIDES}
     rows = []
     for st in stances.itertuples(index=False):
         progression, pitch, heel_z, toe_z, missing = series[st.side]
@@ -192,7 +248,15 @@ def stance_foot(stances: pd.DataFrame, angles: xr.Dataset, *, flat_mm: float,
                 above = np.maximum(heel - heel.min(), toe - toe.min())  # the higher of the two above its low
                 flat = above <= above.min() + flat_mm
                 row["foot_strike_angle_deg"] = float(stance_pitch[0] - np.median(stance_pitch[flat]))
-        notes.append(f"rearfoot eversion: {rearfoot}")
+        values, why = rear[st.side]
+        if why:
+            notes.append(f"rearfoot eversion: {why}")
+        elif st.off_frame >= 0:
+            window = values[int(st.strike_frame) : int(st.off_frame) + 1]
+            if len(window) and np.isfinite(window).all():
+                row["rearfoot_eversion_deg"] = float(window.max() - window[0])
+            else:
+                notes.append("rearfoot eversion: heel or shank markers missing in the stance")
         row["foot_notes"] = "; ".join(notes)
         rows.append(row)
     return pd.DataFrame(rows, columns=FOOT_COLUMNS, index=stances.index)

@@ -28,7 +28,7 @@ from hipdrop.kernels.events.agreement import event_agreement
 from hipdrop.kernels.events.calibration import calibrated_events, calibration_text
 from hipdrop.kernels.events.detect import kinematic_events
 from hipdrop.kernels.events.force import force_plate_events
-from hipdrop.kernels.foot import foot_angles, stance_foot
+from hipdrop.kernels.foot import REARFOOT_MARKERS, foot_angles, rearfoot_angles, stance_foot
 from hipdrop.kernels.filters import lowpass, usable_cutoff
 from hipdrop.kernels.gaps import repair_markers
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
@@ -45,7 +45,7 @@ from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES, TIME
 ANALYSED_MARKERS = tuple(dict.fromkeys((
     *PELVIS_MARKERS, "SACR",
     *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5", "ANK", "WRA", "WRB", "WRI")),
-    *COMPENSATION_MARKERS, *ARM_MARKERS,
+    *COMPENSATION_MARKERS, *ARM_MARKERS, *REARFOOT_MARKERS,
 )))
 #: the markers the event detectors and the single-leg windows read (feet; pelvis for Zeni's sacrum and heading):
 #: only these get the events' own low-pass
@@ -375,9 +375,11 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         stances = stances.join(stance_compensations(stances, compensation_angles(markers)))
         stances = stances.assign(task=RUNNING).reindex(columns=WINDOW_COLUMNS)
         # the foot over each stance: progression and strike angles (hipdrop.kernels.foot), from the feet as the
-        # events see them: the strike angle is an impact's instant, which the kinematics low-pass smears
+        # events see them: the strike angle is an impact's instant, which the kinematics low-pass smears; rearfoot
+        # eversion, a joint angle, from the kinematics' markers
         stances = stances.join(stance_foot(stances, foot_angles(event_markers),
-                                                flat_mm=config["events"]["strike_height_mm"]))
+                                                flat_mm=config["events"]["strike_height_mm"],
+                                                rearfoot=rearfoot_angles(markers)))
         # surface EMG per stance where the file has it (hipdrop.trial.emg; NaN columns without)
         emg, emg_meta = trial_emg(trial, stances, config["emg"])
         stances = stances.join(emg)

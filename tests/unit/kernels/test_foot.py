@@ -9,7 +9,7 @@ import xarray as xr
 
 from hipdrop.config import validate_config
 from hipdrop.io.c3d.reader import read_c3d
-from hipdrop.kernels.foot import FOOT_COLUMNS, foot_angles, stance_foot, strike_class
+from hipdrop.kernels.foot import FOOT_COLUMNS, foot_angles, rearfoot_angles, stance_foot, strike_class
 from hipdrop.simulate.running import CohortSpec, simulate_cohort
 from hipdrop.trial.process import process_trial
 from tests.conftest import marker_array
@@ -160,3 +160,37 @@ def test_condition_effects_on_the_foot_through_the_statistics(cohort):
         table = condition_effects(stances, metric=metric, baseline="baseline")
         assert len(table) == sheet.condition.nunique() - 1 and table.estimable.all(), table
         assert (table.estimate_deg.abs() < 0.5).all(), (metric, table.estimate_deg.tolist())
+
+
+@pytest.mark.parametrize("heading_deg", [0.0, 120.0])
+def test_analytic_rearfoot_angle_and_eversion_excursion(heading_deg):
+    """A shank leaning 5 deg out (lower end lateral) and a heel line turning from 3 to 15 deg out at frame 100 and
+    back: the rearfoot angle is their difference, -2 to +10 deg, and the stance's eversion excursion 12 deg."""
+    h = np.radians(heading_deg)
+    left, up = np.array([-np.sin(h), np.cos(h), 0.0]), np.array([0.0, 0.0, 1.0])
+    n = 200
+    calcaneus = np.radians(3.0 + 12.0 * np.sin(np.pi * np.clip((np.arange(n) - 50) / 100, 0, 1)))
+    points = {}
+    for side, sign in (("L", 1.0), ("R", -1.0)):
+        lateral = sign * left
+        heel0 = 300.0 * sign * left + 40.0 * up
+        heel = np.tile(heel0, (n, 1))
+        points[f"{side}HEE"] = heel
+        points[f"{side}HET"] = heel + 50.0 * (np.cos(calcaneus)[:, None] * up - np.sin(calcaneus)[:, None] * lateral)
+        points[f"{side}TOE"] = heel + 200.0 * np.array([np.cos(h), np.sin(h), 0.0])
+        shank = np.radians(5.0)
+        axis = np.cos(shank) * up - np.sin(shank) * lateral  # bottom to top
+        bottom = heel0 + 100.0 * up
+        across = np.array([np.cos(h), np.sin(h), 0.0]) * 30.0  # the cluster's second column, in front
+        for name, at in (("SBL", bottom), ("SBM", bottom + across), ("STL", bottom + 120.0 * axis),
+                         ("STM", bottom + 120.0 * axis + across)):
+            points[f"{side}{name}"] = np.tile(at, (n, 1))
+    markers = marker_array(points, rate_hz=RATE)
+    angle = rearfoot_angles(markers, heading=h)
+    np.testing.assert_allclose(angle.sel(side="L").values, np.degrees(calcaneus) - 5.0, atol=1e-9)
+    np.testing.assert_allclose(angle.sel(side="R").values, np.degrees(calcaneus) - 5.0, atol=1e-9)
+    table = stance_foot(pd.DataFrame({"side": ["L", "R"], "strike_frame": [50, 50], "off_frame": [150, 150]}),
+                        foot_angles(markers, heading=h), flat_mm=FLAT_MM, rearfoot=angle)
+    np.testing.assert_allclose(table.rearfoot_eversion_deg, [12.0, 12.0], atol=1e-9)
+    assert not table.foot_notes.str.contains("rearfoot").any()
+    assert "no calcaneus segment" in rearfoot_angles(markers.drop_sel(marker="LHET"), heading=h).attrs["missing_L"]

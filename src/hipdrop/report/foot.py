@@ -38,7 +38,10 @@ def methods_text(trials: pd.DataFrame | None = None) -> str:
         "foot-strike angle, the line's elevation at foot strike less its elevation with the foot flat in the same "
         "stance (the frames where heel and toe are nearest their lows; positive toe up), classed rearfoot above "
         f"{rear:g} deg, forefoot below {fore:g} deg and midfoot between (Altman & Davis 2012). Rearfoot eversion "
-        "needs a calcaneus segment, which the Plug-in Gait foot lacks: it is not reported. Effects of the conditions "
+        "needs a calcaneus segment, which the Plug-in Gait foot lacks; where the heel carries a second posterior "
+        "marker and the shank a four-marker cluster (the Running Injury Clinic set), the two-line rearfoot angle "
+        "(posterior heel line against the lower leg's in the frontal plane, positive in eversion; Clarke 1983) "
+        "gives each stance's eversion excursion, its peak less its value at foot strike. Effects of the conditions "
         "on the foot angles come from the same analyses as peak drop when they are named in `stats.metrics`; "
         "stats/subjects.csv gives each runner's means."
     ) + calibration_text(trials)

@@ -29,6 +29,8 @@ REFERENCES = [
     "clinical understanding of the terms. Gait Posture 13:1-6.",
     "Bramah C, Preece SJ, Gill N, Herrington L (2019). A 10% increase in step rate improves running kinematics and "
     "clinical outcomes in runners with patellofemoral pain at 4 weeks and 3 months. Am J Sports Med 47:3406-3413.",
+    "Clarke TE, Frederick EC, Hamill CL (1983). The effects of shoe design parameters on rearfoot control in running. "
+    "Med Sci Sports Exerc 15:376-381.",
     "Holm S (1979). A simple sequentially rejective multiple test procedure. Scand J Stat 6:65-70.",
     "Pataky TC (2012). One-dimensional statistical parametric mapping in Python. Comput Methods Biomech Biomed "
     "Engin 15:295-301.",

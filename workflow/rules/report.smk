@@ -30,6 +30,7 @@ rule write_methods:
         trials=f"{RESULTS}/qc/trials.csv",
         stances=f"{RESULTS}/stances.parquet",
         effects=f"{RESULTS}/stats/effects.csv",
+        reference=f"{RESULTS}/stats/reference.csv",
     output:
         f"{RESULTS}/methods.md",
     params:
@@ -51,6 +52,8 @@ rule plot_runner_pages:
         stances=f"{RESULTS}/stances.parquet",
         responders=f"{RESULTS}/stats/responders.csv",
         manipulation=f"{RESULTS}/stats/manipulation.csv",
+        control=f"{RESULTS}/stats/control.csv",
+        reference=f"{RESULTS}/stats/reference.csv",
     output:
         pages=report(
             expand(f"{RESULTS}/runners/{{subject}}.png", subject=SUBJECTS),

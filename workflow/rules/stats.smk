@@ -20,9 +20,51 @@ rule check_manipulation:
         "../scripts/check_manipulation.py"
 
 
+# control against fatigue (stride-to-stride variability, drift) and "is this hip drop?" (hipdrop.stats.control,
+# hipdrop.stats.reference); config stats.control and stats.reference have no default of their own: the modules
+# fill their keys' defaults
+rule summarise_control:
+    input:
+        stances=f"{RESULTS}/stances.parquet",
+    output:
+        f"{RESULTS}/stats/control.csv",
+    params:
+        min_stances=config["stats"]["min_stances"],
+        alpha=config["stats"]["alpha"],
+        control=config["stats"].get("control") or {},
+    conda:
+        "../envs/hipdrop.yaml"
+    log:
+        f"{RESULTS}/logs/summarise_control.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/summarise_control.tsv"
+    script:
+        "../scripts/summarise_control.py"
+
+
+rule compare_reference:
+    input:
+        stances=f"{RESULTS}/stances.parquet",
+    output:
+        f"{RESULTS}/stats/reference.csv",
+    params:
+        baseline=config["stats"]["baseline"],
+        reference=config["stats"].get("reference") or {},
+    conda:
+        "../envs/hipdrop.yaml"
+    log:
+        f"{RESULTS}/logs/compare_reference.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/compare_reference.tsv"
+    script:
+        "../scripts/compare_reference.py"
+
+
 rule summarise_subjects:
     input:
         stances=f"{RESULTS}/stances.parquet",
+        control=f"{RESULTS}/stats/control.csv",
+        reference=f"{RESULTS}/stats/reference.csv",
     output:
         f"{RESULTS}/stats/subjects.csv",
     params:
@@ -148,9 +190,11 @@ rule summarise_run:
         responders=f"{RESULTS}/stats/responders.csv",
         dose_response=f"{RESULTS}/stats/dose_response.csv",
         stances=f"{RESULTS}/stances.parquet",
+        reference=f"{RESULTS}/stats/reference.csv",
     output:
         f"{RESULTS}/summary.txt",
     params:
+        reference=config["stats"].get("reference") or {},
         sheet_problems=SHEET_PROBLEMS,
         quarantine=f"{RESULTS}/qc/quarantine.csv",
         min_stances=config["stats"]["min_stances"],

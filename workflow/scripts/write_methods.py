@@ -13,6 +13,7 @@ tables = {
     "stances": pd.read_parquet(snakemake.input.stances, columns=["subject", "condition", "trial", "excluded",
                                                                  *emg_mean_columns(snakemake.input.stances)]),
     "effects": pd.read_csv(snakemake.input.effects, usecols=["term", "analysis", "estimable", "reason"]),
+    "reference": pd.read_csv(snakemake.input.reference, usecols=["reference_source"]),
 }
 text = methods_paragraph(snakemake.params.config, tables)
 with atomic_path(snakemake.output[0]) as tmp:

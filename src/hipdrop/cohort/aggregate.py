@@ -13,7 +13,7 @@ from hipdrop.kernels.windows.table import WINDOW_COLUMNS
 from hipdrop.vocab import STANCE
 
 #: the sheet's design columns, carried into every stance row of their trial
-DESIGN_COLUMNS = ["target_cadence_change_pct", "arm_swing", "arm_swing_target"]
+DESIGN_COLUMNS = ["target_cadence_change_pct", "arm_swing", "arm_swing_target", "time_into_run_min", "group", "speed_m_s"]
 
 
 def order_columns(table: pd.DataFrame) -> pd.DataFrame:

@@ -34,15 +34,17 @@ def summary_line(trials: pd.DataFrame, quarantine_path: str) -> str:
 
 
 def run_summary(tables: dict[str, pd.DataFrame], *, sheet_problems: list[str], quarantine_path: str,
-                min_stances: int = 10, flag_excluded_pct: float = 25.0) -> str:
+                min_stances: int = 10, flag_excluded_pct: float = 25.0, reference_z_threshold: float = 2.0) -> str:
     """The run in a few lines a newcomer can read: trials analysed, the stances behind the numbers (included,
     excluded and why, the runner-conditions that lost many or rest on few), the design's problems, adherence and
     confounds of the interventions, the conditions compared without a verdict, the effects on peak drop by both
     analyses (with the runners and stances behind each, and what could not be estimated, and why), the
     dose-response, and the responders per condition; where an analysis was measured off its nominal level at the
     study's number of runners (``hipdrop.stats.calibration``), a caveat saying how. ``tables``: trials, effects, manipulation, responders,
-    dose_response (the run's CSVs as read back) and, optionally, stances (the stance table); ``min_stances`` and
-    ``flag_excluded_pct``: config ``stats``."""
+    dose_response (the run's CSVs as read back) and, optionally, stances (the stance table) and reference
+    (stats/reference.csv: one line on the runners above ``reference_z_threshold``, or that no reference was given);
+    ``min_stances`` and ``flag_excluded_pct``: config ``stats``, ``reference_z_threshold``: config
+    ``stats.reference.z_threshold``."""
     from hipdrop.stats.calibration import calibration_caveat
     from hipdrop.stats.design import NOT_AN_INTERVENTION
     from hipdrop.stats.responders import responder_counts
@@ -87,6 +89,10 @@ def run_summary(tables: dict[str, pd.DataFrame], *, sheet_problems: list[str], q
         lines.append(f"responders {row.condition} ({row.metric}, change against its MDC95; the "
                      f"{counted(row.n_runners, 'runner')} who ran it): {row.improved} improved, {row.unchanged} "
                      f"unchanged, {row.worsened} worsened, {row.not_assessable} not assessable")
+    if "reference" in tables:  # each runner's baseline peak drop against the lab's reference (stats/reference.csv)
+        from hipdrop.stats.reference import summary_lines
+
+        lines += summary_lines(tables["reference"], z_threshold=reference_z_threshold)
     return "\n".join(lines)
 
 

@@ -31,7 +31,12 @@ REFERENCES = [
     "clinical outcomes in runners with patellofemoral pain at 4 weeks and 3 months. Am J Sports Med 47:3406-3413.",
     "Clarke TE, Frederick EC, Hamill CL (1983). The effects of shoe design parameters on rearfoot control in running. "
     "Med Sci Sports Exerc 15:376-381.",
+    "Crawford JR, Howell DC (1998). Comparing an individual's test score against norms derived from small samples. "
+    "Clin Neuropsychol 12:482-486.",
     "Holm S (1979). A simple sequentially rejective multiple test procedure. Scand J Stat 6:65-70.",
+    "Newey WK, West KD (1987). A simple, positive semi-definite, heteroskedasticity and autocorrelation consistent "
+    "covariance matrix. Econometrica 55:703-708.",
+    "Newey WK, West KD (1994). Automatic lag selection in covariance matrix estimation. Rev Econ Stud 61:631-653.",
     "Pataky TC (2012). One-dimensional statistical parametric mapping in Python. Comput Methods Biomech Biomed "
     "Engin 15:295-301.",
     "Tirrell TF, Rademaker AW, Lieber RL (2018). Analysis of hierarchical biomechanical data structures using mixed-"
@@ -88,6 +93,15 @@ def _unfitted(effects: pd.DataFrame | None) -> str:
     conditions = effects.assign(condition=effects["term"].str[len("condition[") : -1])
     reasons = conditions.drop_duplicates("condition")
     return "; ".join(f"{row.condition}: {row.reason}" for row in reasons.itertuples())
+
+
+def _control_and_reference(config: dict, tables: dict[str, pd.DataFrame]) -> str:
+    """The paragraphs on variability and drift (``hipdrop.stats.control``) and the reference comparison
+    (``hipdrop.stats.reference``; ``tables["reference"]`` is stats/reference.csv where the run wrote one)."""
+    from hipdrop.stats import control, reference
+
+    return (control.methods_text(config["stats"]) + "\n\n"
+            + reference.methods_text(config["stats"], tables.get("reference")))
 
 
 def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
@@ -189,6 +203,8 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
         f"a paired SPM{{t}} over 0-100 % of stance (spm1d; Pataky 2012), two-tailed at alpha {alpha:g}, on the runners "
         "with both curves. Significance level throughout: two-sided "
         f"{alpha:g}.",
+        "",
+        _control_and_reference(config, tables),
         "",
         f"**Sample.** {counted(n['runners'], 'runner')}, {n['conditions']} conditions, "
         f"{counted(n['trials'], 'trial')} analysed ({n['quarantined']} quarantined), {n['stances']} stances of which "

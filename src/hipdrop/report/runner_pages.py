@@ -84,7 +84,8 @@ def responder_lines(subject: str, responders: pd.DataFrame) -> list[str]:
 
 
 def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame, responders: pd.DataFrame,
-                manipulation: pd.DataFrame, *, baseline: str = "baseline", min_stances: int = 10, page=None):
+                manipulation: pd.DataFrame, *, baseline: str = "baseline", min_stances: int = 10, page=None,
+                notes: list[str] | None = None):
     """A one-page figure (A4 portrait) for one runner.
 
     Parameters
@@ -111,6 +112,10 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     page : matplotlib.figure.Figure, optional
         A figure this function returned for another runner, drawn over instead of a new one: the same page, about
         a sixth cheaper (``write_runner_pages`` draws each worker's pages on one figure).
+    notes : list of str, optional
+        Sentences printed in small type under the responder classes: the runner's control against fatigue
+        (``hipdrop.stats.control.page_lines``) and baseline peak drop against the reference
+        (``hipdrop.stats.reference.page_line``).
 
     Returns
     -------
@@ -229,6 +234,10 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
         ax.text(0.0, below - 0.075, textwrap.fill(arms, 150), transform=ax.transAxes, va="top", fontsize=6)
     ax.text(0.0, below - 0.16 - shift, "Responder class (change of mean peak drop against the runner's own MDC95):\n"
             + ("\n".join(lines) if lines else "not assessed"), transform=ax.transAxes, va="top", fontsize=9)
+    if notes:  # under the responder lines (9 pt, 1.2 line spacing: 0.056 of this axes' height each)
+        ax.text(0.0, below - 0.16 - shift - 0.056 * (len(lines or [""]) + 1) - 0.02,
+                "\n".join(textwrap.fill(note, 125, subsequent_indent="    ") for note in notes),
+                transform=ax.transAxes, va="top", fontsize=7)
     _title(ax, "Cadence and arm swing achieved, and the response")
     return fig
 
@@ -319,7 +328,7 @@ def _text_table(ax, header: list[str], rows: list[list[str]], *, widths: list[fl
 def write_runner_pages(pages: dict[str, str], curves: xr.DataArray | None, stances: pd.DataFrame,
                        responders: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str = "baseline",
                        min_stances: int = 10,
-                       workers: int = 1, dpi: int) -> None:
+                       workers: int = 1, dpi: int, notes: dict[str, list[str]] | None = None) -> None:
     """``runner_page`` of every runner of ``pages`` (``{subject: png path}``) written to its path (atomically) at
     ``dpi`` dots per inch (config ``report.runner_page_dpi``), on ``workers`` processes forked from this one:
     drawing is a page's cost, and the forked workers share the tables already in memory. Each worker draws its
@@ -332,7 +341,7 @@ def write_runner_pages(pages: dict[str, str], curves: xr.DataArray | None, stanc
     # grows with the cohort, for each of the cohort's pages
     by_subject = [_rows_by_subject(table) for table in (stances, responders, manipulation)]
     draw = partial(_write_pages, pages=pages, curves=curves, by_subject=by_subject, baseline=baseline,
-                   min_stances=min_stances, dpi=dpi)
+                   min_stances=min_stances, dpi=dpi, notes=notes or {})
     if workers <= 1 or len(subjects) < 2:
         draw(subjects)
         return
@@ -347,7 +356,7 @@ def _rows_by_subject(table: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.D
 
 
 def _write_pages(subjects: list[str], *, pages: dict, curves: xr.DataArray | None, by_subject: list, baseline: str,
-                 min_stances: int, dpi: int) -> None:
+                 min_stances: int, dpi: int, notes: dict | None = None) -> None:
     import matplotlib.pyplot as plt
 
     from hipdrop.io.results import atomic_path
@@ -355,7 +364,7 @@ def _write_pages(subjects: list[str], *, pages: dict, curves: xr.DataArray | Non
     figure = None
     for subject in subjects:
         figure = runner_page(subject, curves, *(rows.get(subject, none) for rows, none in by_subject), baseline=baseline,
-                             min_stances=min_stances, page=figure)
+                             min_stances=min_stances, page=figure, notes=(notes or {}).get(subject))
         with atomic_path(pages[subject]) as tmp:
             # zlib level 3, not Pillow's 6: a third less encoding time for a file 1 % larger (185 kB)
             figure.savefig(tmp, dpi=dpi, format="png", pil_kwargs={"compress_level": 3})

@@ -112,6 +112,14 @@ class CohortSpec:
     arm_swing_target: str = "amplitude"
     crossover_change_mm: float = -60.0
     amplitude_instead: int = 1
+    # fatigue (issue 26 item 4): every stance's peak drop grows by drift_deg_per_min per minute into the run (the
+    # stance's strike plus its trial's start), and with stride_sd_deg each stance's peak moves by its own normal draw
+    # of that SD in place of the template's stride shapes, so that the peak's stride-to-stride SD is known (both
+    # through the first half of stance, as the conditions' effects: excursion unchanged); trial k of a condition
+    # starts (k - 1) x trial_interval_min into the run (sheet column time_into_run_min when above 0)
+    drift_deg_per_min: float = 0.0
+    stride_sd_deg: float | None = None
+    trial_interval_min: float = 0.0
     # the wrists sweep medially as they come forward, across the midline by each runner's own peak; False (unless
     # the arm-swing target is crossover) keeps them at the shoulders' width, as cohorts simulated before: the same
     # C3D files, whose crossover is then -WRIST_REST_MM
@@ -230,8 +238,9 @@ def arm_targets(spec: CohortSpec, runner: dict, instruction: str) -> tuple[float
     return runner["arm_swing_mm"] * (1 + (ARM_SWING_FACTOR[instruction] - 1) * runner["arm_compliance"]), crossover
 
 
-def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, condition: str) -> dict:
-    """Markers, events and truth of one treadmill trial."""
+def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, condition: str,
+                   time_into_run_min: float = 0.0) -> dict:
+    """Markers, events and truth of one treadmill trial (starting ``time_into_run_min`` into the run)."""
     target_pct, arm_instruction = CONDITIONS[condition][0], arm_instruction_of(spec, condition)
     var = spec.variation
     rate, n = spec.rate_hz, int(round(spec.duration_s * spec.rate_hz))
@@ -251,8 +260,13 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
 
     effect = realised_effect(spec, condition, achieved_pct) + runner["effect_dev"].get(condition, 0.0)
     template = load_template(spec.template)
-    shapes = half_cycle_shapes(rng, template, np.asarray(runner["shape"]), n_steps, var)
-    stance_curves = stance_splines(template, shapes, np.full(n_steps, effect))
+    shapes = half_cycle_shapes(rng, template, np.asarray(runner["shape"]), n_steps, var and spec.stride_sd_deg is None)
+    per_stance = np.full(n_steps, effect)
+    if spec.drift_deg_per_min:  # fatigue: the drop grows with the minutes into the run
+        per_stance = per_stance + spec.drift_deg_per_min * (time_into_run_min + strikes / 60.0)
+    if spec.stride_sd_deg is not None and var:
+        per_stance = per_stance + rng.normal(0.0, spec.stride_sd_deg, n_steps)
+    stance_curves = stance_splines(template, shapes, per_stance)
     # the flight after stance k runs from its foot-off value to minus the next stance's strike value (S-side), its
     # template shape bent smoothly onto both
     flight = shapes[:, template["n"] - 1:]
@@ -504,7 +518,8 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
         for c, condition in enumerate(CONDITIONS):
             for trial in range(1, spec.trials_per_condition + 1):
                 rng = np.random.default_rng([spec.seed, i, c, trial])
-                sim = simulate_trial(rng, spec=spec, runner=runner, condition=condition)
+                start_min = (trial - 1) * spec.trial_interval_min
+                sim = simulate_trial(rng, spec=spec, runner=runner, condition=condition, time_into_run_min=start_min)
                 name = f"{subject}_{condition}_{trial}.c3d"
                 write_c3d(
                     directory / name, sim["markers"], list(MARKERS), rate_hz=spec.rate_hz,
@@ -517,6 +532,7 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
                     "target_cadence_change_pct": sim["target_cadence_change_pct"], "arm_swing": sim["arm_swing"],
                     **({"arm_swing_target": "crossover" if sim["arm_swing"] == CROSSOVER_INSTRUCTION else "amplitude"}
                        if spec.arm_swing_target != "amplitude" else {}),
+                    **({"time_into_run_min": start_min} if spec.trial_interval_min > 0 else {}),
                 })
                 st = sim["stances"].assign(subject=subject, condition=condition, trial=trial)
                 truth_stances += st.round(6).to_dict("records")

@@ -234,10 +234,11 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
         ax.text(0.0, below - 0.075, textwrap.fill(arms, 150), transform=ax.transAxes, va="top", fontsize=6)
     ax.text(0.0, below - 0.16 - shift, "Responder class (change of mean peak drop against the runner's own MDC95):\n"
             + ("\n".join(lines) if lines else "not assessed"), transform=ax.transAxes, va="top", fontsize=9)
-    if notes:  # under the responder lines (9 pt, 1.2 line spacing: 0.056 of this axes' height each)
-        ax.text(0.0, below - 0.16 - shift - 0.056 * (len(lines or [""]) + 1) - 0.02,
-                "\n".join(textwrap.fill(note, 125, subsequent_indent="    ") for note in notes),
-                transform=ax.transAxes, va="top", fontsize=7)
+    if notes:  # under the responder lines (9 pt, 1.2 line spacing: 0.056 of this axes' height each), in the 6 pt
+        # of the arm and foot lines: a page's bottom has room for about six of them
+        ax.text(0.0, below - 0.16 - shift - 0.056 * (len(lines or [""]) + 1) - 0.01,
+                "\n".join(textwrap.fill(note, 150, subsequent_indent="    ") for note in notes),
+                transform=ax.transAxes, va="top", fontsize=6)
     _title(ax, "Cadence and arm swing achieved, and the response")
     return fig
 

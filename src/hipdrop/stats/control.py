@@ -193,7 +193,7 @@ def page_lines(subject: str, control: pd.DataFrame, *, metric: str = "cpd_peak_d
         cv = f"CV {100 * row.cv:.0f} %" if np.isfinite(row.cv) else "CV -"
         if np.isfinite(row.drift_per_min):
             drift = (f"drift {row.drift_per_min:+.2f} deg/min ({row.drift_ci_low:+.2f} to {row.drift_ci_high:+.2f}; "
-                     f"{row.drift_time}, {row.time_span_min:.1f} min)")
+                     f"{row.drift_time.split(' (')[0]}, {row.time_span_min:.1f} min)")
         else:
             drift = f"drift not estimated ({row.drift_reason})"
         sd = f"{row.sd_within_side:.2f} deg" if np.isfinite(row.sd_within_side) else "-"

@@ -259,7 +259,7 @@ def fit_effects(
     data = data[data["condition"].isin([baseline, *estimable])].copy()
     data["trial_key"] = data["condition"].astype(str) + "/" + data["trial"].astype(str)
     fit = fit_condition_model(data, metric=metric, baseline=baseline) if estimable else None
-    for condition in estimable:
+    for condition in list(estimable):  # a copy: a condition whose SE is 0 leaves the list
         mine = data[data["subject"].isin(runners[condition])]
         df = len(runners[condition]) - 1
         quantile = stats.t.ppf(1 - alpha / 2, df)

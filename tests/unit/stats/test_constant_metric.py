@@ -34,3 +34,13 @@ def test_a_metric_no_stance_measured_says_so_rather_than_blaming_the_baseline():
     effects, _, _ = both_analyses(stances, NO_FLAGS, baseline="baseline", metrics=["m"])
     assert not effects["estimable"].any()
     assert effects["reason"].eq("no stance has a value of m").all()
+
+
+
+def test_every_condition_of_a_constant_metric_gets_its_row():
+    stances = _stances(0.0, 0.0)
+    second = stances[stances["condition"] == "cadence_10"].assign(condition="cadence_5", trial=lambda t: t["trial"] + "b")
+    effects, _, _ = both_analyses(pd.concat([stances, second]), NO_FLAGS, baseline="baseline", metrics=["m"])
+    mixed = effects[effects["analysis"] == "mixed model"]
+    assert sorted(mixed["term"]) == ["condition[cadence_10]", "condition[cadence_5]"]
+    assert not mixed["estimable"].any() and mixed["reason"].str.contains("does not vary").all()

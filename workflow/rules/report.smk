@@ -102,6 +102,8 @@ REPORT_PAGES = {
     "dose_response": ("stats/dose_response.csv", "Dose-response", "dose_response.rst", "2 Effects"),
     "subjects": ("stats/subjects.csv", "Runners' means per condition", "subjects.rst", "3 Runners"),
     "responders": ("stats/responders.csv", "Responders", "responders.rst", "3 Runners"),
+    "control": ("stats/control.csv", "Control: stride-to-stride variability and drift", "control.rst", "3 Runners"),
+    "reference": ("stats/reference.csv", "Baseline peak drop against the reference", "reference.rst", "3 Runners"),
     "waveforms_clusters": ("stats/waveforms_clusters.csv", "SPM clusters", "waveforms_clusters.rst", "4 Waveforms"),
     "quarantine": ("qc/quarantine.csv", "Quarantined trials", "quarantine.rst", "5 Quality"),
     "event_agreement": ("qc/event_agreement_summary.csv", "Event agreement per trial", "event_agreement.rst", "5 Quality"),

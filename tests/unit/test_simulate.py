@@ -63,6 +63,19 @@ def test_noise_free_runner_runs_like_the_real_runners(tmp_path):
         assert 30.0 < st.cpd_peak_pct < 50.0 and 3.5 < st.cpd_peak_deg < 8.5
 
 
+def test_drawn_runners_keep_a_real_runners_shape():
+    """Every drawn runner's own mean stance curve peaks where and as high as real runners' do (docs/science.md
+    section 11: real running-condition means peak at 32-47 % of stance at 4-8.5 deg; before the runner scores were
+    bounded, one runner in five peaked at strike, up to 15-22 deg). The symmetric curve, without the runner's tilt."""
+    from hipdrop.simulate.running import _runner, load_template
+
+    n = load_template("")["n"]
+    for seed in range(40):
+        for i in range(8):
+            shape = np.asarray(_runner(np.random.default_rng([seed, i]), CohortSpec(seed=seed))["shape"])[:n]
+            assert 30.0 <= 100 * np.argmax(shape) / (n - 1) <= 50.0 and 3.0 < shape.max() < 8.5, (seed, i)
+
+
 def test_events_in_the_file_are_the_true_events(cohort):
     directory, sheet, truth = cohort
     stances = pd.DataFrame(truth["stances"])

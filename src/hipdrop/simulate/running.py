@@ -4,8 +4,9 @@ Runners on a treadmill (lab X forward, Y left, Z up, mm, Plug-in Gait full-body 
 over the whole gait cycle is drawn from a template learned from real running through hipdrop's own pipeline
 (``hipdrop/data/obliquity_template.json``, ``scripts/learn_obliquity_template.py``, docs/science.md section 11):
 each stance of side S and the flight after it (a half-cycle) is the S-side obliquity of the template's mean,
-plus the runner's principal-component deviation, plus that stride's, plus the runner's left/right tilt; flights
-join the stances smoothly. The pelvis is posed with Baker's rotation-obliquity-tilt sequence, so the `rot`
+plus the runner's principal-component deviation (its scores normal, truncated to the range of the learned runners'
+own scores: a shape between real runners', never beyond them), plus that stride's, plus the runner's left/right
+tilt; flights join the stances smoothly. The pelvis is posed with Baker's rotation-obliquity-tilt sequence, so the `rot`
 obliquity of the written markers is exactly the intended one, whatever the tilt and rotation (docs/science.md
 section 2), and every stance's true peak, excursion and time of peak are computed from the generated curve.
 
@@ -34,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
+from scipy.stats import norm
 
 from hipdrop.io.c3d.reader import write_c3d
 from hipdrop.simulate.emg import DEFAULT_EMG_EFFECTS_PCT, analog_channels, emg_truth, runner_emg, trial_emg
@@ -141,7 +143,11 @@ def load_template(path: str = "") -> dict:
     model = json.loads(text)
     n = model["stance_points"]
     scaled = lambda pcs, sd: np.asarray(pcs, float).reshape(len(sd), -1) * np.asarray(sd, float)[:, None]
+    # the learned runners' own scores on the runner components (in SDs): a runner is drawn inside their range
+    units = np.asarray(model["runner_components"], float).reshape(len(model["runner_sd"]), -1)
+    own = [(np.asarray(s["mean"], float) - model["mean"]) @ units.T / model["runner_sd"] for s in model["sources"]]
     return {"mean": np.asarray(model["mean"], float), "runner_pc": scaled(model["runner_components"], model["runner_sd"]),
+            "runner_score_range": (np.min(own, axis=0), np.max(own, axis=0)),
             "stride_pc": scaled(model["stride_components"], model["stride_sd"]), "offset_sd_deg": model["offset_sd_deg"],
             "stance_u": np.linspace(0.0, 1.0, n), "flight_v": np.linspace(0.0, 1.0, model["flight_points"]), "n": n}
 
@@ -477,6 +483,9 @@ def _runner(rng: np.random.Generator, spec: CohortSpec) -> dict:
     template = load_template(spec.template)
     speed = rng.uniform(2500, 4000) if var else 3200.0
     scores = rng.normal(0, 1, len(template["runner_pc"])) if var else np.zeros(len(template["runner_pc"]))
+    if var:  # a normal truncated to the learned runners' range: one draw, so the runner's other draws stay the same
+        below, within = (norm.cdf(b) for b in template["runner_score_range"])
+        scores = norm.ppf(below + norm.cdf(scores) * (within - below))
     mean, sd, low, high = ARM_COMPLIANCE
     return {
         # faster runners step faster (RBDS: 154, 162, 174 steps/min at 2.5, 3.5, 4.5 m/s, docs/science.md 11)

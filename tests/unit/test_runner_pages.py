@@ -19,8 +19,16 @@ DPI = validate_config({})["report"]["runner_page_dpi"]
 CONDITIONS = ["baseline", "cadence_plus10", "arm_swing"]
 
 
+#: each runner's baseline peak drop (deg); condition k lies k deg lower. Runners differ, so that a page showing
+#: another runner's rows is seen
+BASELINE_PEAK = {"A": 6.0, "B": 9.0}
+
+
 def small_tables():
-    rows = [(s, c, side, 6.0 - k) for s in ("A", "B") for k, c in enumerate(CONDITIONS) for side in ("L", "R", "L", "R")]
+    """Curves of 4 stances per runner and condition, each its table peak x sin(pi pct / 100), so that a condition's
+    mean curve is the mean of its stances' ``cpd_peak_deg`` times that sine."""
+    rows = [(s, c, side, BASELINE_PEAK[s] - k) for s in ("A", "B") for k, c in enumerate(CONDITIONS)
+            for side in ("L", "R", "L", "R")]
     curves = xr.DataArray(
         np.array([peak * np.sin(np.pi * PCT / 100) for *_, peak in rows]), dims=("stance", "pct"),
         coords={"stance": np.arange(len(rows)), "pct": PCT, "subject": ("stance", [r[0] for r in rows]),
@@ -43,6 +51,21 @@ def curve_labels(figure):
     return sorted(line.get_label() for line in figure.axes[0].get_lines() if not line.get_label().startswith("_"))
 
 
+def drawn_curves(figure) -> dict:
+    """The curves a page draws: {condition: obliquity (deg) at PCT}."""
+    return {line.get_label(): np.asarray(line.get_ydata(), dtype=float) for line in figure.axes[0].get_lines()
+            if not line.get_label().startswith("_")}
+
+
+def assert_curves_are_the_stance_tables(curves: dict, stances: pd.DataFrame, subject: str):
+    """Each condition's curve is the runner's mean table peak of its included stances times sin(pi pct / 100)."""
+    rows = stances[(stances["subject"] == subject) & ~stances["excluded"]]
+    peaks = rows.groupby("condition")["cpd_peak_deg"].mean()
+    assert sorted(curves) == sorted(peaks.index)
+    for condition, peak in peaks.items():
+        np.testing.assert_allclose(curves[condition], peak * np.sin(np.pi * PCT / 100), atol=1e-9, err_msg=condition)
+
+
 def test_one_curve_per_condition_and_the_responder_text():
     curves, stances, responders, manipulation = small_tables()
     figure = runner_page("A", curves, stances, responders, manipulation)
@@ -53,12 +76,12 @@ def test_one_curve_per_condition_and_the_responder_text():
     assert "Runner A" in figure.get_suptitle()
 
 
-def test_subject_means_give_the_same_curves():
+@pytest.mark.parametrize("subject", ["A", "B"])
+def test_stance_curves_and_subject_means_both_draw_the_stance_tables_means(subject):
     curves, stances, responders, manipulation = small_tables()
-    figure = runner_page("A", subject_mean_curves(curves), stances, responders, manipulation)
-    assert curve_labels(figure) == sorted(CONDITIONS)
-    peak = max(line.get_ydata().max() for line in figure.axes[0].get_lines() if line.get_label() == "baseline")
-    assert peak == np.float64(6.0)
+    for given in (curves, subject_mean_curves(curves)):
+        figure = runner_page(subject, given, stances, responders, manipulation)
+        assert_curves_are_the_stance_tables(drawn_curves(figure), stances, subject)
 
 
 def test_a_runner_without_stances_still_gets_a_page():
@@ -80,22 +103,32 @@ def test_pages_drawn_by_two_forked_workers_equal_those_drawn_in_one_process(tmp_
     assert sorted(p.name for p in (tmp_path / "2").iterdir()) == ["A.png", "B.png", "Z.png"]  # no temporary left
 
 
-@pytest.mark.parametrize("order", [("A", "B", "Z"), ("Z", "B", "A")])
-def test_written_pages_equal_a_new_figure_per_runner_from_the_whole_tables(tmp_path, order):
-    # write_runner_pages hands each page its runner's rows, picked out once, and draws a worker's pages over one
-    # figure; neither may change a page, whatever came before it. B has stances only, Z nothing at all
-    import matplotlib.pyplot as plt
-    from matplotlib.image import imread
+def test_written_pages_show_their_own_runners_rows_whatever_was_drawn_before(tmp_path, monkeypatch):
+    """write_runner_pages hands each page its runner's rows, picked out once, and draws a worker's pages over one
+    figure: each page as saved shows its runner's stance-table means and stance counts (B has stances only, Z
+    nothing), and a page is the same file whether it was drawn first or after the others."""
+    from matplotlib.figure import Figure
 
     curves, stances, responders, manipulation = small_tables()
-    means = subject_mean_curves(curves)
-    pages = {s: tmp_path / f"{s}.png" for s in order}
-    write_runner_pages(pages, means, stances, responders, manipulation, dpi=DPI)
-    for subject, page in pages.items():
-        figure = runner_page(subject, means, stances, responders, manipulation)
-        figure.savefig(tmp_path / "whole.png", dpi=120)
-        plt.close(figure)
-        assert np.array_equal(imread(page), imread(tmp_path / "whole.png")), subject
+    saved, save = [], Figure.savefig
+
+    def recording(figure, *args, **kwargs):
+        saved.append((drawn_curves(figure), [t.get_text() for t in figure.axes[2].texts]))
+        return save(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", recording)
+    for order in (("A", "B", "Z"), ("Z", "B", "A")):
+        saved.clear()
+        pages = {s: tmp_path / "".join(order) / f"{s}.png" for s in order}
+        write_runner_pages(pages, subject_mean_curves(curves), stances, responders, manipulation, dpi=DPI)
+        for subject, (drawn, texts) in zip(order, saved, strict=True):
+            if subject == "Z":
+                assert drawn == {}
+                continue
+            assert_curves_are_the_stance_tables(drawn, stances, subject)
+            assert "4* / 0\n4* / 0\n4* / 0" in texts  # 4 included stances per condition, none excluded
+    for subject in ("A", "B", "Z"):
+        assert (tmp_path / "ABZ" / f"{subject}.png").read_bytes() == (tmp_path / "ZBA" / f"{subject}.png").read_bytes()
 
 
 def test_the_table_states_each_conditions_cadence_arm_swing_and_verdict_in_its_row():

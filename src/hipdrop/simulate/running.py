@@ -5,7 +5,7 @@ over the whole gait cycle is drawn from a template learned from real running thr
 (``hipdrop/data/obliquity_template.json``, ``scripts/learn_obliquity_template.py``, docs/science.md section 11):
 each stance of side S and the flight after it (a half-cycle) is the S-side obliquity of the template's mean,
 plus the runner's principal-component deviation (its scores normal, truncated to the range of the learned runners'
-own scores: a shape between real runners', never beyond them), plus that stride's, plus the runner's left/right
+own scores, with their mean: a shape between real runners', never beyond them), plus that stride's, plus the runner's left/right
 tilt; flights join the stances smoothly. The pelvis is posed with Baker's rotation-obliquity-tilt sequence, so the `rot`
 obliquity of the written markers is exactly the intended one, whatever the tilt and rotation (docs/science.md
 section 2), and every stance's true peak, excursion and time of peak are computed from the generated curve.
@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
-from scipy.stats import norm
+from scipy.optimize import brentq
+from scipy.stats import norm, truncnorm
 
 from hipdrop.io.c3d.reader import write_c3d
 from hipdrop.simulate.emg import DEFAULT_EMG_EFFECTS_PCT, analog_channels, emg_truth, runner_emg, trial_emg
@@ -146,10 +147,19 @@ def load_template(path: str = "") -> dict:
     # the learned runners' own scores on the runner components (in SDs): a runner is drawn inside their range
     units = np.asarray(model["runner_components"], float).reshape(len(model["runner_sd"]), -1)
     own = [(np.asarray(s["mean"], float) - model["mean"]) @ units.T / model["runner_sd"] for s in model["sources"]]
+    low, high = np.min(own, axis=0), np.max(own, axis=0)
     return {"mean": np.asarray(model["mean"], float), "runner_pc": scaled(model["runner_components"], model["runner_sd"]),
-            "runner_score_range": (np.min(own, axis=0), np.max(own, axis=0)),
+            "runner_score_range": (low, high), "runner_score_loc": np.array([_centred(a, b) for a, b in zip(low, high)]),
             "stride_pc": scaled(model["stride_components"], model["stride_sd"]), "offset_sd_deg": model["offset_sd_deg"],
             "stance_u": np.linspace(0.0, 1.0, n), "flight_v": np.linspace(0.0, 1.0, model["flight_points"]), "n": n}
+
+
+def _centred(low: float, high: float) -> float:
+    """The location of a unit normal that, truncated to [``low``, ``high``], has mean zero (the learned runners'
+    mean, which is the template's mean); 0 for a range that is a point."""
+    if high - low < 1e-9:
+        return 0.0
+    return float(brentq(lambda loc: truncnorm(low - loc, high - loc, loc=loc).mean(), low - 10.0, high + 10.0))
 
 
 def effect_weight(u: np.ndarray) -> np.ndarray:
@@ -483,9 +493,11 @@ def _runner(rng: np.random.Generator, spec: CohortSpec) -> dict:
     template = load_template(spec.template)
     speed = rng.uniform(2500, 4000) if var else 3200.0
     scores = rng.normal(0, 1, len(template["runner_pc"])) if var else np.zeros(len(template["runner_pc"]))
-    if var:  # a normal truncated to the learned runners' range: one draw, so the runner's other draws stay the same
-        below, within = (norm.cdf(b) for b in template["runner_score_range"])
-        scores = norm.ppf(below + norm.cdf(scores) * (within - below))
+    if var:  # a normal truncated to the learned runners' range, its mean theirs (zero): by the inverse CDF of the
+        # same one draw, so the runner's other draws stay the same
+        loc = template["runner_score_loc"]
+        below, within = (norm.cdf(b - loc) for b in template["runner_score_range"])
+        scores = loc + norm.ppf(below + norm.cdf(scores) * (within - below))
     mean, sd, low, high = ARM_COMPLIANCE
     return {
         # faster runners step faster (RBDS: 154, 162, 174 steps/min at 2.5, 3.5, 4.5 m/s, docs/science.md 11)

@@ -146,6 +146,9 @@ def load_sheet(path: str | Path) -> pd.DataFrame:
     if problems:
         raise ConfigError(f"{path}: the trial sheet does not match workflow/schemas/trials.schema.yaml:\n" + "\n".join(problems))
     sheet["path"] = [str(p if Path(p).is_absolute() else (path.parent / p)) for p in sheet["path"]]
+    if "mvc" in sheet:  # a runner's MVC file, resolved as the trials' paths are; empty cells stay empty
+        sheet["mvc"] = [p if not isinstance(p, str) or not p or Path(p).is_absolute() else str(path.parent / p)
+                        for p in sheet["mvc"]]
     return sheet
 
 

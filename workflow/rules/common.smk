@@ -107,7 +107,10 @@ def batch_sheet(wildcards):
 def batch_files(wildcards):
     """The batch's C3D files that exist, as inputs (a changed file reruns its batch). A missing one is no input,
     which would stop the whole run, but stays in the batch's rows, where hipdrop quarantines it."""
-    return [row["path"] for row in batch_sheet(wildcards) if row["path"] not in MISSING_FILES]
+    rows = batch_sheet(wildcards)
+    # and the runners' MVC files (sheet column mvc) that exist: a changed one changes its runner's % MVC
+    mvc = {row["mvc"] for row in rows if isinstance(row.get("mvc"), str) and Path(row["mvc"]).exists()}
+    return [row["path"] for row in rows if row["path"] not in MISSING_FILES] + sorted(mvc)
 
 
 def all_batches(name):

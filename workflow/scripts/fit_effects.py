@@ -6,7 +6,7 @@ import pandas as pd
 
 from hipdrop.io.results import write_table
 from hipdrop.stats.effects import effects_per_task
-from hipdrop.stats.emg import emg_metrics, normalise_emg
+from hipdrop.stats.emg import emg_metrics, mixed_normalisation, normalise_emg
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 p = snakemake.params
@@ -14,6 +14,9 @@ stances, emg = pd.read_parquet(snakemake.input.stances), []
 if p.emg["analysed"]:  # a study with EMG: the envelopes as % of the runner's baseline mean (hipdrop.stats.emg)
     stances = normalise_emg(stances, baseline=p.baseline)
     emg = emg_metrics(stances)
+    for muscle in mixed_normalisation(stances):  # some runners in % MVC, others in % of their baseline mean
+        logging.warning("EMG %s: runners normalised differently (some to an MVC, some to their baseline mean); "
+                        "its effects pool both units", muscle)
 effects, components, notes = effects_per_task(
     stances, pd.read_csv(snakemake.input.manipulation), baseline=p.baseline,
     metrics=[*p.metrics, *emg], min_subjects=p.min_subjects, alpha=p.alpha, exclude_confounded=p.exclude_confounded,

@@ -4,7 +4,7 @@ import logging
 import pandas as pd
 
 from hipdrop.io.results import write_table
-from hipdrop.stats.emg import emg_metrics, normalise_emg
+from hipdrop.stats.emg import emg_metrics, normalisation_column, normalise_emg
 from hipdrop.stats.control import subject_columns as control_columns
 from hipdrop.stats.reference import subject_columns as reference_columns
 from hipdrop.stats.subjects import SUBJECT_METRICS, subject_table
@@ -19,6 +19,8 @@ if snakemake.params.emg["analysed"]:
 table = per_task(stances,
                  lambda rows: subject_table(rows, baseline=snakemake.params.baseline, metrics=(*SUBJECT_METRICS, *emg),
                                             min_stances=snakemake.params.min_stances))
+if emg:  # which reference each runner's EMG is in: % MVC (sheet column mvc) or % of its baseline mean
+    table = normalisation_column(table, stances)
 # beside each row: its control (stride-to-stride SD, CV, drift; stats/control.csv) and, on the baseline peak-drop
 # row, the runner's z against the reference (stats/reference.csv)
 table = control_columns(table, pd.read_csv(snakemake.input.control, dtype={"subject": str, "condition": str}))

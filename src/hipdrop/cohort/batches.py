@@ -75,6 +75,39 @@ def static_calibrations(sheet: pd.DataFrame, *, config: dict) -> dict:
     return out
 
 
+def mvc_references(sheet: pd.DataFrame, *, config: dict) -> tuple[dict, list[dict], list[dict]]:
+    """Each runner's maximal voluntary contraction (``hipdrop.trial.emg.mvc_reference``: mV per muscle and side)
+    from the first file its rows name in column ``mvc``; and the MVC files' entries for the trial log and the
+    quarantine (stage ``mvc``: a file that cannot be read or holds no configured muscle; its runner is then
+    normalised to its baseline mean). Runners without an MVC file are absent."""
+    from hipdrop.trial.emg import mvc_reference
+
+    refs, trials, quarantine = {}, [], []
+    if "mvc" not in sheet:
+        return refs, trials, quarantine
+    given = sheet[sheet["mvc"].notna() & (sheet["mvc"].astype(str).str.strip() != "")]
+    for subject, path in given.groupby("subject", sort=False)["mvc"].first().items():
+        row = {"subject": subject, "condition": "mvc", "trial": "mvc", "path": str(path)}
+        try:
+            reference, meta = mvc_reference(path, config["emg"])
+        except TrialError as err:
+            quarantine.append({"path": str(err.path), "stage": err.stage, "reason": err.reason})
+            trials.append({**row, "status": "quarantined"})
+            continue
+        refs[subject] = reference
+        trials.append({**row, "status": "mvc reference", **meta})
+    return refs, trials, quarantine
+
+
+def with_mvc(stances: pd.DataFrame, reference: dict | None, muscles) -> pd.DataFrame:
+    """Beside each stance, ``emg_<muscle>_mvc_mv``: its runner's MVC amplitude of that muscle on the stance's side
+    (``mvc_references``), NaN where the runner's MVC file has none; ``hipdrop.stats.emg.normalise_emg`` then gives
+    that stance's EMG in % MVC."""
+    reference = reference or {}
+    sides = stances["side"].to_numpy()
+    return stances.assign(**{f"emg_{m}_mvc_mv": [reference.get((m, s), np.nan) for s in sides] for m in muscles})
+
+
 class TaskTrial:
     """``process_trial`` with each path's task (sheet column ``task``) and its runner's landmark calibration
     (``static_calibrations``; None for a runner without): what ``process_trials`` runs for a sheet. A class, not a
@@ -97,19 +130,23 @@ def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
     Rows marked ``static`` give their runner's static reference (``static_references``) instead of stances, and
     then every stance gets the static-reference columns (``with_static_reference``; the cohort's tables take the
     union of the batches' columns, so runners without a static trial read NaN there). Without a static trial,
-    nothing changes.
+    nothing changes. Likewise a runner's MVC file (column ``mvc``) puts ``emg_<muscle>_mvc_mv`` beside its
+    stances (``with_mvc``); without one in the sheet, nothing changes.
     """
     is_static = static_rows(sheet)
     static_columns = bool(is_static.any())
     references, static_trials, static_quarantine = static_references(sheet[is_static], config=config, workers=workers)
     # the static trial's medial knee and ankle markers, for the dynamic trials that have only the lateral ones
     calibrations = static_calibrations(sheet[is_static], config=config)
+    # a runner's MVC file (sheet column mvc): stance EMG in % MVC (hipdrop.stats.emg.normalise_emg)
+    mvcs, mvc_trials, mvc_quarantine = mvc_references(sheet, config=config)
     sheet = sheet[~is_static]
     tasks = sheet["task"].tolist() if "task" in sheet else [RUNNING] * len(sheet)
     run = TaskTrial(sheet["path"].tolist(), tasks, [calibrations.get(s) for s in sheet["subject"]])
     results: list[TrialResult] = process_trials(sheet["path"].tolist(), config=config, workers=workers,
                                                 trial_function=run)
-    stances, curves, trials, quarantine, agreement = [], [], static_trials, static_quarantine, []
+    stances, curves, agreement = [], [], []
+    trials, quarantine = static_trials + mvc_trials, static_quarantine + mvc_quarantine
     for row, res in zip(sheet.to_dict("records"), results):
         ids = {k: row[k] for k in ID_COLUMNS}
         design = {k: row[k] for k in DESIGN_COLUMNS if k in row}
@@ -118,7 +155,8 @@ def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
             quarantine.append({"path": res.failure.path, "stage": res.failure.stage, "reason": res.failure.reason})
             continue
         table = res.stances.assign(**ids, **design)
-        stances.append(with_static_reference(table, references.get(row["subject"])) if static_columns else table)
+        table = with_static_reference(table, references.get(row["subject"])) if static_columns else table
+        stances.append(with_mvc(table, mvcs.get(row["subject"]), config["emg"]["muscles"]) if mvcs else table)
         if res.agreement is not None:
             agreement.append(res.agreement.assign(**ids))
         curves.append(res.curves.assign_coords(

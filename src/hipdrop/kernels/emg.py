@@ -170,3 +170,25 @@ def stance_emg(stances: pd.DataFrame, time: np.ndarray, envelopes: dict[tuple[st
             pre_mean, pre_peak = _window_stats(time, envelope, strikes[row] - pre_s, strikes[row])
             out.iloc[row, [columns.index(f"emg_{muscle}_{s}") for s in EMG_STATS]] = [mean, peak, pre_mean, pre_peak]
     return out
+
+
+def mvc_peak(envelope: np.ndarray, *, rate_hz: float, window_s: float = 0.5) -> np.ndarray | float:
+    """The amplitude of a maximal voluntary contraction: the highest mean of its linear ``envelope`` (1-D or
+    ``[sample, channel]``) over any ``window_s`` window, per channel, so that no single sample's spike sets it (the
+    MVC's amplitude as a mean over a window about its peak; Burden 2010, J Electromyogr Kinesiol 20:1023). Windows
+    holding a missing sample are skipped; NaN where none is whole (a recording shorter than ``window_s``)."""
+    x = np.array(envelope, dtype=float)
+    one = x.ndim == 1
+    x = x.reshape(len(x), -1)
+    n = max(1, int(round(window_s * rate_hz)))
+    out = np.full(x.shape[1], np.nan)
+    if len(x) >= n:
+        finite = np.isfinite(x)
+        sums = np.cumsum(np.vstack([np.zeros((1, x.shape[1])), np.where(finite, x, 0.0)]), axis=0)
+        whole = np.cumsum(np.vstack([np.zeros((1, x.shape[1]), int), (~finite).astype(int)]), axis=0)
+        means = (sums[n:] - sums[:-n]) / n
+        means[(whole[n:] - whole[:-n]) > 0] = np.nan
+        with np.errstate(all="ignore"):
+            ok = np.isfinite(means).any(axis=0)
+            out[ok] = np.nanmax(means[:, ok], axis=0)
+    return float(out[0]) if one else out

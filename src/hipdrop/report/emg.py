@@ -6,15 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hipdrop.stats.emg import PCT, normalise_emg, raw_emg_columns
+from hipdrop.stats.emg import MVC, NORM, PCT, normalise_emg, raw_emg_columns
 
 
 def emg_mean_columns(parquet_path) -> list[str]:
-    """The ``emg_<muscle>_mean`` columns a stance table file holds (read from its schema, no rows read)."""
+    """The ``emg_<muscle>_mean`` columns a stance table file holds (read from its schema, no rows read), and its
+    runners' MVC amplitudes ``emg_<muscle>_mvc_mv`` where the sheet named MVC files."""
     import pyarrow.parquet as pq
 
     names = pq.read_schema(parquet_path).names
-    return [c for c, (_, stat) in raw_emg_columns(names).items() if stat == "mean"]
+    return ([c for c, (_, stat) in raw_emg_columns(names).items() if stat == "mean"]
+            + [c for c in names if c.startswith("emg_") and c.endswith(MVC)])
 
 
 def _muscles_with_values(stances: pd.DataFrame | None) -> dict[str, tuple[int, int]]:
@@ -48,10 +50,22 @@ def methods_parts(config: dict, stances: pd.DataFrame | None) -> list[str]:
         f"Butterworth low-pass at {emg['envelope_hz']:g} Hz (the linear envelope). Per stance of a side, that "
         "side's envelope was averaged and its peak taken over the stance and over the "
         f"{1000 * emg['pre_activation_s']:g} ms before foot strike (pre-activation). Each was normalised to the "
-        f"runner's mean stance envelope of that muscle and side in `{baseline}` (Burden 2010).{analysed} "
-        f"With EMG: {counts}."
+        f"runner's mean stance envelope of that muscle and side in `{baseline}` (Burden 2010).{_mvc_sentence(stances, emg)}"
+        f"{analysed} With EMG: {counts}."
     )
     return [text, ""]
+
+
+def _mvc_sentence(stances: pd.DataFrame, emg: dict) -> str:
+    """The methods' sentence on the runners normalised to an MVC trial (sheet column mvc), "" with none."""
+    columns = [c for c in stances.columns if str(c).startswith("emg_") and str(c).endswith(MVC)]
+    has = np.isfinite(stances[columns].apply(pd.to_numeric, errors="coerce")).any(axis=1) if columns else None
+    if has is None or not has.any():
+        return ""
+    n = int(stances.loc[has, "subject"].nunique())
+    return (f" For the {n} runner{'s' if n != 1 else ''} whose trial sheet named a maximal voluntary contraction "
+            "(MVC) trial, the reference was instead that trial's amplitude, the highest mean of the same envelope "
+            f"over {1000 * emg['mvc_window_s']:g} ms, for each muscle and side it held (% MVC).")
 
 
 #: the works the EMG paragraph cites, listed with the methods' references when it is there
@@ -78,16 +92,19 @@ def page_line(subject: str, stances: pd.DataFrame, *, baseline: str) -> str:
         return ""
     mine = normalise_emg(mine, baseline=baseline)
     mine = mine[~mine["excluded"].astype(bool)]
-    parts = []
+    parts, any_mvc = [], False
     for muscle in dict.fromkeys(m for m, _ in raw_emg_columns(mine.columns).values()):
         stance, pre = f"emg_{muscle}_mean{PCT}", f"emg_{muscle}_pre_mean{PCT}"
         if stance not in mine or not np.isfinite(mine[stance]).any():
             continue
         means = mine.groupby("condition")[[stance, pre]].mean()
         conditions = [baseline] * (baseline in means.index) + [c for c in means.index if c != baseline]
-        parts.append(f"{muscle} " + ", ".join(
+        # a runner with an MVC file (sheet column mvc) has that muscle in % MVC: the line says so per muscle
+        in_mvc = (mine.get(f"emg_{muscle}{NORM}", pd.Series("", index=mine.index)) == "mvc").any()
+        any_mvc |= bool(in_mvc)
+        parts.append(f"{muscle}{' (% MVC)' if in_mvc else ''} " + ", ".join(
             f"{c} {means.loc[c, stance]:.0f} (pre {means.loc[c, pre]:.0f})" for c in conditions))
     if not parts:
         return ""
     return ("EMG, mean envelope over stance (and over the pre-activation window) in % of the baseline's stance "
-            "mean: " + "; ".join(parts))
+            f"mean{', or of the MVC where marked' if any_mvc else ''}: " + "; ".join(parts))

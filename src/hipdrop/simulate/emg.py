@@ -62,6 +62,15 @@ def _carrier(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
     return np.fft.irfft(spectrum, n) / np.sqrt(2 * (CARRIER_HZ[1] - CARRIER_HZ[0]) / rate)
 
 
+def _carried(rng: np.random.Generator, envelope: np.ndarray, ta: np.ndarray, rate_hz: float, variation: bool) -> np.ndarray:
+    """A channel in V whose expected rectified value is ``envelope`` (mV): the noise carrier, or without
+    ``variation`` a 120 Hz sine."""
+    carrier = _carrier(rng, len(ta), rate_hz) if variation else np.sqrt(2.0) * np.sin(2 * np.pi * 120.0 * ta)
+    # a sine carrier (without variation) is rectified to 2 sqrt(2) / pi, not sqrt(2 / pi): scale each to E|s| = a
+    scale = np.sqrt(np.pi / 2) if variation else np.pi / (2 * np.sqrt(2.0))
+    return envelope * carrier * scale / 1000.0  # mV -> V
+
+
 def _window(ta, envelope, start, stop) -> tuple[float, float]:
     inside = (ta >= start) & (ta < stop)
     if start < ta[0] or stop > ta[-1] or not inside.any():
@@ -78,10 +87,7 @@ def simulate_emg(rng: np.random.Generator, ta: np.ndarray, strikes, offs, sides,
     channels, truth = [], pd.DataFrame(np.nan, index=range(len(strikes)), columns=TRUTH_COLUMNS)
     for side in ("L", "R"):
         envelope = true_envelope(ta, strikes, offs, sides, side, amplitude_mv=runner["amplitude_mv"][side], gains=gains)
-        carrier = _carrier(rng, len(ta), rate_hz) if variation else np.sqrt(2.0) * np.sin(2 * np.pi * 120.0 * ta)
-        # a sine carrier (without variation) is rectified to 2 sqrt(2) / pi, not sqrt(2 / pi): scale each to E|s| = a
-        scale = np.sqrt(np.pi / 2) if variation else np.pi / (2 * np.sqrt(2.0))
-        channels.append(envelope * carrier * scale / 1000.0)  # mV -> V
+        channels.append(_carried(rng, envelope, ta, rate_hz, variation))
         for k in np.flatnonzero(sides == side):
             truth.iloc[k, :2] = _window(ta, envelope, strikes[k], offs[k])
             truth.iloc[k, 2:] = _window(ta, envelope, strikes[k] - PRE_S, strikes[k])
@@ -157,3 +163,37 @@ def emg_truth(spec, subjects: dict, stances: list[dict], *, baseline: str = "bas
                                      for c in conditions},
         "normalised_effects_pct": cohort_emg_effects(pd.DataFrame(stances), baseline=baseline),
     }
+
+
+#: a simulated maximal voluntary contraction: rest, a ramp up, the hold, a ramp down, rest (s)
+MVC_PHASES_S = (1.0, 0.5, 2.0, 0.5, 1.0)
+
+
+def mvc_envelope(ta: np.ndarray, amplitude_mv: float) -> np.ndarray:
+    """a(t) in mV of a simulated MVC at times ``ta`` (s from its start): the tonic level of the running trials
+    (``TONIC_SHARE`` of the amplitude) at rest, raised-cosine ramps (``MVC_PHASES_S``) to ``amplitude_mv`` held for
+    2 s. Its highest mean over any window up to the hold's length is ``amplitude_mv`` exactly."""
+    rest, up, hold, down, _ = MVC_PHASES_S
+    rise = np.clip((ta - rest) / up, 0.0, 1.0)
+    fall = np.clip((ta - rest - up - hold) / down, 0.0, 1.0)
+    shape = np.sin(np.pi / 2 * rise) ** 2 - np.sin(np.pi / 2 * fall) ** 2
+    return amplitude_mv * (TONIC_SHARE + (1 - TONIC_SHARE) * shape)
+
+
+def write_mvc(path, amplitude_mv: dict, *, seed: int = 0, variation: bool = True, rate_hz: float = 1000.0,
+              point_rate_hz: float = 100.0) -> dict:
+    """Write a maximal voluntary contraction of both legs' gluteus medius as a C3D file of analog channels only
+    (labels ``LABELS``, V; no markers), each channel ``mvc_envelope`` of its side's ``amplitude_mv`` (mV) times
+    the running trials' carrier (noise, or a 120 Hz sine without ``variation``). Returns the truth: side ->
+    amplitude (mV), the highest 500 ms mean of the envelope."""
+    from hipdrop.io.c3d.reader import write_c3d
+
+    rng = np.random.default_rng(seed)
+    n_frames = int(round(sum(MVC_PHASES_S) * point_rate_hz))
+    ta = np.arange(n_frames * int(round(rate_hz / point_rate_hz))) / rate_hz
+    channels = []
+    for side in ("L", "R"):
+        channels.append(_carried(rng, mvc_envelope(ta, amplitude_mv[side]), ta, rate_hz, variation))
+    write_c3d(path, np.zeros((n_frames, 0, 3)), [], rate_hz=point_rate_hz, analogs=np.column_stack(channels),
+              analog_labels=[LABELS["L"], LABELS["R"]], analog_rate_hz=rate_hz, analog_units=["V", "V"])
+    return {side: float(amplitude_mv[side]) for side in ("L", "R")}

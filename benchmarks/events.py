@@ -42,6 +42,10 @@ try:
     from hipdrop.kernels.events.calibration import EVENTS, KEYS, contact_heights, hidden_contact_errors
 except ImportError:  # the detector before issue 24
     contact_heights = None
+try:
+    from hipdrop.kernels.events.calibration import contact_arrest_frames
+except ImportError:  # the detector before the arrest strike
+    contact_arrest_frames = None
 
 #: running files that take part in no derivation: scored with thresholds pooled from the other running files only
 KEPT_ASIDE = ("running/flash_maxSprint.c3d",)
@@ -100,10 +104,11 @@ def score(name: str, plates: pd.DataFrame, detected: pd.DataFrame, method: str) 
     return row, agreement
 
 
-def pooled(heights: dict[str, pd.DataFrame], files: list[str]) -> dict | None:
+def pooled(heights: dict[str, pd.DataFrame], files: list[str], arrests: dict[str, pd.DataFrame] | None = None) -> dict | None:
     """Thresholds from ``files``: per event, each file's median height at the plates' events (at least
     ``MIN_THRESHOLD_MM``; each lab counts once); band: the range of those, threshold: its middle (the height that
-    errs least on the worst of the files)."""
+    errs least on the worst of the files). With ``arrests`` (``contact_arrest_frames`` per file) the strike is the
+    arrest of the descent with the middle of the files' median frames (band their range), not a height."""
     from hipdrop.kernels.events.calibration import MIN_THRESHOLD_MM
 
     if not files:
@@ -114,6 +119,11 @@ def pooled(heights: dict[str, pd.DataFrame], files: list[str]) -> dict | None:
         key = KEYS[event]
         entry[f"{key}_mm"] = (min(medians) + max(medians)) / 2
         entry[f"{key}_band_mm"] = (min(medians), max(medians))
+    if arrests:
+        medians = [float(arrests[f].frames.median()) for f in files]
+        del entry["strike_mm"], entry["strike_band_mm"]
+        entry["strike_frames"] = (min(medians) + max(medians)) / 2
+        entry["strike_band_frames"] = (min(medians), max(medians))
     return {"L": entry, "R": entry}
 
 
@@ -180,13 +190,25 @@ def main(argv=None) -> int:
         for n, h in heights.items():
             print(f"  {n:45s} strike {h[h.event == 'foot_strike'].height_mm.median():5.1f}  "
                   f"off {h[h.event == 'foot_off'].height_mm.median():5.1f}  ({(h.event == 'foot_strike').sum()} contacts)")
+        arrests = {}
+        if contact_arrest_frames is not None:
+            arrests = {n: contact_arrest_frames(data[n]["markers"], data[n]["plates"], rate_hz=rate[n],
+                                                min_contact_s=data[n]["ev"]["min_contact_s"],
+                                                **{k: data[n]["ev"][k] for k in ("strike_height_mm", "off_height_mm")})
+                       for n in running}
+            print("Per-file deceleration time at the plates' strikes (frames that put the arrest strike there):")
+            for n, a in arrests.items():
+                print(f"  {n:45s} median {a.frames.median():4.2f} frames ({1000 * a.frames.median() / rate[n]:4.1f} ms at "
+                      f"{rate[n]:g} Hz), 10-90 % {a.frames.quantile(0.1):4.2f}-{a.frames.quantile(0.9):4.2f}, "
+                      f"{a.frames.notna().sum()} of {len(a)} strikes")
         derived = [n for n in running if n not in KEPT_ASIDE]
-        print(f"Thresholds from every running file but those kept aside ({', '.join(derived)}): {pooled(heights, derived)['L']}")
+        print(f"Thresholds from every running file but those kept aside ({', '.join(derived)}): "
+              f"{pooled(heights, derived, arrests)['L']}")
     rows, costs = [], []
     for name, d in data.items():
         thresholds = None
         if heights and kinds[name] == "running":  # every file the configured detector reads as running
-            thresholds = pooled(heights, [n for n in running if n != name and n not in KEPT_ASIDE])
+            thresholds = pooled(heights, [n for n in running if n != name and n not in KEPT_ASIDE], arrests)
         common = dict(rate_hz=rate[name], min_contact_s=d["ev"]["min_contact_s"], heading=d["heading"],
                       **{k: d["ev"][k] for k in ("strike_height_mm", "off_height_mm")})
         configured = (kinematic_events(d["markers"], thresholds=thresholds, **common) if thresholds

@@ -18,7 +18,7 @@ import xarray as xr
 from hipdrop.kernels.events.agreement import AGREEMENT_COLUMNS
 from hipdrop.kernels.events.detect import kinematic_events
 from hipdrop.kernels.events.feet import points_xyz
-from hipdrop.kernels.events.running import event_at, foot_contacts, ground_velocity
+from hipdrop.kernels.events.running import ARREST_FRAMES, arrest_at, event_at, foot_contacts, ground_velocity
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, SIDES, TIME
 
 EVENTS = (FOOT_STRIKE, FOOT_OFF)
@@ -62,6 +62,35 @@ def contact_heights(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: flo
     table = pd.DataFrame(rows, columns=["side", "event", "time_s", "contact", "height_mm"])
     table.attrs["contacts"] = held
     return table
+
+
+def contact_arrest_frames(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: float, min_contact_s: float,
+                          strike_height_mm: float, off_height_mm: float) -> pd.DataFrame:
+    """Per plate strike, the deceleration time (frames) that puts the arrest strike of the marker contact holding it
+    (``foot_contacts`` with ``ARREST_FRAMES``; ``hipdrop.kernels.events.running.arrest_at``) at the plate's time:
+    the ``arrest_frames`` that would have placed it there (scanned over 0.2-10 frames; NaN where no
+    contact of the foot's markers ends its descent near the plate's strike). Columns side, time_s, frames."""
+    ground = ground_velocity(markers, rate_hz=rate_hz)
+    t0 = float(markers[TIME][0])
+    rows = []
+    for side in SIDES:
+        contacts = [c for c in foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
+                                             strike_height_mm=strike_height_mm, off_height_mm=off_height_mm,
+                                             arrest_frames=ARREST_FRAMES) if c.get("arrests")]
+        for r in plates[(plates.side == side) & (plates.event == FOOT_STRIKE)].itertuples():
+            frame = (r.time_s - t0) * rate_hz
+            holding = [c for c in contacts if c["start"] - 0.1 * rate_hz <= frame <= c["end"]]
+            value = np.nan
+            if holding:
+                contact = min(holding, key=lambda c: abs(c["start"] - frame))
+                grid = np.arange(0.2, 10.0, 0.05)  # the strike moves earlier as the frames grow
+                at = np.array([arrest_at(markers, contact, f, rate_hz) for f in grid])
+                past = np.flatnonzero(at <= frame)
+                if len(past) and past[0] > 0 and at[past[0] - 1] != at[past[0]]:
+                    k = past[0]
+                    value = grid[k - 1] + 0.05 * (at[k - 1] - frame) / (at[k - 1] - at[k])
+            rows.append((side, r.time_s, value))
+    return pd.DataFrame(rows, columns=["side", "time_s", "frames"])
 
 
 def thresholds_from_heights(heights: pd.DataFrame) -> dict:

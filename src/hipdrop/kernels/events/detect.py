@@ -12,7 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.kernels.events.feet import events_frame, has_feet
-from hipdrop.kernels.events.running import DEFAULT_BANDS, contact_rows, foot_contacts, ground_velocity
+from hipdrop.kernels.events.running import ARREST_FRAMES, DEFAULT_BANDS, contact_rows, foot_contacts, ground_velocity
 from hipdrop.kernels.events.walking import walking_events, zeni_events
 from hipdrop.kernels.pelvis import sacrum
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, MARKER, SIDES, TIME
@@ -25,11 +25,14 @@ def _has_flight_phase(contacts: dict[str, list[dict]], n_frames: int) -> bool:
     ``foot_contacts`` per side. Without such a contact: running when neither foot is down 5 % of the middle of
     the trial."""
     votes = []
+    # strikes where the markers came within the strike height, not by the arrest of the descent: a walking heel
+    # arrives slowly, so its arrest comes late and would open a flight phase where there is none
+    landed = lambda c: c["landed"] if c.get("landed") is not None else c["start"]
     for side, other in (("L", "R"), ("R", "L")):
-        strikes = np.array([c["start"] for c in contacts[other]])
+        strikes = np.array([landed(c) for c in contacts[other]])
         for c in contacts[side]:
             if c["strike"] is not None and c["off"] is not None:
-                votes.append(not ((strikes > c["strike"]) & (strikes < c["off"])).any())
+                votes.append(not ((strikes > landed(c)) & (strikes < c["off"])).any())
     if votes:
         return bool(np.mean(votes) > 0.5)
     airborne = np.ones(n_frames, bool)
@@ -57,7 +60,9 @@ def kinematic_events(
     heading : progression direction (radians about Z), for Zeni
     thresholds : per side, the running detector's ``strike_mm``, ``off_mm``, ``strike_band_mm`` and ``off_band_mm``
         where they differ from the heights above and ``DEFAULT_BANDS`` (a plate calibration:
-        ``hipdrop.kernels.events.calibration``)
+        ``hipdrop.kernels.events.calibration``). A side given no ``strike_mm`` lands by the arrest of its descent
+        (``hipdrop.kernels.events.running.ARREST_FRAMES``, or its ``strike_frames``; band ``strike_band_frames``),
+        not by ``strike_height_mm``: the strike height holds only where the trial's plates calibrate it.
 
     Returns
     -------
@@ -76,14 +81,17 @@ def kinematic_events(
     if not has_feet(markers):
         return events_frame([], extra=["strike_type", "uncertainty_s"])
     # the contacts serve running and the auto choice: found once per side, with the ground's velocity found once
-    configured = {"strike_mm": strike_height_mm, "off_mm": off_height_mm, **DEFAULT_BANDS}
-    thresholds = {side: {**configured, **(thresholds or {}).get(side, {})} for side in SIDES}
+    configured = {"strike_mm": strike_height_mm, "off_mm": off_height_mm, "strike_frames": ARREST_FRAMES, **DEFAULT_BANDS}
+    given = {side: (thresholds or {}).get(side, {}) for side in SIDES}
+    thresholds = {side: {**configured, **given[side]} for side in SIDES}
+    # the strike height holds where the trial's own plates measured it; elsewhere the arrest of the descent
+    arrest = {side: None if "strike_mm" in given[side] else thresholds[side]["strike_frames"] for side in SIDES}
     if method in ("auto", "running"):
         ground = ground_velocity(markers, rate_hz=rate_hz)
         contacts = {side: foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
                                         strike_height_mm=thresholds[side]["strike_mm"],
                                         off_height_mm=thresholds[side]["off_mm"],
-                                        edge_heights_mm=(strike_height_mm, off_height_mm))
+                                        edge_heights_mm=(strike_height_mm, off_height_mm), arrest_frames=arrest[side])
                     for side in SIDES}
     if method == "auto":
         method = "running" if _has_flight_phase(contacts, markers.sizes[TIME]) else "walking"
@@ -95,7 +103,8 @@ def kinematic_events(
     for side in SIDES:
         if method == "running":
             bands = {FOOT_STRIKE: thresholds[side]["strike_band_mm"], FOOT_OFF: thresholds[side]["off_band_mm"]}
-            rows += contact_rows(contacts[side], side, times, rate_hz, markers, bands)
+            rows += contact_rows(contacts[side], side, times, rate_hz, markers, bands,
+                                 band_frames=thresholds[side]["strike_band_frames"] if arrest[side] else None)
         elif method == "walking":
             rows += walking_events(markers, side, rate_hz=rate_hz, heading=heading, min_contact_s=min_contact_s, sac=sac)
         else:

@@ -48,7 +48,27 @@ STRIKE_BAND_MM = (1.0, 5.2)
 OFF_BAND_MM = (6.7, 19.7)
 
 
-DEFAULT_BANDS = {"strike_band_mm": STRIKE_BAND_MM, "off_band_mm": OFF_BAND_MM}
+#: Without a plate to calibrate on, a strike is where the landing marker's descent is arrested, not a height: the
+#: strike of a marker is the last moment before its descent ends (its vertical velocity reaching zero, height h_e)
+#: at which its time to arrest, (height - h_e) / descent speed, still exceeds half of ``ARREST_FRAMES`` frames. A
+#: marker decelerating steadily from touchdown to rest is, at touchdown, half the deceleration's duration from
+#: arrest at its speed then, whatever that speed: opensim_jogging's heel skims down at 15-50 mm/s, RBDS001runT35's
+#: fifth metatarsal lands at 0.9-1.2 m/s, dorn_JA1Gait35's at 2-2.8 m/s. Measured at the plates' 30 N strikes
+#: (benchmarks/events.py; ``calibration.contact_arrest_frames``), the per-file median durations: RBDS001runT35 2.58
+#: frames at 150 Hz (17.2 ms), dorn_JA1Gait35 2.18 at 250 Hz (8.7 ms), opensim_jogging 2.15 at 300 Hz (7.2 ms):
+#: near-constant in frames, not in ms, as the velocity's central difference over two frames sets it, so the
+#: sampling rate sets the time. The value is the middle of their range, the band their range; flash_maxSprint,
+#: kept aside, gives 2.84. A height does not carry: the height above rest at the plates' strikes runs -0.3 to 5.2
+#: mm by lab, and a heel within 2 mm of its rest for 60 ms before it lands (opensim_jogging) crosses any of them
+#: 40-100 ms early.
+ARREST_FRAMES = 2.37
+
+
+#: the span of those per-file durations (frames), over which ``event_uncertainty`` sweeps an arrest strike
+ARREST_BAND_FRAMES = (2.15, 2.58)
+
+
+DEFAULT_BANDS = {"strike_band_mm": STRIKE_BAND_MM, "off_band_mm": OFF_BAND_MM, "strike_band_frames": ARREST_BAND_FRAMES}
 
 
 def _velocities(xyz: np.ndarray, rate_hz: float) -> np.ndarray:
@@ -115,9 +135,55 @@ def _down_run(height: np.ndarray, level: float, seed: int, lo: int, hi: int) -> 
     return start, end, a == lo, b == hi
 
 
+def _arrest(height: np.ndarray, vz: np.ndarray, near: int, lo: int, hi: int, ceiling: float) -> tuple[int, float, int] | None:
+    """The end of a marker's descent onto the ground: from ``near`` (the first frame of its contact within the
+    off height of its rest), the first frame ``e`` whose vertical velocity ``vz`` turns from downward to not
+    downward at a height ``h_e`` (sub-frame) below ``ceiling`` (its rest plus the strike height: a pause of the
+    descent higher up, as a walking heel makes in late swing, is no arrest), and ``j``, the first frame of that
+    descent (after the last frame in ``[lo, e)`` not moving down). None if it never ends so before ``hi``."""
+    for e in near + np.flatnonzero(vz[near:hi] >= 0):
+        if e == 0 or not vz[e - 1] < 0 or vz[e] == vz[e - 1]:
+            continue
+        t_e = e - 1 + (-vz[e - 1]) / (vz[e] - vz[e - 1])
+        h_e = float(np.interp(t_e, [e - 1, e], height[e - 1 : e + 1]))
+        if not h_e < ceiling:
+            continue
+        still = np.flatnonzero(~(vz[lo:e] < 0))  # NaN (missing) ends the descent as well
+        return int(e), h_e, lo + int(still[-1]) + 1 if len(still) else lo
+    return None
+
+
+def arrest_strike(height: np.ndarray, vz: np.ndarray, arrest: tuple, frames: float,
+                  rate_hz: float) -> float:
+    """The (sub-)frame a marker landed by the ``ARREST_FRAMES`` rule with ``frames``: searching back from the end
+    of its descent (``_arrest``; ``vz`` in mm/s), the last crossing of its time to arrest, (height - h_e) / (-vz)
+    in frames, above ``frames / 2`` (within the last frame of the descent if it is above it there already); the frame
+    it came down from when the ratio never gets there."""
+    e, h_e, j = arrest[:3]
+    half = frames / 2
+
+    def ratio(t: int) -> float:
+        return (height[t] - h_e) / (-vz[t]) * rate_hz if vz[t] < 0 else np.inf
+
+    after = ratio(e - 1) if e - 1 >= j else np.inf
+    if np.isfinite(after) and after > half:  # still that far from arrest a frame before it: between the two
+        return e - 1 + min(after - half, 1.0)
+    for t in range(e - 2, j - 1, -1):
+        before = ratio(t)
+        if not np.isfinite(before) and not np.isfinite(after):
+            return float(e - 1)
+        if before > half >= after:
+            if not np.isfinite(before):
+                return float(t + 1)
+            return t + (before - half) / (before - after)
+        after = before
+    return float(j)
+
+
 def foot_contacts(
     markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float, strike_height_mm: float,
     off_height_mm: float, ground: np.ndarray | None = None, edge_heights_mm: tuple[float, float] | None = None,
+    arrest_frames: float | None = None,
 ) -> list[dict]:
     """Ground contacts of one foot from its markers, on any floor: treadmill or overground, level or not.
 
@@ -139,6 +205,10 @@ def foot_contacts(
     extrapolated from the other contacts with ``edge_heights_mm`` (strike, off; default the two heights above):
     a caller with thresholds calibrated on the trial's plates passes the configured ones there, as a calibrated
     threshold finer than that floor's own error means nothing (dorn_JA1Gait35's last landing).
+
+    With ``arrest_frames`` (no plate to calibrate the strike height: ``ARREST_FRAMES``), a marker whose descent
+    ends in the contact (``_arrest``) lands by ``arrest_strike`` instead of by the strike height; the strike is
+    still the first marker to land.
     """
     points = ground_points(markers, side)
     xyz = points_xyz(markers, points)
@@ -149,13 +219,14 @@ def foot_contacts(
     ground = ground_velocity(markers, rate_hz=rate_hz) if ground is None else ground
     heights = {p: xyz[:, k, 2] for k, p in enumerate(points)}
     positions = {p: xyz[:, k, :2] for k, p in enumerate(points)}
-    resting_all = _resting(_velocities(xyz, rate_hz), ground)
+    velocity = _velocities(xyz, rate_hz)
+    resting_all = _resting(velocity, ground)
     n = len(resting_all)
     cores = _rest_cores(resting_all, rate_hz, min_gap_s=min_contact_s)
     bounds = np.concatenate([[0], (cores[1:, 0] + cores[:-1, 1]) // 2, [n]]) if len(cores) else []
     contacts, rests = [], {p: [] for p in points}
     for (c0, c1), lo, hi in zip(cores, bounds[:-1], bounds[1:]):
-        resting_runs, other_runs, levels = {}, {}, {}
+        resting_runs, other_runs, levels, arrests, landings = {}, {}, {}, {}, {}
         for p, h in heights.items():
             if not np.isfinite(h[lo:hi]).any():
                 continue
@@ -172,8 +243,17 @@ def foot_contacts(
             if landed is None:
                 continue
             left = _down_run(h, level + off_height_mm, seed, lo, hi)
-            (resting_runs if resting.any() else other_runs)[p] = (landed[0], left[1], landed[2], left[3])
+            landing = landed[0]
+            if arrest_frames is not None and not left[2]:
+                found = _arrest(h, velocity[:, points.index(p), 2], int(np.ceil(left[0])), lo, hi,
+                                level + strike_height_mm)
+                if found is not None:
+                    # not before it is within the off height of its rest: a marker still higher has not landed
+                    arrests[p] = (*found, left[0])
+                    landing = max(arrest_strike(h, velocity[:, points.index(p), 2], found, arrest_frames, rate_hz), left[0])
+            (resting_runs if resting.any() else other_runs)[p] = (landing, left[1], landed[2], left[3])
             levels[p] = (level, seed, lo, hi)
+            landings[p] = landed[0]
         if not resting_runs:
             continue
         # a marker that never rests joins the contact only where it is down at the same time as the resting ones
@@ -184,6 +264,8 @@ def foot_contacts(
         start_cut = any(r[2] for r in down.values()) and lo == 0
         end_cut = any(r[3] for r in down.values()) and hi == n
         strike, off = min(r[0] for r in down.values()), max(r[1] for r in down.values())
+        # where the markers came within the strike height: what the walking/running choice reads (kinematic_events)
+        landed_at = min(landings[p] for p in down)
         if not (start_cut or end_cut) and (off - strike) / rate_hz < min_contact_s:
             continue  # too short: a swing foot grazing the floor
         heel = down.get(f"{side}HEE", (None,))[0]
@@ -196,7 +278,10 @@ def foot_contacts(
             lead = (heel - fore) / rate_hz
             kind = "forefoot" if lead > STRIKE_TYPE_MARGIN_S else "rearfoot" if lead < -STRIKE_TYPE_MARGIN_S else "midfoot"
         contacts.append({"strike": None if start_cut else strike, "off": None if end_cut else off, "strike_type": kind,
-                         "start": strike, "end": off, "levels": {p: levels[p] for p in down}})
+                         "start": strike, "end": off, "landed": None if start_cut else landed_at,
+                         "levels": {p: levels[p] for p in down},
+                         "arrests": {p: arrests[p] for p in down if p in arrests},
+                         "landings": {p: landings[p] for p in down if p not in arrests}})
     edge = (strike_height_mm, off_height_mm) if edge_heights_mm is None else edge_heights_mm
     return _edge_contacts(heights, positions, rests, contacts, n, strike_height_mm=edge[0], off_height_mm=edge[1])
 
@@ -258,23 +343,41 @@ def event_at(markers: xr.DataArray, contact: dict, event: str, height_mm: float)
     return min(times) if event == FOOT_STRIKE else max(times)
 
 
-def event_uncertainty(markers: xr.DataArray, contact: dict, event: str, band_mm: tuple[float, float], rate_hz: float) -> float:
+def arrest_at(markers: xr.DataArray, contact: dict, frames: float, rate_hz: float) -> float:
+    """The (sub-)frame of a ``foot_contacts`` contact's strike had ``arrest_frames`` been ``frames``: the first of
+    its markers to land, those whose descent ends in the contact by ``arrest_strike``, the others where they
+    came within the strike height (never before a marker is within the off height of its rest, as in
+    ``foot_contacts``). NaN for a contact without them (cut by the recording)."""
+    times = list(contact.get("landings", {}).values())
+    for point, arrest in contact.get("arrests", {}).items():
+        xyz = points_xyz(markers, [point])[:, 0]
+        times.append(max(arrest_strike(xyz[:, 2], _velocities(xyz, rate_hz)[:, 2], arrest, frames, rate_hz), arrest[3]))
+    return min(times) if times else np.nan
+
+
+def event_uncertainty(markers: xr.DataArray, contact: dict, event: str, band_mm: tuple[float, float], rate_hz: float,
+                      band_frames: tuple[float, float] | None = None) -> float:
     """How far (s) the marker evidence lets ``event`` move: half the time between the event at the two ends of
     ``band_mm``, the span of thresholds the evidence supports (``STRIKE_BAND_MM``, ``OFF_BAND_MM``, or a plate
     calibration's). A foot landing fast crosses the band in a frame or two; one that skims the floor (the heel of
-    opensim_jogging, within 2 mm of its rest 60 ms before the plate feels it) takes tens of ms."""
-    ends = [event_at(markers, contact, event, h) for h in band_mm]
+    opensim_jogging, within 2 mm of its rest 60 ms before the plate feels it) takes tens of ms. A strike found by
+    the arrest of the descent (``band_frames`` given, the contact found with ``arrest_frames``) sweeps
+    ``ARREST_BAND_FRAMES`` instead."""
+    if event == FOOT_STRIKE and band_frames is not None and contact.get("arrests"):
+        ends = [arrest_at(markers, contact, f, rate_hz) for f in band_frames]
+    else:
+        ends = [event_at(markers, contact, event, h) for h in band_mm]
     return abs(ends[1] - ends[0]) / 2 / rate_hz if np.isfinite(ends).all() else np.nan
 
 
 def contact_rows(contacts: list[dict], side: str, times: np.ndarray, rate_hz: float, markers: xr.DataArray,
-                  bands: dict[str, tuple[float, float]]) -> list[tuple]:
+                  bands: dict[str, tuple[float, float]], band_frames: tuple[float, float] | None = None) -> list[tuple]:
     """Events-table rows of ``foot_contacts``: a contact cut by the recording gives the one event recorded, each
-    with its ``event_uncertainty`` over ``bands`` (by event)."""
+    with its ``event_uncertainty`` over ``bands`` (by event; ``band_frames`` for strikes by arrest)."""
     rows = []
     for c in contacts:
         for event, frame in ((FOOT_STRIKE, c["strike"]), (FOOT_OFF, c["off"])):
             if frame is not None:
                 rows.append((side, event, int(round(frame)), float(times[0] + frame / rate_hz), "kinematic",
-                             c["strike_type"], event_uncertainty(markers, c, event, bands[event], rate_hz)))
+                             c["strike_type"], event_uncertainty(markers, c, event, bands[event], rate_hz, band_frames)))
     return rows

@@ -82,8 +82,9 @@ def load_config(path: str | Path | None = None) -> dict:
     return validate_config(config)
 
 
-#: the top-level keys no result depends on (paths, job layout, where trials run, how figures are drawn)
-NOT_SCIENCE = ("trials", "results", "subjects_per_job", "strict", "dask", "report")
+#: the top-level keys no trial's result depends on: paths, job layout, where trials run, how figures are drawn, and
+#: the cohort statistics (they read the trials' stance tables; a change there must not rerun or re-hash the trials)
+NOT_SCIENCE = ("trials", "results", "subjects_per_job", "strict", "dask", "report", "stats")
 #: settings that were constants in the code until they moved into the config (issue 23), as (section, key): at
 #: their schema default they leave the hash as it was before they existed, so that a result recorded then and
 #: one recorded now with the same analysis carry the same hash
@@ -96,8 +97,8 @@ MOVED_FROM_CODE = (
 
 
 def config_hash(config: dict) -> str:
-    """sha256 of the science configuration (``NOT_SCIENCE`` left out; ``MOVED_FROM_CODE`` only where it differs
-    from its default), recorded beside every result."""
+    """sha256 of the configuration a trial's result depends on (``NOT_SCIENCE`` left out; ``MOVED_FROM_CODE`` only
+    where it differs from its default), recorded beside every trial's result."""
     science = {k: copy.deepcopy(v) for k, v in config.items() if k not in NOT_SCIENCE}
     properties = load_schema("config")["properties"]
     for section, key in MOVED_FROM_CODE:

@@ -89,6 +89,20 @@ def test_outputs_and_names_other_tools_rely_on(exact_run):
     np.testing.assert_allclose(checks.xs("arm_swing", level="condition").arm_swing_change_pct, -40.0, atol=1.0)
 
 
+@pytest.mark.parametrize("changed, reruns", [
+    ({"stats": {"alpha": 0.1}}, {"cohort_statistics", "draw_report"}),
+    ({"report": {"figure_dpi": 99}}, {"draw_report"}),
+])
+def test_a_statistics_or_figure_setting_reruns_those_steps_not_the_trials(exact_run, changed, reruns):
+    tmp, _ = exact_run
+    extra = tmp / "config" / "changed.yaml"
+    extra.write_text(yaml.safe_dump(changed))
+    done = run_workflow(tmp, "--dry-run", "--configfile", str(tmp / "config" / "config.yaml"), str(extra))
+    jobs = set(re.findall(r"^rule (\w+):", done.stdout, flags=re.M))
+    assert "analyse_batch" not in jobs and "aggregate_stances" not in jobs
+    assert reruns <= jobs, done.stdout[-2000:]
+
+
 def test_dose_response_equals_truth_without_variation(exact_run):
     tmp, truth = exact_run
     dose = pd.read_csv(tmp / "results" / "stats" / "dose_response.csv")

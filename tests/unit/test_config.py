@@ -62,3 +62,5 @@ def test_settings_moved_from_code_leave_the_hash_at_their_defaults_and_figures_n
     assert config_hash(validate_config({"events": {"strike_height_mm": 4.0}})) != config_hash(default)
     assert config_hash(validate_config({"plausibility": {"max_spike_s": 0.02}})) != config_hash(default)
     assert config_hash(validate_config({"report": {"figure_dpi": 300}})) == config_hash(default)
+    # the statistics read the trials' stance tables: a trial's result and its hash do not depend on them
+    assert config_hash(validate_config({"stats": {"alpha": 0.1}})) == config_hash(default)

@@ -13,9 +13,9 @@ rule analyse_batch:
         agreement=f"{RESULTS}/batches/{{batch}}/event_agreement.csv",
     params:
         rows=batch_sheet,
-        # the config less what only later steps read (how figures are drawn, strict mode): changing one of those
-        # reruns those steps, not the trials
-        config={key: value for key, value in config.items() if key not in ("report", "strict")},
+        # the config less what only later steps read (the statistics, how figures are drawn, strict mode): changing
+        # one of those reruns those steps, not the trials
+        config={key: value for key, value in config.items() if key not in ("stats", "report", "strict")},
     threads: batch_threads
     conda:
         "../envs/hipdrop.yaml"

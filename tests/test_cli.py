@@ -331,3 +331,79 @@ def test_inspect_and_trial_count_the_implausible_samples(gappy_trial, tmp_path):
     done = hipdrop("trial", damaged, "-o", tmp_path / "out")
     assert done.returncode == 0 and "6 implausible marker samples made missing (outside_volume 4, spike 2)" in done.stdout
     assert done.stderr == ""
+
+
+def test_inspect_lists_the_emg_channels(tmp_path):
+    """Beside the markers, the EMG channels the analysis reads: the simulator's both-leg gluteus medius (1000 Hz,
+    V), opensim_jogging's four gluteal channels (1500 Hz), and dorn_JA1Gait35's GMED and GMAX left out for want of
+    a side (docs/science.md section 13)."""
+    assert hipdrop("simulate", tmp_path / "c", "--subjects", "1", "--duration", "4", "--emg").returncode == 0
+    trial = tmp_path / "c" / "S01_baseline_1.c3d"
+    report = json.loads(hipdrop("inspect", trial, "--json").stdout)
+    assert report["emg"]["channels"] == [
+        {"label": f"{s} Gluteus Medius", "muscle": "gmed", "side": s, "rate_hz": 1000.0, "unit": "V"} for s in "LR"]
+    text = hipdrop("inspect", trial).stdout
+    assert "EMG channels (config emg.muscles): 2" in text and "L gmed = 'L Gluteus Medius' (1000 Hz, V)" in text
+    jogging = json.loads(hipdrop("inspect", shared_file("running/opensim_jogging.c3d"), "--json").stdout)["emg"]
+    assert sorted((c["side"], c["muscle"], c["rate_hz"]) for c in jogging["channels"]) == [
+        ("L", "gmax", 1500.0), ("L", "gmed", 1500.0), ("R", "gmax", 1500.0), ("R", "gmed", 1500.0)]
+    dorn = json.loads(hipdrop("inspect", shared_file("running/dorn_JA1Gait35.c3d"), "--json").stdout)["emg"]
+    assert dorn["channels"] == [] and len(dorn["notes"]) == 2 and all("no side" in n for n in dorn["notes"])
+
+
+def test_simulate_fatigue_crossover_and_static_options(tmp_path):
+    """--drift, --stride-sd, --trial-interval, --arm-swing-target and --static-trial reach the cohort: the true
+    peaks grow by the drift per minute into the run (the trials 5 min apart), the sheet says the target and the
+    times, and each runner has a static trial."""
+    done = hipdrop("simulate", tmp_path / "c", "--subjects", "2", "--duration", "4", "--trials-per-condition", "2",
+                   "--trial-interval", "5", "--drift", "0.3", "--stride-sd", "0.4", "--arm-swing-target", "crossover",
+                   "--static-trial")
+    assert done.returncode == 0, done.stderr
+    sheet = pd.read_csv(tmp_path / "c" / "trials.tsv", sep="\t")
+    running = sheet[~sheet["static"]]
+    assert sorted(running["time_into_run_min"].unique()) == [0.0, 5.0]
+    assert set(running.loc[running["condition"] == "arm_swing", "arm_swing_target"]) == {"crossover"}
+    assert sheet["static"].sum() == 2
+    truth = json.loads((tmp_path / "c" / "truth.json").read_text())
+    assert truth["spec"]["drift_deg_per_min"] == 0.3 and truth["spec"]["stride_sd_deg"] == 0.4
+    # the second trial of each runner-condition-side, 5 min on: its true peaks 1.5 deg higher on average
+    stances = pd.DataFrame(truth["stances"])
+    means = stances.groupby(["subject", "condition", "side", "trial"])["cpd_peak_deg"].mean().unstack("trial")
+    step = (means.iloc[:, 1] - means.iloc[:, 0]).mean()
+    # the stride draws' SD 0.4 deg over ~10 stances per trial and side, 16 pairs: SE of the mean step ~0.05 deg
+    assert abs(step - 1.5) < 0.25, step
+
+
+def test_trial_with_its_static_trial(tmp_path):
+    """`hipdrop trial --static`: the standing obliquity (3 deg, right side up, in the simulated static trial) is the
+    reference of cpd_peak_deg_static_ref, as the workflow gives it; on a LASEM drop jump the static trial's medial
+    knee and ankle markers are carried in (the knee FPPA of process_trial with the calibration)."""
+    from hipdrop.simulate.running import CohortSpec, simulate_cohort
+
+    simulate_cohort(tmp_path / "c", CohortSpec(n_subjects=1, duration_s=4.0, static_trial=True,
+                                               static_obliquity_deg=3.0))
+    done = hipdrop("trial", tmp_path / "c" / "S01_baseline_1.c3d", "-o", tmp_path / "out",
+                   "--static", tmp_path / "c" / "S01_static_1.c3d")
+    assert done.returncode == 0, done.stderr
+    assert "static trial" in done.stdout and "standing obliquity +3.0" in done.stdout
+    stances = pd.read_csv(tmp_path / "out" / "stances.csv")
+    assert stances["static_obliquity_deg"].iloc[0] == pytest.approx(3.0, abs=0.1)
+    sign = np.where(stances["side"] == "R", 1.0, -1.0)
+    np.testing.assert_allclose(stances["cpd_peak_deg"] - stances["cpd_peak_deg_static_ref"],
+                               sign * stances["static_obliquity_deg"], atol=2e-5)  # the CSV's 5 decimals
+    missing = hipdrop("trial", tmp_path / "c" / "S01_baseline_1.c3d", "-o", tmp_path / "o2", "--static", tmp_path / "no.c3d")
+    assert missing.returncode == 1 and "no.c3d" in missing.stderr
+
+    from hipdrop.trial.calibration import static_calibration
+    from hipdrop.trial.process import process_trial
+
+    static, jump = shared_file("single_leg/lasem_FAILT01_static02.c3d"), shared_file("single_leg/lasem_FAILT01_SLDJ01.c3d")
+    done = hipdrop("trial", jump, "-o", tmp_path / "lasem", "--task", "single_leg_landing", "--static", static)
+    assert done.returncode == 0, done.stderr
+    assert "LKNM" in done.stdout
+    direct = process_trial(jump, task="single_leg_landing", calibration=static_calibration(static))
+    written = pd.read_csv(tmp_path / "lasem" / "stances.csv")["knee_fppa_peak_deg"]
+    np.testing.assert_allclose(written, direct.stances["knee_fppa_peak_deg"], rtol=1e-5)  # the CSV's 6 digits
+    # toward valgus against the lateral markers alone, as docs/science.md section 8 measured on these files
+    lateral = process_trial(jump, task="single_leg_landing").stances["knee_fppa_peak_deg"]
+    assert (written.to_numpy() > lateral.to_numpy()).all()

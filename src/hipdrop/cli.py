@@ -87,7 +87,7 @@ def _inspect(args) -> int:
 def _inspection(args, config: dict, trial) -> dict:
     """The facts ``hipdrop inspect`` shows of a readable trial (its ``--json`` report)."""
     from hipdrop.io.c3d.reader import events_table
-    from hipdrop.trial.inspection import marker_report, stance_summary
+    from hipdrop.trial.inspection import emg_report, marker_report, stance_summary
     from hipdrop.trial.process import process_trial
 
     markers = trial["markers"]
@@ -135,6 +135,8 @@ def _inspection(args, config: dict, trial) -> dict:
         "pelvis_markers": per_marker["pelvis_markers"],
         "marker_groups": per_marker["groups"],
         "unattributed_stances": per_marker["unattributed_stances"],
+        # the analog channels the EMG analysis reads: label, muscle and side found, rate and unit
+        "emg": emg_report(trial, config),
     }
     return report
 
@@ -149,10 +151,26 @@ def _trial(args) -> int:
         config["pelvis"]["sequence"] = args.sequence
     if args.events and args.events != "auto":
         config["events"]["sources"] = [args.events]
-    result = process_trial(args.file, config=config, task=args.task)
+    calibration = reference = None
+    if args.static:  # as the workflow gives a runner's trials its static trial (hipdrop.cohort.batches)
+        from hipdrop.errors import TrialError
+        from hipdrop.trial.calibration import static_calibration
+        from hipdrop.trial.process import static_reference
+
+        try:
+            calibration = static_calibration(args.static, config=config)
+            reference = static_reference(args.static, config=config)
+        except TrialError as err:
+            print(f"{args.static}: {err.stage}: {err.reason}", file=sys.stderr)
+            return EXIT_UNUSABLE_INPUT
+    result = process_trial(args.file, config=config, task=args.task, calibration=calibration)
     if not result.ok:
         print(f"{args.file}: {result.failure.stage}: {result.failure.reason}", file=sys.stderr)
         return EXIT_UNUSABLE_INPUT
+    if reference is not None:
+        from hipdrop.cohort.batches import with_static_reference
+
+        result.stances = with_static_reference(result.stances, reference)
     out = Path(args.output)
     write_table(result.events, out / "events.csv")
     write_table(result.stances, out / "stances.csv")
@@ -177,6 +195,10 @@ def _trial(args) -> int:
         print(f"  {result.meta['implausible_samples']} implausible marker samples made missing ({kinds})")
     if result.meta["clean_warnings"]:
         print(f"  warning: {result.meta['clean_warnings']}")
+    if args.static:
+        print(f"  static trial {args.static}: standing obliquity {reference['static_obliquity_deg']:+.2f} deg "
+              f"(cpd_peak_deg_static_ref), calibrated landmarks: "
+              f"{result.meta.get('calibrated_landmarks') or 'none (this trial has them, or no cluster carries them)'}")
     return EXIT_OK
 
 
@@ -209,6 +231,8 @@ def _simulate(args) -> int:
         n_subjects=args.subjects, trials_per_condition=args.trials_per_condition, duration_s=args.duration,
         rate_hz=args.rate, seed=args.seed, variation=not args.no_variation, events=not args.no_events,
         force_plate=args.force_plate, arm_swing_cadence_pct=args.arm_swing_cadence_pct, emg=args.emg,
+        arm_swing_target=args.arm_swing_target, crossing_wrists=args.crossing_wrists, drift_deg_per_min=args.drift,
+        stride_sd_deg=args.stride_sd, trial_interval_min=args.trial_interval, static_trial=args.static_trial,
     )
     if args.no_effects:
         spec.effects_deg = dict.fromkeys(spec.effects_deg, 0.0)
@@ -270,7 +294,9 @@ _COMMANDS = {
         "longest gap, and what the clean stage does with the gaps under the config: filled by cubic spline (gaps "
         "up to clean.max_gap_s), rebuilt as a rigid body from the other pelvis markers (longer pelvis gaps), or "
         "left missing. For each pelvis marker: how many stances its filled or missing data exclude, counted on "
-        "the stance table of the real analysis of the file. Last, the other markers and their missing share."),
+        "the stance table of the real analysis of the file. Then the other markers and their missing share. Last, "
+        "the EMG channels among the analog channels (label, the muscle and side found, rate, unit), and labels of a "
+        "muscle left out (no side: config emg.sides)."),
     "trial": (
         "analyse one C3D file: events.csv, stances.csv, pelvis.nc",
         "Analyse one C3D file as the workflow analyses each trial (read, clean, pelvis angles, events, stances or "
@@ -331,6 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where foot strikes and offs come from; auto: the config's events.sources, tried in order "
                    "(c3d, force, kinematic unless the config says otherwise)")
     p.add_argument("--task", choices=TASK_NAMES, default="running", help=f"what the trial records: {task_help}")
+    p.add_argument("--static", metavar="FILE",
+                   help="the runner's static standing trial: its medial knee and ankle markers carried into this "
+                   "trial for the knee FPPA (calibrated landmarks), and its standing obliquity and tilt as the "
+                   "reference of cpd_peak_deg_static_ref (default: none, lateral markers only, no static reference)")
 
     p = command("simulate", _simulate)
     p.add_argument("directory", help="folder the C3D files, trials.tsv and truth.json are written to")
@@ -350,6 +380,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="running, or a single-leg task cohort (baseline and post_training, 100 Hz) instead of runners")
     p.add_argument("--arm-swing-cadence-pct", type=float, default=0.0, metavar="P",
                    help="the arm-swing condition also changes cadence by P %% (a confound the design check must flag)")
+    p.add_argument("--arm-swing-target", choices=["amplitude", "crossover"], default="amplitude",
+                   help="what the arm-swing condition changes (sheet column arm_swing_target): the fore-aft amplitude, "
+                   "or the wrists' crossing of the midline (the first runner reduces amplitude instead: non-adherent)")
+    p.add_argument("--crossing-wrists", action="store_true",
+                   help="the wrists sweep across the body's midline in every condition (implied by "
+                   "--arm-swing-target crossover); off: they stay at the shoulders' width")
+    p.add_argument("--drift", type=float, default=0.0, metavar="DEG_PER_MIN",
+                   help="fatigue: every stance's peak drop grows by this many deg per minute into the run")
+    p.add_argument("--stride-sd", type=float, default=None, metavar="DEG",
+                   help="each stance's peak drop varies by its own normal draw of this SD (deg), so the stride-to-stride "
+                   "SD is known (default: none, the template's stride shapes)")
+    p.add_argument("--trial-interval", type=float, default=0.0, metavar="MIN",
+                   help="trial k of a condition starts (k - 1) x MIN minutes into the run (sheet column "
+                   "time_into_run_min when above 0); with --trials-per-condition, a fatigue protocol")
+    p.add_argument("--static-trial", action="store_true",
+                   help="also write each runner's 3 s static standing trial (sheet column static)")
 
     p = command("sheet", _sheet)
     p.add_argument("directory", help="the folder of C3D files, searched recursively")

@@ -313,6 +313,25 @@ def _label(record: dict) -> str:
     return record["name"] if record["raw"] == record["name"] else f"{record['raw']} -> {record['name']}"
 
 
+def emg_report(trial, config: dict) -> dict:
+    """The file's EMG channels as the analysis finds them (``hipdrop.kernels.emg.find_emg_channels`` with config
+    ``emg``): per channel its label, muscle, side, analog rate (Hz) and unit; the notes on labels left out (no
+    side, a second channel of a muscle and side, an unknown unit); and how many other analog channels (not a force
+    plate's) there are. Empty lists without analog channels."""
+    from hipdrop.kernels.emg import find_emg_channels
+
+    if "analogs" not in trial:
+        return {"channels": [], "notes": [], "other_analogs": 0}
+    analogs = trial["analogs"]
+    labels = [str(c) for c in analogs["analog_channel"].values]
+    found, notes = find_emg_channels(labels, [str(u) for u in analogs["analog_unit"].values],
+                                     muscles=config["emg"]["muscles"], sides=config["emg"]["sides"])
+    rate = float(analogs.attrs["rate_hz"])
+    return {"channels": [{"label": c["label"], "muscle": c["muscle"], "side": c["side"], "rate_hz": rate,
+                          "unit": c["unit"]} for c in found],
+            "notes": notes, "other_analogs": len(labels) - len(found)}
+
+
 def format_text(report: dict, width: int = 118) -> list[str]:
     """The lines ``hipdrop inspect`` prints for a readable file (``report`` as ``hipdrop inspect --json`` gives it)."""
     cfg, analysis = report["config"], report["analysis"]
@@ -414,6 +433,14 @@ def format_text(report: dict, width: int = 118) -> list[str]:
         summary = (f"{len(gappy)} with gaps (missing share), {len(complete)} complete" if gappy
                    else f"all {len(complete)} complete")
         lines += ["", *_joined(f"  other markers (not used by the analysis): {summary}: ", items, width)]
+    emg = report.get("emg")
+    if emg is not None:  # beside the markers: the analog channels the EMG analysis reads (config emg.muscles)
+        channels = [f"{c['side']} {c['muscle']} = {c['label']!r} ({c['rate_hz']:g} Hz, {c['unit'] or 'no unit'})"
+                    for c in emg["channels"]]
+        head = (f"  EMG channels (config emg.muscles): {len(channels)}; other analog channels (not a force plate's): "
+                f"{emg['other_analogs']}" + (": " if channels else ""))
+        lines += ["", *(_joined(head, channels, width) if channels else [head])]
+        lines += [f"    {note}" for note in emg["notes"]]
     return lines
 
 

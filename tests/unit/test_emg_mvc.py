@@ -117,6 +117,17 @@ def test_stance_emg_in_percent_mvc(mvc_cohort):
     assert mixed_normalisation(normalised) == ["gmed"]
 
 
+
+def test_effects_of_a_mixed_cohort_use_every_runner_s_baseline(mvc_cohort):
+    """With mvc=False (what the effects use when only some runners have an MVC) the MVC runner is in % of its own
+    baseline mean too: its baseline stances average 100 on each side, as the other runner's do."""
+    out, first, _, _ = mvc_cohort
+    normalised = normalise_emg(out["stances"], baseline="baseline", mvc=False)
+    rows = normalised[normalised["emg_gmed_mean"].notna()]
+    assert (rows["emg_gmed_norm"] == "baseline").all() and mixed_normalisation(normalised) == []
+    base = rows[(rows["condition"] == "baseline") & ~rows["excluded"].astype(bool)]
+    np.testing.assert_allclose(base.groupby(["subject", "side"])["emg_gmed_mean_pct"].mean(), 100.0)
+
 def test_subjects_table_says_the_normalisation(mvc_cohort):
     out, first, _, _ = mvc_cohort
     from hipdrop.stats.emg import emg_metrics

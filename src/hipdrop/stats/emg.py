@@ -35,12 +35,13 @@ def raw_emg_columns(columns) -> dict[str, tuple[str, str]]:
     return found
 
 
-def normalise_emg(stances: pd.DataFrame, *, baseline: str) -> pd.DataFrame:
+def normalise_emg(stances: pd.DataFrame, *, baseline: str, mvc: bool = True) -> pd.DataFrame:
     """``stances`` with ``<column>_pct`` beside each EMG column: 100 x value / the runner's reference for that muscle
     and side, the mean of ``emg_<muscle>_mean`` over the runner's included (not excluded) ``baseline`` stances of
     that side with a value, or where the row has one, its runner's MVC amplitude ``emg_<muscle>_mvc_mv`` (% MVC).
     ``emg_<muscle>_norm`` says which: ``mvc``, ``baseline``, or "" where the runner has neither (NaN values). Rows
-    keep their order; a table without EMG columns comes back unchanged."""
+    keep their order; a table without EMG columns comes back unchanged. ``mvc`` False: every runner to their
+    baseline mean, MVCs or not (for effects that must not pool % MVC with % of baseline)."""
     columns = raw_emg_columns(stances.columns)
     if not columns or stances.empty:
         return stances
@@ -56,9 +57,9 @@ def normalise_emg(stances: pd.DataFrame, *, baseline: str) -> pd.DataFrame:
         per_row = out[keys].join(reference.rename("reference"), on=keys)["reference"].astype(float)
         # a runner's MVC of this muscle on the stance's side (sheet column mvc; hipdrop.cohort.batches.with_mvc)
         # replaces the baseline mean: % MVC; the norm column says which reference each row's values have
-        mvc = pd.to_numeric(out.get(f"emg_{muscle}{MVC}", pd.Series(np.nan, index=out.index)), errors="coerce")
-        use_mvc = np.isfinite(mvc) & (mvc > 0)
-        per_row = per_row.where(~use_mvc, mvc)
+        amplitude = pd.to_numeric(out.get(f"emg_{muscle}{MVC}", pd.Series(np.nan, index=out.index)), errors="coerce")
+        use_mvc = np.isfinite(amplitude) & (amplitude > 0) & mvc
+        per_row = per_row.where(~use_mvc, amplitude)
         out[f"emg_{muscle}{NORM}"] = np.where(use_mvc, "mvc", np.where(np.isfinite(per_row), "baseline", ""))
         for column, (m, _) in columns.items():
             if m == muscle:

@@ -4,8 +4,8 @@ import logging
 import pandas as pd
 
 from hipdrop.io.results import write_table
-from hipdrop.stats.emg import emg_metrics, normalisation_column, normalise_emg
 from hipdrop.stats.control import subject_columns as control_columns
+from hipdrop.stats.emg import emg_metrics, normalisation_column, normalise_emg
 from hipdrop.stats.reference import subject_columns as reference_columns
 from hipdrop.stats.subjects import SUBJECT_METRICS, subject_table
 from hipdrop.stats.tasks import per_task

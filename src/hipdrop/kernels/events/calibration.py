@@ -93,12 +93,22 @@ def contact_arrest_frames(markers: xr.DataArray, plates: pd.DataFrame, *, rate_h
     return pd.DataFrame(rows, columns=["side", "time_s", "frames"])
 
 
+def _plain(heights: pd.DataFrame) -> pd.DataFrame:
+    """``heights`` without its attrs. pandas deep-copies a frame's attrs into the result of every operation, and
+    ``contact_heights``' attrs hold every marker contact: on a 30 s treadmill trial (170 contacts) that copying made
+    the calibration take seconds instead of milliseconds."""
+    plain = heights.copy(deep=False)
+    plain.attrs = {}
+    return plain
+
+
 def thresholds_from_heights(heights: pd.DataFrame) -> dict:
     """Per side: the median height at each event (``strike_mm``, ``off_mm``; at least ``MIN_THRESHOLD_MM``), with
     ``MIN_BAND_CONTACTS`` contacts or more the band of its 10th-90th percentiles (``strike_band_mm``,
     ``off_band_mm``), and the contacts used (``n_strike``, ``n_off``). A foot without a plate
     contact takes the other foot's (same runner, shoes and lab; ``strike_from``/``off_from`` name it); a trial
     without any, nothing (the configured heights of ``kinematic_events``)."""
+    heights = _plain(heights)
     out = {}
     for side in SIDES:
         entry = {}
@@ -140,11 +150,12 @@ def hidden_contact_errors(markers: xr.DataArray, heights: pd.DataFrame, *, rate_
     ``event_agreement``'s (method ``plate-calibrated``, reference ``force``), with ``threshold_mm`` and
     ``calibration_contacts``; a foot with fewer than 2 plate contacts gives no rows (nothing to calibrate on)."""
     t0 = float(markers[TIME][0])
+    contacts, heights = heights.attrs["contacts"], _plain(heights)
     rows = []
     for k, r in enumerate(heights.itertuples()):
         same = heights[(heights.side == r.side) & (heights.event == r.event)]
         train = same[(same.contact % 2 != r.contact % 2)].height_mm.dropna()
-        contact = heights.attrs["contacts"][k]
+        contact = contacts[k]
         if train.empty or contact is None:
             continue
         threshold = max(float(np.median(train)), MIN_THRESHOLD_MM)

@@ -36,8 +36,11 @@ def ground_points(markers: xr.DataArray, side: str) -> list[str]:
 
 
 def points_xyz(markers: xr.DataArray, points: list[str]) -> np.ndarray:
-    """``markers``' ``points`` as numpy ``[time, point, axis]``, without xarray's label lookup per call."""
-    return markers.transpose(TIME, MARKER, "axis").to_numpy()[:, marker_positions(markers, points)]
+    """``markers``' ``points`` as numpy ``[time, point, axis]``, without xarray's label lookup per call (and without
+    its transpose where the dimensions are in that order already: the detectors call this per marker and contact)."""
+    in_order = markers.dims == (TIME, MARKER, "axis")
+    data = markers.data if in_order else markers.transpose(TIME, MARKER, "axis").to_numpy()
+    return np.asarray(data)[:, marker_positions(markers, points)]
 
 
 def finite_median(values: np.ndarray) -> float:

@@ -175,3 +175,18 @@ def test_the_star_is_explained_only_where_the_table_has_one():
     assert "* a mean from fewer" in sentence(runner_page("A", curves, stances, responders, manipulation))  # 4 < 10
     figure = runner_page("A", curves, stances, responders, manipulation, min_stances=4)
     assert "*" not in "".join(texts(figure)) and sentence(figure) == "Stances: 12 of 12 included"
+
+
+def test_the_mdc_band_sits_on_the_mean_of_the_sides_which_the_page_marks():
+    """Two sides 6 deg apart (as real runners' can be): the band around the baseline's mean of the side means lies
+    between them, so the page marks that mean for every condition (the quantity the band and responders judge)."""
+    curves, stances, responders, manipulation = small_tables()
+    stances.loc[stances["side"] == "L", "cpd_peak_deg"] += 3.0
+    stances.loc[stances["side"] == "R", "cpd_peak_deg"] -= 3.0
+    figure = runner_page("A", curves, stances, responders, manipulation)
+    marks = [line for line in figure.axes[1].get_lines() if line.get_label() == "mean of the sides"]
+    assert len(marks) == 1
+    drawn = [float(line.get_ydata()[0]) for line in figure.axes[1].get_lines() if line.get_marker() == "D"]
+    mine = stances[stances["subject"] == "A"]
+    expected = [mine[mine["condition"] == c].groupby("side")["cpd_peak_deg"].mean().mean() for c in CONDITIONS]
+    assert drawn == pytest.approx(expected)  # 6, 5 and 4 deg: the sides' 9/3, 8/2 and 7/1

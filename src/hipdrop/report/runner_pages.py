@@ -84,7 +84,8 @@ def responder_lines(subject: str, responders: pd.DataFrame) -> list[str]:
 
 
 def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame, responders: pd.DataFrame,
-                manipulation: pd.DataFrame, *, baseline: str = "baseline", min_stances: int = 10, page=None,
+                manipulation: pd.DataFrame, *, baseline: str = schema_default("stats.baseline"),
+                min_stances: int = schema_default("stats.min_stances"), page=None,
                 notes: list[str] | None = None):
     """A one-page figure (A4 portrait) for one runner.
 
@@ -173,6 +174,11 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
                                 color=colours.get(condition, "k"), capsize=3,
                                 label=f"{'left' if side == 'L' else 'right'} stance" if x == 0 else None,
                                 mfc="white" if side == "R" else None)
+            # the mean of the side means: the quantity the band and the responder class judge (a runner's two sides
+            # can lie degrees apart, both far from a band drawn around their mean)
+            if condition in by.index.get_level_values("condition"):
+                ax.plot(x, by.loc[condition, "mean"].mean(), "D", color="k", ms=5,
+                        label="mean of the sides" if x == 0 else None)
         if np.isfinite(base_mean):
             ax.axhline(base_mean, color="0.4", lw=0.8, ls="--")
         ax.set_xticks(range(len(conditions)), conditions, fontsize=8)
@@ -180,8 +186,8 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     else:
         ax.text(0.5, 0.5, "no included stances", ha="center", va="center", transform=ax.transAxes)
     ax.set(ylabel="peak drop (deg)")
-    _title(ax, "Peak pelvic drop per condition and side (mean +/- SD)\ngrey: baseline +/- MDC95, a change inside it "
-               "is within this runner's measurement noise")
+    _title(ax, "Peak pelvic drop per condition and side (mean +/- SD)\ngrey: the baseline's mean of the sides +/- MDC95; "
+               "a change inside it is measurement noise")
 
     # 3. what the runner did, and the verdict
     ax = fig.axes[2]
@@ -327,8 +333,8 @@ def _text_table(ax, header: list[str], rows: list[list[str]], *, widths: list[fl
 
 
 def write_runner_pages(pages: dict[str, str], curves: xr.DataArray | None, stances: pd.DataFrame,
-                       responders: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str = "baseline",
-                       min_stances: int = 10,
+                       responders: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str = schema_default("stats.baseline"),
+                       min_stances: int = schema_default("stats.min_stances"),
                        workers: int = 1, dpi: int, notes: dict[str, list[str]] | None = None) -> None:
     """``runner_page`` of every runner of ``pages`` (``{subject: png path}``) written to its path (atomically) at
     ``dpi`` dots per inch (config ``report.runner_page_dpi``), on ``workers`` processes forked from this one:

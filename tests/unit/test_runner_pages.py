@@ -186,7 +186,9 @@ def test_the_mdc_band_sits_on_the_mean_of_the_sides_which_the_page_marks():
     figure = runner_page("A", curves, stances, responders, manipulation)
     marks = [line for line in figure.axes[1].get_lines() if line.get_label() == "mean of the sides"]
     assert len(marks) == 1
-    drawn = [float(line.get_ydata()[0]) for line in figure.axes[1].get_lines() if line.get_marker() == "D"]
+    ticks = [t.get_text() for t in figure.axes[1].get_xticklabels()]
+    drawn = {ticks[int(line.get_xdata()[0])]: float(line.get_ydata()[0]) for line in figure.axes[1].get_lines()
+             if line.get_marker() == "D"}
     mine = stances[stances["subject"] == "A"]
-    expected = [mine[mine["condition"] == c].groupby("side")["cpd_peak_deg"].mean().mean() for c in CONDITIONS]
+    expected = {c: mine[mine["condition"] == c].groupby("side")["cpd_peak_deg"].mean().mean() for c in CONDITIONS}
     assert drawn == pytest.approx(expected)  # 6, 5 and 4 deg: the sides' 9/3, 8/2 and 7/1

@@ -56,6 +56,9 @@ CROSSOVER_INSTRUCTION = "no_crossover"
 #: the wrist centre's distance from the body's midline with the arm furthest back (mm): the shoulder's, where it
 #: hangs; it swings medially as it comes forward and is most medial with the arm furthest forward
 WRIST_REST_MM = 170.0
+#: how far ahead of the elbow the wrist is carried (mm): a 250-280 mm forearm held about level, 280 mm below the
+#: shoulder, so the elbow angle (shoulder-elbow-wrist) is 90-110 deg through the swing, as in running
+FOREARM_FORWARD_MM = 220.0
 #: how much of an arm-swing instruction runners carry out (normal, clipped): most near it, some barely at all
 ARM_COMPLIANCE = (1.0, 0.45, 0.05, 1.6)
 #: strike patterns and their shares among runners
@@ -335,7 +338,10 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
         # medially as the arm comes forward: crossover_mm across the midline (trunk's y) with the arm furthest
         # forward; the thorax does not turn, so this is the truth in its frame
         medial = (WRIST_REST_MM + crossover_mm) * (1 + sign * np.cos(phase)) / 2 if crossing else np.zeros(n)
-        wrist = shoulder + np.stack([fore_aft, -sign * medial, np.full(n, -480.0) + 60 * np.abs(np.sin(phase))], -1)
+        # the forearm held forward, near perpendicular to the upper arm as runners carry it (docs/science.md
+        # section 12); the wrist's fore-aft excursion stays the swing's, FOREARM_FORWARD_MM ahead of the elbow's line
+        wrist = shoulder + np.stack([fore_aft + FOREARM_FORWARD_MM, -sign * medial,
+                                     np.full(n, -300.0) + 60 * np.abs(np.sin(phase))], -1)
         markers[f"{side}WRA"] = wrist + np.array([0.0, 25.0, 0.0])
         markers[f"{side}WRB"] = wrist - np.array([0.0, 25.0, 0.0])
     markers["C7"] = trunk + np.array([-80.0, 0.0, 80.0])

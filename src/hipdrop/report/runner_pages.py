@@ -84,8 +84,7 @@ def responder_lines(subject: str, responders: pd.DataFrame) -> list[str]:
 
 
 def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame, responders: pd.DataFrame,
-                manipulation: pd.DataFrame, *, baseline: str = schema_default("stats.baseline"),
-                min_stances: int = schema_default("stats.min_stances"), page=None,
+                manipulation: pd.DataFrame, *, baseline: str = "baseline", min_stances: int = 10, page=None,
                 notes: list[str] | None = None):
     """A one-page figure (A4 portrait) for one runner.
 
@@ -333,8 +332,8 @@ def _text_table(ax, header: list[str], rows: list[list[str]], *, widths: list[fl
 
 
 def write_runner_pages(pages: dict[str, str], curves: xr.DataArray | None, stances: pd.DataFrame,
-                       responders: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str = schema_default("stats.baseline"),
-                       min_stances: int = schema_default("stats.min_stances"),
+                       responders: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str = "baseline",
+                       min_stances: int = 10,
                        workers: int = 1, dpi: int, notes: dict[str, list[str]] | None = None) -> None:
     """``runner_page`` of every runner of ``pages`` (``{subject: png path}``) written to its path (atomically) at
     ``dpi`` dots per inch (config ``report.runner_page_dpi``), on ``workers`` processes forked from this one:

@@ -394,8 +394,9 @@ HEEL_GROUND_MM, TOE_GROUND_MM = 25.0, 20.0  # marker heights with the foot flat 
 # The landing marker sinks PAD_MM into heel pad and shoe over the first PAD_S; the forefoot marker rises ROLL_MM
 # while the foot rolls over the toes in the last ROLL_PHASE of stance. As measured on real running against force
 # plates (RBDS001runT35, dorn_JA1Gait35, flash_maxSprint): the landing marker is 0-7 mm above its rest at contact,
-# the last marker to leave 18-33 mm up at foot off, rising at 0.8-5 m/s (RBDS, the jogger: 18 mm, 0.8 m/s).
-PAD_MM, PAD_S = 4.0, 0.025
+# the last marker to leave 18-33 mm up at foot off, rising at 0.8-5 m/s (RBDS, the jogger: 18 mm, 0.8 m/s); the
+# landing marker's descent is arrested over 7-17 ms (docs/science.md section 4), hence PAD_S in that range.
+PAD_MM, PAD_S = 4.0, 0.012
 ROLL_MM, ROLL_PHASE = 18.0, 0.2
 
 

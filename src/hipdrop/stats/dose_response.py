@@ -79,7 +79,7 @@ def dose_response(
     name, fit, notes = first_acceptable_fit(
         f"{metric} ~ achieved_pct + C(side)", data, metric=metric,
         candidates=[("random intercept + achieved-cadence slope per runner", dict(re_formula="~achieved_pct")),
-                    ("random intercept per runner", {})])
+                    ("random intercept per runner", {})], best_of_optimizers=True)
     model = f"mixed model: {name}"
     if fit is None:
         population["reason"] = "no mixed model could be fitted: " + "; ".join(notes)

@@ -31,7 +31,7 @@ from run import _bare  # noqa: E402  the same bare parse as the other benchmarks
 #: the steps of ``hipdrop.trial.process.process_trial`` timed on their own
 STEPS = ("read_c3d", "plausible_markers", "repair_markers", "lowpass", "progression_heading", "pelvic_angles",
          "detect_events", "marker_event_agreement", "arm_swing", "stance_table", "compensation_angles",
-         "stance_compensations")
+         "stance_compensations", "foot_angles", "rearfoot_angles", "stance_foot", "trial_emg", "arm_measures")
 
 
 def measure(paths: list[str]) -> dict:

@@ -147,12 +147,15 @@ def arm_measures(markers: xr.DataArray, stances: pd.DataFrame, *, heading: float
     names = [str(m) for m in markers[MARKER].values]
     xyz = markers.transpose(TIME, MARKER, AXIS).to_numpy().astype(float)
     n = xyz.shape[0]
-    out = pd.DataFrame(index=stances.index, columns=ARM_COLUMNS)
-    for c in ARM_METRICS:
-        out[c] = np.nan
-    out["arm_frame"], out["arm_reason"] = "", ""
     if stances.empty:
+        out = pd.DataFrame(index=stances.index, columns=ARM_COLUMNS)
+        for c in ARM_METRICS:
+            out[c] = np.nan
+        out["arm_frame"], out["arm_reason"] = "", ""
         return out
+    # filled per stance as numpy and lists, the frame built once: pandas' .loc per cell costs more than the measures
+    metrics = {c: np.full(len(stances), np.nan) for c in ARM_METRICS}
+    frames, why = [""] * len(stances), [""] * len(stances)
     origin, forward, frame = body_frame(xyz, names)
     p_origin, p_forward = pelvis_frame(xyz, names)
     progression = np.array([np.cos(heading), np.sin(heading)])
@@ -160,7 +163,7 @@ def arm_measures(markers: xr.DataArray, stances: pd.DataFrame, *, heading: float
     legs = {s: next((p for m in LEG_MARKERS if (p := _get(xyz, names, f"{s}{m}")) is not None), None) for s in SIDES}
     rotation = relative_yaw(forward, p_forward) if frame == "thorax" else None
     nxt = next_same_side(stances)
-    for row, (index, side, strike) in enumerate(zip(stances.index, stances["side"], stances["strike_frame"])):
+    for row, (side, strike) in enumerate(zip(stances["side"], stances["strike_frame"])):
         reasons, values = [], {}
         wrist = wrists.get(side)
         end = min(int(nxt[row]), n - 1)
@@ -169,8 +172,8 @@ def arm_measures(markers: xr.DataArray, stances: pd.DataFrame, *, heading: float
         if nxt[row] < 0:
             reasons.append("no next strike of the side: no stride")
         if reasons:
-            out.loc[index, "arm_reason"] = "; ".join(reasons)
-            out.loc[index, "arm_frame"] = frame if wrist is not None else ""
+            why[row] = "; ".join(reasons)
+            frames[row] = frame if wrist is not None else ""
             continue
         span = slice(int(strike), end)  # the stride, the next strike's frame left out
         w = wrist[span]
@@ -208,9 +211,7 @@ def arm_measures(markers: xr.DataArray, stances: pd.DataFrame, *, heading: float
             else:
                 reasons.append("missing wrist, foot or pelvis data in the stride: no arm-leg phase")
         for c, v in values.items():
-            out.loc[index, c] = v
-        out.loc[index, "arm_frame"] = frame
-        out.loc[index, "arm_reason"] = "; ".join(reasons)
-    for c in ARM_METRICS:
-        out[c] = out[c].astype(float)
-    return out
+            metrics[c][row] = v
+        frames[row] = frame
+        why[row] = "; ".join(reasons)
+    return pd.DataFrame({**metrics, "arm_frame": frames, "arm_reason": why}, index=stances.index, columns=ARM_COLUMNS)

@@ -26,7 +26,8 @@ from hipdrop.kernels.arrays import marker_positions
 from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles
 from hipdrop.kernels.events.agreement import event_agreement
 from hipdrop.kernels.events.calibration import calibrated_events, calibration_text
-from hipdrop.kernels.events.detect import kinematic_events
+from hipdrop.kernels.events.detect import kinematic_events, runs
+from hipdrop.kernels.events.feet import has_feet
 from hipdrop.kernels.events.force import force_plate_events
 from hipdrop.kernels.foot import REARFOOT_MARKERS, foot_angles, rearfoot_angles, stance_foot
 from hipdrop.kernels.filters import lowpass, usable_cutoff
@@ -199,17 +200,21 @@ def _force_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict) -> pd.Data
     )
 
 
-def _kinematic_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict, *, heading: float, method: str | None = None) -> pd.DataFrame:
+def _kinematic_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict, *, heading: float, method: str | None = None,
+                      plates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``plates``: the trial's ``_force_events`` where the caller has them already."""
     heights = {"strike_height_mm": ev["strike_height_mm"], "off_height_mm": ev["off_height_mm"]}
-    table = kinematic_events(markers, rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"],
-                             method=method or ev["kinematic_method"], heading=heading, **heights)
-    if table.attrs.get("method") == "running" and "forces" in trial:
+    settings = {"rate_hz": trial.attrs["rate_hz"], "min_contact_s": ev["min_contact_s"], **heights}
+    method = method or ev["kinematic_method"]
+    if "forces" in trial and method == "auto":
+        # decided first, as kinematic_events' auto decides, so that a calibrated trial's events are detected once
+        method = "running" if runs(markers, **settings) else "walking"
+    if method == "running" and "forces" in trial and has_feet(markers):
         # the trial's own plate contacts calibrate each foot's thresholds (hipdrop.kernels.events.calibration)
-        plates = _force_events(trial, markers, ev)
+        plates = _force_events(trial, markers, ev) if plates is None else plates
         if len(plates):
-            table = calibrated_events(markers, plates, rate_hz=trial.attrs["rate_hz"], min_contact_s=ev["min_contact_s"],
-                                      heading=heading, **heights)
-    return table
+            return calibrated_events(markers, plates, heading=heading, **settings)
+    return kinematic_events(markers, method=method, heading=heading, **settings)
 
 
 def detect_events(trial: xr.Dataset, markers: xr.DataArray, config: dict, *, heading: float) -> pd.DataFrame:
@@ -250,16 +255,17 @@ def marker_event_agreement(
     None when it has neither. ``detected``: the trial's events, reused when they came from one source."""
     ev = config["events"]
     sources = set(detected["source"]) if detected is not None else set()
-    references = {}
+    references, plates = {}, None
     if "forces" in trial:
-        references["force"] = detected if sources == {"force"} else _force_events(trial, markers, ev)
+        references["force"] = plates = detected if sources == {"force"} else _force_events(trial, markers, ev)
     stored = detected if sources == {"c3d"} else events_table(trial)
     if not stored.empty and not stored_event_problems(stored):
         references["c3d"] = stored
     references = {name: table for name, table in references.items() if not table.empty}
     if not references:
         return None
-    marker_events = detected if sources == {"kinematic"} else _kinematic_events(trial, markers, ev, heading=heading)
+    marker_events = (detected if sources == {"kinematic"}
+                     else _kinematic_events(trial, markers, ev, heading=heading, plates=plates))
     detectors = {marker_events.attrs["method"]: marker_events}
     if "zeni" not in detectors:
         detectors["zeni"] = _kinematic_events(trial, markers, ev, heading=heading, method="zeni")

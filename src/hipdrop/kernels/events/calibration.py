@@ -17,8 +17,7 @@ import xarray as xr
 
 from hipdrop.kernels.events.agreement import AGREEMENT_COLUMNS
 from hipdrop.kernels.events.detect import kinematic_events
-from hipdrop.kernels.events.feet import points_xyz
-from hipdrop.kernels.events.running import ARREST_FRAMES, arrest_at, event_at, foot_contacts, ground_velocity
+from hipdrop.kernels.events.running import ARREST_FRAMES, arrest_at, contact_tracks, event_at, foot_contacts, ground_velocity
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, SIDES, TIME
 
 EVENTS = (FOOT_STRIKE, FOOT_OFF)
@@ -38,6 +37,16 @@ def contact_heights(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: flo
     threshold that would place the marker event there.
     Columns side, event, time_s, contact (the plate contact's number on its side, in time order), height_mm (NaN
     where no marker contact holds it); ``attrs["contacts"]`` the marker contact of each row (None where none)."""
+    table, held = _heights_and_contacts(markers, plates, rate_hz=rate_hz, min_contact_s=min_contact_s,
+                                        strike_height_mm=strike_height_mm, off_height_mm=off_height_mm)
+    table.attrs["contacts"] = held
+    return table
+
+
+def _heights_and_contacts(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: float, min_contact_s: float,
+                          strike_height_mm: float, off_height_mm: float) -> tuple[pd.DataFrame, list]:
+    """``contact_heights``' table and, apart from it, its marker contacts: in a frame's attrs pandas would deep-copy
+    them into every selection and column of it."""
     ground = ground_velocity(markers, rate_hz=rate_hz)
     t0 = float(markers[TIME][0])
     frames = np.arange(markers.sizes[TIME])
@@ -49,19 +58,21 @@ def contact_heights(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: flo
         contacts = [c for c in foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
                                              strike_height_mm=strike_height_mm, off_height_mm=off_height_mm)
                     if c.get("levels")]
+        tracks = contact_tracks(markers, contacts, rate_hz)
+        starts, ends = np.array([c["start"] for c in contacts], float), np.array([c["end"] for c in contacts], float)
+        middles = (starts + ends) / 2
         number = -1
         for r in mine.itertuples():
             number += r.event == FOOT_STRIKE or number < 0
             frame = (r.time_s - t0) * rate_hz
-            holding = [c for c in contacts if c["start"] - 0.1 * rate_hz <= frame <= c["end"] + 0.1 * rate_hz]
-            contact = min(holding, key=lambda c: abs((c["start"] + c["end"]) / 2 - frame)) if holding else None
-            above = [np.interp(frame, frames, points_xyz(markers, [p])[:, 0, 2]) - level
+            holding = np.flatnonzero((starts - 0.1 * rate_hz <= frame) & (frame <= ends + 0.1 * rate_hz))
+            # the first of the nearest, as min() picks it
+            contact = contacts[holding[np.argmin(np.abs(middles[holding] - frame))]] if len(holding) else None
+            above = [np.interp(frame, frames, tracks[p][0]) - level
                      for p, (level, *_) in (contact["levels"].items() if contact else ())]
             rows.append((side, r.event, r.time_s, number, float(np.nanmin(above)) if np.isfinite(above).any() else np.nan))
             held.append(contact)
-    table = pd.DataFrame(rows, columns=["side", "event", "time_s", "contact", "height_mm"])
-    table.attrs["contacts"] = held
-    return table
+    return pd.DataFrame(rows, columns=["side", "event", "time_s", "contact", "height_mm"]), held
 
 
 def contact_arrest_frames(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: float, min_contact_s: float,
@@ -77,6 +88,7 @@ def contact_arrest_frames(markers: xr.DataArray, plates: pd.DataFrame, *, rate_h
         contacts = [c for c in foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
                                              strike_height_mm=strike_height_mm, off_height_mm=off_height_mm,
                                              arrest_frames=ARREST_FRAMES) if c.get("arrests")]
+        tracks = contact_tracks(markers, contacts, rate_hz)
         for r in plates[(plates.side == side) & (plates.event == FOOT_STRIKE)].itertuples():
             frame = (r.time_s - t0) * rate_hz
             holding = [c for c in contacts if c["start"] - 0.1 * rate_hz <= frame <= c["end"]]
@@ -84,7 +96,7 @@ def contact_arrest_frames(markers: xr.DataArray, plates: pd.DataFrame, *, rate_h
             if holding:
                 contact = min(holding, key=lambda c: abs(c["start"] - frame))
                 grid = np.arange(0.2, 10.0, 0.05)  # the strike moves earlier as the frames grow
-                at = np.array([arrest_at(markers, contact, f, rate_hz) for f in grid])
+                at = np.array([arrest_at(tracks, contact, f, rate_hz) for f in grid])
                 past = np.flatnonzero(at <= frame)
                 if len(past) and past[0] > 0 and at[past[0] - 1] != at[past[0]]:
                     k = past[0]
@@ -135,31 +147,37 @@ def calibrated_events(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: f
     a foot and a contact the plates cannot calibrate. ``attrs["calibration"]``: per side the thresholds, their bands and the contacts
     used; ``attrs["calibration_check"]``: the plate events scored with the contacts hidden (``hidden_contact_errors``)."""
     configured = {"strike_height_mm": strike_height_mm, "off_height_mm": off_height_mm}
-    heights = contact_heights(markers, plates, rate_hz=rate_hz, min_contact_s=min_contact_s, **configured)
+    heights, contacts = _heights_and_contacts(markers, plates, rate_hz=rate_hz, min_contact_s=min_contact_s, **configured)
     thresholds = thresholds_from_heights(heights)
     table = kinematic_events(markers, rate_hz=rate_hz, min_contact_s=min_contact_s, method="running", heading=heading,
                              thresholds=thresholds, **configured)
     table.attrs["calibration"] = thresholds
-    table.attrs["calibration_check"] = hidden_contact_errors(markers, heights, rate_hz=rate_hz)
+    table.attrs["calibration_check"] = hidden_contact_errors(markers, heights, rate_hz=rate_hz, contacts=contacts)
     return table
 
 
-def hidden_contact_errors(markers: xr.DataArray, heights: pd.DataFrame, *, rate_hz: float) -> pd.DataFrame:
+def hidden_contact_errors(markers: xr.DataArray, heights: pd.DataFrame, *, rate_hz: float,
+                          contacts: list | None = None) -> pd.DataFrame:
     """Every other plate contact hidden: per foot, the contacts of even number calibrate those of odd number and
     the reverse, so each plate event is scored by thresholds that never saw its contact. Rows as
     ``event_agreement``'s (method ``plate-calibrated``, reference ``force``), with ``threshold_mm`` and
-    ``calibration_contacts``; a foot with fewer than 2 plate contacts gives no rows (nothing to calibrate on)."""
+    ``calibration_contacts``; a foot with fewer than 2 plate contacts gives no rows (nothing to calibrate on).
+    ``contacts``: the marker contact of each row of ``heights``, where not in its ``attrs["contacts"]``."""
     t0 = float(markers[TIME][0])
-    contacts, heights = heights.attrs["contacts"], _plain(heights)
+    contacts = heights.attrs["contacts"] if contacts is None else contacts
+    heights = _plain(heights)
+    tracks = contact_tracks(markers, contacts, rate_hz)
+    # numpy columns: a pandas selection per plate event costs more than the events themselves
+    side, event = heights.side.to_numpy(), heights.event.to_numpy()
+    parity, height = heights.contact.to_numpy() % 2, heights.height_mm.to_numpy(float)
     rows = []
     for k, r in enumerate(heights.itertuples()):
-        same = heights[(heights.side == r.side) & (heights.event == r.event)]
-        train = same[(same.contact % 2 != r.contact % 2)].height_mm.dropna()
+        train = height[(side == r.side) & (event == r.event) & (parity != r.contact % 2) & ~np.isnan(height)]
         contact = contacts[k]
-        if train.empty or contact is None:
+        if not len(train) or contact is None:
             continue
         threshold = max(float(np.median(train)), MIN_THRESHOLD_MM)
-        frame = event_at(markers, contact, r.event, threshold)
+        frame = event_at(tracks, contact, r.event, threshold)
         error = 1000 * (t0 + frame / rate_hz - r.time_s) if np.isfinite(frame) else np.nan
         rows.append(("plate-calibrated", "force", r.side, r.event, r.time_s, r.time_s + error / 1000,
                      error if abs(error) <= 150 else np.nan, contact["strike_type"], threshold, len(train)))

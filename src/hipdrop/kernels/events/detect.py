@@ -42,6 +42,21 @@ def _has_flight_phase(contacts: dict[str, list[dict]], n_frames: int) -> bool:
     return bool(airborne[n_frames // 10 : -(n_frames // 10) or None].mean() > 0.05)
 
 
+def runs(markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, strike_height_mm: float,
+         off_height_mm: float) -> bool:
+    """Whether ``kinematic_events`` with ``method="auto"`` and these settings chooses running (both feet have
+    markers and the trial a flight phase), without its events: a caller that then detects them with other
+    thresholds (a plate calibration) need not sweep the uncertainty of events it discards."""
+    if not has_feet(markers):
+        return False
+    ground = ground_velocity(markers, rate_hz=rate_hz)
+    contacts = {side: foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
+                                    strike_height_mm=strike_height_mm, off_height_mm=off_height_mm,
+                                    edge_heights_mm=(strike_height_mm, off_height_mm), arrest_frames=ARREST_FRAMES)
+                for side in SIDES}
+    return _has_flight_phase(contacts, markers.sizes[TIME])
+
+
 def kinematic_events(
     markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, strike_height_mm: float, off_height_mm: float,
     method: str = "auto", heading: float = 0.0, thresholds: dict | None = None,

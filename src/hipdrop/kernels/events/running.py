@@ -329,13 +329,23 @@ def _edge_contacts(heights: dict, positions: dict, rests: dict, contacts: list[d
     return contacts
 
 
-def event_at(markers: xr.DataArray, contact: dict, event: str, height_mm: float) -> float:
+def contact_tracks(markers: xr.DataArray, contacts: list[dict], rate_hz: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per foot marker that ``contacts`` (``foot_contacts``') read: its height (mm) and vertical velocity (mm/s)
+    ``[time]`` as numpy, what ``event_at``, ``arrest_at`` and ``event_uncertainty`` take: looked up once per
+    trial, not per contact and threshold."""
+    points = list(dict.fromkeys(p for c in contacts if c for p in c.get("levels", {})))
+    xyz = points_xyz(markers, points)
+    velocity = _velocities(xyz, rate_hz)
+    return {p: (xyz[:, k, 2], velocity[:, k, 2]) for k, p in enumerate(points)}
+
+
+def event_at(tracks: dict, contact: dict, event: str, height_mm: float) -> float:
     """The (sub-)frame of ``event`` of one ``foot_contacts`` contact had its threshold been ``height_mm``: the first of
     its markers to come within that height of its rest level (strike), the last to rise above it (off). NaN for a
-    contact without levels (cut by the recording) or where no marker crosses."""
+    contact without levels (cut by the recording) or where no marker crosses. ``tracks``: ``contact_tracks``."""
     times = []
     for point, (level, seed, lo, hi) in contact.get("levels", {}).items():
-        run = _down_run(points_xyz(markers, [point])[:, 0, 2], level + height_mm, seed, lo, hi)
+        run = _down_run(tracks[point][0], level + height_mm, seed, lo, hi)
         if run is not None:
             times.append(run[0] if event == FOOT_STRIKE else run[1])
     if not times:
@@ -343,30 +353,30 @@ def event_at(markers: xr.DataArray, contact: dict, event: str, height_mm: float)
     return min(times) if event == FOOT_STRIKE else max(times)
 
 
-def arrest_at(markers: xr.DataArray, contact: dict, frames: float, rate_hz: float) -> float:
+def arrest_at(tracks: dict, contact: dict, frames: float, rate_hz: float) -> float:
     """The (sub-)frame of a ``foot_contacts`` contact's strike had ``arrest_frames`` been ``frames``: the first of
     its markers to land, those whose descent ends in the contact by ``arrest_strike``, the others where they
     came within the strike height (never before a marker is within the off height of its rest, as in
-    ``foot_contacts``). NaN for a contact without them (cut by the recording)."""
+    ``foot_contacts``). NaN for a contact without them (cut by the recording). ``tracks``: ``contact_tracks``."""
     times = list(contact.get("landings", {}).values())
     for point, arrest in contact.get("arrests", {}).items():
-        xyz = points_xyz(markers, [point])[:, 0]
-        times.append(max(arrest_strike(xyz[:, 2], _velocities(xyz, rate_hz)[:, 2], arrest, frames, rate_hz), arrest[3]))
+        height, vz = tracks[point]
+        times.append(max(arrest_strike(height, vz, arrest, frames, rate_hz), arrest[3]))
     return min(times) if times else np.nan
 
 
-def event_uncertainty(markers: xr.DataArray, contact: dict, event: str, band_mm: tuple[float, float], rate_hz: float,
+def event_uncertainty(tracks: dict, contact: dict, event: str, band_mm: tuple[float, float], rate_hz: float,
                       band_frames: tuple[float, float] | None = None) -> float:
     """How far (s) the marker evidence lets ``event`` move: half the time between the event at the two ends of
     ``band_mm``, the span of thresholds the evidence supports (``STRIKE_BAND_MM``, ``OFF_BAND_MM``, or a plate
     calibration's). A foot landing fast crosses the band in a frame or two; one that skims the floor (the heel of
     opensim_jogging, within 2 mm of its rest 60 ms before the plate feels it) takes tens of ms. A strike found by
     the arrest of the descent (``band_frames`` given, the contact found with ``arrest_frames``) sweeps
-    ``ARREST_BAND_FRAMES`` instead."""
+    ``ARREST_BAND_FRAMES`` instead. ``tracks``: ``contact_tracks``."""
     if event == FOOT_STRIKE and band_frames is not None and contact.get("arrests"):
-        ends = [arrest_at(markers, contact, f, rate_hz) for f in band_frames]
+        ends = [arrest_at(tracks, contact, f, rate_hz) for f in band_frames]
     else:
-        ends = [event_at(markers, contact, event, h) for h in band_mm]
+        ends = [event_at(tracks, contact, event, h) for h in band_mm]
     return abs(ends[1] - ends[0]) / 2 / rate_hz if np.isfinite(ends).all() else np.nan
 
 
@@ -374,10 +384,10 @@ def contact_rows(contacts: list[dict], side: str, times: np.ndarray, rate_hz: fl
                   bands: dict[str, tuple[float, float]], band_frames: tuple[float, float] | None = None) -> list[tuple]:
     """Events-table rows of ``foot_contacts``: a contact cut by the recording gives the one event recorded, each
     with its ``event_uncertainty`` over ``bands`` (by event; ``band_frames`` for strikes by arrest)."""
-    rows = []
+    rows, tracks = [], contact_tracks(markers, contacts, rate_hz)
     for c in contacts:
         for event, frame in ((FOOT_STRIKE, c["strike"]), (FOOT_OFF, c["off"])):
             if frame is not None:
                 rows.append((side, event, int(round(frame)), float(times[0] + frame / rate_hz), "kinematic",
-                             c["strike_type"], event_uncertainty(markers, c, event, bands[event], rate_hz, band_frames)))
+                             c["strike_type"], event_uncertainty(tracks, c, event, bands[event], rate_hz, band_frames)))
     return rows

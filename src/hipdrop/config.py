@@ -32,6 +32,15 @@ def load_schema(name: str) -> dict:
     return yaml.safe_load((SCHEMA_DIR / f"{name}.schema.yaml").read_text())
 
 
+def schema_default(key: str):
+    """The config schema's default of ``key``, a dotted path such as ``"stats.alpha"``: the one source of the
+    defaults library functions take for a config setting (a workflow run passes the config's own value)."""
+    spec = load_schema("config")
+    for part in key.split("."):
+        spec = spec["properties"][part]
+    return copy.deepcopy(spec["default"])
+
+
 def _with_defaults(instance, schema):
     """Fill defaults of ``schema`` into ``instance`` recursively (JSON Schema's ``default`` is advisory only)."""
     if schema.get("type") == "object" and isinstance(instance, dict):

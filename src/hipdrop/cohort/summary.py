@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hipdrop.config import schema_default
 from hipdrop.io.results import QUARANTINE_COLUMNS
 from hipdrop.stats.tasks import running_rows, with_task_labels
 from hipdrop.vocab import counted
@@ -34,7 +35,9 @@ def summary_line(trials: pd.DataFrame, quarantine_path: str) -> str:
 
 
 def run_summary(tables: dict[str, pd.DataFrame], *, sheet_problems: list[str], quarantine_path: str,
-                min_stances: int = 10, flag_excluded_pct: float = 25.0, reference_z_threshold: float = 2.0) -> str:
+                min_stances: int = schema_default("stats.min_stances"),
+                flag_excluded_pct: float = schema_default("stats.flag_excluded_pct"),
+                reference_z_threshold: float = schema_default("stats.reference.z_threshold")) -> str:
     """The run in a few lines a newcomer can read: trials analysed, the stances behind the numbers (included,
     excluded and why, the runner-conditions that lost many or rest on few), the design's problems, adherence and
     confounds of the interventions, the conditions compared without a verdict, the effects on peak drop by both

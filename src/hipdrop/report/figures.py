@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hipdrop.config import schema_default
 from hipdrop.stats.design import NOT_AN_INTERVENTION
 from hipdrop.stats.exclusions import reason_kinds
 from hipdrop.stats.tasks import with_task_labels
@@ -172,7 +173,7 @@ def plot_effects(effects: pd.DataFrame, *, metrics: Iterable[str] | None = None)
     return fig
 
 
-def plot_runners(subjects: pd.DataFrame, responders: pd.DataFrame, *, baseline: str = "baseline"):
+def plot_runners(subjects: pd.DataFrame, responders: pd.DataFrame, *, baseline: str = schema_default("stats.baseline")):
     """Each runner's mean of the responder metric (``responders["metric"]``, peak drop) at baseline and in each
     condition, one panel per condition, joined by a line coloured by its responder class; around each runner's
     baseline mean a band of +/- its MDC95 (``mdc95_deg``): a line that ends outside its own band changed by more
@@ -227,7 +228,8 @@ def plot_runners(subjects: pd.DataFrame, responders: pd.DataFrame, *, baseline: 
     return fig
 
 
-def plot_adherence(manipulation: pd.DataFrame, *, baseline: str = "baseline", cadence_tolerance_pct: float | None = None):
+def plot_adherence(manipulation: pd.DataFrame, *, baseline: str = schema_default("stats.baseline"),
+                   cadence_tolerance_pct: float | None = None):
     """Did the runners do what each condition asked? Left: achieved against target cadence change (% of the
     runner's baseline cadence), one point per runner and condition, the line of identity (and the adherence
     tolerance around it when given); right: the change of arm swing (wrist excursion, % of baseline) per condition.
@@ -292,7 +294,7 @@ def plot_adherence(manipulation: pd.DataFrame, *, baseline: str = "baseline", ca
 
 
 def plot_dose_response(dose: pd.DataFrame, subjects: pd.DataFrame, manipulation: pd.DataFrame, *,
-                       baseline: str = "baseline", runner_slope: str = "slope_deg_per_pct"):
+                       baseline: str = schema_default("stats.baseline"), runner_slope: str = "slope_deg_per_pct"):
     """Change of the dose-response metric (peak drop) from each runner's baseline against the cadence change it
     achieved: one point per runner and cadence condition (and each runner's baseline at 0, 0), each runner's own
     line through its baseline point with its slope (``runner_slope``: the mixed model's ``slope_deg_per_pct``, or

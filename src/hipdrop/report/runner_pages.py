@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hipdrop.config import schema_default
 from hipdrop.report.arms import page_line as arm_page_line
 from hipdrop.report.emg import page_line as emg_page_line
 from hipdrop.report.foot import page_line as foot_page_line
@@ -84,7 +85,8 @@ def responder_lines(subject: str, responders: pd.DataFrame) -> list[str]:
 
 
 def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame, responders: pd.DataFrame,
-                manipulation: pd.DataFrame, *, baseline: str = "baseline", min_stances: int = 10, page=None,
+                manipulation: pd.DataFrame, *, baseline: str = schema_default("stats.baseline"),
+                min_stances: int = schema_default("stats.min_stances"), page=None,
                 notes: list[str] | None = None):
     """A one-page figure (A4 portrait) for one runner.
 
@@ -104,10 +106,10 @@ def runner_page(subject: str, curves: xr.DataArray | None, stances: pd.DataFrame
     manipulation : pandas.DataFrame
         ``stats/manipulation.csv`` rows (``subject``, ``condition``, ``cadence_spm``, ``target_cadence_change_pct``,
         ``achieved_cadence_change_pct``, ``arm_swing_mm``, ``arm_swing_change_pct``, ``adherent``).
-    baseline : str, optional
+    baseline : str, default config ``stats.baseline``
         The condition changes are measured from.
-    min_stances : int, optional
-        Fewest included stances behind a trustworthy condition mean (config ``stats.min_stances``): fewer are
+    min_stances : int, default config ``stats.min_stances``
+        Fewest included stances behind a trustworthy condition mean: fewer are
         starred in the table.
     page : matplotlib.figure.Figure, optional
         A figure this function returned for another runner, drawn over instead of a new one: the same page, about
@@ -332,8 +334,8 @@ def _text_table(ax, header: list[str], rows: list[list[str]], *, widths: list[fl
 
 
 def write_runner_pages(pages: dict[str, str], curves: xr.DataArray | None, stances: pd.DataFrame,
-                       responders: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str = "baseline",
-                       min_stances: int = 10,
+                       responders: pd.DataFrame, manipulation: pd.DataFrame, *,
+                       baseline: str = schema_default("stats.baseline"), min_stances: int = schema_default("stats.min_stances"),
                        workers: int = 1, dpi: int, notes: dict[str, list[str]] | None = None) -> None:
     """``runner_page`` of every runner of ``pages`` (``{subject: png path}``) written to its path (atomically) at
     ``dpi`` dots per inch (config ``report.runner_page_dpi``), on ``workers`` processes forked from this one:

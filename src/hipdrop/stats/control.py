@@ -24,7 +24,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from hipdrop.config import load_schema
+from hipdrop.config import load_schema, schema_default
 
 #: the metrics whose control is reported (degrees both: the CV rule's floor is in deg)
 CONTROL_METRICS = ("cpd_peak_deg", "cpd_excursion_deg")
@@ -45,9 +45,9 @@ _KEYS = ["subject", "condition"]
 def control_settings(stats: dict | None = None) -> dict:
     """Config ``stats.control`` with the schema's defaults for every key it does not give. The key itself has no
     default in the schema (so that configs without it keep their hash); its defaults live in its properties."""
-    spec = load_schema("config")["properties"]["stats"]["properties"]["control"]["properties"]
+    keys = load_schema("config")["properties"]["stats"]["properties"]["control"]["properties"]
     given = dict((stats or {}).get("control") or {})
-    return {key: given.get(key, sub.get("default")) for key, sub in spec.items()}
+    return {key: given[key] if key in given else schema_default(f"stats.control.{key}") for key in keys}
 
 
 def newey_west_lags(n: int) -> int:
@@ -56,14 +56,14 @@ def newey_west_lags(n: int) -> int:
     return int(math.floor(4.0 * (max(n, 1) / 100.0) ** (2.0 / 9.0)))
 
 
-def drift_fit(values: np.ndarray, time_min: np.ndarray, cells: np.ndarray, *, alpha: float = 0.05,
-              maxlags: int | None = None) -> dict:
+def drift_fit(values: np.ndarray, time_min: np.ndarray, cells: np.ndarray, *,
+              alpha: float = schema_default("stats.alpha"), maxlags: int | None = None) -> dict:
     """The slope of ``values`` against ``time_min`` with one intercept per ``cells`` label, and its HAC CI.
 
     Parameters
     ----------
     values, time_min, cells : arrays of one length, in time order (the order the HAC lags run along)
-    alpha : the CI is ``1 - alpha``, two-sided, from Student's t on n - k df
+    alpha : the CI is ``1 - alpha``, two-sided, from Student's t on n - k df (default config ``stats.alpha``)
     maxlags : the Bartlett kernel's lags; None: ``newey_west_lags(n)``
 
     Returns
@@ -105,8 +105,11 @@ def pooled_within_sd(values: np.ndarray, cells: np.ndarray) -> float:
     return float(np.sqrt((grouped.var(ddof=1).fillna(0.0) * df).sum() / df.sum()))
 
 
-def control_table(stances: pd.DataFrame, *, metrics: tuple[str, ...] = CONTROL_METRICS, min_stances: int = 10,
-                  cv_min_abs_mean_deg: float = 2.0, alpha: float = 0.05, hac_maxlags: int | None = None
+def control_table(stances: pd.DataFrame, *, metrics: tuple[str, ...] = CONTROL_METRICS,
+                  min_stances: int = schema_default("stats.min_stances"),
+                  cv_min_abs_mean_deg: float = schema_default("stats.control.cv_min_abs_mean_deg"),
+                  alpha: float = schema_default("stats.alpha"),
+                  hac_maxlags: int | None = schema_default("stats.control.hac_maxlags")
                   ) -> pd.DataFrame:
     """Stride-to-stride variability and drift of each metric per runner and condition.
 
@@ -119,7 +122,8 @@ def control_table(stances: pd.DataFrame, *, metrics: tuple[str, ...] = CONTROL_M
     cv_min_abs_mean_deg : the CV is NaN, with its reason, where |mean| is under this (config
         ``stats.control.cv_min_abs_mean_deg``)
     alpha : the drift's CI is ``1 - alpha`` (config ``stats.alpha``)
-    hac_maxlags : lags of the Newey-West estimator; None: Newey & West's 1994 rule (``newey_west_lags``)
+    hac_maxlags : lags of the Newey-West estimator; None: Newey & West's 1994 rule (``newey_west_lags``) (config
+        ``stats.control.hac_maxlags``)
 
     Returns
     -------

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hipdrop.config import static_rows
+from hipdrop.config import schema_default, static_rows
 
 #: the arm-swing instruction of a condition that does not change the arms
 NORMAL_ARM_SWING = "normal"
@@ -25,14 +25,21 @@ NOT_AN_INTERVENTION = "not an intervention"
 
 @dataclass(frozen=True)
 class Tolerances:
-    """What counts as having moved, or not moved, a variable (config ``stats``; percentages of baseline)."""
+    """What counts as having moved, or not moved, a variable (config ``stats``, whose key each default names;
+    percentages of baseline unless a unit is given)."""
 
-    cadence_target_pct: float = 3.0  # achieved cadence change within this of its target: adherent
-    arm_swing_min_change_pct: float = 20.0  # an arm-swing condition changes wrist excursion by at least this
-    cadence_stable_pct: float = 2.5  # a condition not targeting cadence keeps it within this of baseline
-    arm_swing_stable_pct: float = 15.0  # a condition not targeting arm swing keeps it within this of baseline
-    arm_crossover_min_change_mm: float = 20.0  # a crossover cue moves the wrists' peak crossing by at least this (mm)
-    elbow_angle_min_change_deg: float = 10.0  # an elbow-angle cue moves the mean elbow angle by at least this (deg)
+    #: achieved cadence change within this of its target: adherent
+    cadence_target_pct: float = schema_default("stats.cadence_target_tolerance_pct")
+    #: an arm-swing condition changes wrist excursion by at least this
+    arm_swing_min_change_pct: float = schema_default("stats.arm_swing_min_change_pct")
+    #: a condition not targeting cadence keeps it within this of baseline
+    cadence_stable_pct: float = schema_default("stats.cadence_stable_tolerance_pct")
+    #: a condition not targeting arm swing keeps it within this of baseline
+    arm_swing_stable_pct: float = schema_default("stats.arm_swing_stable_tolerance_pct")
+    #: a crossover cue moves the wrists' peak crossing by at least this (mm)
+    arm_crossover_min_change_mm: float = schema_default("stats.arm_crossover_min_change_mm")
+    #: an elbow-angle cue moves the mean elbow angle by at least this (deg)
+    elbow_angle_min_change_deg: float = schema_default("stats.elbow_angle_min_change_deg")
 
 
 #: what a condition's arm-swing instruction can target (sheet column ``arm_swing_target``): the stance column
@@ -98,7 +105,7 @@ def is_intervention(condition: str, design_targets: tuple[bool, bool], intervent
 
 
 def manipulation_check(stances: pd.DataFrame, *, baseline: str, tolerances: Tolerances = Tolerances(),
-                       interventions: Collection[str] | None = None) -> pd.DataFrame:
+                       interventions: Collection[str] | None = schema_default("stats.interventions")) -> pd.DataFrame:
     """One row per subject and condition: cadence (60 / mean step time) and median arm swing of the included
     stances, their change from the subject's baseline in %, the instructed targets, and whether the condition
     changed what it targets and nothing else.

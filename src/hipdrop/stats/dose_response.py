@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hipdrop.config import schema_default
 from hipdrop.stats.models import first_acceptable_fit
 
 DOSE_COLUMNS = [
@@ -46,11 +47,11 @@ def cadence_conditions(stances: pd.DataFrame) -> list[str]:
 
 def dose_response(
     stances: pd.DataFrame, *, baseline: str, cadence_conditions: list[str], metric: str = "cpd_peak_deg",
-    alpha: float = 0.05, min_subjects: int = 3,
+    alpha: float = schema_default("stats.alpha"), min_subjects: int = schema_default("stats.min_subjects"),
 ) -> pd.DataFrame:
     """Slope of ``metric`` (deg) per 1 % achieved cadence change over the baseline and cadence conditions.
 
-    Returns ``DOSE_COLUMNS``: one ``population`` row (the fixed slope, 95 % CI and p with Student's t on
+    Returns ``DOSE_COLUMNS``: one ``population`` row (the fixed slope, 1 - ``alpha`` CI and p with Student's t on
     n_subjects - 1 df, as for the condition effects) and one ``runner`` row per runner (the fixed slope plus the
     runner's predicted random slope, and ``own_slope_deg_per_pct``, the runner's own least-squares slope).
 
@@ -61,6 +62,7 @@ def dose_response(
     of ``hipdrop.stats.models`` (finite likelihood, regular covariance, plausible SEs) with every optimizer, a
     random intercept only, named in ``model``. Runners without baseline are left out; fewer than
     ``min_subjects`` runners with baseline and a cadence condition give a not-estimable row with the reason.
+    ``alpha`` and ``min_subjects`` default to config ``stats.alpha`` and ``stats.min_subjects``.
     """
     data = stances[stances["condition"].isin([baseline, *cadence_conditions]) & ~stances["excluded"].astype(bool)]
     data = data.assign(achieved_pct=achieved_cadence_change(data, baseline=baseline)).dropna(subset=[metric, "achieved_pct"])

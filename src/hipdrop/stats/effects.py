@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hipdrop.config import schema_default
 from hipdrop.stats.models import COMPONENT_COLUMNS, UNESTIMABLE_SOURCE, fit_effects
 from hipdrop.stats.rm_anova import rm_anova_effects, runners_without_baseline
 from hipdrop.stats.tasks import TASK, by_task
@@ -25,10 +26,12 @@ def absent_metric_reason(metric: str, *, column: bool = False) -> str:
 
 
 def both_analyses(
-    stances: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str, metrics: list[str], min_subjects: int = 3,
-    alpha: float = 0.05, exclude_confounded: bool = False,
+    stances: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str, metrics: list[str],
+    min_subjects: int = schema_default("stats.min_subjects"), alpha: float = schema_default("stats.alpha"),
+    exclude_confounded: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Effects of every condition on every metric by both analyses.
+    """Effects of every condition on every metric by both analyses (``fit_effects``, ``rm_anova_effects``), with
+    ``min_subjects`` and ``alpha`` as there (default: config ``stats``).
 
     Returns
     -------

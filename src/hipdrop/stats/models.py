@@ -21,6 +21,8 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
 
+from hipdrop.config import schema_default
+
 EFFECT_COLUMNS = [
     "metric", "term", "estimate_deg", "se_deg", "ci_low", "ci_high", "p", "p_holm", "model", "n_subjects", "n_stances",
     "analysis", "estimable", "reason", "model_notes",
@@ -228,10 +230,12 @@ def condition_effects(stances: pd.DataFrame, **options) -> pd.DataFrame:
 
 
 def fit_effects(
-    stances: pd.DataFrame, *, metric: str, baseline: str, alpha: float = 0.05, min_subjects: int = 3,
+    stances: pd.DataFrame, *, metric: str, baseline: str, alpha: float = schema_default("stats.alpha"),
+    min_subjects: int = schema_default("stats.min_subjects"),
     exclude: pd.DataFrame | None = None,
 ) -> Effects:
-    """Effect of each condition against ``baseline`` on ``metric`` (degrees), with 95 % CI and Holm-adjusted p.
+    """Effect of each condition against ``baseline`` on ``metric`` (degrees), with 1 - ``alpha`` CI and Holm-adjusted
+    p (``alpha`` and ``min_subjects``: default config ``stats.alpha``, ``stats.min_subjects``).
 
     Uses the included stances of the runners who have a baseline, less the (subject, condition) pairs in
     ``exclude`` (e.g. those a design check found confounded). Returns ``Effects``: one row per condition other

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hipdrop.config import schema_default
 from hipdrop.stats.models import COMPONENT_COLUMNS, UNESTIMABLE_SOURCE
 
 POWER_COLUMNS = [
@@ -30,8 +31,8 @@ def _check_probability(name: str, value: float) -> None:
         raise ValueError(f"{name} must lie strictly between 0 and 1, got {value!r}")
 
 
-def required_runners(sd_change_deg: float, effect_deg: float, *, alpha: float = 0.05, power: float = 0.8,
-                     max_runners: int = 10000) -> int | None:
+def required_runners(sd_change_deg: float, effect_deg: float, *, alpha: float = schema_default("stats.alpha"),
+                     power: float = schema_default("stats.power"), max_runners: int = 10000) -> int | None:
     """Smallest number of runners for a paired t-test to detect ``effect_deg`` with the given power.
 
     Parameters
@@ -40,9 +41,9 @@ def required_runners(sd_change_deg: float, effect_deg: float, *, alpha: float = 
         Between-runner SD of a runner's mean change (deg), e.g. from ``sd_change``.
     effect_deg : float
         Change to detect (deg); its sign does not matter (two-sided test).
-    alpha : float, default 0.05
+    alpha : float, default config ``stats.alpha``
         Two-sided significance level.
-    power : float, default 0.8
+    power : float, default config ``stats.power``
         Target power, 1 - beta.
     max_runners : int, default 10000
         Largest sample size searched.
@@ -161,8 +162,9 @@ def _why_none(sd: float, effect: float, label: str, max_runners: int) -> str:
     return f"{label}: more than {max_runners} runners"
 
 
-def power_table(components: pd.DataFrame, *, alpha: float = 0.05, power: float = 0.8, smallest_effect_deg: float = 1.0,
-                max_runners: int = 10000) -> pd.DataFrame:
+def power_table(components: pd.DataFrame, *, alpha: float = schema_default("stats.alpha"),
+                power: float = schema_default("stats.power"),
+                smallest_effect_deg: float = schema_default("stats.smallest_effect_deg"), max_runners: int = 10000) -> pd.DataFrame:
     """Runners needed per metric and condition, for the observed effect and for the smallest effect of interest.
 
     Parameters
@@ -172,11 +174,11 @@ def power_table(components: pd.DataFrame, *, alpha: float = 0.05, power: float =
         (observed effect against baseline, deg), ``slope_var_deg2`` and ``residual_var_deg2`` (mixed-model variance
         components, deg^2), ``stances_condition`` and ``stances_baseline`` (included stances per runner). Optional
         ``trial_var_deg2``, ``trials_condition`` and ``trials_baseline`` enter ``sd_change`` when present.
-    alpha : float, default 0.05
+    alpha : float, default config ``stats.alpha``
         Two-sided significance level.
-    power : float, default 0.8
+    power : float, default config ``stats.power``
         Target power.
-    smallest_effect_deg : float, default 1.0
+    smallest_effect_deg : float, default config ``stats.smallest_effect_deg``
         Smallest change worth detecting (deg). The default is a placeholder of about the stride-to-stride SD
         (0.45-1.2 deg, docs/science.md section 3); set it from what matters clinically.
     max_runners : int, default 10000

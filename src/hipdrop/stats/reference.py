@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from hipdrop.config import load_schema
+from hipdrop.config import load_schema, schema_default
 
 #: the stance table's columns from the trial sheet that the reference reads
 GROUP_COLUMN, SPEED_COLUMN = "group", "speed_m_s"
@@ -39,9 +39,9 @@ NONE_GIVEN = "no reference given"
 def reference_settings(stats: dict | None = None) -> dict:
     """Config ``stats.reference`` with the schema's defaults for every key it does not give (the key has no
     default itself, so that configs without it keep their hash)."""
-    spec = load_schema("config")["properties"]["stats"]["properties"]["reference"]["properties"]
+    keys = load_schema("config")["properties"]["stats"]["properties"]["reference"]["properties"]
     given = dict((stats or {}).get("reference") or {})
-    return {key: given.get(key, sub.get("default")) for key, sub in spec.items()}
+    return {key: given[key] if key in given else schema_default(f"stats.reference.{key}") for key in keys}
 
 
 def baseline_means(stances: pd.DataFrame, *, baseline: str, metric: str = METRIC) -> pd.DataFrame:
@@ -62,8 +62,10 @@ def baseline_means(stances: pd.DataFrame, *, baseline: str, metric: str = METRIC
     return out.reset_index()
 
 
-def reference_table(stances: pd.DataFrame, *, baseline: str, group: str = "reference", table: list[dict] | None = None,
-                    z_threshold: float = 2.0, min_runners: int = 5) -> pd.DataFrame:
+def reference_table(stances: pd.DataFrame, *, baseline: str, group: str = schema_default("stats.reference.group"),
+                    table: list[dict] | None = schema_default("stats.reference.table"),
+                    z_threshold: float = schema_default("stats.reference.z_threshold"),
+                    min_runners: int = schema_default("stats.reference.min_runners")) -> pd.DataFrame:
     """Each runner's baseline peak drop against the lab's reference.
 
     Parameters
@@ -74,8 +76,9 @@ def reference_table(stances: pd.DataFrame, *, baseline: str, group: str = "refer
     group : the sheet's ``group`` value that marks reference runners (config ``stats.reference.group``)
     table : rows ``{speed_min_m_s, speed_max_m_s, mean_deg, sd_deg, source}`` (config ``stats.reference.table``);
         a runner's baseline speed falls in [speed_min_m_s, speed_max_m_s)
-    z_threshold : a runner is flagged when z is above it
+    z_threshold : a runner is flagged when z is above it (config ``stats.reference.z_threshold``)
     min_runners : fewest reference runners with a baseline (after leaving one out) behind a sheet reference
+        (config ``stats.reference.min_runners``)
 
     Returns
     -------

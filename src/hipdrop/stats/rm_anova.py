@@ -26,6 +26,7 @@ import pandas as pd
 import pingouin
 from scipy import optimize, stats
 
+from hipdrop.config import schema_default
 from hipdrop.stats.models import effect_term, holm
 from hipdrop.stats.subjects import subject_table
 
@@ -72,7 +73,7 @@ def runners_without_baseline(stances: pd.DataFrame, *, baseline: str, metric: st
     return sorted(set(kept["subject"]) - with_baseline)
 
 
-def dz_confidence_interval(t: float, n: int, *, alpha: float = 0.05) -> tuple[float, float]:
+def dz_confidence_interval(t: float, n: int, *, alpha: float = schema_default("stats.alpha")) -> tuple[float, float]:
     """Confidence interval of Cohen's d_z from a paired t statistic on ``n`` runners (noncentral t).
 
     Parameters
@@ -81,7 +82,7 @@ def dz_confidence_interval(t: float, n: int, *, alpha: float = 0.05) -> tuple[fl
         The paired t statistic (mean change over its SE).
     n : int
         Runners (paired changes); the t has n - 1 df.
-    alpha : float, optional
+    alpha : float, default config ``stats.alpha``
         1 - the confidence level.
 
     Returns
@@ -122,7 +123,7 @@ def dz_confidence_interval(t: float, n: int, *, alpha: float = 0.05) -> tuple[fl
     return limit(1 - alpha / 2) / np.sqrt(n), limit(alpha / 2) / np.sqrt(n)
 
 
-def paired_effect(after: np.ndarray, before: np.ndarray, *, alpha: float = 0.05) -> dict:
+def paired_effect(after: np.ndarray, before: np.ndarray, *, alpha: float = schema_default("stats.alpha")) -> dict:
     """Paired comparison of subject means ``after`` against ``before`` (same runners, same order).
 
     Returns
@@ -187,7 +188,8 @@ class RmAnova:
                 f"GG epsilon {self.eps_gg:.3f}, p_GG {self.p_gg:.3g} (uncorrected p {self.p_unc:.3g})")
 
 
-def condition_anova(means: pd.DataFrame, *, conditions: list[str], min_subjects: int = 3) -> RmAnova:
+def condition_anova(means: pd.DataFrame, *, conditions: list[str],
+                    min_subjects: int = schema_default("stats.min_subjects")) -> RmAnova:
     """One-way repeated-measures ANOVA of subject means over ``conditions``, Greenhouse-Geisser corrected.
 
     Parameters
@@ -196,7 +198,7 @@ def condition_anova(means: pd.DataFrame, *, conditions: list[str], min_subjects:
         Subject means, columns subject, condition, mean (one row per runner and condition, as ``subject_means``).
     conditions : list of str
         The conditions compared (at least 2).
-    min_subjects : int, optional
+    min_subjects : int, default config ``stats.min_subjects``
         The fewest runners with every condition for which an F is reported.
 
     Notes
@@ -250,7 +252,8 @@ def _not_estimable(metric: str, condition: str, reason: str, n_subjects: int, n_
 
 
 def rm_anova_effects(
-    stances: pd.DataFrame, *, metric: str, baseline: str, min_subjects: int = 3, alpha: float = 0.05,
+    stances: pd.DataFrame, *, metric: str, baseline: str, min_subjects: int = schema_default("stats.min_subjects"),
+    alpha: float = schema_default("stats.alpha"),
 ) -> pd.DataFrame:
     """Effect of each condition against ``baseline`` on ``metric`` from subject means: rm-ANOVA and paired t-tests.
 
@@ -262,9 +265,9 @@ def rm_anova_effects(
         The column analysed, e.g. ``cpd_peak_deg``.
     baseline : str
         The reference condition.
-    min_subjects : int, optional
+    min_subjects : int, default config ``stats.min_subjects``
         The fewest runners with a condition and the baseline for which that condition is estimated (at least 2).
-    alpha : float, optional
+    alpha : float, default config ``stats.alpha``
         1 - the confidence level of the CIs; the t-tests are two-sided.
 
     Returns

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hipdrop.config import schema_default
 from hipdrop.kernels.arms import ARM_METRICS
 from hipdrop.kernels.foot import FOOT_METRICS
 
@@ -26,7 +27,8 @@ _KEYS = ["subject", "condition"]
 
 
 def subject_table(
-    stances: pd.DataFrame, *, baseline: str, metrics: tuple[str, ...] = SUBJECT_METRICS, min_stances: int = 10,
+    stances: pd.DataFrame, *, baseline: str, metrics: tuple[str, ...] = SUBJECT_METRICS,
+    min_stances: int = schema_default("stats.min_stances"),
 ) -> pd.DataFrame:
     """Mean, stride-to-stride SD and median of each metric per runner and condition, and the change from baseline.
 
@@ -39,8 +41,8 @@ def subject_table(
     metrics : tuple of str, optional
         Metric columns to summarise; those not in ``stances`` (e.g. ``arm_swing_mm`` without arm markers) are
         skipped.
-    min_stances : int, default 10
-        Fewest values behind a trustworthy mean (config ``stats.min_stances``); fewer are flagged, not dropped.
+    min_stances : int, default config ``stats.min_stances``
+        Fewest values behind a trustworthy mean; fewer are flagged, not dropped.
 
     Returns
     -------

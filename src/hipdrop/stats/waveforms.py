@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hipdrop.config import schema_default
 from hipdrop.stats.tasks import RUNNING, TASK
 from hipdrop.vocab import PCT, STANCE
 
@@ -117,7 +118,8 @@ def _paired(means: xr.DataArray, condition: str, baseline: str) -> tuple[list[st
 
 
 def spm_against_baseline(
-    curves: xr.DataArray | Iterable[xr.DataArray], *, baseline: str, alpha: float = 0.05, min_subjects: int = 3,
+    curves: xr.DataArray | Iterable[xr.DataArray], *, baseline: str, alpha: float = schema_default("stats.alpha"),
+    min_subjects: int = schema_default("stats.min_subjects"),
 ) -> WaveformResult:
     """Paired SPM{t} of every condition against baseline over 0-100 % of stance.
 
@@ -127,9 +129,9 @@ def spm_against_baseline(
         Stance-side obliquity ``[stance, pct]`` (deg) with ``subject``, ``condition``, ``excluded`` per stance.
     baseline : str
         The condition every other is compared with.
-    alpha : float, optional
+    alpha : float, default config ``stats.alpha``
         Two-tailed significance level of the SPM threshold.
-    min_subjects : int, optional
+    min_subjects : int, default config ``stats.min_subjects``
         Fewest runners with both curves before a condition is tested; fewer gives a row with ``estimable`` False.
 
     Returns

@@ -27,8 +27,9 @@ demo: $(INSTALLED) data/demo/trials.tsv
 	$(BIN)/snakemake --cores 1 --report results/report.html
 	@echo
 	@echo "Summary: results/summary.txt"
-	@echo "Results: results/stances.parquet (and .csv), results/stats/ (effects, manipulation, subjects, dose_response,"
-	@echo "         responders, power, waveforms), results/qc/quarantine.csv, results/figures/, results/runners/,"
+	@echo "Results: results/stances.parquet (and .csv), results/stats/ (effects, arm_effects, manipulation, subjects,"
+	@echo "         control, reference, dose_response, responders, power, waveforms), results/qc/quarantine.csv,"
+	@echo "         results/figures/, results/runners/,"
 	@echo "         results/methods.md"
 	@echo "Report:  results/report.html   (truth of the simulated cohort: data/demo/truth.json)"
 

@@ -89,6 +89,28 @@ def test_outputs_and_names_other_tools_rely_on(exact_run):
     np.testing.assert_allclose(checks.xs("arm_swing", level="condition").arm_swing_change_pct, -40.0, atol=1.0)
 
 
+def _readme_outputs() -> list[re.Pattern]:
+    """The first column of README.md's outputs table as patterns: ``<name>`` and ``*`` one path component, a
+    trailing ``/`` everything under that folder."""
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("## What comes out"):].split("\n\n")[1]
+    patterns = []
+    for line in table.splitlines()[2:]:
+        for name in re.findall(r"`([^`]+)`", line.split(" | ")[0]):
+            pattern = re.sub(r"<[^>]+>|\\\*", "[^/]+", re.escape(name))
+            patterns.append(re.compile(pattern + (".*" if name.endswith("/") else "")))
+    return patterns
+
+
+def test_every_output_of_a_run_is_in_the_readme_outputs_table(exact_run):
+    tmp, _ = exact_run
+    results = tmp / "results"
+    patterns = _readme_outputs()
+    unlisted = sorted(str(path.relative_to(results)) for path in results.rglob("*") if path.is_file()
+                      and not any(pattern.fullmatch(str(path.relative_to(results))) for pattern in patterns))
+    assert unlisted == [], f"outputs README.md's table (What comes out) does not list: {unlisted}"
+
+
 @pytest.mark.parametrize("changed, reruns", [
     ({"stats": {"alpha": 0.1}}, {"cohort_statistics", "draw_report"}),
     ({"report": {"figure_dpi": 99}}, {"draw_report"}),

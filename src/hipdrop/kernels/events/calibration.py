@@ -120,12 +120,12 @@ def thresholds_from_heights(heights: pd.DataFrame) -> dict:
     ``off_band_mm``), and the contacts used (``n_strike``, ``n_off``). A foot without a plate
     contact takes the other foot's (same runner, shoes and lab; ``strike_from``/``off_from`` name it); a trial
     without any, nothing (the configured heights of ``kinematic_events``)."""
-    heights = _plain(heights)
+    sides, events, heights = heights.side.to_numpy(str), heights.event.to_numpy(str), heights.height_mm.to_numpy(float)
     out = {}
     for side in SIDES:
         entry = {}
         for event in EVENTS:
-            values = heights[(heights.side == side) & (heights.event == event)].height_mm.dropna().to_numpy()
+            values = heights[(sides == side) & (events == event) & ~np.isnan(heights)]
             if len(values):
                 key = KEYS[event]
                 entry.update({f"{key}_mm": max(float(np.median(values)), MIN_THRESHOLD_MM), f"n_{key}": len(values)})
@@ -168,19 +168,23 @@ def hidden_contact_errors(markers: xr.DataArray, heights: pd.DataFrame, *, rate_
     heights = _plain(heights)
     tracks = contact_tracks(markers, contacts, rate_hz)
     # numpy columns: a pandas selection per plate event costs more than the events themselves
-    side, event = heights.side.to_numpy(), heights.event.to_numpy()
+    side, event = heights.side.to_numpy(str), heights.event.to_numpy(str)
     parity, height = heights.contact.to_numpy() % 2, heights.height_mm.to_numpy(float)
+    trained = {}  # (side, event, parity) -> (threshold, training contacts) or None: the same for every such row
     rows = []
     for k, r in enumerate(heights.itertuples()):
-        train = height[(side == r.side) & (event == r.event) & (parity != r.contact % 2) & ~np.isnan(height)]
+        key = (r.side, r.event, r.contact % 2)
+        if key not in trained:
+            train = height[(side == r.side) & (event == r.event) & (parity != key[2]) & ~np.isnan(height)]
+            trained[key] = (max(float(np.median(train)), MIN_THRESHOLD_MM), len(train)) if len(train) else None
         contact = contacts[k]
-        if not len(train) or contact is None:
+        if trained[key] is None or contact is None:
             continue
-        threshold = max(float(np.median(train)), MIN_THRESHOLD_MM)
+        threshold, n_train = trained[key]
         frame = event_at(tracks, contact, r.event, threshold)
         error = 1000 * (t0 + frame / rate_hz - r.time_s) if np.isfinite(frame) else np.nan
         rows.append(("plate-calibrated", "force", r.side, r.event, r.time_s, r.time_s + error / 1000,
-                     error if abs(error) <= 150 else np.nan, contact["strike_type"], threshold, len(train)))
+                     error if abs(error) <= 150 else np.nan, contact["strike_type"], threshold, n_train))
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS + ["threshold_mm", "calibration_contacts"])
 
 

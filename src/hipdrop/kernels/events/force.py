@@ -51,6 +51,7 @@ def force_plate_events(
         return table
     sos = butter(2, lowpass_hz, btype="low", fs=analog_rate, output="sos")
     t0 = float(markers[TIME][0])
+    lowest = height.to_numpy()  # [time, side] as numpy: read once per contact below
     analog_time = forces["analog_time"].to_numpy()
     contacts = {side: [] for side in SIDES}
     for plate in forces["plate"].values:
@@ -76,7 +77,7 @@ def force_plate_events(
             t_on = float(np.interp(on_level, fz[rise - 1 : rise + 1], analog_time[rise - 1 : rise + 1]))
             t_off = float(np.interp(on_level, fz[fall - 1 : fall + 1][::-1], analog_time[fall - 1 : fall + 1][::-1]))
             mid = int(round(((t_on + t_off) / 2 - t0) * rate_hz))
-            h = height.isel({TIME: min(max(mid, 0), height.sizes[TIME] - 1)}).to_numpy()
+            h = lowest[min(max(mid, 0), len(lowest) - 1)]
             if np.isfinite(h).all():
                 contacts[SIDES[int(np.argmin(h))]].append([t_on, t_off])
     rows = []

@@ -4,6 +4,8 @@ with its uncertainty over the heights the evidence supports (docs/science.md sec
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import xarray as xr
 
@@ -120,17 +122,19 @@ def _down_run(height: np.ndarray, level: float, seed: int, lo: int, hi: int) -> 
     """The run of frames around ``seed`` (within ``[lo, hi)``) where ``height`` is below ``level``, as sub-frame
     crossing times (linear interpolation between the frames either side); and whether it reaches ``lo``/``hi``
     (cut by the window: its start or end is not seen)."""
-    below = height[lo:hi] < level  # NaN (missing) compares False: not down
+    up = ~(height[lo:hi] < level)  # NaN (missing) compares False: not down
     k = seed - lo
-    if not below[k]:
+    if up[k]:
         return None
-    up_before, up_after = np.flatnonzero(~below[:k]), np.flatnonzero(~below[k:])
-    a = lo + (up_before[-1] + 1 if len(up_before) else 0)
-    b = seed + (up_after[0] if len(up_after) else hi - seed)
+    # the nearest up frames either side of the seed (argmax: the first True), the detectors' innermost call
+    back = up[k - 1::-1].argmax() if k else 0
+    a = lo + k - back if k and up[k - 1 - back] else lo
+    ahead = up[k:].argmax()
+    b = seed + ahead if up[k + ahead] else hi
     start, end = float(a), float(b - 1)
-    if a > lo and np.isfinite(height[a - 1]) and height[a - 1] != height[a]:
+    if a > lo and math.isfinite(height[a - 1]) and height[a - 1] != height[a]:
         start = a - (level - height[a]) / (height[a - 1] - height[a])
-    if b < hi and np.isfinite(height[b]) and height[b] != height[b - 1]:
+    if b < hi and math.isfinite(height[b]) and height[b] != height[b - 1]:
         end = b - 1 + (level - height[b - 1]) / (height[b] - height[b - 1])
     return start, end, a == lo, b == hi
 

@@ -28,10 +28,11 @@ def absent_metric_reason(metric: str, *, column: bool = False) -> str:
 def both_analyses(
     stances: pd.DataFrame, manipulation: pd.DataFrame, *, baseline: str, metrics: list[str],
     min_subjects: int = schema_default("stats.min_subjects"), alpha: float = schema_default("stats.alpha"),
-    exclude_confounded: bool = False,
+    exclude_confounded: bool = schema_default("stats.exclude_confounded"),
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Effects of every condition on every metric by both analyses (``fit_effects``, ``rm_anova_effects``), with
-    ``min_subjects`` and ``alpha`` as there (default: config ``stats``).
+    ``min_subjects`` and ``alpha`` as there; ``exclude_confounded`` leaves out the runner-conditions
+    ``manipulation`` flags confounded (defaults: config ``stats``).
 
     Returns
     -------

@@ -162,6 +162,17 @@ def arm_measures(markers: xr.DataArray, stances: pd.DataFrame, *, heading: float
     wrists = {s: wrist_centre(xyz, names, s) for s in SIDES}
     legs = {s: next((p for m in LEG_MARKERS if (p := _get(xyz, names, f"{s}{m}")) is not None), None) for s in SIDES}
     rotation = relative_yaw(forward, p_forward) if frame == "thorax" else None
+    # per side, each frame's crossing, elbow angle and fore-aft wrist and opposite-foot positions over the whole
+    # trial (every value is its frame's own), sliced per stride below
+    along = lambda point: None if point is None else ((point[:, :2] - p_origin) * progression).sum(-1)
+    crosses, angles, arm_along, leg_along = {}, {}, {}, {}
+    for s in SIDES:
+        if wrists[s] is not None:
+            crosses[s] = crossing(wrists[s], origin, forward, s)
+            sho, elb = _get(xyz, names, f"{s}SHO"), _get(xyz, names, f"{s}ELB")
+            angles[s] = None if sho is None or elb is None else included_angle(sho, elb, wrists[s])
+            arm_along[s] = along(wrists[s])
+        leg_along[s] = along(legs[s])
     nxt = next_same_side(stances)
     for row, (side, strike) in enumerate(zip(stances["side"], stances["strike_frame"])):
         reasons, values = [], {}
@@ -176,18 +187,16 @@ def arm_measures(markers: xr.DataArray, stances: pd.DataFrame, *, heading: float
             frames[row] = frame if wrist is not None else ""
             continue
         span = slice(int(strike), end)  # the stride, the next strike's frame left out
-        w = wrist[span]
-        cross = crossing(w, origin[span], forward[span], side)
+        cross = crosses[side][span]
         if np.isfinite(cross).all() and len(cross):
             values["arm_crossover_mm"] = float(cross.max())
             values["arm_crossover_pct"] = 100.0 * float((cross > 0).mean())
         else:
             reasons.append(f"missing wrist or {frame} data in the stride: no crossover")
-        sho, elb = _get(xyz, names, f"{side}SHO"), _get(xyz, names, f"{side}ELB")
-        if sho is None or elb is None:
+        if angles[side] is None:
             reasons.append(f"no elbow angle: needs {side}SHO and {side}ELB")
         else:
-            angle = included_angle(sho[span], elb[span], w)
+            angle = angles[side][span]
             if np.isfinite(angle).all():
                 values["elbow_angle_mean_deg"] = float(angle.mean())
                 values["elbow_angle_range_deg"] = float(angle.max() - angle.min())
@@ -200,12 +209,10 @@ def arm_measures(markers: xr.DataArray, stances: pd.DataFrame, *, heading: float
             values["thorax_pelvis_rotation_deg"] = float(np.ptp(rotation[span]))
         else:
             reasons.append("missing thorax or pelvis data in the stride: no thorax-pelvis rotation")
-        leg = legs.get(OTHER_SIDE[side])
-        if leg is None:
+        if leg_along[OTHER_SIDE[side]] is None:
             reasons.append(f"no {OTHER_SIDE[side]} foot marker (ANK or HEE): no arm-leg phase")
         else:
-            arm_fa = ((w[:, :2] - p_origin[span]) * progression).sum(-1)
-            leg_fa = ((leg[span][:, :2] - p_origin[span]) * progression).sum(-1)
+            arm_fa, leg_fa = arm_along[side][span], leg_along[OTHER_SIDE[side]][span]
             if np.isfinite(arm_fa).all() and np.isfinite(leg_fa).all() and len(arm_fa) > 2:
                 values["arm_leg_phase_deg"] = first_harmonic_phase(arm_fa, leg_fa)
             else:

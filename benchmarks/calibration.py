@@ -41,12 +41,12 @@ def stance_study(spec) -> tuple[pd.DataFrame, dict]:
     """The stance table and truth of ``simulate_cohort(spec)`` without C3D files: the same runners and trial streams
     (``np.random.default_rng([seed, runner])`` and ``[seed, runner, condition, trial]``), every visible stance
     included with its true peak, its step time (to the next strike) and the trial's arm swing."""
-    from hipdrop.simulate.running import CONDITIONS, _runner, population_effect, simulate_trial
+    from hipdrop.simulate.running import CONDITIONS, draw_runner, population_effect, simulate_trial
 
     rows, realised = [], []
     for i in range(spec.n_subjects):
         subject = f"S{i + 1:02d}"
-        runner = _runner(np.random.default_rng([spec.seed, i]), spec)
+        runner = draw_runner(np.random.default_rng([spec.seed, i]), spec)
         for c, condition in enumerate(CONDITIONS):
             for trial in range(1, spec.trials_per_condition + 1):
                 sim = simulate_trial(np.random.default_rng([spec.seed, i, c, trial]), spec=spec, runner=runner,

@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from learn_obliquity_template import RUNNING_FILES, extract, learn  # noqa: E402
 
 from hipdrop.io.c3d.reader import write_c3d  # noqa: E402
-from hipdrop.simulate.running import MARKERS, CohortSpec, _runner, load_template, simulate_trial  # noqa: E402
+from hipdrop.simulate.obliquity import load_template  # noqa: E402
+from hipdrop.simulate.running import MARKERS, CohortSpec, draw_runner, simulate_trial  # noqa: E402
 from hipdrop.trial.process import process_trial  # noqa: E402
 from tests.corpus import corpus_path  # noqa: E402
 
@@ -47,7 +48,7 @@ def simulated_baselines(template: str, folder: Path, *, runners: int, duration_s
     spec = CohortSpec(n_subjects=runners, duration_s=duration_s, seed=seed, template=template)
     out = []
     for i in range(runners):
-        runner = _runner(np.random.default_rng([spec.seed, i]), spec)
+        runner = draw_runner(np.random.default_rng([spec.seed, i]), spec)
         sim = simulate_trial(np.random.default_rng([spec.seed, i, 0, 1]), spec=spec, runner=runner, condition="baseline")
         path = folder / f"S{i + 1:02d}_baseline_1.c3d"
         write_c3d(path, sim["markers"], list(MARKERS), rate_hz=spec.rate_hz, events=sim["events"])

@@ -60,14 +60,14 @@ def curve_study(spec) -> xr.DataArray:
     simulated pelvis (no marker noise, no gaps, true events; module docstring)."""
     from dataclasses import replace
 
-    from hipdrop.simulate.running import CONDITIONS, _runner, simulate_trial
+    from hipdrop.simulate.running import CONDITIONS, draw_runner, simulate_trial
     from hipdrop.vocab import PCT, STANCE
 
     clean = replace(spec, marker_noise_mm=0.0, gaps=False)  # drawn after the pelvis: the same pelvis
     pct = np.linspace(0.0, 100.0, CURVE_POINTS)
     blocks, subjects, conditions = [], [], []
     for i in range(spec.n_subjects):
-        runner = _runner(np.random.default_rng([spec.seed, i]), spec)
+        runner = draw_runner(np.random.default_rng([spec.seed, i]), spec)
         for c, condition in enumerate(CONDITIONS):
             sim = simulate_trial(np.random.default_rng([spec.seed, i, c, 1]), spec=clean, runner=runner,
                                  condition=condition)

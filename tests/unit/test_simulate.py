@@ -67,12 +67,13 @@ def test_drawn_runners_keep_a_real_runners_shape():
     """Every drawn runner's own mean stance curve peaks where and as high as real runners' do (docs/science.md
     section 11: real running-condition means peak at 32-47 % of stance at 4-8.5 deg; before the runner scores were
     bounded, one runner in five peaked at strike, up to 15-22 deg). The symmetric curve, without the runner's tilt."""
-    from hipdrop.simulate.running import _runner, load_template
+    from hipdrop.simulate.obliquity import load_template
+    from hipdrop.simulate.running import draw_runner
 
     n = load_template("")["n"]
     for seed in range(40):
         for i in range(8):
-            shape = np.asarray(_runner(np.random.default_rng([seed, i]), CohortSpec(seed=seed))["shape"])[:n]
+            shape = np.asarray(draw_runner(np.random.default_rng([seed, i]), CohortSpec(seed=seed))["shape"])[:n]
             assert 30.0 <= 100 * np.argmax(shape) / (n - 1) <= 50.0 and 3.0 < shape.max() < 8.5, (seed, i)
 
 

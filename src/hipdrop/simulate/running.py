@@ -28,18 +28,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
-from scipy.optimize import brentq
-from scipy.stats import norm, truncnorm
+from scipy.stats import norm
 
 from hipdrop.io.c3d.reader import write_c3d
+from hipdrop.simulate.body import (ANALOG_RATE_HZ, FORCE_LABELS, HEEL_GROUND_MM, PELVIS_LOCAL, TOE_GROUND_MM,
+                                   TREADMILL_PLATE, foot_trajectories, pelvis_pose, treadmill_force)
 from hipdrop.simulate.emg import DEFAULT_EMG_EFFECTS_PCT, analog_channels, emg_truth, runner_emg, trial_emg
+from hipdrop.simulate.obliquity import (half_cycle_shapes, load_template, smoothstep, spline_component, stance_splines,
+                                        stance_truth)
 
 CONDITIONS = {
     # name: (target cadence change in % of baseline, arm-swing instruction)
@@ -63,10 +64,6 @@ FOREARM_FORWARD_MM = 220.0
 ARM_COMPLIANCE = (1.0, 0.45, 0.05, 1.6)
 #: strike patterns and their shares among runners
 STRIKE_TYPES = {"rearfoot": 0.6, "midfoot": 0.25, "forefoot": 0.15}
-#: a condition's effect is applied in full over this share of stance from the strike, then fades out by foot off
-EFFECT_FLAT = 0.5
-#: the learned template (scripts/learn_obliquity_template.py)
-TEMPLATE = "data/obliquity_template.json"
 #: the share of its cadence target a runner achieves in a trial (uniform): runners fall short more than they overshoot
 ACHIEVED_SHARE = (0.7, 1.05)
 #: the share of ``arm_swing_cadence_pct`` an arm-swing trial brings along (uniform)
@@ -76,9 +73,6 @@ MARKERS = (
     "LASI RASI LPSI RPSI LHEE RHEE LTOE RTOE LANK RANK "
     "LSHO RSHO LELB RELB LWRA LWRB RWRA RWRB C7 CLAV"
 ).split()
-# Pelvis landmarks in the pelvis frame (mm; origin mid-ASIS, X forward, Y left, Z up). The PSIS lie in the
-# frame's XY plane so that the pelvis angles are defined relative to this marker-based frame exactly.
-PELVIS_LOCAL = {"LASI": (0.0, 120.0, 0.0), "RASI": (0.0, -120.0, 0.0), "LPSI": (-150.0, 45.0, 0.0), "RPSI": (-150.0, -45.0, 0.0)}
 
 
 @dataclass
@@ -139,67 +133,6 @@ class CohortSpec:
         return float(next(iter(slopes.values())))
 
 
-@lru_cache(maxsize=4)
-def load_template(path: str = "") -> dict:
-    """The obliquity model (``scripts/learn_obliquity_template.py``) as arrays: ``mean`` [point], ``runner_pc`` and
-    ``stride_pc`` [component, point] scaled by their SDs, ``offset_sd_deg``, and the stance and flight grids."""
-    text = Path(path).read_text() if path else files("hipdrop").joinpath(TEMPLATE).read_text()
-    model = json.loads(text)
-    n = model["stance_points"]
-    scaled = lambda pcs, sd: np.asarray(pcs, float).reshape(len(sd), -1) * np.asarray(sd, float)[:, None]
-    # the learned runners' own scores on the runner components (in SDs): a runner is drawn inside their range
-    units = np.asarray(model["runner_components"], float).reshape(len(model["runner_sd"]), -1)
-    own = [(np.asarray(s["mean"], float) - model["mean"]) @ units.T / model["runner_sd"] for s in model["sources"]]
-    low, high = np.min(own, axis=0), np.max(own, axis=0)
-    return {"mean": np.asarray(model["mean"], float), "runner_pc": scaled(model["runner_components"], model["runner_sd"]),
-            "runner_score_range": (low, high), "runner_score_loc": np.array([_centred(a, b) for a, b in zip(low, high)]),
-            "stride_pc": scaled(model["stride_components"], model["stride_sd"]), "offset_sd_deg": model["offset_sd_deg"],
-            "stance_u": np.linspace(0.0, 1.0, n), "flight_v": np.linspace(0.0, 1.0, model["flight_points"]), "n": n}
-
-
-def _centred(low: float, high: float) -> float:
-    """The location of a unit normal that, truncated to [``low``, ``high``], has mean zero (the learned runners'
-    mean, which is the template's mean); 0 for a range that is a point."""
-    if high - low < 1e-9:
-        return 0.0
-    return float(brentq(lambda loc: truncnorm(low - loc, high - loc, loc=loc).mean(), low - 10.0, high + 10.0))
-
-
-def effect_weight(u: np.ndarray) -> np.ndarray:
-    """How much of a condition's effect a stance carries at stance phase ``u`` (0 strike, 1 foot off): all of it up
-    to ``EFFECT_FLAT``, then fading smoothly (zero slope at both ends) to none at foot off."""
-    x = np.clip((np.asarray(u, float) - EFFECT_FLAT) / (1.0 - EFFECT_FLAT), 0.0, 1.0)
-    return 1.0 - x * x * (3.0 - 2.0 * x)
-
-
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
-
-
-def half_cycle_shapes(rng: np.random.Generator, template: dict, runner_shape: np.ndarray, n: int, var: bool) -> np.ndarray:
-    """[half-cycle, point] S-side obliquity (deg) of ``n`` half-cycles: the runner's own mean shape plus each
-    stride's principal-component deviation (none without variation)."""
-    shapes = np.tile(runner_shape, (n, 1))
-    if var:
-        shapes = shapes + rng.normal(0, 1, (n, len(template["stride_pc"]))) @ template["stride_pc"]
-    return shapes
-
-
-def stance_splines(template: dict, shapes: np.ndarray, effects: np.ndarray) -> CubicSpline:
-    """One vector-valued spline over stance phase 0-1 of each half-cycle's stance part, the effect included."""
-    u = template["stance_u"]
-    return CubicSpline(u, shapes[:, : template["n"]].T + effect_weight(u)[:, None] * effects, axis=0)
-
-
-def stance_truth(spline: CubicSpline, points: int = 4001) -> dict:
-    """Peak (deg), its time (% stance) and the value at strike of every stance of ``spline`` (no side offset)."""
-    u = np.linspace(0.0, 1.0, points)
-    values = spline(u)
-    at = np.argmax(values, axis=0)
-    return {"peak": values[at, np.arange(values.shape[1])], "peak_pct": 100 * u[at], "strike": values[0]}
-
-
 def realised_effect(spec: CohortSpec, condition: str, achieved_pct: float) -> float:
     """Population effect (deg) of a trial of ``condition`` run at ``achieved_pct`` cadence change: the dose
     (``CohortSpec.dose_deg_per_pct``) times the achieved change, plus the condition's own effect when it is not a
@@ -217,25 +150,6 @@ def population_effect(spec: CohortSpec, condition: str) -> float:
     else:
         share = ACHIEVED_SHARE
     return realised_effect(spec, condition, target * (float(np.mean(share)) if spec.variation else 1.0))
-
-
-def _pick(spline: CubicSpline, x: np.ndarray, which: np.ndarray) -> np.ndarray:
-    """Value of the vector-valued ``spline``'s component ``which[i]`` at ``x[i]``, for every i."""
-    i = np.clip(np.searchsorted(spline.x, x, side="right") - 1, 0, len(spline.x) - 2)
-    dx = x - spline.x[i]
-    c = spline.c[:, i, which]  # [power, sample]
-    return ((c[0] * dx + c[1]) * dx + c[2]) * dx + c[3]
-
-
-def pelvis_pose(rotation: np.ndarray, obliquity: np.ndarray, tilt: np.ndarray) -> np.ndarray:
-    """[time, 3, 3] pelvis orientation from Baker's sequence in PiG axes: R = Rz(rotation) Rx(obliquity) Ry(tilt),
-    angles in radians."""
-    cz, sz, cx, sx, cy, sy = np.cos(rotation), np.sin(rotation), np.cos(obliquity), np.sin(obliquity), np.cos(tilt), np.sin(tilt)
-    one, zero = np.ones_like(cz), np.zeros_like(cz)
-    rz = np.stack([np.stack([cz, -sz, zero], -1), np.stack([sz, cz, zero], -1), np.stack([zero, zero, one], -1)], -2)
-    rx = np.stack([np.stack([one, zero, zero], -1), np.stack([zero, cx, -sx], -1), np.stack([zero, sx, cx], -1)], -2)
-    ry = np.stack([np.stack([cy, zero, sy], -1), np.stack([zero, one, zero], -1), np.stack([-sy, zero, cy], -1)], -2)
-    return rz @ rx @ ry
 
 
 def arm_instruction_of(spec: CohortSpec, condition: str) -> str:
@@ -298,10 +212,10 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
     v = np.clip((t - offs[k]) / (strikes[k + 1] - offs[k]), 0.0, 1.0)
     in_stance = u <= 1.0
     s_side = np.empty(n)
-    s_side[in_stance] = _pick(stance_curves, np.clip(u[in_stance], 0.0, 1.0), k[in_stance])
+    s_side[in_stance] = spline_component(stance_curves, np.clip(u[in_stance], 0.0, 1.0), k[in_stance])
     kf, vf = k[~in_stance], v[~in_stance]
-    bend = (1 - _smoothstep(vf)) * (start[kf] - flight[kf, 0]) + _smoothstep(vf) * (end[kf] - flight[kf, -1])
-    s_side[~in_stance] = _pick(flight_curves, vf, kf) + bend
+    bend = (1 - smoothstep(vf)) * (start[kf] - flight[kf, 0]) + smoothstep(vf) * (end[kf] - flight[kf, -1])
+    s_side[~in_stance] = spline_component(flight_curves, vf, kf) + bend
     signed = np.where(sides[k] == "R", 1.0, -1.0)
     # deg, PiG sign: positive = right side up; the runner's running tilt and a standing offset tilt the whole trial
     obliquity_r = spec.static_obliquity_deg + runner["offset_deg"] + signed * s_side
@@ -319,7 +233,7 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
 
     speed = runner["belt_mm_s"]
     for side, lateral in (("L", runner["half_width_mm"]), ("R", -runner["half_width_mm"])):
-        heel, toe = _foot(t, strikes, offs, stance_s, sides == side, speed=speed, strike=runner["strike_type"])
+        heel, toe = foot_trajectories(t, strikes, offs, stance_s, sides == side, speed=speed, strike=runner["strike_type"])
         heel[:, 1] = toe[:, 1] = lateral
         toe[:, 1] += 10.0
         markers[f"{side}HEE"], markers[f"{side}TOE"] = heel, toe
@@ -377,7 +291,8 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
     own = np.asarray(runner["shape"])[None]
     with_and_without = stance_splines(template, np.vstack([own, own]), np.array([effect, 0.0]))
     carried = float(np.diff(stance_truth(with_and_without)["peak"])[0] * -1)
-    forces = _treadmill_force(t, strikes, offs, sides, runner, spec) if spec.force_plate else None
+    forces = (treadmill_force(t, strikes, offs, sides, mass_kg=runner["mass_kg"], rate_hz=spec.rate_hz)
+              if spec.force_plate else None)
     emg = trial_emg(rng, t, strikes, offs, sides, spec=spec, runner=runner, condition=condition,
                     analog_rate_hz=ANALOG_RATE_HZ) if spec.emg else None
     if emg is not None:  # the envelope's truth per stance (hipdrop.simulate.emg.TRUTH_COLUMNS)
@@ -388,51 +303,6 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
         "arm_swing_mm": swing_mm, "target_cadence_change_pct": target_pct, "arm_swing": arm_instruction,
         "arm_crossover_mm": crossover_mm,
     }
-
-
-HEEL_GROUND_MM, TOE_GROUND_MM = 25.0, 20.0  # marker heights with the foot flat on the belt
-# The landing marker sinks PAD_MM into heel pad and shoe over the first PAD_S; the forefoot marker rises ROLL_MM
-# while the foot rolls over the toes in the last ROLL_PHASE of stance. As measured on real running against force
-# plates (RBDS001runT35, dorn_JA1Gait35, flash_maxSprint): the landing marker is 0-7 mm above its rest at contact,
-# the last marker to leave 18-33 mm up at foot off, rising at 0.8-5 m/s (RBDS, the jogger: 18 mm, 0.8 m/s); the
-# landing marker's descent is arrested over 7-17 ms (docs/science.md section 4), hence PAD_S in that range.
-PAD_MM, PAD_S = 4.0, 0.012
-ROLL_MM, ROLL_PHASE = 18.0, 0.2
-
-
-def _foot(t, strikes, offs, stance_s, mine, *, speed, strike):
-    """Heel and toe trajectories [time, 3] of one foot (mm): on the belt moving back at belt speed in stance,
-    swinging forward in a smooth arc in swing. The landing part (heel, toe for a fore-foot striker, both for a
-    mid-foot striker) meets the belt at about 1 m/s and compresses; the other part comes down by 10-12 % of
-    stance; the toe leaves last."""
-    idx = np.flatnonzero(mine)
-    i = np.clip(np.searchsorted(strikes[idx], t, side="right") - 1, 0, len(idx) - 2)
-    this, nxt = idx[i], idx[i + 1]
-    since = t - strikes[this]
-    stance = stance_s[this]
-    in_stance = since <= stance
-    sp = np.clip(since / stance, 0, 1)  # stance phase
-    swing_s = strikes[nxt] - offs[this]
-    u = np.clip((since - stance) / swing_s, 0, 1)  # swing phase
-    x_strike = 250.0
-    x_off = x_strike - speed * stance
-    x = np.where(in_stance, x_strike - speed * since, x_off + (x_strike - x_off) * (1 - np.cos(np.pi * u)) / 2)
-
-    landing = PAD_MM * np.clip(1 - since / PAD_S, 0, 1) ** 2
-    lowering = lambda height, until: height * np.clip(1 - sp / until, 0, 1) ** 2
-    heel_rise = 60.0 * np.clip((sp - 0.6) / 0.4, 0, 1) ** 2
-    roll = ROLL_MM * np.clip((sp - 1 + ROLL_PHASE) / ROLL_PHASE, 0, 1) ** 2
-    heel_lands, toe_lands = strike != "forefoot", strike != "rearfoot"
-    heel_at_strike, toe_at_strike = PAD_MM if heel_lands else 30.0, PAD_MM if toe_lands else 40.0
-    heel_stance = HEEL_GROUND_MM + (landing if heel_lands else lowering(30.0, 0.10)) + heel_rise
-    toe_stance = TOE_GROUND_MM + (landing if toe_lands else lowering(40.0, 0.12)) + roll
-    # swing: from the height at foot off straight to the height at the next strike, plus an arc
-    heel_swing = HEEL_GROUND_MM + heel_at_strike * u + 60.0 * (1 - u) + 150.0 * np.sin(np.pi * u)
-    toe_swing = TOE_GROUND_MM + toe_at_strike * u + ROLL_MM * (1 - u) + 100.0 * np.sin(np.pi * u)
-    n = len(t)
-    heel = np.stack([x, np.zeros(n), np.where(in_stance, heel_stance, heel_swing)], -1)
-    toe = np.stack([x + 180.0, np.zeros(n), np.where(in_stance, toe_stance, toe_swing)], -1)
-    return heel, toe
 
 
 def simulate_static(rng: np.random.Generator, *, spec: CohortSpec, duration_s: float = 3.0) -> np.ndarray:
@@ -471,27 +341,7 @@ def _cut_gaps(rng: np.random.Generator, xyz: np.ndarray, rate: float) -> None:
             xyz[start : start + rng.integers(int(0.02 * rate), int(0.06 * rate)), m] = np.nan
 
 
-ANALOG_RATE_HZ = 1000.0
-FORCE_LABELS = ["Fx1", "Fy1", "Fz1", "Mx1", "My1", "Mz1"]
-
-
-def _treadmill_force(t, strikes, offs, sides, runner, spec) -> np.ndarray:
-    """Six analog channels of one treadmill plate under both feet: a half-sine vertical force of 2.5 body weights
-    per stance (typical running peak), sampled at 1000 Hz. The plate frame is the lab's turned about X by 180 deg
-    (Z down, as plate makers define it), so the force the runner exerts on the plate is +Fz."""
-    per_frame = int(ANALOG_RATE_HZ / spec.rate_hz)
-    ta = t[0] + np.arange(len(t) * per_frame) / ANALOG_RATE_HZ
-    k = np.clip(np.searchsorted(strikes, ta, side="right") - 1, 0, len(strikes) - 1)
-    s = (ta - strikes[k]) / (offs[k] - strikes[k])
-    fz = np.where((s >= 0) & (s <= 1), 2.5 * runner["mass_kg"] * 9.81 * np.sin(np.pi * np.clip(s, 0, 1)), 0.0)
-    cop_y_lab = np.where(sides[k] == "L", 100.0, -100.0)
-    analogs = np.zeros((len(ta), 6))
-    analogs[:, 2] = fz
-    analogs[:, 3] = -cop_y_lab * fz  # Mx = COPy * Fz in the plate frame, whose Y is the lab's -Y
-    return analogs
-
-
-def _runner(rng: np.random.Generator, spec: CohortSpec) -> dict:
+def draw_runner(rng: np.random.Generator, spec: CohortSpec) -> dict:
     """One runner: speed, cadence, duty factor, strike pattern, step width, arm swing and how far they follow an
     arm-swing instruction, their own mean obliquity half-cycle (the template's mean plus a principal-component
     deviation) and left/right tilt, and their deviation from each condition's population effect."""
@@ -538,7 +388,7 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
     for i in range(spec.n_subjects):
         subject = f"S{i + 1:02d}"
         # one stream per runner and one per trial: a runner stays the same whatever the trials' length or number
-        runner = _runner(np.random.default_rng([spec.seed, i]), spec)
+        runner = draw_runner(np.random.default_rng([spec.seed, i]), spec)
         if spec.emg:  # a stream of its own: the runners' other draws stay as they are
             runner["emg"] = runner_emg(np.random.default_rng([spec.seed, i, 7701]), spec.variation)
         runner["amplitude_instead"] = spec.arm_swing_target == "crossover" and i < spec.amplitude_instead
@@ -553,7 +403,7 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
                     directory / name, sim["markers"], list(MARKERS), rate_hz=spec.rate_hz,
                     events=sim["events"] if spec.events else None,
                     **analog_channels(sim["forces"], FORCE_LABELS, sim["emg"]), analog_rate_hz=ANALOG_RATE_HZ,
-                    force_plate=_PLATE if spec.force_plate else None,
+                    force_plate=TREADMILL_PLATE if spec.force_plate else None,
                 )
                 rows.append({
                     "subject": subject, "condition": condition, "trial": trial, "path": name,
@@ -596,23 +446,3 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
     }
     (directory / "truth.json").write_text(json.dumps(truth, indent=1, default=float))
     return sheet
-
-
-# A 2 m x 1 m treadmill plate centred under the runner, surface at lab Z = 0; corners in lab mm, numbered as
-# the C3D user guide does (counter-clockwise seen from above, starting in the +X +Y quadrant); ORIGIN is the
-# vector from the plate's surface centre to its sensor origin, in the plate frame.
-_PLATE = {"corners": [[1000, -1000, -1000, 1000], [500, 500, -500, -500], [0, 0, 0, 0]], "origin": [0.0, 0.0, 0.0]}
-
-
-# --------------------------------------------------------------------------------------------- single-leg tasks
-# A subject standing facing +X (lab X forward, Y left, Z up, mm) on one leg: squatting, holding, or landing from a
-# box. Each window (a repetition, a hold, a landing) has its own smooth bumps, zero with zero slope at their ends,
-# of pelvic drop (the support side's obliquity), trunk lean toward the support side and valgus of the support knee;
-# their heights and peak times are the truth. The pelvis is posed as for running (Baker's sequence, so its `rot`
-# obliquity is exact); the thorax is flexed forward, then leaned about the forward axis, so that every thorax axis
-# reads the intended lean in the frontal plane; the knee centre is placed where the thigh (from the hip joint centre)
-# and shank (to the ankle centre) make the intended frontal-plane projection angle, with the epicondyle and
-# malleolus markers either side of the centres along the lab's lateral axis.
-
-
-

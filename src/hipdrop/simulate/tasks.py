@@ -12,7 +12,7 @@ import pandas as pd
 
 from hipdrop.io.c3d.reader import write_c3d
 from hipdrop.kernels.windows.support import CLEARANCE_HYSTERESIS_MM
-from hipdrop.simulate.running import HEEL_GROUND_MM, PELVIS_LOCAL, TOE_GROUND_MM, pelvis_pose
+from hipdrop.simulate.body import HEEL_GROUND_MM, PELVIS_LOCAL, TOE_GROUND_MM, pelvis_pose
 from hipdrop.trial.tasks import task_settings
 from hipdrop.vocab import SIDES
 

@@ -9,7 +9,7 @@ from hipdrop.kernels.filters import lowpass, usable_cutoff
 from hipdrop.kernels.gaps import fill_short_gaps, refill_pelvis, repair_markers
 from hipdrop.config import validate_config
 from hipdrop.kernels.plausibility import mask_implausible
-from hipdrop.simulate.running import PELVIS_LOCAL, pelvis_pose
+from hipdrop.simulate.body import PELVIS_LOCAL, pelvis_pose
 from tests.conftest import marker_array
 
 #: the plausibility limits at their defaults (config section plausibility)

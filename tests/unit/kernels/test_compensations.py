@@ -12,7 +12,7 @@ from hipdrop.kernels.compensations import (
     knee_fppa,
     trunk_lean,
 )
-from hipdrop.simulate.running import PELVIS_LOCAL, pelvis_pose
+from hipdrop.simulate.body import PELVIS_LOCAL, pelvis_pose
 from tests.conftest import marker_array
 
 N = 20

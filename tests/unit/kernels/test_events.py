@@ -78,7 +78,7 @@ def test_kinematic_events_from_100_to_300_hz(tmp_path, rate_hz):
     difference between the simulator's arrest (its pad compresses over PAD_S, a fixed time within the real files'
     7-17 ms) and the rule's ARREST_FRAMES frames at that rate."""
     from hipdrop.kernels.events.running import ARREST_FRAMES
-    from hipdrop.simulate.running import PAD_S
+    from hipdrop.simulate.body import PAD_S
 
     simulate_cohort(tmp_path, CohortSpec(n_subjects=1, duration_s=6.0, seed=9, rate_hz=rate_hz))
     truth = pd.DataFrame(json.loads((tmp_path / "truth.json").read_text())["stances"])

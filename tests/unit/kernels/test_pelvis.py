@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
-from hipdrop.simulate.running import PELVIS_LOCAL, pelvis_pose
+from hipdrop.simulate.body import PELVIS_LOCAL, pelvis_pose
 from tests.conftest import marker_array
 
 

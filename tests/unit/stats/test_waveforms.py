@@ -88,7 +88,7 @@ def test_the_simulated_cadence_effect_is_a_cluster_around_its_peak(simulated):
     clusters = simulated.clusters.set_index("condition")
     row = clusters.loc["cadence_plus10"]
     assert row.n_subjects == 8 and row.subjects_dropped == ""
-    # the true effect is whole from strike to half of stance and fades out by toe-off (simulate.effect_weight)
+    # the true effect is whole from strike to half of stance and fades out by toe-off (hipdrop.simulate.obliquity.effect_weight)
     assert row.start_pct < 30.0 < row.end_pct < 100.0
     assert row.direction == LESS_DROP and row.peak_t < -row.threshold_t
     assert row.p < 0.05

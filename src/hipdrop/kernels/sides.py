@@ -44,8 +44,9 @@ def _horizontal_unit(v: np.ndarray) -> np.ndarray:
 def _feet(markers: xr.DataArray) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
     """(heel-to-toe direction of both feet [time, 3], each foot's mean landmark position [time, 3]); None and {}
     where the feet lack them."""
-    names = set(markers[MARKER].values)
-    xyz = lambda name: markers.sel({MARKER: name}).transpose(TIME, AXIS).to_numpy()  # noqa: E731
+    labels = [str(m) for m in markers[MARKER].values]
+    names, data = set(labels), markers.transpose(TIME, MARKER, AXIS).to_numpy()
+    xyz = lambda name: data[:, labels.index(name)]  # noqa: E731  numpy: an xarray lookup per marker costs more
     toe = next((t for t in TOES if {f"{s}{t}" for s in SIDES} <= names), None)
     facing = None
     if toe and {f"{s}{HEEL}" for s in SIDES} <= names:

@@ -223,6 +223,7 @@ def foot_contacts(
     ground = ground_velocity(markers, rate_hz=rate_hz) if ground is None else ground
     heights = {p: xyz[:, k, 2] for k, p in enumerate(points)}
     positions = {p: xyz[:, k, :2] for k, p in enumerate(points)}
+    seen_z = np.isfinite(xyz[..., 2])  # [time, point], in the order of ``heights``
     velocity = _velocities(xyz, rate_hz)
     resting_all = _resting(velocity, ground)
     n = len(resting_all)
@@ -231,13 +232,15 @@ def foot_contacts(
     contacts, rests = [], {p: [] for p in points}
     for (c0, c1), lo, hi in zip(cores, bounds[:-1], bounds[1:]):
         resting_runs, other_runs, levels, arrests, landings = {}, {}, {}, {}, {}
-        for p, h in heights.items():
-            if not np.isfinite(h[lo:hi]).any():
+        for k, (p, h) in enumerate(heights.items()):
+            if not seen_z[lo:hi, k].any():
                 continue
-            resting = resting_all[c0:c1, points.index(p)]
-            if resting.any():
-                level = finite_median(h[c0:c1][resting])
-                seed = c0 + int(np.flatnonzero(resting)[np.argmin(h[c0:c1][resting])])
+            resting = resting_all[c0:c1, k]
+            rests_here = resting.any()
+            if rests_here:
+                rest_heights = h[c0:c1][resting]
+                level = finite_median(rest_heights)
+                seed = c0 + int(np.flatnonzero(resting)[np.argmin(rest_heights)])
                 where = positions[p][c0:c1][resting]
                 rests[p].append((level, where.mean(0) if np.isfinite(where).all() else np.nanmean(where, axis=0)))
             else:
@@ -249,13 +252,13 @@ def foot_contacts(
             left = _down_run(h, level + off_height_mm, seed, lo, hi)
             landing = landed[0]
             if arrest_frames is not None and not left[2]:
-                found = _arrest(h, velocity[:, points.index(p), 2], int(np.ceil(left[0])), lo, hi,
-                                level + strike_height_mm)
+                vz = velocity[:, k, 2]
+                found = _arrest(h, vz, int(np.ceil(left[0])), lo, hi, level + strike_height_mm)
                 if found is not None:
                     # not before it is within the off height of its rest: a marker still higher has not landed
                     arrests[p] = (*found, left[0])
-                    landing = max(arrest_strike(h, velocity[:, points.index(p), 2], found, arrest_frames, rate_hz), left[0])
-            (resting_runs if resting.any() else other_runs)[p] = (landing, left[1], landed[2], left[3])
+                    landing = max(arrest_strike(h, vz, found, arrest_frames, rate_hz), left[0])
+            (resting_runs if rests_here else other_runs)[p] = (landing, left[1], landed[2], left[3])
             levels[p] = (level, seed, lo, hi)
             landings[p] = landed[0]
         if not resting_runs:

@@ -168,6 +168,7 @@ def images(cells: list[dict]) -> int:
     return sum("image/png" in output.get("data", {}) for cell in cells for output in cell.outputs)
 
 
+@pytest.mark.workflow  # runs a whole Snakemake workflow first
 def test_both_notebooks_run_under_a_real_kernel(tmp_path, monkeypatch):
     """explore_results.ipynb redraws every report figure from a fresh small workflow run's results/, and
     trial_walkthrough.ipynb takes one of its trials through process_trial, each executed by nbclient on ipykernel."""

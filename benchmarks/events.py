@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import hipdrop.trial.process as pipeline  # noqa: E402
 from hipdrop.kernels.events.agreement import event_agreement  # noqa: E402
 from hipdrop.kernels.events.detect import kinematic_events  # noqa: E402
+from hipdrop.trial.tasks import trial_force_events  # noqa: E402
 from tests.corpus import MANIFEST, corpus_path  # noqa: E402
 
 try:
@@ -73,7 +74,7 @@ def prepare(relative: str) -> dict | None:
         pipeline.detect_events, pipeline.stance_table = detect, stances
     if "trial" not in captured or "forces" not in captured["trial"]:
         return None
-    captured["plates"] = pipeline._force_events(captured["trial"], captured["markers"], captured["ev"])
+    captured["plates"] = trial_force_events(captured["trial"], captured["markers"], captured["ev"])
     return captured if len(captured["plates"]) else None
 
 
@@ -174,28 +175,27 @@ def main(argv=None) -> int:
         data[name] = found
     rate = {n: d["trial"].attrs["rate_hz"] for n, d in data.items()}
     # which detector the configured (auto) method runs on each file, with the cross-file defaults
-    kinds = {n: kinematic_events(d["markers"], rate_hz=rate[n], min_contact_s=d["ev"]["min_contact_s"],
-                                 heading=d["heading"], **{k: d["ev"][k] for k in ("strike_height_mm", "off_height_mm")}).attrs.get("method")
+    def settings(n: str) -> dict:
+        """The detector keywords of file ``n``: its rate and the configured contact length and heights."""
+        ev = data[n]["ev"]
+        return {"rate_hz": rate[n], "min_contact_s": ev["min_contact_s"], "strike_height_mm": ev["strike_height_mm"],
+                "off_height_mm": ev["off_height_mm"]}
+
+    kinds = {n: kinematic_events(d["markers"], heading=d["heading"], **settings(n)).attrs.get("method")
              for n, d in data.items()}
     # the pool the thresholds come from: the running trials of the corpus (folder running/), not every file the
     # auto method reads as running (a BTS demo, drop jumps)
     running = [n for n in data if kinds[n] == "running" and n.startswith("running/")]
     heights = {}
     if contact_heights is not None:
-        heights = {n: contact_heights(data[n]["markers"], data[n]["plates"], rate_hz=rate[n],
-                                      min_contact_s=data[n]["ev"]["min_contact_s"],
-                                      **{k: data[n]["ev"][k] for k in ("strike_height_mm", "off_height_mm")})
-                   for n in running}
+        heights = {n: contact_heights(data[n]["markers"], data[n]["plates"], **settings(n)) for n in running}
         print("Per-file median height above rest of the lowest foot marker at the plates' events (mm):")
         for n, h in heights.items():
             print(f"  {n:45s} strike {h[h.event == 'foot_strike'].height_mm.median():5.1f}  "
                   f"off {h[h.event == 'foot_off'].height_mm.median():5.1f}  ({(h.event == 'foot_strike').sum()} contacts)")
         arrests = {}
         if contact_arrest_frames is not None:
-            arrests = {n: contact_arrest_frames(data[n]["markers"], data[n]["plates"], rate_hz=rate[n],
-                                                min_contact_s=data[n]["ev"]["min_contact_s"],
-                                                **{k: data[n]["ev"][k] for k in ("strike_height_mm", "off_height_mm")})
-                       for n in running}
+            arrests = {n: contact_arrest_frames(data[n]["markers"], data[n]["plates"], **settings(n)) for n in running}
             print("Per-file deceleration time at the plates' strikes (frames that put the arrest strike there):")
             for n, a in arrests.items():
                 print(f"  {n:45s} median {a.frames.median():4.2f} frames ({1000 * a.frames.median() / rate[n]:4.1f} ms at "
@@ -209,8 +209,7 @@ def main(argv=None) -> int:
         thresholds = None
         if heights and kinds[name] == "running":  # every file the configured detector reads as running
             thresholds = pooled(heights, [n for n in running if n != name and n not in KEPT_ASIDE], arrests)
-        common = dict(rate_hz=rate[name], min_contact_s=d["ev"]["min_contact_s"], heading=d["heading"],
-                      **{k: d["ev"][k] for k in ("strike_height_mm", "off_height_mm")})
+        common = dict(heading=d["heading"], **settings(name))
         configured = (kinematic_events(d["markers"], thresholds=thresholds, **common) if thresholds
                       else kinematic_events(d["markers"], **common))
         row, agreement = score(name, d["plates"], configured, configured.attrs.get("method", "?"))

@@ -41,6 +41,16 @@ def schema_default(key: str):
     return copy.deepcopy(spec["default"])
 
 
+def section_with_defaults(config: dict | None, key: str) -> dict:
+    """Config section ``key`` (dotted, e.g. ``"stats.control"``) with the schema's default for every setting it does
+    not give: for sections that have no default themselves (so that configs without them keep their hash) and
+    keep their defaults in their properties."""
+    spec, given = load_schema("config"), config or {}
+    for part in key.split("."):
+        spec, given = spec["properties"][part], (given or {}).get(part) or {}
+    return {name: given[name] if name in given else schema_default(f"{key}.{name}") for name in spec["properties"]}
+
+
 def _with_defaults(instance, schema):
     """Fill defaults of ``schema`` into ``instance`` recursively (JSON Schema's ``default`` is advisory only)."""
     if schema.get("type") == "object" and isinstance(instance, dict):
@@ -109,9 +119,8 @@ def config_hash(config: dict) -> str:
     """sha256 of the configuration a trial's result depends on (``NOT_SCIENCE`` left out; ``MOVED_FROM_CODE`` only
     where it differs from its default), recorded beside every trial's result."""
     science = {k: copy.deepcopy(v) for k, v in config.items() if k not in NOT_SCIENCE}
-    properties = load_schema("config")["properties"]
     for section, key in MOVED_FROM_CODE:
-        if key in science.get(section, {}) and science[section][key] == properties[section]["properties"][key]["default"]:
+        if key in science.get(section, {}) and science[section][key] == schema_default(f"{section}.{key}"):
             del science[section][key]
     for section in {section for section, _ in MOVED_FROM_CODE}:
         if science.get(section) == {}:  # a section that holds only such settings, all at their defaults

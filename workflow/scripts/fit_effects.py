@@ -6,21 +6,17 @@ import pandas as pd
 
 from hipdrop.io.results import write_table
 from hipdrop.stats.effects import effects_per_task
-from hipdrop.stats.emg import emg_metrics, mixed_normalisation, normalise_emg
+from hipdrop.stats.emg import mixed_normalisation, normalised_for_statistics
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 p = snakemake.params
-raw = pd.read_parquet(snakemake.input.stances)
-stances, emg = raw, []
-if p.emg["analysed"]:  # a study with EMG: the envelopes as % of the runner's MVC or baseline mean (hipdrop.stats.emg)
-    stances = normalise_emg(raw, baseline=p.baseline)
-    emg = emg_metrics(stances)
-    mixed = mixed_normalisation(stances)  # some runners in % MVC, others in % of their baseline mean
+stances, emg = pd.read_parquet(snakemake.input.stances), []
+if p.emg["analysed"]:  # a study with EMG: the envelopes in % (hipdrop.stats.emg.normalised_for_statistics)
+    reported, stances, emg = normalised_for_statistics(stances, baseline=p.baseline)
+    mixed = mixed_normalisation(reported)  # some runners in % MVC, others in % of their baseline mean
     if mixed:
-        # an effect must not average changes in % MVC with changes in % of baseline: every runner to their baseline
         logging.warning("EMG %s: only some runners have an MVC; the effects use every runner's baseline mean "
                         "(subjects.csv keeps %% MVC where there is one)", ", ".join(mixed))
-        stances = normalise_emg(raw, baseline=p.baseline, mvc=False)
 effects, components, notes = effects_per_task(
     stances, pd.read_csv(snakemake.input.manipulation), baseline=p.baseline,
     metrics=[*p.metrics, *emg], min_subjects=p.min_subjects, alpha=p.alpha, exclude_confounded=p.exclude_confounded,

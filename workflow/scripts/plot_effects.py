@@ -11,9 +11,10 @@ from hipdrop.report.captions import effects_caption, write_caption  # noqa: E402
 from hipdrop.report.figures import plot_effects  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-figure = plot_effects(pd.read_csv(snakemake.input.effects), metrics=snakemake.params.metrics)
+effects = pd.read_csv(snakemake.input.effects)
+figure = plot_effects(effects, metrics=snakemake.params.metrics)
 with atomic_path(snakemake.output.figure) as tmp:
     figure.savefig(tmp, dpi=snakemake.params.dpi, format="png")
-numbers = effects_caption(pd.read_csv(snakemake.input.effects), pd.read_csv(snakemake.input.responders),
+numbers = effects_caption(effects, pd.read_csv(snakemake.input.responders),
                           pd.read_csv(snakemake.input.manipulation))
 write_caption(snakemake.output.caption, numbers, snakemake.input.description)

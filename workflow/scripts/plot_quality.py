@@ -24,10 +24,11 @@ def read_table(path):
 
 
 agreement = read_table(snakemake.input.agreement)
-figure = plot_quality(stances, read_table(snakemake.input.quarantine), agreement)
+quarantine = read_table(snakemake.input.quarantine)
+figure = plot_quality(stances, quarantine, agreement)
 logging.info("%d stances, %d excluded; %d trials with event references", len(stances), int(stances["excluded"].sum()),
              len(agreement[["subject", "condition", "trial"]].drop_duplicates()) if len(agreement) else 0)
 with atomic_path(snakemake.output.figure) as tmp:
     figure.savefig(tmp, dpi=snakemake.params.dpi, format="png")
-write_caption(snakemake.output.caption, quality_caption(stances, read_table(snakemake.input.quarantine), agreement),
+write_caption(snakemake.output.caption, quality_caption(stances, quarantine, agreement),
               snakemake.input.description)

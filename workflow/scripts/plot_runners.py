@@ -11,9 +11,9 @@ from hipdrop.report.captions import runners_caption, write_caption  # noqa: E402
 from hipdrop.report.figures import plot_runners  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-figure = plot_runners(pd.read_csv(snakemake.input.subjects), pd.read_csv(snakemake.input.responders),
-                      baseline=snakemake.params.baseline)
+responders = pd.read_csv(snakemake.input.responders)
+figure = plot_runners(pd.read_csv(snakemake.input.subjects), responders, baseline=snakemake.params.baseline)
 with atomic_path(snakemake.output.figure) as tmp:
     figure.savefig(tmp, dpi=snakemake.params.dpi, format="png")
-write_caption(snakemake.output.caption, runners_caption(pd.read_csv(snakemake.input.responders)),
+write_caption(snakemake.output.caption, runners_caption(responders),
               snakemake.input.description)

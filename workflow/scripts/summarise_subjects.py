@@ -5,17 +5,17 @@ import pandas as pd
 
 from hipdrop.io.results import write_table
 from hipdrop.stats.control import subject_columns as control_columns
-from hipdrop.stats.emg import emg_metrics, normalisation_column, normalise_emg
+from hipdrop.stats.emg import normalisation_column, normalised_for_statistics
 from hipdrop.stats.reference import subject_columns as reference_columns
 from hipdrop.stats.subjects import SUBJECT_METRICS, subject_table
 from hipdrop.stats.tasks import per_task
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 stances = pd.read_parquet(snakemake.input.stances)
-emg = []  # a study with EMG: each muscle's envelope as % of the runner's baseline mean (hipdrop.stats.emg)
+emg = []  # a study with EMG: each muscle's envelope in % of the runner's MVC where there is one, else of its
+# baseline mean (hipdrop.stats.emg.normalised_for_statistics)
 if snakemake.params.emg["analysed"]:
-    stances = normalise_emg(stances, baseline=snakemake.params.baseline)
-    emg = emg_metrics(stances)
+    stances, _, emg = normalised_for_statistics(stances, baseline=snakemake.params.baseline)
 table = per_task(stances,
                  lambda rows: subject_table(rows, baseline=snakemake.params.baseline, metrics=(*SUBJECT_METRICS, *emg),
                                             min_stances=snakemake.params.min_stances))

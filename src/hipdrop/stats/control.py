@@ -24,7 +24,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from hipdrop.config import load_schema, schema_default
+from hipdrop.config import schema_default, section_with_defaults
 
 #: the metrics whose control is reported (degrees both: the CV rule's floor is in deg)
 CONTROL_METRICS = ("cpd_peak_deg", "cpd_excursion_deg")
@@ -45,9 +45,7 @@ _KEYS = ["subject", "condition"]
 def control_settings(stats: dict | None = None) -> dict:
     """Config ``stats.control`` with the schema's defaults for every key it does not give. The key itself has no
     default in the schema (so that configs without it keep their hash); its defaults live in its properties."""
-    keys = load_schema("config")["properties"]["stats"]["properties"]["control"]["properties"]
-    given = dict((stats or {}).get("control") or {})
-    return {key: given[key] if key in given else schema_default(f"stats.control.{key}") for key in keys}
+    return section_with_defaults({"stats": stats}, "stats.control")
 
 
 def newey_west_lags(n: int) -> int:

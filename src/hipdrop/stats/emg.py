@@ -67,6 +67,15 @@ def normalise_emg(stances: pd.DataFrame, *, baseline: str, mvc: bool = True) -> 
     return out
 
 
+def normalised_for_statistics(stances: pd.DataFrame, *, baseline: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """``stances`` normalised for reporting (``normalise_emg``: % MVC where the runner has one, else % of their
+    baseline mean), the same for the effects (every runner to their baseline mean when only some runners have an MVC,
+    so that no effect averages changes in two units; the reporting table otherwise), and the EMG metrics."""
+    reported = normalise_emg(stances, baseline=baseline)
+    for_effects = normalise_emg(stances, baseline=baseline, mvc=False) if mixed_normalisation(reported) else reported
+    return reported, for_effects, emg_metrics(reported)
+
+
 def emg_metrics(stances: pd.DataFrame) -> list[str]:
     """The normalised EMG columns of ``stances`` (``normalise_emg``'s) that hold at least one finite value: the
     metrics subjects.csv and the effects add for a study with EMG, none for one without."""

@@ -274,9 +274,10 @@ def fit_effects(
     data = data[data["condition"].isin([baseline, *estimable])].copy()
     data["trial_key"] = data["condition"].astype(str) + "/" + data["trial"].astype(str)
     fit = fit_condition_model(data, metric=metric, baseline=baseline) if estimable else None
-    for condition in list(estimable):  # a copy: a condition whose SE is 0 leaves the list
+    for condition in estimable:
         mine = data[data["subject"].isin(runners[condition])]
-        df = len(runners[condition]) - 1
+        n_subjects, n_stances = len(runners[condition]), int(mine["condition"].isin([condition, baseline]).sum())
+        df = n_subjects - 1
         quantile = stats.t.ppf(1 - alpha / 2, df)
         key = f"C(condition, Treatment({baseline!r}))[T.{condition}]"
         est, se = float(fit.params[key]), float(fit.bse[key])
@@ -285,15 +286,13 @@ def fit_effects(
             # a crossover share of 0 %): the data hold no variation from which an effect's uncertainty could come
             rows[condition] = _not_estimable(
                 metric, condition, f"{metric} does not vary among the included stances (standard error {se:g}): no "
-                "uncertainty can be given", len(runners[condition]), int(mine["condition"].isin([condition, baseline]).sum()))
-            estimable.remove(condition)
+                "uncertainty can be given", n_subjects, n_stances)
             continue
         rows[condition] = {
             "metric": metric, "term": effect_term(condition), "estimate_deg": est, "se_deg": se,
             "ci_low": est - quantile * se, "ci_high": est + quantile * se, "p": float(2 * stats.t.sf(abs(est / se), df)),
-            "model": f"{fit.model}; t with {df} df", "n_subjects": len(runners[condition]),
-            "n_stances": int(mine["condition"].isin([condition, baseline]).sum()), "analysis": MIXED,
-            "estimable": True, "reason": "", "model_notes": "; ".join(fit.notes),
+            "model": f"{fit.model}; t with {df} df", "n_subjects": n_subjects, "n_stances": n_stances,
+            "analysis": MIXED, "estimable": True, "reason": "", "model_notes": "; ".join(fit.notes),
         }
     table = pd.DataFrame([rows[c] for c in conditions], columns=EFFECT_COLUMNS)
     ok = table["estimable"].astype(bool)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from hipdrop.config import load_schema, schema_default
+from hipdrop.config import schema_default, section_with_defaults
 
 #: the stance table's columns from the trial sheet that the reference reads
 GROUP_COLUMN, SPEED_COLUMN = "group", "speed_m_s"
@@ -39,9 +39,7 @@ NONE_GIVEN = "no reference given"
 def reference_settings(stats: dict | None = None) -> dict:
     """Config ``stats.reference`` with the schema's defaults for every key it does not give (the key has no
     default itself, so that configs without it keep their hash)."""
-    keys = load_schema("config")["properties"]["stats"]["properties"]["reference"]["properties"]
-    given = dict((stats or {}).get("reference") or {})
-    return {key: given[key] if key in given else schema_default(f"stats.reference.{key}") for key in keys}
+    return section_with_defaults({"stats": stats}, "stats.reference")
 
 
 def baseline_means(stances: pd.DataFrame, *, baseline: str, metric: str = METRIC) -> pd.DataFrame:

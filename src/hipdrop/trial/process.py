@@ -28,7 +28,6 @@ from hipdrop.kernels.events.agreement import event_agreement
 from hipdrop.kernels.events.calibration import calibrated_events, calibration_text
 from hipdrop.kernels.events.detect import kinematic_events, runs
 from hipdrop.kernels.events.feet import has_feet
-from hipdrop.kernels.events.force import force_plate_events
 from hipdrop.kernels.foot import REARFOOT_MARKERS, foot_angles, rearfoot_angles, stance_foot
 from hipdrop.kernels.filters import lowpass, usable_cutoff
 from hipdrop.kernels.gaps import repair_markers
@@ -39,7 +38,7 @@ from hipdrop.kernels.stances import arm_swing, stance_table
 from hipdrop.kernels.windows.table import WINDOW_COLUMNS, stance_compensations, window_events
 from hipdrop.trial.emg import trial_emg
 from hipdrop.trial.calibration import with_calibrated_landmarks
-from hipdrop.trial.tasks import RUNNING, task_windows
+from hipdrop.trial.tasks import RUNNING, task_windows, trial_force_events
 from hipdrop.vocab import AXIS, MARKER, PELVIS_MARKERS, SIDES, TIME
 
 #: the markers any step reads; files carry up to hundreds more (model outputs, other segments) not worth filtering
@@ -193,16 +192,9 @@ def _check_pelvis_labels(markers: xr.DataArray, path, stage: str, meta: dict) ->
                                       "again")
 
 
-def _force_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict) -> pd.DataFrame:
-    return force_plate_events(
-        trial["forces"], markers, rate_hz=trial.attrs["rate_hz"], threshold_n=ev["force_threshold_n"],
-        lowpass_hz=ev["force_lowpass_hz"], min_contact_s=ev["min_contact_s"], hysteresis_n=ev["force_hysteresis_n"],
-    )
-
-
 def _kinematic_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict, *, heading: float, method: str | None = None,
                       plates: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``plates``: the trial's ``_force_events`` where the caller has them already."""
+    """``plates``: the trial's ``trial_force_events`` where the caller has them already."""
     heights = {"strike_height_mm": ev["strike_height_mm"], "off_height_mm": ev["off_height_mm"]}
     settings = {"rate_hz": trial.attrs["rate_hz"], "min_contact_s": ev["min_contact_s"], **heights}
     method = method or ev["kinematic_method"]
@@ -211,7 +203,7 @@ def _kinematic_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict, *, hea
         method = "running" if runs(markers, **settings) else "walking"
     if method == "running" and "forces" in trial and has_feet(markers):
         # the trial's own plate contacts calibrate each foot's thresholds (hipdrop.kernels.events.calibration)
-        plates = _force_events(trial, markers, ev) if plates is None else plates
+        plates = trial_force_events(trial, markers, ev) if plates is None else plates
         if len(plates):
             return calibrated_events(markers, plates, heading=heading, **settings)
     return kinematic_events(markers, method=method, heading=heading, **settings)
@@ -236,7 +228,7 @@ def detect_events(trial: xr.Dataset, markers: xr.DataArray, config: dict, *, hea
             if "forces" not in trial:
                 tried.append("force (no force plates)")
                 continue
-            table = _force_events(trial, markers, ev)
+            table = trial_force_events(trial, markers, ev)
         else:
             table = _kinematic_events(trial, markers, ev, heading=heading)
         counts = table.groupby(["side", "event"]).size()
@@ -257,7 +249,7 @@ def marker_event_agreement(
     sources = set(detected["source"]) if detected is not None else set()
     references, plates = {}, None
     if "forces" in trial:
-        references["force"] = plates = detected if sources == {"force"} else _force_events(trial, markers, ev)
+        references["force"] = plates = detected if sources == {"force"} else trial_force_events(trial, markers, ev)
     stored = detected if sources == {"c3d"} else events_table(trial)
     if not stored.empty and not stored_event_problems(stored):
         references["c3d"] = stored

@@ -10,6 +10,8 @@ docs/science.md section 8 gives the reason for each (config/README.md in a line)
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -37,12 +39,27 @@ TASKS = {
 }
 
 
+def trial_force_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict) -> pd.DataFrame:
+    """The trial's force-plate contacts (``force_plate_events``) with the config's ``events`` settings ``ev``; the
+    feet (``markers``) say which side each contact is."""
+    return force_plate_events(
+        trial["forces"], markers, rate_hz=trial.attrs["rate_hz"], threshold_n=ev["force_threshold_n"],
+        lowpass_hz=ev["force_lowpass_hz"], min_contact_s=ev["min_contact_s"], hysteresis_n=ev["force_hysteresis_n"],
+    )
+
+
+@lru_cache(maxsize=1)
+def _default_tasks() -> dict:
+    """Every task's settings at the schema's defaults, validated once per process (not once per trial)."""
+    return validate_config({})["tasks"]
+
+
 def task_settings(task: str, overrides: dict | None = None) -> dict:
     """The thresholds of ``task``: its defaults (the config schema's ``tasks.<task>``; running has none), updated
     with ``overrides``. Raises ValueError naming the tasks (or the keys) there are for an unknown task (or key)."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}: the tasks are {', '.join(TASKS)}")
-    settings = dict(validate_config({})["tasks"].get(task, {}))
+    settings = dict(_default_tasks().get(task, {}))
     unknown = set(overrides or {}) - set(settings)
     if unknown:
         raise ValueError(f"task {task} has no setting {', '.join(sorted(unknown))}; it has {', '.join(settings) or 'none'}")
@@ -118,9 +135,7 @@ def task_windows(
     feet = markers if event_markers is None else event_markers
     force_events = None
     if "forces" in trial:
-        force_events = force_plate_events(trial["forces"], feet, rate_hz=rate, threshold_n=ev["force_threshold_n"],
-                                          lowpass_hz=ev["force_lowpass_hz"], min_contact_s=min_contact_s,
-                                          hysteresis_n=ev["force_hysteresis_n"])
+        force_events = trial_force_events(trial, feet, ev)
     contacts = support_contacts(feet, rate_hz=rate, min_contact_s=min_contact_s, force_events=force_events,
                                 strike_height_mm=ev["strike_height_mm"], off_height_mm=ev["off_height_mm"])
     support = single_leg_support(feet, contacts, clearance_mm=options["clearance_mm"])

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from hipdrop.stats.reference import NONE_GIVEN, page_line, reference_table, subject_columns, summary_lines
+from hipdrop.stats.reference import (NONE_GIVEN, page_line, reference_table, side_column, subject_columns,
+                                     summary_lines)
 
 #: the reference runners' baseline means (deg) and the others'
 REFERENCE = {"R1": 4.0, "R2": 5.0, "R3": 6.0, "R4": 5.5, "R5": 4.5, "R6": 5.0}
@@ -112,3 +113,61 @@ def test_methods_name_the_reference_used_or_say_none_was_given():
     text = methods_text(stats, used)
     assert "(sheet group 'reference')" in text and "z 2.5" in text and "leave-one-out" in text
     assert "No reference" in methods_text(stats, reference_table(stances(OTHERS), baseline="baseline"))
+
+
+def test_a_runner_who_drops_on_one_side_only_is_flagged_on_that_side(tmp_path, monkeypatch):
+    """A simulated cohort, 6 reference runners and 2 others, written as C3D files and analysed by process_trial.
+    Runner S08 tilts its pelvis 7 deg right side up through the run (the simulator's running tilt, ``offset_deg``,
+    raised by 7): its right-stance peak drop (left hip dropping) rises by 7 deg and its left-stance drop falls by
+    7, so its mean is ordinary. Its mean must not be flagged, its right stance side must be, and every z (mean and
+    sides) must equal the z computed from the simulator's true stance peaks (leave-one-out for the group)."""
+    import json
+
+    import hipdrop.simulate.running as running
+    from hipdrop.trial.process import process_trial
+
+    drawn = []
+
+    def tilted(rng, spec):
+        runner = original(rng, spec)
+        drawn.append(runner)
+        if len(drawn) == 8:
+            runner["offset_deg"] += 7.0
+        return runner
+
+    original = running.draw_runner
+    monkeypatch.setattr(running, "draw_runner", tilted)
+    sheet = running.simulate_cohort(tmp_path, running.CohortSpec(n_subjects=8, duration_s=12.0, seed=41))
+    group = {f"S{i:02d}": "reference" for i in range(1, 7)}
+    parts = [process_trial(tmp_path / row.path).stances.assign(subject=row.subject, condition=row.condition)
+             for row in sheet[sheet["condition"] == "baseline"].itertuples()]
+    measured = pd.concat(parts, ignore_index=True).assign(group=lambda t: t["subject"].map(group))
+    truth = pd.DataFrame(json.loads((tmp_path / "truth.json").read_text())["stances"])
+    truth = truth[truth["condition"] == "baseline"].assign(excluded=False, group=lambda t: t["subject"].map(group))
+    # the truth's z by hand: each runner's (and side's) mean of its true peaks against the other reference runners',
+    # over the stances the analysis kept (matched within a frame)
+    kept = measured[~measured["excluded"].astype(bool)]
+    matched = pd.merge_asof(kept.sort_values("strike_s"), truth.sort_values("strike_s"), on="strike_s",
+                            by=["subject", "side"], tolerance=0.006, direction="nearest", suffixes=("", "_true"))
+    assert matched["cpd_peak_deg_true"].notna().all() and len(matched) > 8 * 25
+    true_means = {"": matched.groupby("subject")["cpd_peak_deg_true"].mean()}
+    true_means |= {s: matched[matched["side"] == s].groupby("subject")["cpd_peak_deg_true"].mean() for s in "LR"}
+    out = reference_table(measured, baseline="baseline", z_threshold=2.0, min_runners=5).set_index("subject")
+    for side, means in true_means.items():
+        z_column = side_column("reference_z", side) if side else "reference_z"
+        for subject in means.index:
+            others = means[[s for s in group if s != subject]]
+            expected = (means[subject] - others.mean()) / others.std(ddof=1)
+            # stance peaks are measured within about 0.1 deg of the truth (tests/integration/test_workflow.py), so
+            # a mean's z within 0.1 / the reference SD (1.3-2.4 deg here) of the true one
+            assert out.loc[subject, z_column] == pytest.approx(expected, abs=0.1 / others.std(ddof=1) + 0.02), (
+                side, subject)
+    s08 = out.loc["S08"]
+    assert not s08["reference_flag"] and abs(s08["reference_z"]) < 1.5
+    assert s08["reference_flag_R"] and s08["reference_z_R"] > 2.0
+    assert not s08["reference_flag_L"]
+    assert (s08["baseline_peak_R_deg"] - s08["baseline_peak_L_deg"]) > 10.0  # 2 x 7 deg apart, less its own tilt
+    lines = summary_lines(out.reset_index(), z_threshold=2.0)
+    assert any("S08 right stance (z +" in line and "one side" in line for line in lines), lines
+    page = page_line("S08", out.reset_index())
+    assert "within the reference's range" in page and "right stance" in page and "ABOVE" in page.split("right")[1]

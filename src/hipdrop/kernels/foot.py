@@ -56,7 +56,11 @@ MIDSTANCE_PCT = (25.0, 50.0)
 #: cluster's top and bottom pairs (see the module docstring)
 REARFOOT_MARKERS = tuple(f"{s}{m}" for s in SIDES for m in ("HET", "STL", "STM", "SBL", "SBM"))
 #: the per-stance columns ``stance_foot`` adds to the stance table
-FOOT_COLUMNS = ["foot_progression_deg", "foot_strike_angle_deg", "rearfoot_eversion_deg", "foot_notes"]
+FOOT_COLUMNS = ["foot_progression_deg", "foot_strike_angle_deg", "rearfoot_eversion_deg", "first_contact", "foot_notes"]
+#: the foot part the running event detector saw land first, from its landing-order strike type
+#: (``hipdrop.kernels.events.running``: a part landing ``STRIKE_TYPE_MARGIN_S`` before the other leads; closer is
+#: both at once, a flat landing; "toe": the forefoot, and the heel never touched down in the stance)
+FIRST_CONTACT = {"rearfoot": "heel", "midfoot": "flat", "forefoot": "forefoot", "toe": "forefoot, no heel"}
 #: the foot's metrics a runner's condition is summarised and compared by (stats.subjects, config stats.metrics)
 FOOT_METRICS = ("foot_progression_deg", "foot_strike_angle_deg")
 #: Altman & Davis 2012's classification of the foot-strike angle (deg): above the first rearfoot, below the second
@@ -218,8 +222,9 @@ def stance_foot(stances: pd.DataFrame, angles: xr.Dataset, *, flat_mm: float, re
     ``foot_strike_angle_deg``: foot pitch at the strike frame less its median over the stance's flat-foot frames
     (where the higher of heel and toe above its own low in the stance is within ``flat_mm`` of its least);
     ``rearfoot_eversion_deg``: the eversion excursion, the peak of ``rearfoot`` (``rearfoot_angles``) over the
-    stance less its value at strike, NaN without it (see ``rearfoot_problem``); ``foot_notes``: why any of them is
-    NaN. A stance without a foot off or with a missing sample in the frames used gets NaN with the reason.
+    stance less its value at strike, NaN without it (see ``rearfoot_problem``); ``first_contact``: the part of the
+    foot the event detector saw land first (``FIRST_CONTACT`` of the stance's ``strike_type`` as the detector gave
+    it; "" where it could not tell); ``foot_notes``: why any of them is NaN. A stance without a foot off or with a missing sample in the frames used gets NaN with the reason.
     """
     series = {s: tuple(angles[v].sel(side=s).to_numpy() for v in ("foot_progression", "foot_pitch", "heel_height", "toe_height"))
               + (angles.attrs.get(f"missing_{s}", ""),) for s in SIDES}
@@ -228,7 +233,8 @@ def stance_foot(stances: pd.DataFrame, angles: xr.Dataset, *, flat_mm: float, re
     rows = []
     for st in stances.itertuples(index=False):
         progression, pitch, heel_z, toe_z, missing = series[st.side]
-        row = dict.fromkeys(FOOT_COLUMNS[:-1], np.nan)
+        row = dict.fromkeys(FOOT_COLUMNS[:3], np.nan)
+        row["first_contact"] = FIRST_CONTACT.get(getattr(st, "strike_type", ""), "")
         notes = []
         if missing:
             notes.append(missing)
@@ -241,6 +247,8 @@ def stance_foot(stances: pd.DataFrame, angles: xr.Dataset, *, flat_mm: float, re
                 row["foot_progression_deg"] = float(mid_fpa.mean())
             else:
                 notes.append("foot progression: foot markers missing in midstance")
+            if getattr(st, "strike_type", "") == "toe":
+                notes.append("foot-strike angle: the heel never touched down, against the flattest the foot got")
             stance_pitch, heel, toe = (v[strike : off + 1] for v in (pitch, heel_z, toe_z))
             if not np.isfinite(stance_pitch).all():
                 notes.append("foot-strike angle: foot markers missing in the stance")
@@ -260,6 +268,28 @@ def stance_foot(stances: pd.DataFrame, angles: xr.Dataset, *, flat_mm: float, re
         row["foot_notes"] = "; ".join(notes)
         rows.append(row)
     return pd.DataFrame(rows, columns=FOOT_COLUMNS, index=stances.index)
+
+
+def strike_patterns(stances: pd.DataFrame) -> np.ndarray:
+    """Each stance's strike pattern: Altman & Davis's class of its ``foot_strike_angle_deg`` where the angle exists,
+    the landing order's ``strike_type`` elsewhere (a stance without a foot off or a foot line).
+
+    Why the angle decides: the landing order is which marker reaches the ground first, and a foot that lands on its
+    outer edge (inverted) puts the fifth metatarsal head down first however flat it is in the sagittal plane. On
+    RBDS001runT35 the MT5 marker lands 20-30 ms before the heel and MT1 up to 100 ms after it, while the heel-to-
+    forefoot line is only 2-4 deg toe up against the flat foot: a lateral midfoot landing, which the landing order
+    alone called forefoot. A stance whose heel never touched down (the detector's "toe") is a forefoot strike
+    whatever the angle: its flat reference is only the flattest the foot got, and an inverted foot's heel-to-toe
+    line can point up while the outer forefoot carries the landing (dorn_JA1Gait35's second right stance: +9.1 deg,
+    the fifth metatarsal head down while the first is 50 mm up). Altman & Davis's angle is the field's kinematic classification (Altman & Davis 2012,
+    Gait Posture 35:298), whose classes follow the strike index, where along the foot the centre of pressure lies
+    at first contact (Cavanagh & Lafortune 1980, J Biomech 13:397): a near-flat foot landing on its outer edge puts
+    it in the middle third, midfoot. ``first_contact`` keeps what the markers saw first.
+    """
+    angles = stances["foot_strike_angle_deg"].to_numpy(float)
+    by_order = stances["strike_type"].to_numpy(object)
+    return np.array(["forefoot" if kind == "toe" else strike_class(a) if np.isfinite(a) else kind
+                     for a, kind in zip(angles, by_order)], dtype=object)
 
 
 def strike_class(angle_deg: float) -> str:

@@ -28,7 +28,7 @@ from hipdrop.kernels.events.agreement import event_agreement
 from hipdrop.kernels.events.calibration import calibrated_events, calibration_text
 from hipdrop.kernels.events.detect import kinematic_events, runs
 from hipdrop.kernels.events.feet import has_feet
-from hipdrop.kernels.foot import REARFOOT_MARKERS, foot_angles, rearfoot_angles, stance_foot
+from hipdrop.kernels.foot import REARFOOT_MARKERS, foot_angles, rearfoot_angles, stance_foot, strike_patterns
 from hipdrop.kernels.filters import lowpass, usable_cutoff
 from hipdrop.kernels.gaps import repair_markers
 from hipdrop.kernels.pelvis import pelvic_angles, progression_heading
@@ -378,6 +378,7 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         stances = stances.join(stance_foot(stances, foot_angles(event_markers),
                                                 flat_mm=config["events"]["strike_height_mm"],
                                                 rearfoot=rearfoot_angles(markers)))
+        stances["strike_type"] = strike_patterns(stances)  # the foot-strike angle's class (first_contact: the order)
         # surface EMG per stance where the file has it (hipdrop.trial.emg; NaN columns without)
         emg, emg_meta = trial_emg(trial, stances, config["emg"])
         stances = stances.join(emg)

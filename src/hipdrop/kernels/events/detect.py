@@ -81,7 +81,8 @@ def kinematic_events(
 
     Returns
     -------
-    events table with extra ``strike_type`` (rearfoot, midfoot, forefoot or unknown) and ``uncertainty_s``
+    events table with extra ``strike_type`` (rearfoot, midfoot, forefoot, toe: forefoot with no heel contact, or
+    unknown) and ``uncertainty_s``
     (running: ``event_uncertainty``; NaN for walking and Zeni) columns; the method used
     (``auto`` resolved) in ``attrs["method"]``, and in ``attrs["problem"]`` why a method cannot give strikes
 

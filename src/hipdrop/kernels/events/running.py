@@ -278,7 +278,7 @@ def foot_contacts(
         heel = down.get(f"{side}HEE", (None,))[0]
         fore = min((r[0] for p, r in down.items() if not p.endswith("HEE")), default=None)
         if fore is not None and heel is None and f"{side}HEE" in heights and not start_cut:
-            kind = "forefoot"  # the heel never came down to the ground in this contact
+            kind = "toe"  # the heel never came down to the ground in this contact: a forefoot strike, heel-less
         elif heel is None or fore is None or start_cut:
             kind = "unknown"
         else:

@@ -230,7 +230,8 @@ def _simulate(args) -> int:
     spec = CohortSpec(
         n_subjects=args.subjects, trials_per_condition=args.trials_per_condition, duration_s=args.duration,
         rate_hz=args.rate, seed=args.seed, variation=not args.no_variation, events=not args.no_events,
-        force_plate=args.force_plate, arm_swing_cadence_pct=args.arm_swing_cadence_pct, emg=args.emg,
+        force_plate=args.force_plate, arm_swing_cadence_pct=args.arm_swing_cadence_pct,
+        emg=args.emg or args.mvc, emg_mvc=args.mvc,
         arm_swing_target=args.arm_swing_target, crossing_wrists=args.crossing_wrists, drift_deg_per_min=args.drift,
         stride_sd_deg=args.stride_sd, trial_interval_min=args.trial_interval, static_trial=args.static_trial,
     )
@@ -374,6 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force-plate", action="store_true", help="add a treadmill force plate (running cohorts)")
     p.add_argument("--emg", action="store_true", help="add both legs' gluteus medius EMG with a known envelope per "
                    "stance (running cohorts; truth.json's emg)")
+    p.add_argument("--mvc", action="store_true",
+                   help="also write each runner's maximal voluntary contraction of both gluteus medius "
+                   "(mvc/<subject>.c3d, named in the sheet's mvc column; truth.json's emg.mvc_mv the true amplitudes), "
+                   "so the analysis gives %% MVC; implies --emg")
     p.add_argument("--no-effects", action="store_true",
                    help="every condition's true effect on peak drop is 0 (runners still differ): for type-I error checks")
     p.add_argument("--task", choices=TASK_NAMES, default="running",

@@ -162,7 +162,21 @@ def emg_truth(spec, subjects: dict, stances: list[dict], *, baseline: str = "bas
         "cohort_burst_effects_pct": {c: float(np.mean([runner_effect_pct(spec, r, c) for r in subjects.values()]))
                                      for c in conditions},
         "normalised_effects_pct": cohort_emg_effects(pd.DataFrame(stances), baseline=baseline),
+        **(_mvc_truth(subjects, stances, baseline=baseline) if spec.emg_mvc else {}),
     }
+
+
+def _mvc_truth(subjects: dict, stances: list[dict], *, baseline: str) -> dict:
+    """truth.json's ``emg.mvc_mv`` (subject -> side -> the MVC file's true amplitude, mV) and ``emg.mvc_effects_pct``
+    (per ``<column>_pct`` and condition: the mean over runners of the runner's mean stance value in % MVC in the
+    condition less that in ``baseline``, percentage points of MVC)."""
+    mvc = {subject: runner["emg"]["mvc_mv"] for subject, runner in subjects.items()}
+    table = percent_mvc_truth(pd.DataFrame(stances).dropna(subset=["emg_gmed_mean"]), mvc)
+    effects = {}
+    for column in TRUTH_COLUMNS:
+        means = table.groupby(["subject", "condition"])[f"{column}_pct"].mean().unstack("condition")
+        effects[f"{column}_pct"] = {c: float((means[c] - means[baseline]).mean()) for c in means if c != baseline}
+    return {"mvc_mv": mvc, "mvc_effects_pct": effects}
 
 
 #: a simulated maximal voluntary contraction: rest, a ramp up, the hold, a ramp down, rest (s)
@@ -197,3 +211,42 @@ def write_mvc(path, amplitude_mv: dict, *, seed: int = 0, variation: bool = True
     write_c3d(path, np.zeros((n_frames, 0, 3)), [], rate_hz=point_rate_hz, analogs=np.column_stack(channels),
               analog_labels=[LABELS["L"], LABELS["R"]], analog_rate_hz=rate_hz, analog_units=["V", "V"])
     return {side: float(amplitude_mv[side]) for side in ("L", "R")}
+
+
+#: a runner's gluteus medius burst in running as a share of its MVC amplitude (uniform; the simulator's choice, a
+#: stance peak below the maximal contraction, as running's is): the MVC the simulator writes is the burst amplitude
+#: over this share
+RUNNING_SHARE_OF_MVC = (0.3, 0.6)
+#: the share without variation
+RUNNING_SHARE_FIXED = 0.45
+#: where the MVC files go, relative to the sheet's folder (sheet column mvc)
+MVC_FOLDER = "mvc"
+
+
+def write_runner_mvc(directory, subject: str, runner: dict, *, seed: list[int], variation: bool) -> tuple[str, dict]:
+    """Write ``subject``'s MVC trial (``write_mvc``) into ``directory``/``MVC_FOLDER``: each side's amplitude is
+    its running burst amplitude (``runner["emg"]["amplitude_mv"]``) over a share of ``RUNNING_SHARE_OF_MVC``
+    drawn from a stream of its own (``seed``), so the runners' other draws stay as they are. Returns the file's
+    path relative to ``directory`` (the sheet's ``mvc`` value) and the true MVC amplitude per side (mV)."""
+    from pathlib import Path
+
+    rng = np.random.default_rng(seed)
+    amplitude = {side: runner["emg"]["amplitude_mv"][side]
+                 / (float(rng.uniform(*RUNNING_SHARE_OF_MVC)) if variation else RUNNING_SHARE_FIXED)
+                 for side in ("L", "R")}
+    relative = f"{MVC_FOLDER}/{subject}.c3d"
+    (Path(directory) / MVC_FOLDER).mkdir(parents=True, exist_ok=True)
+    truth = write_mvc(Path(directory) / relative, amplitude, seed=int(rng.integers(2 ** 31)), variation=variation)
+    return relative, truth
+
+
+def percent_mvc_truth(stances: pd.DataFrame, mvc_mv: dict) -> pd.DataFrame:
+    """``stances`` (truth.json's, with ``subject`` and ``side``) with each ``TRUTH_COLUMNS`` value in % of its
+    runner-side's true MVC amplitude (``mvc_mv``: subject -> side -> mV), as ``<column>_pct``: the analysis's %
+    MVC, known."""
+    out = stances.copy()
+    mvc = pd.Series([mvc_mv.get(str(s), {}).get(side, np.nan) for s, side in zip(out["subject"], out["side"])],
+                    index=out.index, dtype=float)
+    for column in TRUTH_COLUMNS:
+        out[f"{column}_pct"] = 100.0 * out[column] / mvc
+    return out

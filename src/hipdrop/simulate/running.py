@@ -38,7 +38,8 @@ from scipy.stats import norm
 from hipdrop.io.c3d.reader import write_c3d
 from hipdrop.simulate.body import (ANALOG_RATE_HZ, FORCE_LABELS, HEEL_GROUND_MM, PELVIS_LOCAL, TOE_GROUND_MM,
                                    TREADMILL_PLATE, foot_trajectories, pelvis_pose, treadmill_force)
-from hipdrop.simulate.emg import DEFAULT_EMG_EFFECTS_PCT, analog_channels, emg_truth, runner_emg, trial_emg
+from hipdrop.simulate.emg import (DEFAULT_EMG_EFFECTS_PCT, analog_channels, emg_truth, runner_emg, trial_emg,
+                                  write_runner_mvc)
 from hipdrop.simulate.obliquity import (half_cycle_shapes, load_template, smoothstep, spline_component, stance_splines,
                                         stance_truth)
 
@@ -105,6 +106,9 @@ class CohortSpec:
     emg: bool = False
     emg_effects_pct: dict = field(default_factory=lambda: dict(DEFAULT_EMG_EFFECTS_PCT))
     emg_effect_sd_pct: float = 3.0
+    # each runner's maximal voluntary contraction of both gluteus medius as a C3D file of its own (mvc/<subject>.c3d,
+    # hipdrop.simulate.emg.write_runner_mvc), named in the sheet's mvc column; truth.json's emg.mvc_mv the amplitudes
+    emg_mvc: bool = False
     # what the arm-swing condition targets: "amplitude" (fore-aft, ``ARM_SWING_FACTOR``) or "crossover" (the wrists'
     # peak crossing of the midline changes by ``crossover_change_mm`` x the runner's compliance; sheet column
     # arm_swing_target); with crossover, the first ``amplitude_instead`` runners reduce their amplitude instead
@@ -391,6 +395,12 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
         runner = draw_runner(np.random.default_rng([spec.seed, i]), spec)
         if spec.emg:  # a stream of its own: the runners' other draws stay as they are
             runner["emg"] = runner_emg(np.random.default_rng([spec.seed, i, 7701]), spec.variation)
+        mvc_path = ""
+        if spec.emg_mvc:
+            if not spec.emg:
+                raise ValueError("CohortSpec: emg_mvc writes each runner's MVC of its EMG: it needs emg=True")
+            mvc_path, runner["emg"]["mvc_mv"] = write_runner_mvc(directory, subject, runner,
+                                                                 seed=[spec.seed, i, 7702], variation=spec.variation)
         runner["amplitude_instead"] = spec.arm_swing_target == "crossover" and i < spec.amplitude_instead
         subjects[subject] = runner
         for c, condition in enumerate(CONDITIONS):
@@ -411,6 +421,7 @@ def simulate_cohort(directory: str | Path, spec: CohortSpec | None = None) -> pd
                     **({"arm_swing_target": "crossover" if sim["arm_swing"] == CROSSOVER_INSTRUCTION else "amplitude"}
                        if spec.arm_swing_target != "amplitude" else {}),
                     **({"time_into_run_min": start_min} if spec.trial_interval_min > 0 else {}),
+                    **({"mvc": mvc_path} if spec.emg_mvc else {}),
                 })
                 st = sim["stances"].assign(subject=subject, condition=condition, trial=trial)
                 truth_stances += st.round(6).to_dict("records")

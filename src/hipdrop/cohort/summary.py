@@ -44,8 +44,9 @@ def run_summary(tables: dict[str, pd.DataFrame], *, sheet_problems: list[str], q
     analyses (with the runners and stances behind each, and what could not be estimated, and why), the
     dose-response, and the responders per condition; where an analysis was measured off its nominal level at the
     study's number of runners (``hipdrop.stats.calibration``), a caveat saying how. ``tables``: trials, effects, manipulation, responders,
-    dose_response (the run's CSVs as read back) and, optionally, stances (the stance table) and reference
-    (stats/reference.csv: one line on the runners above ``reference_z_threshold``, or that no reference was given);
+    dose_response (the run's CSVs as read back) and, optionally, stances (the stance table), control
+    (stats/control.csv: a line per condition on the cohort's drift of peak drop) and reference (stats/reference.csv:
+    one line on the runners above ``reference_z_threshold``, or that no reference was given);
     ``min_stances`` and ``flag_excluded_pct``: config ``stats``, ``reference_z_threshold``: config
     ``stats.reference.z_threshold``."""
     from hipdrop.stats.calibration import calibration_caveat
@@ -92,6 +93,10 @@ def run_summary(tables: dict[str, pd.DataFrame], *, sheet_problems: list[str], q
         lines.append(f"responders {row.condition} ({row.metric}, change against its MDC95; the "
                      f"{counted(row.n_runners, 'runner')} who ran it): {row.improved} improved, {row.unchanged} "
                      f"unchanged, {row.worsened} worsened, {row.not_assessable} not assessable")
+    if "control" in tables:  # the cohort's drift of peak drop per condition (stats/control.csv's cohort rows)
+        from hipdrop.stats.control import cohort_lines
+
+        lines += cohort_lines(tables["control"])
     if "reference" in tables:  # each runner's baseline peak drop against the lab's reference (stats/reference.csv)
         from hipdrop.stats.reference import summary_lines
 

@@ -34,6 +34,7 @@ REFERENCES = [
     "Crawford JR, Howell DC (1998). Comparing an individual's test score against norms derived from small samples. "
     "Clin Neuropsychol 12:482-486.",
     "Holm S (1979). A simple sequentially rejective multiple test procedure. Scand J Stat 6:65-70.",
+    "Holmes AP, Friston KJ (1998). Generalisability, random effects and population inference. NeuroImage 7:S754.",
     "Newey WK, West KD (1987). A simple, positive semi-definite, heteroskedasticity and autocorrelation consistent "
     "covariance matrix. Econometrica 55:703-708.",
     "Newey WK, West KD (1994). Automatic lag selection in covariance matrix estimation. Rev Econ Stud 61:631-653.",

@@ -15,6 +15,12 @@ Time is the stance's foot strike in the recording (``strike_s``) plus, where the
 start in the run (``time_into_run_min``). When every trial of a runner-condition has a ``time_into_run_min`` the
 drift is estimated across trials, from one intercept per side only (a fatigue protocol of trials in order through
 a run); otherwise within trials (the trials' intercepts absorb their differences).
+
+The cohort's answer, per condition and metric (``cohort_drift``, rows of ``level`` ``cohort``): does the drop grow
+through the run across runners? The mean of the runners' drifts with a CI from Student's t on their spread (n - 1
+df), the two-stage "summary statistics" estimate of a random-slope model's population slope (Holmes & Friston 1998,
+NeuroImage 7:S754): each runner counts once, and the CI carries both how precisely each runner's drift is measured
+and how much runners differ, without assuming the runners share one drift.
 """
 
 from __future__ import annotations
@@ -32,10 +38,12 @@ CONTROL_METRICS = ("cpd_peak_deg", "cpd_excursion_deg")
 TIME_COLUMN = "time_into_run_min"
 ACROSS_TRIALS = "across trials (time_into_run_min)"
 WITHIN_TRIALS = "within trials"
+#: a row's ``level``: one runner's control, or the cohort's drift (``cohort_drift``; subject "")
+RUNNER, COHORT = "runner", "cohort"
 CONTROL_COLUMNS = [
-    "subject", "condition", "metric", "n_values", "n_trials", "mean", "sd_within_side", "cv", "cv_reason",
+    "level", "subject", "condition", "metric", "n_values", "n_trials", "mean", "sd_within_side", "cv", "cv_reason",
     "drift_time", "time_span_min", "drift_per_min", "drift_se", "drift_ci_low", "drift_ci_high", "drift_p",
-    "drift_hac_lags", "residual_sd", "drift_reason",
+    "drift_hac_lags", "residual_sd", "drift_reason", "n_runners", "drift_runner_sd",
 ]
 #: the columns of the control table that ``subject_columns`` adds to stats/subjects.csv
 SUBJECT_CONTROL_COLUMNS = ["sd_within_side", "cv", "drift_per_min", "drift_ci_low", "drift_ci_high", "drift_time"]
@@ -125,7 +133,8 @@ def control_table(stances: pd.DataFrame, *, metrics: tuple[str, ...] = CONTROL_M
 
     Returns
     -------
-    pandas.DataFrame, one row per subject x condition x metric with included stances (``CONTROL_COLUMNS``):
+    pandas.DataFrame, one row per subject x condition x metric with included stances (``CONTROL_COLUMNS``, ``level``
+    ``runner``; ``n_runners`` and ``drift_runner_sd`` are the cohort rows' and NaN here):
 
     - ``n_values`` included stances with a finite value, ``n_trials`` their trials; ``mean`` (metric's unit)
     - ``sd_within_side``: the SD about each side x trial cell's mean, pooled (deg); ``cv`` = that over |mean|
@@ -154,7 +163,7 @@ def control_table(stances: pd.DataFrame, *, metrics: tuple[str, ...] = CONTROL_M
             values = pd.to_numeric(group[metric], errors="coerce")
             ok = np.isfinite(values) & np.isfinite(group["_time"])
             g, v = group[ok], values[ok].to_numpy()
-            row = {"subject": subject, "condition": condition, "metric": metric, "n_values": len(v),
+            row = {"level": RUNNER, "subject": subject, "condition": condition, "metric": metric, "n_values": len(v),
                    "n_trials": g["trial"].nunique(), "mean": float(v.mean()) if len(v) else np.nan,
                    "drift_time": ACROSS_TRIALS if timed else WITHIN_TRIALS,
                    "time_span_min": float(np.ptp(g["_time"])) if len(g) else np.nan}
@@ -176,11 +185,88 @@ def control_table(stances: pd.DataFrame, *, metrics: tuple[str, ...] = CONTROL_M
     return pd.DataFrame(rows, columns=CONTROL_COLUMNS)
 
 
+def cohort_drift(control: pd.DataFrame, *, alpha: float = schema_default("stats.alpha"),
+                 min_subjects: int = schema_default("stats.min_subjects")) -> pd.DataFrame:
+    """The cohort's drift per condition and metric from the runners' drifts (``control``'s ``runner`` rows).
+
+    Parameters
+    ----------
+    control : ``control_table``'s rows (``level``, ``condition``, ``metric``, ``drift_per_min``, ``drift_time``,
+        ``time_span_min``, ``n_values``, ``n_trials``, ``mean``)
+    alpha : the CI is ``1 - alpha``, two-sided (config ``stats.alpha``)
+    min_subjects : fewest runners with a drift behind a cohort drift (config ``stats.min_subjects``)
+
+    Returns
+    -------
+    pandas.DataFrame (``CONTROL_COLUMNS``), one ``cohort`` row per condition x metric, ``subject`` "":
+    ``n_runners`` (runners with a drift), ``drift_per_min`` their mean (deg/min), ``drift_runner_sd`` their SD
+    (ddof 1), ``drift_se`` = SD / sqrt(n), ``drift_ci_low``/``_high`` and ``drift_p`` from Student's t on n - 1
+    df; ``mean`` the runners' mean metric, ``n_values`` and ``n_trials`` their sums, ``time_span_min`` their
+    median, ``drift_time`` theirs (joined with " / " where they differ); NaN with ``drift_reason`` where fewer than
+    ``min_subjects`` runners have a drift.
+    """
+    from scipy import stats as st
+
+    runners = control[control["level"] == RUNNER] if "level" in control else control
+    rows = []
+    for (condition, metric), group in runners.groupby(["condition", "metric"], sort=True, observed=True):
+        drifts = pd.to_numeric(group["drift_per_min"], errors="coerce")
+        have = group[np.isfinite(drifts)]
+        d = drifts[np.isfinite(drifts)].to_numpy()
+        row = dict.fromkeys(CONTROL_COLUMNS, np.nan) | {
+            "level": COHORT, "subject": "", "condition": condition, "metric": metric, "n_runners": len(d),
+            "n_values": int(have["n_values"].sum()), "n_trials": int(have["n_trials"].sum()),
+            "mean": float(have["mean"].mean()) if len(have) else np.nan,
+            "time_span_min": float(have["time_span_min"].median()) if len(have) else np.nan,
+            "drift_time": " / ".join(sorted(set(have["drift_time"].astype(str)))), "cv_reason": "",
+            "drift_reason": "",
+        }
+        if len(d) < max(min_subjects, 2):
+            row["drift_reason"] = (f"{len(d)} runner(s) with a drift, fewer than {max(min_subjects, 2)} (config "
+                                   "stats.min_subjects)")
+        else:
+            n, sd = len(d), float(np.std(d, ddof=1))
+            se = sd / np.sqrt(n)
+            half = float(st.t.ppf(1 - alpha / 2, n - 1)) * se
+            mean = float(d.mean())
+            row.update(drift_per_min=mean, drift_runner_sd=sd, drift_se=se, drift_ci_low=mean - half,
+                       drift_ci_high=mean + half,
+                       drift_p=float(2 * st.t.sf(abs(mean / se), n - 1)) if se > 0 else np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=CONTROL_COLUMNS)
+
+
+def with_cohort(control: pd.DataFrame, **settings) -> pd.DataFrame:
+    """``control`` (the runners' rows) followed by ``cohort_drift``'s rows (``settings``: its ``alpha`` and
+    ``min_subjects``)."""
+    cohort = cohort_drift(control, **settings)
+    return pd.concat([control, cohort], ignore_index=True) if len(cohort) else control
+
+
+def cohort_lines(control: pd.DataFrame, *, metric: str = "cpd_peak_deg") -> list[str]:
+    """The summary's lines on the cohort's drift of ``metric``, one per condition (task-labelled where the table
+    has tasks): the mean of the runners' drifts with its CI, or why there is none."""
+    from hipdrop.stats.tasks import with_task_labels
+
+    rows = with_task_labels(control[(control["level"] == COHORT) & (control["metric"] == metric)])
+    lines = []
+    for row in rows.itertuples():
+        if np.isfinite(row.drift_per_min):
+            lines.append(f"drift of peak drop {row.condition} (cohort: mean of {int(row.n_runners)} runners' "
+                         f"slopes, {row.drift_time}): {row.drift_per_min:+.3f} deg/min, 95 % CI "
+                         f"{row.drift_ci_low:+.3f} to {row.drift_ci_high:+.3f}, p {row.drift_p:.3g}; runners' SD "
+                         f"{row.drift_runner_sd:.3f}")
+        else:
+            lines.append(f"drift of peak drop {row.condition} (cohort): not estimated: {row.drift_reason}")
+    return lines
+
+
 def subject_columns(subjects: pd.DataFrame, control: pd.DataFrame) -> pd.DataFrame:
     """``subjects`` (stats/subjects.csv) with ``SUBJECT_CONTROL_COLUMNS`` of ``control`` beside the rows of their
     runner, condition and metric (and task, where both have one); NaN on rows of other metrics."""
     keys = [c for c in ("task", *_KEYS, "metric") if c in subjects and c in control]
-    extra = control[keys + SUBJECT_CONTROL_COLUMNS]
+    runners = control[control["level"] == RUNNER] if "level" in control else control
+    extra = runners[keys + SUBJECT_CONTROL_COLUMNS]
     out = subjects.merge(extra, on=keys, how="left")
     assert len(out) == len(subjects), "control rows are unique per runner, condition and metric"
     return out
@@ -189,7 +275,8 @@ def subject_columns(subjects: pd.DataFrame, control: pd.DataFrame) -> pd.DataFra
 def page_lines(subject: str, control: pd.DataFrame, *, metric: str = "cpd_peak_deg") -> list[str]:
     """One phrase per condition of a runner, for the runner page: stride-to-stride SD and CV of ``metric``, its
     drift per minute with the CI, where the time came from and the time spanned."""
-    rows = control[(control["subject"].astype(str) == str(subject)) & (control["metric"] == metric)]
+    rows = control[(control["subject"].astype(str) == str(subject)) & (control["metric"] == metric)
+                   & ((control["level"] == RUNNER) if "level" in control else True)]
     lines = []
     for row in rows.itertuples():
         cv = f"CV {100 * row.cv:.0f} %" if np.isfinite(row.cv) else "CV -"
@@ -217,4 +304,7 @@ def methods_text(stats: dict) -> str:
         "trial's start in the run (then across trials; otherwise within trials, with one intercept per side and "
         "trial). Its confidence interval used heteroscedasticity- and autocorrelation-consistent standard errors "
         f"(Newey & West 1987; Bartlett kernel, {lags}) and Student's t on n - k df, since successive strides are "
-        f"not independent; a drift needed at least {stats['min_stances']} included stances.")
+        f"not independent; a drift needed at least {stats['min_stances']} included stances. The cohort's drift per "
+        "condition was the mean of the runners' drifts with a confidence interval from Student's t on their spread "
+        "(n - 1 df; the two-stage summary-statistics estimate of a random-slope model's mean slope, Holmes & Friston "
+        f"1998), given where at least {stats['min_subjects']} runners had a drift.")

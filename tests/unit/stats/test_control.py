@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from hipdrop.stats.control import (ACROSS_TRIALS, CONTROL_COLUMNS, WITHIN_TRIALS, control_table, drift_fit,
-                                   newey_west_lags, pooled_within_sd, subject_columns)
+from hipdrop.stats.control import (ACROSS_TRIALS, COHORT, CONTROL_COLUMNS, WITHIN_TRIALS, cohort_drift, cohort_lines,
+                                   control_table, drift_fit, newey_west_lags, pooled_within_sd, subject_columns,
+                                   with_cohort)
 
 
 def stances_of(values, times_s, *, sides=None, trial="1", subject="A", condition="baseline", start_min=None):
@@ -169,3 +170,58 @@ def test_simulated_drift_and_stride_sd_are_recovered_through_the_c3d_files(tmp_p
     # the excursion carries no drift in the simulator (the drift moves the whole first half of stance)
     excursion = control_table(stances).set_index("metric").loc["cpd_excursion_deg"]
     assert abs(excursion["drift_per_min"]) < 0.02
+
+
+def test_cohort_drift_is_the_runners_mean_with_a_t_interval_on_their_spread():
+    """Hand-computed: five runners whose drifts are exact lines of 0.1, 0.2, 0.3, 0.4 and 0.5 deg/min (no noise):
+    mean 0.3, SD sqrt(0.025), CI 0.3 +/- t(0.975, 4) x SD / sqrt(5); two runners are too few at min_subjects 3."""
+    t = np.arange(60) * 0.35
+    parts = [stances_of(5.0 + slope * t / 60.0, t, subject=f"R{k}") for k, slope in enumerate([0.1, 0.2, 0.3, 0.4, 0.5])]
+    runners = control_table(pd.concat(parts, ignore_index=True))
+    cohort = cohort_drift(runners, min_subjects=3).set_index("metric").loc["cpd_peak_deg"]
+    sd = np.std([0.1, 0.2, 0.3, 0.4, 0.5], ddof=1)
+    half = st.t.ppf(0.975, 4) * sd / np.sqrt(5)
+    assert cohort["level"] == COHORT and cohort["subject"] == "" and cohort["n_runners"] == 5
+    assert cohort["drift_per_min"] == pytest.approx(0.3, abs=1e-9)
+    assert cohort["drift_runner_sd"] == pytest.approx(sd, rel=1e-6)
+    assert (cohort["drift_ci_low"], cohort["drift_ci_high"]) == pytest.approx((0.3 - half, 0.3 + half), rel=1e-6)
+    few = cohort_drift(runners[runners["subject"].isin(["R0", "R1"])], min_subjects=3).iloc[0]
+    assert np.isnan(few["drift_per_min"]) and "fewer than 3" in few["drift_reason"]
+    # the cohort's rows stay out of the runners' columns in subjects.csv and of the runner page
+    both = with_cohort(runners, min_subjects=3)
+    subjects = pd.DataFrame({"subject": ["R0"], "condition": "baseline", "metric": ["cpd_peak_deg"]})
+    assert len(subject_columns(subjects, both)) == 1
+    line = cohort_lines(both)[0]
+    assert "baseline (cohort: mean of 5 runners' slopes, within trials): +0.300 deg/min" in line
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_the_cohort_drift_of_a_simulated_fatigue_protocol_is_recovered(tmp_path, seed):
+    """A simulated cohort of 6 runners whose peak drop grows 0.1 deg/min (the simulator's drift_deg_per_min, the
+    same for every runner), 3 baseline and 3 cadence +10 % trials of 20 s at 0, 5 and 10 min into the run, stride SD
+    0.8 deg, through process_trial. Per condition the cohort's CI covers 0.1 and excludes 0. In the baseline, with
+    one true drift for all, the runners' drifts differ by estimation error alone, so the cohort's SE (their SD /
+    sqrt(6)) should be their median HAC SE / sqrt(6) within the SD's sampling range on 5 df, sqrt(chi2_5 / 5):
+    0.20-2.02 at 0.1 % and 99.9 %. (Not in cadence +10 %: each trial's achieved cadence, and so its effect, differs,
+    a trial-level variation the runner's fit does not model and the runners' spread carries.)"""
+    from hipdrop.simulate.running import CohortSpec, simulate_cohort
+    from hipdrop.trial.process import process_trial
+
+    spec = CohortSpec(n_subjects=6, trials_per_condition=3, duration_s=20.0, seed=seed, drift_deg_per_min=0.1,
+                      stride_sd_deg=0.8, trial_interval_min=5.0)
+    sheet = simulate_cohort(tmp_path, spec)
+    parts = []
+    for row in sheet[sheet["condition"].isin(["baseline", "cadence_plus10"])].itertuples():
+        result = process_trial(tmp_path / row.path)
+        parts.append(result.stances.assign(subject=row.subject, condition=row.condition, trial=str(row.trial),
+                                           time_into_run_min=row.time_into_run_min))
+    control = with_cohort(control_table(pd.concat(parts, ignore_index=True)), min_subjects=3)
+    runners = control[(control["level"] == "runner") & (control["metric"] == "cpd_peak_deg")]
+    cohort = control[(control["level"] == COHORT) & (control["metric"] == "cpd_peak_deg")].set_index("condition")
+    assert sorted(cohort.index) == ["baseline", "cadence_plus10"]
+    for condition, row in cohort.iterrows():
+        assert row["n_runners"] == 6 and row["drift_time"] == ACROSS_TRIALS
+        assert row["drift_ci_low"] <= 0.1 <= row["drift_ci_high"] and row["drift_ci_low"] > 0, row
+    own = runners.loc[runners["condition"] == "baseline", "drift_se"].median() / np.sqrt(6)
+    low, high = np.sqrt(st.chi2.ppf([0.001, 0.999], 5) / 5)
+    assert low < cohort.loc["baseline", "drift_se"] / own < high, (cohort.loc["baseline", "drift_se"], own)

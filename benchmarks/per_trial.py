@@ -2,11 +2,15 @@
 bare ezc3d parse of them beside it.
 
     python benchmarks/per_trial.py [--files 'DIR/*.c3d'] [--trials 24] [--against OTHER/src] [--rounds 3]
+                                   [--allocator]
 
 Without --files, simulates 2 runners x 4 conditions x 30 s at 200 Hz into a temporary folder. --against: the
 ``src`` folder of another checkout (e.g. ``git worktree add /tmp/before <commit>``), measured in alternation with
 this one in the same run, round after round, so that the comparison holds on a shared machine. Each measurement
-is a fresh process (imports and the first two trials are not counted). The step times come from wrapping the
+is a fresh process (imports and the first two trials are not counted) whose allocator keeps freed memory, as
+the workflow's trial workers do (``hipdrop.execution.isolated.keep_freed_memory``; here through glibc's
+environment variables, for every tree alike); --allocator adds a column of this tree with glibc's default
+allocator, measured in the same rounds. The step times come from wrapping the
 functions ``hipdrop.trial.process`` calls; a step inside another (the events inside the agreement) counts in both.
 Not part of the test run.
 """
@@ -72,8 +76,15 @@ def bare_ezc3d(paths: list[str]) -> float:
     return 1000 * (time.process_time() - start) / len(paths)
 
 
-def in_fresh_process(src: str | None, paths: list[str]) -> dict:
+def in_fresh_process(src: str | None, paths: list[str], keep_freed: bool = True) -> dict:
+    """``measure`` in a fresh process on ``src``'s hipdrop; ``keep_freed``: with glibc's thresholds set as
+    ``keep_freed_memory`` sets them in the workers (through the environment, so that a tree without it is
+    measured the same way)."""
+    from hipdrop.execution.isolated import KEPT_FREED_BYTES
+
     env = {**os.environ, "PYTHONPATH": src} if src else dict(os.environ)
+    if keep_freed:
+        env |= {"MALLOC_MMAP_THRESHOLD_": str(KEPT_FREED_BYTES), "MALLOC_TRIM_THRESHOLD_": str(2 * KEPT_FREED_BYTES)}
     done = subprocess.run([sys.executable, __file__, "--worker", *paths], env=env, capture_output=True, text=True,
                           check=True)
     return json.loads(done.stdout)
@@ -85,6 +96,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=24, help="files measured (the first N of the glob)")
     parser.add_argument("--against", help="another checkout's src folder, measured in alternation")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--allocator", action="store_true",
+                        help="also this tree with glibc's default allocator (no keep_freed_memory)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -100,11 +113,12 @@ def main() -> None:
             paths = sorted(str(p) for p in Path(tmp).glob("*.c3d"))[: args.trials]
         if len(paths) < 3:
             raise SystemExit(f"need at least 3 files, found {len(paths)}")
-        trees = {"this": str(ROOT / "src")} | ({"against": args.against} if args.against else {})
+        trees = ({"this": str(ROOT / "src")} | ({"against": args.against} if args.against else {})
+                 | ({"default allocator": str(ROOT / "src")} if args.allocator else {}))
         runs = {name: [] for name in trees}
         for _ in range(args.rounds):
             for name, src in trees.items():
-                runs[name].append(in_fresh_process(src, paths))
+                runs[name].append(in_fresh_process(src, paths, keep_freed=name != "default allocator"))
         print(f"{len(paths)} trials; bare ezc3d parse {bare_ezc3d(paths):.0f} cpu-ms per trial")
         print(f"{'cpu-ms per trial':24s}" + "".join(f"{name:>26s}" for name in trees))
         for step in ("trial", *STEPS):

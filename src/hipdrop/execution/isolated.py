@@ -4,6 +4,7 @@ failure of its batch."""
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import pickle
@@ -22,6 +23,31 @@ from hipdrop.trial.process import TrialResult
 TrialFunction = Callable[[str], TrialResult]
 #: the quarantine stage of a trial whose process died or overran its deadline
 WORKER_STAGE = "worker"
+
+
+#: glibc's ``mallopt`` parameters (malloc.h): M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+#: freed memory a worker keeps for its next arrays instead of returning it to the system (bytes); 32 MiB is the
+#: largest mmap threshold glibc accepts on 64-bit systems
+KEPT_FREED_BYTES = 32 * 1024 * 1024
+
+
+def keep_freed_memory() -> bool:
+    """Let this process's allocator keep freed blocks up to ``KEPT_FREED_BYTES`` for reuse (glibc only; False
+    elsewhere, nothing changed).
+
+    Why: glibc maps every block above its mmap threshold (128 KiB to start) afresh from the system and unmaps it
+    when freed, so each [time, marker, axis] array a trial makes (2.9 MB at 6,000 frames x 20 markers) is
+    page-faulted page by page, about 5,650 faults a trial (issue 27). Kept, the next trial's arrays reuse the
+    pages: process_trial 12-15 % faster on the demo trials, no change measurable on RBDS001runT35
+    (benchmarks/per_trial.py --allocator). The memory kept is bounded by the thresholds, not by the number of
+    trials."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, KEPT_FREED_BYTES)
+                    and libc.mallopt(_M_TRIM_THRESHOLD, 2 * KEPT_FREED_BYTES))
+    except (OSError, AttributeError):  # not glibc (macOS, musl): its allocator as it is
+        return False
 
 
 def as_given(result: TrialResult, path: str) -> TrialResult:
@@ -56,6 +82,7 @@ class _Worker:
             self.connection.close()
             for sibling in _Worker.live:
                 sibling.connection.close()
+            keep_freed_memory()  # the worker's trials reuse each other's freed arrays
             _serve(child_end)
         child_end.close()
         self.index, self.path, self.deadline = -1, "", math.inf

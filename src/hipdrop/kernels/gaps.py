@@ -52,12 +52,31 @@ def fill_short_gaps(markers: xr.DataArray, *, max_gap_s: float, rate_hz: float) 
     filled markers (mm) and the ``[time, marker]`` mask of filled samples.
     """
     max_gap = int(np.floor(max_gap_s * rate_hz + 1e-9))
+    if isinstance(markers.data, np.ndarray):  # in memory: numpy, one copy; a dask array keeps apply_ufunc
+        xyz = markers.transpose(..., TIME, AXIS).to_numpy()
+        filled, invented = _spline_fill_array(xyz, max_gap)
+        filled = markers.transpose(..., TIME, AXIS).copy(data=filled).transpose(*markers.dims)
+        mask = markers.isel({AXIS: 0}, drop=True).transpose(..., TIME).copy(data=invented)
+        return filled, mask.transpose(*[d for d in markers.dims if d != AXIS])
     filled = xr.apply_ufunc(
         _spline_fill_block, markers, kwargs={"max_gap": max_gap},
         input_core_dims=[[TIME, AXIS]], output_core_dims=[[TIME, AXIS]],
         dask="parallelized", output_dtypes=[markers.dtype],
     ).transpose(*markers.dims)
     return filled, _invented(markers, filled)
+
+
+def _spline_fill_array(xyz: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_spline_fill`` of every marker of ``xyz[..., time, axis]``, and ``[..., time]`` True where a sample was
+    filled: the xarray wrappers' work on one array (issue 27), each marker's samples contiguous (one copy)."""
+    out = np.array(xyz, order="C")
+    flat = out.reshape(-1, *xyz.shape[-2:])
+    invented = np.zeros(flat.shape[:2], bool)
+    for m in np.flatnonzero(~np.isfinite(flat).all((-1, -2))):
+        filled = _spline_fill(flat[m], max_gap)
+        invented[m] = any_axis(np.isnan(flat[m]) & ~np.isnan(filled))
+        flat[m] = filled
+    return out, invented.reshape(xyz.shape[:-1])
 
 
 def _invented(before: xr.DataArray, after: xr.DataArray) -> xr.DataArray:
@@ -213,7 +232,9 @@ def repair_markers(markers: xr.DataArray, *, rate_hz: float, max_gap_s: float, k
     other marker only serves as a donor for the pelvis refill. Returns ``markers``, ``filled[time, marker]`` (by
     either) and ``rebuilt[time, marker]`` (the rigid-body refills alone). ``max_gap_s`` 0 fills nothing, neither
     by spline nor by rigid body: the markers as stored, for data gap-filled upstream (Nexus, QTM)."""
-    kept = markers if keep is None else markers.isel({MARKER: marker_positions(markers, keep)})
+    positions = None if keep is None else marker_positions(markers, keep)
+    # keeping every marker in its order is no selection: the copy isel makes costs 1.5 cpu-ms a trial
+    kept = markers if positions is None or positions == list(range(markers.sizes[MARKER])) else markers.isel({MARKER: positions})
     if max_gap_s == 0:
         nothing = _nowhere(kept)
         return xr.Dataset({"markers": kept, "filled": nothing, "rebuilt": nothing})

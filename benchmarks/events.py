@@ -47,6 +47,7 @@ try:
     from hipdrop.kernels.events.calibration import contact_arrest_frames
 except ImportError:  # the detector before the arrest strike
     contact_arrest_frames = None
+from hipdrop.kernels.events.running import contact_tracks, event_at  # noqa: E402
 
 #: running files that take part in no derivation: scored with thresholds pooled from the other running files only
 KEPT_ASIDE = ("running/flash_maxSprint.c3d",)
@@ -105,11 +106,34 @@ def score(name: str, plates: pd.DataFrame, detected: pd.DataFrame, method: str) 
     return row, agreement
 
 
-def pooled(heights: dict[str, pd.DataFrame], files: list[str], arrests: dict[str, pd.DataFrame] | None = None) -> dict | None:
+#: the leaving heights (mm) ``off_bias_curve`` scores: 1 mm (``MIN_THRESHOLD_MM``) to 40 mm, past every file's median
+#: (flash_maxSprint's 30.8 the highest)
+OFF_GRID_MM = np.round(np.arange(1.0, 40.0 + 1e-9, 0.1), 1)
+
+
+def off_bias_curve(data: dict, heights: pd.DataFrame) -> np.ndarray:
+    """The median error (ms, marker minus plate) of the plate-free off over one file's plate offs, at each leaving
+    height of ``OFF_GRID_MM`` (``event_at`` on the marker contact ``contact_heights`` found holding each off)."""
+    contacts = heights.attrs["contacts"]
+    offs = [(k, r.time_s) for k, r in enumerate(heights.itertuples()) if r.event == "foot_off" and contacts[k]]
+    if not offs:
+        return np.full(len(OFF_GRID_MM), np.nan)
+    rate, t0 = data["trial"].attrs["rate_hz"], float(data["markers"].time[0])
+    tracks = contact_tracks(data["markers"], [contacts[k] for k, _ in offs], rate)
+    frames = np.array([[event_at(tracks, contacts[k], "foot_off", h) for h in OFF_GRID_MM] for k, _ in offs])
+    errors = 1000 * (t0 + frames / rate - np.array([t for _, t in offs])[:, None])
+    return np.nanmedian(errors, axis=0)
+
+
+def pooled(heights: dict[str, pd.DataFrame], files: list[str], arrests: dict[str, pd.DataFrame] | None = None,
+           off_curves: dict[str, np.ndarray] | None = None) -> dict | None:
     """Thresholds from ``files``: per event, each file's median height at the plates' events (at least
-    ``MIN_THRESHOLD_MM``; each lab counts once); band: the range of those, threshold: its middle (the height that
-    errs least on the worst of the files). With ``arrests`` (``contact_arrest_frames`` per file) the strike is the
-    arrest of the descent with the middle of the files' median frames (band their range), not a height."""
+    ``MIN_THRESHOLD_MM``; each lab counts once); band: the range of those, threshold: its middle. With
+    ``off_curves`` (``off_bias_curve`` per file) the off's threshold is instead the height whose worst median
+    error over the files is least in time, not in mm: a toe rising at 3 m/s crosses 5 mm in under 2 ms, one
+    rising at 0.5 m/s in 10 ms, so the middle height errs in time mostly on the slow riser (issue 24).
+    With ``arrests`` (``contact_arrest_frames`` per file) the strike is the arrest of the descent with the middle
+    of the files' median frames (band their range), not a height."""
     from hipdrop.kernels.events.calibration import MIN_THRESHOLD_MM
 
     if not files:
@@ -120,6 +144,9 @@ def pooled(heights: dict[str, pd.DataFrame], files: list[str], arrests: dict[str
         key = KEYS[event]
         entry[f"{key}_mm"] = (min(medians) + max(medians)) / 2
         entry[f"{key}_band_mm"] = (min(medians), max(medians))
+    if off_curves:
+        worst = np.nanmax(np.abs([off_curves[f] for f in files]), axis=0)
+        entry["off_mm"] = float(OFF_GRID_MM[np.nanargmin(worst)])
     if arrests:
         medians = [float(arrests[f].frames.median()) for f in files]
         del entry["strike_mm"], entry["strike_band_mm"]
@@ -201,14 +228,15 @@ def main(argv=None) -> int:
                 print(f"  {n:45s} median {a.frames.median():4.2f} frames ({1000 * a.frames.median() / rate[n]:4.1f} ms at "
                       f"{rate[n]:g} Hz), 10-90 % {a.frames.quantile(0.1):4.2f}-{a.frames.quantile(0.9):4.2f}, "
                       f"{a.frames.notna().sum()} of {len(a)} strikes")
+        curves = {n: off_bias_curve(data[n], heights[n]) for n in running}
         derived = [n for n in running if n not in KEPT_ASIDE]
         print(f"Thresholds from every running file but those kept aside ({', '.join(derived)}): "
-              f"{pooled(heights, derived, arrests)['L']}")
+              f"{pooled(heights, derived, arrests, curves)['L']}")
     rows, costs = [], []
     for name, d in data.items():
         thresholds = None
         if heights and kinds[name] == "running":  # every file the configured detector reads as running
-            thresholds = pooled(heights, [n for n in running if n != name and n not in KEPT_ASIDE], arrests)
+            thresholds = pooled(heights, [n for n in running if n != name and n not in KEPT_ASIDE], arrests, curves)
         common = dict(heading=d["heading"], **settings(name))
         configured = (kinematic_events(d["markers"], thresholds=thresholds, **common) if thresholds
                       else kinematic_events(d["markers"], **common))

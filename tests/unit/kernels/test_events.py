@@ -146,3 +146,45 @@ def test_a_stance_with_an_uncertain_event_is_excluded():
     assert not judged.exclude_reason.str.contains("uncertain").drop(first_right.name).any()
     unjudged, _ = stance_table(obliquity, events, **kwargs)
     assert not unjudged.exclude_reason.str.contains("uncertain").any()
+
+
+def _sinking_toe_foot(dip_mm: float, rate: float = 200.0) -> tuple[xr.DataArray, list[float]]:
+    """A left foot running overground, drawn piecewise linear: four contacts, the heel rising 80 ms before each
+    contact's end (``ends``, s), the toe at rest 50 mm up, sinking ``dip_mm`` over the 40 ms before 20 ms ahead of
+    the end, then rising at 0.5 m/s; between contacts the foot swings 3 m/s forward and 100 mm up."""
+    time = np.arange(0, 3.2, 1 / rate)
+    starts, ends = [0.3, 1.0, 1.7, 2.4], [0.55, 1.25, 1.95, 2.65]
+    toe_t, toe_z, heel_t, heel_z, x_t, x = [0.0], [50.0], [0.0], [40.0], [0.0], [0.0]
+    for k, (s, e) in enumerate(zip(starts, ends)):
+        nxt = starts[k + 1] if k + 1 < len(starts) else 3.2
+        toe_t += [s, e - 0.06, e - 0.02, e + 0.1, (e + nxt) / 2, nxt - 0.001]
+        toe_z += [50.0, 50.0, 50.0 - dip_mm, 50.0 - dip_mm + 0.12 * 500, 150.0, 50.0]
+        heel_t += [s, e - 0.08, e - 0.03, (e + nxt) / 2, nxt - 0.001]
+        heel_z += [40.0, 40.0, 115.0, 200.0, 40.0]
+        x_t += [e, nxt - 0.001]
+        x += [x[-1], x[-1] + 3000.0 * (nxt - 0.001 - e)]
+    along = np.interp(time, x_t, x)
+    toe = np.stack([along + 150.0, time * 0, np.interp(time, toe_t, toe_z)], axis=1)
+    heel = np.stack([along, time * 0, np.interp(time, heel_t, heel_z)], axis=1)
+    return marker_array({"LHEE": heel, "LTOE": toe}, rate_hz=rate), ends
+
+
+@pytest.mark.parametrize(("dip_mm", "leaves_above_mm"), [(8.0, 42.0), (0.5, 50.0)])
+def test_a_toe_that_sinks_before_it_rises_leaves_from_its_lowest_point(dip_mm, leaves_above_mm):
+    """A toe marker that sinks 8 mm below its rest as the foot rolls over the toes (opensim_jogging's: 4.5 and
+    8.5 mm) has left when it is the off height above that low point, not above its rest: the off is where the
+    drawn trajectory crosses 42 + 15 mm, 10 ms after the contact's end here (from the rest, 50 + 15 mm, it would
+    be 26 ms). A dip within marker noise (0.5 mm, under ``DIP_MIN_MM``) leaves the rest as the base."""
+    from hipdrop.kernels.events.running import DIP_MIN_MM, foot_contacts
+
+    assert dip_mm < DIP_MIN_MM or dip_mm > 2 * DIP_MIN_MM
+    rate = 200.0
+    markers, ends = _sinking_toe_foot(dip_mm, rate)
+    contacts = [c for c in foot_contacts(markers, "L", rate_hz=rate, min_contact_s=0.08, strike_height_mm=5.0,
+                                         off_height_mm=15.0) if c["off"] is not None and c["strike"] is not None]
+    assert len(contacts) >= 3
+    for c in contacts:
+        end = min(ends, key=lambda e: abs(e - c["off"] / rate))
+        # the toe's crossing of base + 15 mm on the drawn line: 20 ms before the end it is at 50 - dip, then 0.5 mm/ms
+        expected = end - 0.02 + (leaves_above_mm + 15.0 - (50.0 - dip_mm)) / 500.0
+        assert abs(c["off"] / rate - expected) < 0.5 / rate, (c["off"] / rate, expected)

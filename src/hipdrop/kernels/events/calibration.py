@@ -32,9 +32,10 @@ KEYS = {FOOT_STRIKE: "strike", FOOT_OFF: "off"}
 
 def contact_heights(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: float, min_contact_s: float,
                     strike_height_mm: float, off_height_mm: float) -> pd.DataFrame:
-    """Per plate event (``force_plate_events`` rows), the height (mm) above its rest of the foot's lowest marker at
-    the plate's time, in the marker contact that holds it (``foot_contacts`` with the configured heights): the
-    threshold that would place the marker event there.
+    """Per plate event (``force_plate_events`` rows), the height (mm) above its rest (at an off: above its leaving
+    base, ``hipdrop.kernels.events.running.leaving_base``) of the foot's lowest marker at the plate's time, in the
+    marker contact that holds it (``foot_contacts`` with the configured heights): the threshold that would place
+    the marker event there.
     Columns side, event, time_s, contact (the plate contact's number on its side, in time order), height_mm (NaN
     where no marker contact holds it); ``attrs["contacts"]`` the marker contact of each row (None where none)."""
     table, held = _heights_and_contacts(markers, plates, rate_hz=rate_hz, min_contact_s=min_contact_s,
@@ -68,8 +69,9 @@ def _heights_and_contacts(markers: xr.DataArray, plates: pd.DataFrame, *, rate_h
             holding = np.flatnonzero((starts - 0.1 * rate_hz <= frame) & (frame <= ends + 0.1 * rate_hz))
             # the first of the nearest, as min() picks it
             contact = contacts[holding[np.argmin(np.abs(middles[holding] - frame))]] if len(holding) else None
-            above = [np.interp(frame, frames, tracks[p][0]) - level
-                     for p, (level, *_) in (contact["levels"].items() if contact else ())]
+            # a strike's height above the marker's rest, an off's above its leaving base (``leaving_base``)
+            above = [np.interp(frame, frames, tracks[p][0]) - (level if r.event == FOOT_STRIKE else base)
+                     for p, (level, _, _, _, base, _) in (contact["levels"].items() if contact else ())]
             rows.append((side, r.event, r.time_s, number, float(np.nanmin(above)) if np.isfinite(above).any() else np.nan))
             held.append(contact)
     return pd.DataFrame(rows, columns=["side", "event", "time_s", "contact", "height_mm"]), held

@@ -3,7 +3,8 @@
 Array convention: markers are ``[time, marker, axis]`` in mm in a right-handed Z-up lab (``hipdrop.vocab``).
 Angles come out in degrees over ``[time, side]`` with Plug-in Gait per-side signs: a side's obliquity is positive
 when that side is up, tilt is the same on both sides (positive anterior) and rotation flips sign with the side
-(positive when that side is forward). Every function here is lazy: it works unchanged on Dask-backed arrays.
+(positive when that side is forward). Every function here is lazy: it works unchanged on Dask-backed arrays;
+markers in memory take a numpy path with the same arithmetic (a trial's pelvis costs no xarray label lookups).
 """
 
 from __future__ import annotations
@@ -38,6 +39,24 @@ def sacrum(markers: xr.DataArray) -> xr.DataArray:
 
 def _landmarks(markers: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
     return markers.sel({MARKER: "LASI"}, drop=True), markers.sel({MARKER: "RASI"}, drop=True), sacrum(markers)
+
+
+def _landmarks_np(markers: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``_landmarks`` as numpy ``[time, 3]`` for markers in memory (None for a lazy array or other dims): the same
+    numbers, the sacrum of two PSIS markers their NaN-skipping mean as xarray's ``mean`` takes it."""
+    if not isinstance(markers.data, np.ndarray) or set(markers.dims) != {TIME, MARKER, AXIS}:
+        return None
+    xyz = markers.transpose(TIME, MARKER, AXIS).to_numpy()
+    names = list(markers[MARKER].values)
+    column = lambda name: xyz[:, names.index(name)]
+    if "SACR" in names:
+        sac = column("SACR")
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):  # xarray's skipna mean: the sum of what is there / count
+            both = np.stack([column("LPSI"), column("RPSI")])
+            there = ~np.isnan(both)
+            sac = np.where(there, both, 0.0).sum(0) / there.sum(0)
+    return column("LASI"), column("RASI"), sac
 
 
 def pelvis_axes(markers: xr.DataArray) -> xr.DataArray:
@@ -83,12 +102,16 @@ def progression_heading(markers: xr.DataArray) -> xr.DataArray:
     with the larger displacement, signed by its direction. Otherwise (always on a treadmill) the pelvis facing
     direction (mid-ASIS minus sacrum) averaged over the middle 10 % of valid frames, snapped to +/-X or +/-Y.
     """
+    landmarks = _landmarks_np(markers)
+    if landmarks is not None:
+        lasi, rasi, sac = landmarks
+        return xr.DataArray(_heading_np(lasi, (lasi + rasi) / 2 - sac), name="progression_heading", attrs={"units": "rad"})
     lasi, rasi, sac = _landmarks(markers)
     facing = (lasi + rasi) / 2 - sac
     return xr.apply_ufunc(
         _heading_np, lasi, facing, input_core_dims=[[TIME, AXIS]] * 2, dask="parallelized",
         output_dtypes=[float], dask_gufunc_kwargs={"allow_rechunk": True},
-    ).rename("progression_heading")
+    ).rename("progression_heading").assign_attrs(units="rad")  # not the markers' mm, which apply_ufunc passes on
 
 
 def _angles_np(lasi, rasi, sac, heading, *, sequence: str):
@@ -135,15 +158,23 @@ def pelvic_angles(markers: xr.DataArray, *, sequence: str = "rot", heading: xr.D
         raise ValueError(f"sequence must be one of {SEQUENCES}, not {sequence!r}")
     if heading is None:
         heading = progression_heading(markers)
-    tilt, obliquity, rotation = xr.apply_ufunc(
-        _angles_np, *_landmarks(markers), heading, kwargs={"sequence": sequence},
-        input_core_dims=[[AXIS]] * 3 + [[]], output_core_dims=[[]] * 3,
-        dask="parallelized", output_dtypes=[float] * 3,
-    )
-    side_sign = xr.DataArray([1.0, -1.0], dims=SIDE, coords={SIDE: list(SIDES)})  # L, R
-    out = xr.Dataset(
-        {"tilt": tilt * xr.ones_like(side_sign), "obliquity": obliquity * side_sign, "rotation": rotation * -side_sign}
-    ).transpose(TIME, SIDE)
+    landmarks = _landmarks_np(markers) if isinstance(heading, float) else None
+    if landmarks is not None:
+        sign = np.array([1.0, -1.0])  # L, R: multiplied as xarray broadcasts side_sign below, the same bits
+        tilt, obliquity, rotation = (a[:, None] for a in _angles_np(*landmarks, heading, sequence=sequence))
+        coords = {TIME: markers[TIME], SIDE: list(SIDES)}
+        out = xr.Dataset({"tilt": ((TIME, SIDE), tilt * np.ones(2)), "obliquity": ((TIME, SIDE), obliquity * sign),
+                          "rotation": ((TIME, SIDE), rotation * -sign)}, coords=coords)
+    else:
+        tilt, obliquity, rotation = xr.apply_ufunc(
+            _angles_np, *_landmarks(markers), heading, kwargs={"sequence": sequence},
+            input_core_dims=[[AXIS]] * 3 + [[]], output_core_dims=[[]] * 3,
+            dask="parallelized", output_dtypes=[float] * 3,
+        )
+        side_sign = xr.DataArray([1.0, -1.0], dims=SIDE, coords={SIDE: list(SIDES)})  # L, R
+        out = xr.Dataset(
+            {"tilt": tilt * xr.ones_like(side_sign), "obliquity": obliquity * side_sign, "rotation": rotation * -side_sign}
+        ).transpose(TIME, SIDE)
     for name, meaning in (
         ("tilt", "anterior tilt positive"),
         ("obliquity", "positive when that side is up"),

@@ -155,7 +155,7 @@ def plausible_markers(trial: xr.Dataset, limits: dict) -> xr.Dataset:
 def implausible_meta(checked: xr.Dataset) -> dict:
     """The counts of ``plausible_markers`` as the trial's QC record keeps them: ``implausible_samples`` and one
     ``implausible_<kind>`` per kind (samples, marker x frame)."""
-    counts = {f"implausible_{kind}": int(checked["counts"].sel(kind=kind)) for kind in IMPLAUSIBLE_KINDS}
+    counts = {f"implausible_{kind}": int(n) for kind, n in zip(checked["kind"].values, checked["counts"].to_numpy())}
     return {"implausible_samples": sum(counts.values()), **counts}
 
 

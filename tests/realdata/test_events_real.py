@@ -196,3 +196,20 @@ def test_opensim_jogging_offs_without_plates_leave_at_the_plates(opensim_plate_f
     assert len(offs) == 2 and offs.error_ms.notna().all()
     assert (offs.error_ms.abs() <= 15.0).all(), offs
     assert offs.error_ms.abs().median() <= 5.0, offs
+
+
+def test_a_walking_heel_that_pauses_above_the_floor_has_not_landed():
+    """ezc3d_BTS (walking, 100 Hz, heel markers only: read as running, the heel's rise looking like a flight phase):
+    one heel stops 4.2 mm above its rest 110 ms before the plate feels it, rises to 7.8 mm (above the 5 mm strike
+    height) and comes down again. The arrest of the descent is sought only in the run in which the marker stays
+    within the strike height through its rest, so that pause is no landing: every plate strike (30 N) is found
+    within 20 ms (measured -15.0 to -15.6 ms; with the pause taken for the landing one came 131.6 ms early)."""
+    from hipdrop.kernels.events.detect import kinematic_events
+
+    data = _benchmark().prepare("formats/ezc3d_BTS.c3d")
+    ev = data["ev"]
+    table = kinematic_events(data["markers"], rate_hz=data["trial"].attrs["rate_hz"], min_contact_s=ev["min_contact_s"],
+                             heading=data["heading"], strike_height_mm=ev["strike_height_mm"], off_height_mm=ev["off_height_mm"])
+    strikes = event_agreement(data["plates"], table, method="running", tolerance_s=0.15).query("event == 'foot_strike'")
+    assert len(strikes) == 3 and strikes.error_ms.notna().all()
+    assert (strikes.error_ms.abs() <= 20.0).all(), strikes

@@ -168,10 +168,11 @@ def leaving_base(height: np.ndarray, level: float, seed: int, end: float) -> tup
 
 def _arrest(height: np.ndarray, vz: np.ndarray, near: int, lo: int, hi: int, ceiling: float) -> tuple[int, float, int] | None:
     """The end of a marker's descent onto the ground: from ``near`` (the first frame of its contact within the
-    off height of its rest), the first frame ``e`` whose vertical velocity ``vz`` turns from downward to not
-    downward at a height ``h_e`` (sub-frame) below ``ceiling`` (its rest plus the strike height: a pause of the
-    descent higher up, as a walking heel makes in late swing, is no arrest), and ``j``, the first frame of that
-    descent (after the last frame in ``[lo, e)`` not moving down). None if it never ends so before ``hi``."""
+    off height of its rest, and of the run within the strike height that holds its rest), the first frame ``e``
+    whose vertical velocity ``vz`` turns from downward to not downward at a height ``h_e`` (sub-frame) below
+    ``ceiling`` (its rest plus the strike height: a pause of the descent higher up, as a walking heel makes in late
+    swing, is no arrest), and ``j``, the first frame of that descent (after the last frame in ``[lo, e)`` not
+    moving down). None if it never ends so before ``hi``."""
     for e in near + np.flatnonzero(vz[near:hi] >= 0):
         if e == 0 or not vz[e - 1] < 0 or vz[e] == vz[e - 1]:
             continue
@@ -284,7 +285,9 @@ def foot_contacts(
             landing = landed[0]
             if arrest_frames is not None and not left[2]:
                 vz = velocity[:, k, 2]
-                found = _arrest(h, vz, int(np.ceil(left[0])), lo, hi, level + strike_height_mm)
+                # sought from where it came within the strike height for good: a descent that stops within it and
+                # rises above it again is a pause (ezc3d_BTS's walking heel, 4 mm up 110 ms before the plate)
+                found = _arrest(h, vz, max(int(np.ceil(left[0])), int(landed[0])), lo, hi, level + strike_height_mm)
                 if found is not None:
                     # not before it is within the off height of its rest: a marker still higher has not landed
                     arrests[p] = (*found, left[0])

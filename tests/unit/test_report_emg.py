@@ -39,6 +39,22 @@ def test_page_line_normalises_to_the_runners_baseline():
     assert page_line("A", stances.assign(emg_gmed_mean=np.nan), baseline="base") == ""
 
 
+def test_page_line_of_the_cohort_normalised_once_equals_the_runner_s_own():
+    """write_runner_pages normalises the cohort's stances once: each runner's line must read as from its own rows
+    (by hand: B's right side is 6 / 3 = 200 % fast, its left 2 / 2 = 100 %; A has an MVC of 8 mV on both sides)."""
+    from hipdrop.stats.emg import normalise_emg
+
+    stances = pd.DataFrame({
+        "subject": ["A"] * 4 + ["B"] * 4, "condition": ["base", "base", "fast", "fast"] * 2, "side": ["L", "R"] * 4,
+        "excluded": False, "emg_gmed_mean": [2.0, 4.0, 3.0, 5.0, 2.0, 3.0, 2.0, 6.0],
+        "emg_gmed_pre_mean": [1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0], "emg_gmed_mvc_mv": [8.0] * 4 + [np.nan] * 4})
+    once = normalise_emg(stances, baseline="base")
+    for subject in ("A", "B"):
+        assert page_line(subject, once, baseline="base") == page_line(subject, stances, baseline="base")
+    assert page_line("B", once, baseline="base").endswith("gmed base 100 (pre 42), fast 150 (pre 42)")
+    assert "gmed (% MVC) base 38 (pre 12), fast 50 (pre 25)" in page_line("A", once, baseline="base")
+
+
 def test_the_runner_page_carries_the_emg_line_only_with_emg():
     from tests.unit.test_runner_pages import small_tables
     from hipdrop.report.runner_pages import runner_page

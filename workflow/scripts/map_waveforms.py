@@ -4,8 +4,9 @@ import logging
 import matplotlib
 
 matplotlib.use("Agg")
-from hipdrop.io.results import atomic_path, curve_tasks, iter_curves, write_table  # noqa: E402
+from hipdrop.io.results import curve_tasks, iter_curves, write_table  # noqa: E402
 from hipdrop.report.captions import waveforms_caption, write_caption  # noqa: E402
+from hipdrop.report.figures import save_png  # noqa: E402
 from hipdrop.stats.waveforms import plot_waveforms, spm_per_task, t_table  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -18,6 +19,5 @@ logging.info("clusters:\n%s", result.clusters.to_string())
 write_table(result.clusters, snakemake.output.clusters)
 write_table(t_table(result), snakemake.output.t)
 figure = plot_waveforms(result, baseline=params.baseline)
-with atomic_path(snakemake.output.figure) as tmp:
-    figure.savefig(tmp, dpi=snakemake.params.dpi, format="png")
+save_png(figure, snakemake.output.figure, dpi=snakemake.params.dpi)
 write_caption(snakemake.output.caption, waveforms_caption(result.clusters), snakemake.input.description)

@@ -6,9 +6,8 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
-from hipdrop.io.results import atomic_path  # noqa: E402
 from hipdrop.report.captions import dose_response_caption, write_caption  # noqa: E402
-from hipdrop.report.figures import plot_dose_response  # noqa: E402
+from hipdrop.report.figures import plot_dose_response, save_png  # noqa: E402
 from hipdrop.stats.tasks import running_rows  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -16,6 +15,5 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asc
 dose, subjects, manipulation = (running_rows(pd.read_csv(getattr(snakemake.input, name)))
                                for name in ("dose_response", "subjects", "manipulation"))
 figure = plot_dose_response(dose, subjects, manipulation, baseline=snakemake.params.baseline)
-with atomic_path(snakemake.output.figure) as tmp:
-    figure.savefig(tmp, dpi=snakemake.params.dpi, format="png")
+save_png(figure, snakemake.output.figure, dpi=snakemake.params.dpi)
 write_caption(snakemake.output.caption, dose_response_caption(dose), snakemake.input.description)

@@ -6,9 +6,8 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
-from hipdrop.io.results import atomic_path  # noqa: E402
 from hipdrop.report.captions import quality_caption, write_caption  # noqa: E402
-from hipdrop.report.figures import plot_quality  # noqa: E402
+from hipdrop.report.figures import plot_quality, save_png  # noqa: E402
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 # only the two columns the figure needs: the stance table of an archive is large
@@ -28,7 +27,6 @@ quarantine = read_table(snakemake.input.quarantine)
 figure = plot_quality(stances, quarantine, agreement)
 logging.info("%d stances, %d excluded; %d trials with event references", len(stances), int(stances["excluded"].sum()),
              len(agreement[["subject", "condition", "trial"]].drop_duplicates()) if len(agreement) else 0)
-with atomic_path(snakemake.output.figure) as tmp:
-    figure.savefig(tmp, dpi=snakemake.params.dpi, format="png")
+save_png(figure, snakemake.output.figure, dpi=snakemake.params.dpi)
 write_caption(snakemake.output.caption, quality_caption(stances, quarantine, agreement),
               snakemake.input.description)

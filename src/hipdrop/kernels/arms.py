@@ -28,8 +28,10 @@ ARM_COLUMNS = [
 ARM_METRICS = tuple(ARM_COLUMNS[:6])
 #: the markers these measures read beyond the pelvis, feet and wrists (for the list of markers to clean)
 ARM_MARKERS = ("C7", "CLAV", "LSHO", "RSHO", "LELB", "RELB")
-#: wrist markers: Plug-in Gait's pair (their mean is the wrist centre), or one marker per wrist
-WRIST_PAIR, WRIST_SINGLE = ("WRA", "WRB"), ("WRI",)
+#: the wrist markers, in order of preference: Plug-in Gait's pair (their mean is the wrist centre), or one marker per
+#: wrist (markerset plugin_gait's LWRI / RWRI); the one list of this module's wrist centre and of the arm swing's
+#: wrists (``hipdrop.trial.process.wrist_source``)
+WRIST_SETS = (("WRA", "WRB"), ("WRI",))
 #: the opposite leg's fore-aft position, for the relative phase: the lateral malleolus, else the heel
 LEG_MARKERS = ("ANK", "HEE")
 #: the pelvis landmarks a pelvis centre and heading are taken from (those present)
@@ -42,10 +44,11 @@ def _get(xyz: np.ndarray, names: list[str], name: str) -> np.ndarray | None:
 
 def wrist_centre(xyz: np.ndarray, names: list[str], side: str) -> np.ndarray | None:
     """The S wrist's centre ``[time, 3]``: the mean of WRA and WRB, else WRI; None without either."""
-    pair = [_get(xyz, names, f"{side}{m}") for m in WRIST_PAIR]
-    if all(p is not None for p in pair):
-        return (pair[0] + pair[1]) / 2
-    return _get(xyz, names, f"{side}{WRIST_SINGLE[0]}")
+    pair, (single,) = WRIST_SETS
+    both = [_get(xyz, names, f"{side}{m}") for m in pair]
+    if all(p is not None for p in both):
+        return (both[0] + both[1]) / 2
+    return _get(xyz, names, f"{side}{single}")
 
 
 def _horizontal_unit(v: np.ndarray) -> np.ndarray:

@@ -156,20 +156,19 @@ def stance_emg(stances: pd.DataFrame, time: np.ndarray, envelopes: dict[tuple[st
     recording.
     """
     columns = emg_columns(muscles)
-    out = pd.DataFrame(np.nan, index=stances.index, columns=columns, dtype=float)
-    if not envelopes or stances.empty:
-        return out
-    strikes = stances["strike_s"].to_numpy(float)
-    offs = stances["off_s"].to_numpy(float)
-    for (muscle, side), envelope in envelopes.items():
-        if muscle not in muscles:
-            continue
-        rows = np.flatnonzero(stances["side"].to_numpy() == side)
-        for row in rows:
-            mean, peak = _window_stats(time, envelope, strikes[row], offs[row])
-            pre_mean, pre_peak = _window_stats(time, envelope, strikes[row] - pre_s, strikes[row])
-            out.iloc[row, [columns.index(f"emg_{muscle}_{s}") for s in EMG_STATS]] = [mean, peak, pre_mean, pre_peak]
-    return out
+    values = np.full((len(stances), len(columns)), np.nan)
+    if envelopes and not stances.empty:
+        strikes = stances["strike_s"].to_numpy(float)
+        offs = stances["off_s"].to_numpy(float)
+        sides = stances["side"].to_numpy()
+        for (muscle, side), envelope in envelopes.items():
+            if muscle not in muscles:
+                continue
+            at = [columns.index(f"emg_{muscle}_{s}") for s in EMG_STATS]  # the muscle's columns, found once
+            for row in np.flatnonzero(sides == side):
+                values[row, at] = [*_window_stats(time, envelope, strikes[row], offs[row]),
+                                   *_window_stats(time, envelope, strikes[row] - pre_s, strikes[row])]
+    return pd.DataFrame(values, index=stances.index, columns=columns)
 
 
 def mvc_peak(envelope: np.ndarray, *, rate_hz: float, window_s: float = 0.5) -> np.ndarray | float:

@@ -86,11 +86,15 @@ def with_references(listed: list[str], stances: pd.DataFrame | None) -> list[str
 
 def page_line(subject: str, stances: pd.DataFrame, *, baseline: str) -> str:
     """The runner's EMG in one sentence for the runner page: per muscle and condition the mean stance envelope and
-    pre-activation in % of the baseline mean (``hipdrop.stats.emg.normalise_emg``); "" without EMG."""
+    pre-activation in % of the baseline mean (``hipdrop.stats.emg.normalise_emg``); "" without EMG. ``stances``
+    normalised already (its ``<column>_pct`` beside each EMG column, as ``write_runner_pages`` passes the cohort's,
+    normalised once) are used as they are."""
     mine = stances[stances["subject"].astype(str) == str(subject)]
-    if not raw_emg_columns(mine.columns) or mine.empty:
+    columns = raw_emg_columns(mine.columns)
+    if not columns or mine.empty:
         return ""
-    mine = normalise_emg(mine, baseline=baseline)
+    if not all(f"{column}{PCT}" in mine for column in columns):
+        mine = normalise_emg(mine, baseline=baseline)
     mine = mine[~mine["excluded"].astype(bool)]
     parts, any_mvc = [], False
     for muscle in dict.fromkeys(m for m, _ in raw_emg_columns(mine.columns).values()):

@@ -19,6 +19,16 @@ from hipdrop.stats.waveforms import subject_mean_curves
 from hipdrop.vocab import PCT
 
 
+def save_png(figure, path, *, dpi: int, **savefig) -> None:
+    """``figure`` written to ``path`` as a PNG at ``dpi`` dots per inch (config ``report.figure_dpi`` or
+    ``report.runner_page_dpi``), atomically (``hipdrop.io.results.atomic_path``: a reader never sees half a file);
+    ``savefig``: more of matplotlib's savefig arguments."""
+    from hipdrop.io.results import atomic_path
+
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=dpi, format="png", **savefig)
+
+
 def plot_obliquity_by_condition(curves: xr.DataArray | Iterable[xr.DataArray], *, ax=None, include_excluded: bool = False):
     """Stance-side pelvic obliquity over stance, one line per condition: the mean of subject means, with a band of
     +/- 1 SD between subjects. ``curves``: the curves array, or blocks of it (``hipdrop.io.results.iter_curves``).

@@ -25,6 +25,7 @@ from hipdrop.report.arms import page_line as arm_page_line
 from hipdrop.report.emg import page_line as emg_page_line
 from hipdrop.report.foot import page_line as foot_page_line
 from hipdrop.stats.design import NOT_AN_INTERVENTION
+from hipdrop.stats.emg import normalise_emg
 from hipdrop.stats.exclusions import excluded_by_kind, kinds_sentence, stance_counts
 from hipdrop.vocab import PCT, STANCE
 
@@ -345,6 +346,9 @@ def write_runner_pages(pages: dict[str, str], curves: xr.DataArray | None, stanc
     from concurrent.futures import ProcessPoolExecutor
 
     subjects = list(pages)
+    # the EMG in % of each runner's baseline (or MVC) for every page at once: a runner's reference is its own rows'
+    # (hipdrop.stats.emg.normalise_emg), so the cohort normalised once gives each page what its own rows would
+    stances = normalise_emg(stances, baseline=baseline)
     # each runner's rows picked out once, not by every page from the whole stance table: that selection's cost
     # grows with the cohort, for each of the cohort's pages
     by_subject = [_rows_by_subject(table) for table in (stances, responders, manipulation)]
@@ -367,15 +371,14 @@ def _write_pages(subjects: list[str], *, pages: dict, curves: xr.DataArray | Non
                  min_stances: int, dpi: int, notes: dict | None = None) -> None:
     import matplotlib.pyplot as plt
 
-    from hipdrop.io.results import atomic_path
+    from hipdrop.report.figures import save_png
 
     figure = None
     for subject in subjects:
         figure = runner_page(subject, curves, *(rows.get(subject, none) for rows, none in by_subject), baseline=baseline,
                              min_stances=min_stances, page=figure, notes=(notes or {}).get(subject))
-        with atomic_path(pages[subject]) as tmp:
-            # zlib level 3, not Pillow's 6: a third less encoding time for a file 1 % larger (185 kB)
-            figure.savefig(tmp, dpi=dpi, format="png", pil_kwargs={"compress_level": 3})
+        # zlib level 3, not Pillow's 6: a third less encoding time for a file 1 % larger (185 kB)
+        save_png(figure, pages[subject], dpi=dpi, pil_kwargs={"compress_level": 3})
         logging.getLogger(__name__).info("wrote %s", pages[subject])
     if figure is not None:
         plt.close(figure)

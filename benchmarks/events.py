@@ -8,10 +8,12 @@ nearest marker event of its side and kind within 150 ms, for the configured dete
 auto) and for Zeni. Per file and detector: plate contacts, found / missing / spurious, median |error| and bias
 (ms) of strikes and offs, the worst single error.
 
-Leave-one-file-out: the running detector's thresholds (mm above rest at which a marker has landed / left) are the
-median over the other running files of each file's median landing and leaving height at the plates' events
-(``hipdrop.kernels.events.calibration.contact_heights``), never the scored file's. ``KEPT_ASIDE`` files take part in
-no derivation: they are scored with the thresholds pooled from the others and reported apart.
+Leave-one-file-out: the running detector's constants come from the other running files, never the scored one. The
+strike's deceleration time (``ARREST_FRAMES``) is the middle of the other files' medians at the plates' strikes
+(``hipdrop.kernels.events.calibration.contact_arrest_frames``); the off's leaving height (mm above the marker's
+leaving base) is the one whose worst median error over the other files is least in ms (``off_bias_curve``), and its
+uncertainty band the range of their median heights at the plates' offs (``contact_heights``). ``KEPT_ASIDE`` files
+take part in no derivation: they are scored with the constants pooled from the others and reported apart.
 
 Then the plate-calibration check (every other plate contact of a foot hidden and scored with thresholds calibrated
 on the rest, ``hidden_contact_errors``) on each running file with at least two plate contacts per side, and what the
@@ -216,7 +218,8 @@ def main(argv=None) -> int:
     heights = {}
     if contact_heights is not None:
         heights = {n: contact_heights(data[n]["markers"], data[n]["plates"], **settings(n)) for n in running}
-        print("Per-file median height above rest of the lowest foot marker at the plates' events (mm):")
+        print("Per-file median height of the lowest foot marker at the plates' events (mm; strike: above its rest, "
+              "off: above its leaving base):")
         for n, h in heights.items():
             print(f"  {n:45s} strike {h[h.event == 'foot_strike'].height_mm.median():5.1f}  "
                   f"off {h[h.event == 'foot_off'].height_mm.median():5.1f}  ({(h.event == 'foot_strike').sum()} contacts)")

@@ -31,6 +31,7 @@ rule summarise_control:
     params:
         min_stances=config["stats"]["min_stances"],
         alpha=config["stats"]["alpha"],
+        min_subjects=config["stats"]["min_subjects"],
         control=config["stats"].get("control") or {},
     conda:
         "../envs/hipdrop.yaml"
@@ -191,6 +192,7 @@ rule summarise_run:
         dose_response=f"{RESULTS}/stats/dose_response.csv",
         stances=f"{RESULTS}/stances.parquet",
         reference=f"{RESULTS}/stats/reference.csv",
+        control=f"{RESULTS}/stats/control.csv",
     output:
         f"{RESULTS}/summary.txt",
     params:

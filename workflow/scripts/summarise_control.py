@@ -10,12 +10,10 @@ from hipdrop.stats.tasks import per_task
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 p = snakemake.params
 settings = control_settings({"control": p.control})
-# the cohort's drift needs stats.min_subjects runners: read from the run's config, as the rule's params do not carry it
-min_subjects = snakemake.config["stats"]["min_subjects"]
 table = per_task(pd.read_parquet(snakemake.input.stances),
                  lambda rows: with_cohort(control_table(rows, min_stances=p.min_stances, alpha=p.alpha,
                                                         cv_min_abs_mean_deg=settings["cv_min_abs_mean_deg"],
                                                         hac_maxlags=settings["hac_maxlags"]),
-                                          alpha=p.alpha, min_subjects=min_subjects))
+                                          alpha=p.alpha, min_subjects=p.min_subjects))
 logging.info("%d rows (subject x condition x metric, and the cohort's per condition x metric)", len(table))
 write_table(table, snakemake.output[0])

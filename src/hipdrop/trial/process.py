@@ -21,7 +21,7 @@ from hipdrop.config import config_hash, validate_config
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d.events import FIRST_FRAME_RELATIVE, stored_event_problems
 from hipdrop.io.c3d.reader import events_table, read_c3d
-from hipdrop.kernels.arms import ARM_MARKERS, arm_measures
+from hipdrop.kernels.arms import ARM_MARKERS, WRIST_SETS, arm_measures
 from hipdrop.kernels.arrays import marker_positions
 from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles
 from hipdrop.kernels.events.agreement import event_agreement
@@ -52,9 +52,6 @@ ANALYSED_MARKERS = tuple(dict.fromkeys((
 EVENT_MARKERS = (*PELVIS_MARKERS, "SACR", *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5")))
 
 
-#: the wrist markers the arm swing is measured from, in order of preference: Plug-in Gait's pair (their mean), or
-#: one marker per wrist (markerset plugin_gait's LWRI / RWRI)
-WRIST_SETS = (("WRA", "WRB"), ("WRI",))
 
 
 def wrist_source(names) -> tuple[str, str]:
@@ -402,19 +399,21 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
 STATIC_COLUMNS = ["static_obliquity_deg", "static_tilt_deg"]
 
 
-def static_reference(path: str | Path, *, config: dict | None = None) -> dict:
+def static_reference(path: str | Path, *, config: dict | None = None, trial: xr.Dataset | None = None) -> dict:
     """The pelvis's standing obliquity and tilt (deg) from a static trial, for a runner's static-referenced angles.
 
     Returns ``{"static_obliquity_deg": ..., "static_tilt_deg": ...}``: the medians over the trial of the right-side
     obliquity (Plug-in Gait sign: positive = right side up; the left side's is its negative) and of the tilt, in
     the configured sequence, from the markers cleaned as for running (implausible samples made missing, gaps
     filled, low-passed). Raises ``TrialError`` (stage ``static``) for a file that cannot give them. Plug-in Gait
-    and Visual3D offer the same offset (docs/science.md section 8).
+    and Visual3D offer the same offset (docs/science.md section 8). ``trial``: the file as ``read_c3d`` read it
+    with this config, where the caller has it (``hipdrop.cohort.batches.static_trial`` reads a static file once).
     """
     config = validate_config(config)
     stage = "ingest"
     try:
-        trial = read_c3d(path, vertical_axis=config["vertical_axis"], markersets=tuple(config["markersets"]))
+        if trial is None:
+            trial = read_c3d(path, vertical_axis=config["vertical_axis"], markersets=tuple(config["markersets"]))
         rate, cl = trial.attrs["rate_hz"], config["clean"]
         stage = "static"
         needed = pelvis_landmarks(trial["markers"], path)

@@ -52,8 +52,6 @@ ANALYSED_MARKERS = tuple(dict.fromkeys((
 EVENT_MARKERS = (*PELVIS_MARKERS, "SACR", *(f"{s}{m}" for s in SIDES for m in ("HEE", "TOE", "MT1", "MT5")))
 
 
-
-
 def wrist_source(names) -> tuple[str, str]:
     """(the wrist markers the arm swing is measured from, why it cannot be) for a trial's marker names: the one rule
     of ``process_trial`` and of ``hipdrop inspect``."""

@@ -188,3 +188,16 @@ def test_a_toe_that_sinks_before_it_rises_leaves_from_its_lowest_point(dip_mm, l
         # the toe's crossing of base + 15 mm on the drawn line: 20 ms before the end it is at 50 - dip, then 0.5 mm/ms
         expected = end - 0.02 + (leaves_above_mm + 15.0 - (50.0 - dip_mm)) / 500.0
         assert abs(c["off"] / rate - expected) < 0.5 / rate, (c["off"] / rate, expected)
+
+
+def test_the_leaving_base_is_a_toe_bend_not_a_step_down():
+    """``leaving_base``: a marker resting at 50 mm that sinks to 42 mm before rising leaves from 42 mm (frame 12);
+    one that sinks 0.5 mm (noise) or 150 mm (a foot stepping down off a drop-jump box, more than the 15 mm off
+    height below its rest: it left that surface) leaves from its rest."""
+    from hipdrop.kernels.events.running import leaving_base
+
+    rest, rise = np.full(10, 50.0), np.linspace(51.0, 120.0, 10)
+    for sinking, expected in (([48.0, 46.0, 42.0, 44.0], (42.0, 12)), ([49.8, 49.6, 49.5, 49.7], (50.0, 2)),
+                              ([0.0, -60.0, -100.0, -60.0], (50.0, 2))):
+        height = np.concatenate([rest, sinking, rise])
+        assert leaving_base(height, 50.0, 2, len(height) - 1.0, 15.0) == expected, sinking

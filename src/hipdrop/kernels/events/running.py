@@ -155,15 +155,17 @@ def _down_run(height: np.ndarray, level: float, seed: int, lo: int, hi: int) -> 
 DIP_MIN_MM = 1.0
 
 
-def leaving_base(height: np.ndarray, level: float, seed: int, end: float) -> tuple[float, int]:
+def leaving_base(height: np.ndarray, level: float, seed: int, end: float, off_height_mm: float) -> tuple[float, int]:
     """The height (mm) a marker's off is measured from, and a frame where it is that low: its rest ``level`` (and
     ``seed``, its frame at rest), or the lowest point of ``height`` from ``seed`` to where it left (``end``, a
-    sub-frame) where that lies more than ``DIP_MIN_MM`` below ``level`` (``DIP_MIN_MM`` says why)."""
+    sub-frame) where that lies more than ``DIP_MIN_MM`` below ``level`` (``DIP_MIN_MM`` says why) and no more than
+    ``off_height_mm``: a marker that far below its rest has left that surface as surely as one that far above it
+    (a foot stepping down off the box of a drop jump, lasem_FAILT01_SLDJ03, sinks 150 mm), and is no toe bending."""
     span = height[seed : min(int(np.ceil(end)) + 1, len(height))]
     if not np.isfinite(span).any():
         return level, seed
     k = int(np.nanargmin(span))
-    return (float(span[k]), seed + k) if span[k] < level - DIP_MIN_MM else (level, seed)
+    return (float(span[k]), seed + k) if level - off_height_mm <= span[k] < level - DIP_MIN_MM else (level, seed)
 
 
 def _arrest(height: np.ndarray, vz: np.ndarray, near: int, lo: int, hi: int, ceiling: float) -> tuple[int, float, int] | None:
@@ -279,7 +281,7 @@ def foot_contacts(
             if landed is None:
                 continue
             left = _down_run(h, level + off_height_mm, seed, lo, hi)
-            base, low = leaving_base(h, level, seed, left[1])
+            base, low = leaving_base(h, level, seed, left[1], off_height_mm)
             # the off is read above the leaving base (``leaving_base``); the landing side of ``left`` stays
             leaves = left if base == level else _down_run(h, base + off_height_mm, low, lo, hi)
             landing = landed[0]

@@ -19,8 +19,9 @@ def rbds():
     return {source: process_trial(path, config={"events": {"sources": [source]}}) for source in ("force", "kinematic")}
 
 
-#: every running file of tests/data/c3d with force plates or stored events, and what it is. The detector's
-#: heights were chosen on RBDS and dorn; flash_maxSprint was held out (config events.strike_height_mm, off_height_mm; docs/science.md section 4).
+#: every running file of tests/data/c3d with force plates or stored events, and what it is (here each calibrated on
+#: its own plates). The plate-free constants come from RBDS, dorn and opensim_jogging, flash_maxSprint kept aside
+#: (benchmarks/events.py; docs/science.md section 4).
 RUNNING_FILES = {
     "running/RBDS001runT35.c3d": "treadmill, 150 Hz, heel + MT1/MT5, one plate seeing both feet",
     "running/dorn_JA1Gait35.c3d": "overground runway, 250 Hz, 1.3 s, heel/toe/P1MT/P5MT, 8 plates and stored events",

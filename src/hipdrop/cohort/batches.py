@@ -11,25 +11,33 @@ import numpy as np
 import pandas as pd
 
 from hipdrop.cohort.aggregate import DESIGN_COLUMNS, concat_curves, empty_stances, order_columns
-from hipdrop.config import static_rows
+from hipdrop.config import static_rows, validate_config
 from hipdrop.errors import TrialError
 from hipdrop.execution.parallel import process_trials
+from hipdrop.io.c3d.reader import read_c3d
 from hipdrop.io.results import ID_COLUMNS, QUARANTINE_COLUMNS
 from hipdrop.kernels.events.agreement import AGREEMENT_COLUMNS
-from hipdrop.trial.calibration import static_calibration
-from hipdrop.trial.process import STATIC_COLUMNS, TrialResult, process_trial, static_reference
+from hipdrop.kernels.landmarks import calibrate_landmarks
+from hipdrop.trial.process import STATIC_COLUMNS, TrialResult, exception_reason, process_trial, static_reference
 from hipdrop.trial.tasks import RUNNING
 from hipdrop.vocab import STANCE
 
 
-def static_references(sheet: pd.DataFrame, *, config: dict, workers: int = 1) -> tuple[dict, list[dict], list[dict]]:
+def static_references(sheet: pd.DataFrame, *, config: dict,
+                      workers: int = 1) -> tuple[dict, list[dict], list[dict], dict]:
     """Each runner's static reference (``STATIC_COLUMNS``, the mean over its static trials) from the sheet's rows
-    marked ``static``; and those rows' entries for the trial log and the quarantine. The static trials run like
-    the running ones (``process_trials``: isolated, on the configured scheduler)."""
-    refs, trials, quarantine = {}, [], []
+    marked ``static``; those rows' entries for the trial log and the quarantine; and each runner's landmark
+    calibration (``hipdrop.trial.calibration.calibrate_landmarks``) from the first of its static trials that has
+    one (runners without are absent; a static file that cannot be read gives none, and is quarantined). The
+    static trials run like the running ones (``process_trials``: isolated, on the configured scheduler), each
+    read once for both (``static_trial``)."""
+    refs, trials, quarantine, calibrations = {}, [], [], {}
     results = process_trials(sheet["path"].tolist(), config=config, workers=workers, trial_function=static_trial)
     for row, result in zip(sheet.to_dict("records"), results):
         ids = {k: row[k] for k in ID_COLUMNS}
+        calibration = result.meta.pop(LANDMARK_CALIBRATION, None)
+        if calibration and row["subject"] not in calibrations:
+            calibrations[row["subject"]] = calibration
         if not result.ok:
             quarantine.append({"path": result.failure.path, "stage": result.failure.stage, "reason": result.failure.reason})
             trials.append({**ids, "path": row["path"], "status": "quarantined"})
@@ -37,15 +45,29 @@ def static_references(sheet: pd.DataFrame, *, config: dict, workers: int = 1) ->
         refs.setdefault(row["subject"], []).append(result.meta)
         trials.append({**ids, "path": row["path"], "status": "static reference", **result.meta})
     means = {subject: {c: float(np.mean([r[c] for r in rs])) for c in STATIC_COLUMNS} for subject, rs in refs.items()}
-    return means, trials, quarantine
+    return means, trials, quarantine, calibrations
+
+
+#: the key of ``static_trial``'s meta that carries the landmark calibration back (``static_references`` takes it out)
+LANDMARK_CALIBRATION = "_landmark_calibration"
 
 
 def static_trial(path: str, *, config: dict, keep_pelvis: bool = False) -> TrialResult:
-    """``static_reference`` as a trial's result (the reference in ``meta``), for ``process_trials``."""
+    """``static_reference`` as a trial's result (the reference in ``meta``), for ``process_trials``, and the
+    file's landmark calibration (``calibrate_landmarks``, under ``LANDMARK_CALIBRATION``, also when the reference
+    fails) from the same reading: a static file is read once (issue 27: it was read again for the calibration)."""
+    config = validate_config(config)
     try:
-        return TrialResult(path=str(path), meta=static_reference(path, config=config))
+        trial = read_c3d(path, vertical_axis=config["vertical_axis"], markersets=tuple(config["markersets"]))
     except TrialError as err:
         return TrialResult(path=str(path), failure=err)
+    except Exception as err:  # as static_reference words a reader's unforeseen error
+        return TrialResult(path=str(path), failure=TrialError(path, "ingest", exception_reason(err)))
+    calibration = {LANDMARK_CALIBRATION: calibrate_landmarks(trial["markers"])}
+    try:
+        return TrialResult(path=str(path), meta={**static_reference(path, config=config, trial=trial), **calibration})
+    except TrialError as err:
+        return TrialResult(path=str(path), meta=calibration, failure=err)
 
 
 def with_static_reference(stances: pd.DataFrame, reference: dict | None) -> pd.DataFrame:
@@ -56,23 +78,6 @@ def with_static_reference(stances: pd.DataFrame, reference: dict | None) -> pd.D
     reference = reference or dict.fromkeys(STATIC_COLUMNS, np.nan)
     side_offset = np.where(stances["side"] == "R", 1.0, -1.0) * reference["static_obliquity_deg"]
     return stances.assign(**reference, cpd_peak_deg_static_ref=stances["cpd_peak_deg"] - side_offset)
-
-
-def static_calibrations(sheet: pd.DataFrame, *, config: dict) -> dict:
-    """Each runner's landmark calibration (``hipdrop.trial.calibration.static_calibration``) from the first of its
-    static trials that has one; runners without are absent. A static file that cannot be read gives none (its
-    static reference already quarantines it)."""
-    out = {}
-    for row in sheet.to_dict("records"):
-        if row["subject"] in out:
-            continue
-        try:
-            calibration = static_calibration(row["path"], config=config)
-        except TrialError:
-            continue
-        if calibration:
-            out[row["subject"]] = calibration
-    return out
 
 
 def mvc_references(sheet: pd.DataFrame, *, config: dict) -> tuple[dict, list[dict], list[dict]]:
@@ -110,7 +115,7 @@ def with_mvc(stances: pd.DataFrame, reference: dict | None, muscles) -> pd.DataF
 
 class TaskTrial:
     """``process_trial`` with each path's task (sheet column ``task``) and its runner's landmark calibration
-    (``static_calibrations``; None for a runner without): what ``process_trials`` runs for a sheet. A class, not a
+    (``static_references``; None for a runner without): what ``process_trials`` runs for a sheet. A class, not a
     closure, so that it travels to ``distributed`` workers; paths are looked up as absolute, as ``process_trials``
     hands them on."""
 
@@ -135,9 +140,9 @@ def analyse_trials(sheet: pd.DataFrame, *, config: dict, workers: int) -> dict:
     """
     is_static = static_rows(sheet)
     static_columns = bool(is_static.any())
-    references, static_trials, static_quarantine = static_references(sheet[is_static], config=config, workers=workers)
-    # the static trial's medial knee and ankle markers, for the dynamic trials that have only the lateral ones
-    calibrations = static_calibrations(sheet[is_static], config=config)
+    # and the static trial's medial knee and ankle markers, for the dynamic trials that have only the lateral ones
+    references, static_trials, static_quarantine, calibrations = static_references(sheet[is_static], config=config,
+                                                                                   workers=workers)
     # a runner's MVC file (sheet column mvc): stance EMG in % MVC (hipdrop.stats.emg.normalise_emg)
     mvcs, mvc_trials, mvc_quarantine = mvc_references(sheet, config=config)
     sheet = sheet[~is_static]

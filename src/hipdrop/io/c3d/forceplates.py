@@ -21,8 +21,8 @@ def force_plates(c3d: C3D) -> tuple[np.ndarray | None, list[str]]:
     1e-12.
     """
     group = c3d.parameters.get("FORCE_PLATFORM", {})
-    used = parameter_first(c3d.parameters, "FORCE_PLATFORM", "USED")
-    if not used or used <= 0:
+    used = plates_used(c3d)
+    if not used:
         return None, []
     if c3d.analog_problem:
         return None, [f"force plates not read: {c3d.analog_problem}"]
@@ -33,6 +33,24 @@ def force_plates(c3d: C3D) -> tuple[np.ndarray | None, list[str]]:
     except ValueError as err:
         return None, [f"force plates not read: {err}"]
     return np.stack(plates, axis=1), []
+
+
+def plates_used(c3d: C3D) -> int:
+    """FORCE_PLATFORM:USED, the number of plates; 0 when absent or not positive."""
+    used = parameter_first(c3d.parameters, "FORCE_PLATFORM", "USED")
+    return int(used) if used and used > 0 else 0
+
+
+def plate_channels(c3d: C3D) -> set[int]:
+    """The analog channels (0-based) FORCE_PLATFORM:CHANNEL gives the used plates, every row of its table: the
+    channels that are no other signal (``hipdrop.io.c3d.reader.other_analogs``); empty without a [channel, plate]
+    table. Read here, beside the plates' own reading of the table (``_plate``), so that the layout of the
+    FORCE_PLATFORM group is known in one module."""
+    used = plates_used(c3d)
+    channel = c3d.parameters.get("FORCE_PLATFORM", {}).get("CHANNEL", {}).get("value")
+    if not used or not isinstance(channel, np.ndarray) or channel.ndim != 2:
+        return set()
+    return {int(c) - 1 for c in channel[:, :used].ravel()}
 
 
 def _plate(c3d: C3D, group: dict, index: int) -> np.ndarray:

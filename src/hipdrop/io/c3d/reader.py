@@ -29,8 +29,8 @@ import xarray as xr
 
 from hipdrop.errors import TrialError
 from hipdrop.io.c3d.events import parse_event_group
-from hipdrop.io.c3d.forceplates import FORCE_COMPONENTS, force_plates
-from hipdrop.io.c3d.format import C3D, STAGE, decode, parameter_first
+from hipdrop.io.c3d.forceplates import FORCE_COMPONENTS, force_plates, plate_channels
+from hipdrop.io.c3d.format import C3D, STAGE, decode
 from hipdrop.io.markersets import map_labels
 from hipdrop.vocab import AXES, AXIS, EVENT_COLUMNS, LENGTH_UNIT, MARKER, TIME
 
@@ -225,11 +225,7 @@ def other_analogs(c3d: C3D) -> xr.DataArray | None:
     n_channels = c3d.analogs.shape[1]
     if n_channels == 0 or c3d.analog_problem or not c3d.analog_rate_hz:
         return None
-    plate = set()
-    used = parameter_first(c3d.parameters, "FORCE_PLATFORM", "USED")
-    channel = c3d.parameters.get("FORCE_PLATFORM", {}).get("CHANNEL", {}).get("value")
-    if used and used > 0 and isinstance(channel, np.ndarray) and channel.ndim == 2:
-        plate = {int(c) - 1 for c in channel[:, : int(used)].ravel()}
+    plate = plate_channels(c3d)
     keep = [i for i in range(n_channels) if i not in plate]
     if not keep:
         return None

@@ -54,7 +54,7 @@ def _ingest(path: str) -> int:
 
 
 def _warm(function, path) -> None:
-    function(path)  # imports (xarray pulls in dask.array on first use, 0.4 s) are start-up, not parsing
+    function(path)  # imports (xarray imports dask when it first wraps an array, 0.16-0.3 cpu-s) are start-up
 
 
 def timed_pool(function, paths, cores) -> float:

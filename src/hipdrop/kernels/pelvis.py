@@ -32,8 +32,9 @@ def pelvis_axes_np(lasi: np.ndarray, rasi: np.ndarray, sac: np.ndarray) -> tuple
 
 def sacrum(markers: xr.DataArray) -> xr.DataArray:
     """SACR when the file has it, else the mid-point of the PSIS markers."""
-    if "SACR" in markers[MARKER].values:
-        return markers.sel({MARKER: "SACR"}, drop=True)
+    names = list(markers[MARKER].values)
+    if "SACR" in names:
+        return markers.isel({MARKER: names.index("SACR")}, drop=True)  # by position: sel builds an index per call
     return markers.sel({MARKER: ["LPSI", "RPSI"]}).mean(MARKER)
 
 
@@ -67,6 +68,11 @@ def pelvis_axes(markers: xr.DataArray) -> xr.DataArray:
     Origin mid-ASIS; Y = unit(LASI - RASI) (left); Z = unit(Y x (SACR - RASI)) (up); X = Y x Z (forward).
     """
     stacked = lambda *a: np.stack(pelvis_axes_np(*a), axis=-2)
+    landmarks = _landmarks_np(markers)
+    if landmarks is not None:
+        return xr.DataArray(stacked(*landmarks), dims=(TIME, "segment_axis", AXIS), name=markers.name,
+                            coords={TIME: markers[TIME], "segment_axis": ["X", "Y", "Z"], AXIS: markers[AXIS]},
+                            attrs=markers.attrs)
     return xr.apply_ufunc(
         stacked, *_landmarks(markers), input_core_dims=[[AXIS]] * 3, output_core_dims=[["segment_axis", AXIS]],
         dask="parallelized", output_dtypes=[float], dask_gufunc_kwargs={"output_sizes": {"segment_axis": 3}},

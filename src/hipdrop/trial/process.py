@@ -327,11 +327,13 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
         pelvis = pelvic_angles(markers, sequence=config["pelvis"]["sequence"], heading=heading)
         pelvis.attrs["progression_heading_deg"] = float(np.degrees(heading))
         # stance_table trusts short spline fills, never rigid-body rebuilds: it gets the two apart
-        pelvis_rebuilt = cleaned["rebuilt"].sel({MARKER: needed}).any(MARKER)
-        pelvis_gap = (cleaned["filled"] & ~cleaned["rebuilt"]).sel({MARKER: needed}).any(MARKER)
+        landmarks = {MARKER: marker_positions(cleaned["markers"], needed)}  # by position: sel builds an index a call
+        pelvis_rebuilt = cleaned["rebuilt"].isel(landmarks).any(MARKER)
+        pelvis_gap = (cleaned["filled"].isel(landmarks) & ~cleaned["rebuilt"].isel(landmarks)).any(MARKER)
         stage = "events"
         # event detection sees the foot's impacts, which a kinematics low-pass (15 Hz) smears by a frame
-        feet = cleaned["markers"].sel({MARKER: [m for m in used if m in EVENT_MARKERS]})
+        feet = cleaned["markers"].isel(
+            {MARKER: marker_positions(cleaned["markers"], [m for m in used if m in EVENT_MARKERS])})
         event_markers = lowpass(feet, cutoff_hz=min(config["events"]["marker_lowpass_hz"], 0.45 * rate),
                                 order=cl["lowpass_order"], rate_hz=rate)
         if task != RUNNING:

@@ -1,7 +1,7 @@
 """Calibration of the statistics, measured: simulated studies through the real per-trial pipeline and both analyses.
 
     python benchmarks/calibration.py [--studies 200] [--subjects 8] [--duration 8] [--cores 2] [--out DIR]
-                                     [--source c3d|stances] [--variant side]
+                                     [--source c3d|stances]
 
 Each study: ``hipdrop.simulate.running`` writes a cohort of C3D files (a new seed per study), ``hipdrop.cohort.batches.analyse_trials``
 runs every trial through ``process_trial``, then ``hipdrop.stats.effects.both_analyses`` fits the mixed model and the
@@ -19,8 +19,7 @@ same MDC95, and a wrong direction when a runner is called improved (worsened) wh
 zero. Beside them, the bias of every measured stance peak
 against the simulator's true peak, per condition (matched on side and strike time within 6 ms), and its
 condition-dependent part (each condition's mean bias minus the baseline's). Prints the tables; ``--out`` keeps
-one CSV row per study and condition. ``--variant side`` measures a candidate mixed model, not the production one
-(``side_variant``). Not part of the test run (about 6 s per 8-runner study on 2 cores).
+one CSV row per study and condition. Not part of the test run (about 6 s per 8-runner study on 2 cores).
 """
 
 from __future__ import annotations
@@ -85,27 +84,7 @@ def responder_errors(stances: pd.DataFrame, truth: dict) -> pd.DataFrame:
                   "misclassified", "wrong_direction"]]
 
 
-def side_variant() -> None:
-    """Make the mixed model a variant for ``--variant side``: every candidate model of
-    ``hipdrop.stats.models.fit_condition_model`` gains a subject-by-side variance component (each runner's own
-    left/right offset, which the fixed side term, one offset for all runners, leaves in the residual)."""
-    from hipdrop.stats import models
-
-    production = models.first_acceptable_fit
-    if getattr(production, "side_variant", False):
-        return
-
-    def with_side(formula, data, *, metric, candidates):
-        side = [(f"{name}, subject-by-side variance component",
-                 {**kwargs, "vc_formula": {**(kwargs.get("vc_formula") or {}), "side": "0 + C(side)"}})
-                for name, kwargs in candidates]
-        return production(formula, data, metric=metric, candidates=side)
-
-    with_side.side_variant = True
-    models.first_acceptable_fit = with_side
-
-
-def one_study(seed: int, *, null: bool, subjects: int, duration: float, source: str = "c3d", variant: str = "",
+def one_study(seed: int, *, null: bool, subjects: int, duration: float, source: str = "c3d",
               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Effects (both analyses, peak drop) beside the cohort's truth, the per-stance peak errors (C3D route only) and
     the responder calls beside the truth."""
@@ -114,8 +93,6 @@ def one_study(seed: int, *, null: bool, subjects: int, duration: float, source: 
     from hipdrop.stats.effects import both_analyses
 
     warnings.simplefilter("ignore")
-    if variant == "side":
-        side_variant()
     spec = CohortSpec(n_subjects=subjects, duration_s=duration, seed=seed)
     if null:
         spec.effects_deg = dict.fromkeys(spec.effects_deg, 0.0)
@@ -160,8 +137,8 @@ def c3d_study(spec) -> tuple[pd.DataFrame, dict]:
 
 
 def _run(args_tuple):
-    seed, null, subjects, duration, source, variant = args_tuple
-    return one_study(seed, null=null, subjects=subjects, duration=duration, source=source, variant=variant)
+    seed, null, subjects, duration, source = args_tuple
+    return one_study(seed, null=null, subjects=subjects, duration=duration, source=source)
 
 
 def main() -> None:
@@ -175,11 +152,9 @@ def main() -> None:
     parser.add_argument("--sets", default="effects,null", help="which sets of studies: effects, null or both")
     parser.add_argument("--source", choices=("c3d", "stances"), default="c3d",
                         help="c3d: the whole pipeline; stances: the simulator's stance table, statistics only")
-    parser.add_argument("--variant", choices=("", "side"), default="",
-                        help="side: the mixed model with a subject-by-side variance component (side_variant)")
     args = parser.parse_args()
     sets = [{"effects": False, "null": True}[name] for name in args.sets.split(",")]
-    jobs = [(args.seed + k, null, args.subjects, args.duration, args.source, args.variant) for null in sets
+    jobs = [(args.seed + k, null, args.subjects, args.duration, args.source) for null in sets
             for k in range(args.studies)]
     start = time.perf_counter()
     # a fresh pool every few studies: ezc3d's writer keeps about 3.5 MB per file written, so long-lived workers
@@ -192,7 +167,7 @@ def main() -> None:
     peaks = pd.concat([r[1] for r in results], ignore_index=True)
     responders = pd.concat([r[2] for r in results], ignore_index=True)
     print(f"{args.studies} studies per set ({args.sets}) of {args.subjects} runners x 4 "
-          f"conditions x {args.duration:g} s from {args.source}{', variant ' + args.variant if args.variant else ''}, in {time.perf_counter() - start:.0f} s\n")
+          f"conditions x {args.duration:g} s from {args.source}, in {time.perf_counter() - start:.0f} s\n")
     ok = effects[effects["estimable"].astype(bool)]
     with_effects, null = ok[~ok["null"]], ok[ok["null"]]
     if with_effects.empty or null.empty:

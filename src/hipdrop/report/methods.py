@@ -40,6 +40,8 @@ REFERENCES = [
     "Newey WK, West KD (1994). Automatic lag selection in covariance matrix estimation. Rev Econ Stud 61:631-653.",
     "Pataky TC (2012). One-dimensional statistical parametric mapping in Python. Comput Methods Biomech Biomed "
     "Engin 15:295-301.",
+    "Satterthwaite FE (1946). An approximate distribution of estimates of variance components. Biometrics Bull "
+    "2:110-114.",
     "Tirrell TF, Rademaker AW, Lieber RL (2018). Analysis of hierarchical biomechanical data structures using mixed-"
     "effects models. J Biomech 69:34-39.",
     "Tukey JW (1977). Exploratory Data Analysis. Addison-Wesley (twicing).",
@@ -148,9 +150,10 @@ def methods_paragraph(config: dict, tables: dict[str, pd.DataFrame]) -> str:
     statistics = (
         f"**Statistics.** Effects on {', '.join(stats['metrics'])} were measured against `{stats['baseline']}` in "
         f"two ways. (1) A linear mixed model on all included stances (Tirrell 2018), "
-        "`metric ~ condition + side + (1 + condition | subject)`" + trial_vc + "; when that could not be estimated "
-        "the next simpler model was fitted and named. Effects were tested by Student's t with n - 1 df (n runners "
-        f"with the condition and baseline), {conf} confidence intervals, and Holm's correction across conditions "
+        "`metric ~ condition + side + (1 + condition | subject)` with each runner's left/right offset as a "
+        "subject-by-side variance component" + trial_vc + "; when that could not be estimated the next simpler "
+        "model was fitted and named. Effects were tested by Student's t with Satterthwaite's degrees of freedom "
+        f"(Satterthwaite 1946), {conf} confidence intervals, and Holm's correction across conditions "
         "(Holm 1979). (2) As in the published studies (Bramah 2019): a repeated-measures ANOVA on subject means "
         "of the runners with every condition, with the Greenhouse-Geisser correction, then paired t-tests against "
         "baseline with Holm's correction and Cohen's d_z. A condition needed at least "

@@ -1,10 +1,11 @@
 """Condition effects on pelvic drop from all stances: a linear mixed model (docs/science.md section 6).
 
 Strides are nested in trials nested in subjects. The model is ``metric ~ condition + side`` with a random
-intercept and random condition slopes per subject and trials as a variance component (Tirrell et al. 2018,
-J Biomech 69:34). When that cannot be estimated (few subjects, or no between-subject variation at all) the
-next simpler model is fitted and named in the ``model`` column, with why the fuller ones were rejected in
-``model_notes``, never silently.
+intercept and random condition slopes per subject, each runner's own left/right offset as a subject-by-side
+variance component and trials as a variance component (Tirrell et al. 2018, J Biomech 69:34). When that cannot
+be estimated (few subjects, or no between-subject variation at all) the next simpler model is fitted and named in
+the ``model`` column, with why the fuller ones were rejected in ``model_notes``, never silently. CIs and p values
+use Student's t with Satterthwaite's degrees of freedom (``satterthwaite_df``).
 
 No number without the data behind it: a condition is estimated from the runners who ran it *and* the baseline;
 with fewer than ``min_subjects`` such runners its row says "not estimable" and why, and a fit is accepted only
@@ -83,6 +84,7 @@ class ConditionFit:
     cov_re: pd.DataFrame | None = None  # random-effects covariance (deg^2), None for OLS
     residual_var: float = np.nan  # stance-level residual variance (deg^2)
     vcomp: dict = field(default_factory=dict)  # variance components by name (deg^2)
+    df: pd.Series | None = None  # Satterthwaite degrees of freedom of each fixed effect, None for OLS
 
 
 def _check(fit, data: pd.DataFrame, metric: str) -> str | None:
@@ -139,35 +141,117 @@ def first_acceptable_fit(formula: str, data: pd.DataFrame, *, metric: str, candi
 def fit_condition_model(data: pd.DataFrame, *, metric: str, baseline: str) -> ConditionFit:
     """The fullest acceptable model of ``metric ~ condition + side`` on included stances ``data``.
 
-    Candidates, fullest first: random intercept and condition slopes per subject (plus a trial variance
-    component when some subject ran a condition more than once), then a random intercept with a
-    subject-by-condition variance component, then a random intercept only; each with every
-    optimizer of ``OPTIMIZERS`` from the default start. The first fit that passes ``_check`` is used; if none
-    does, OLS with subject-clustered standard errors. ``notes`` says why each rejected candidate was rejected.
+    Candidates, fullest first: random intercept and condition slopes per subject (only with more runners than
+    random effects per runner: an unstructured covariance of q effects is not identified from q or fewer runners),
+    then a random intercept with a subject-by-condition variance component, then a random intercept only; each
+    with a subject-by-side variance component when some runner has stances on both sides, and a trial variance
+    component when some subject ran a condition more than once; each with every optimizer of ``OPTIMIZERS`` from
+    the default start. The first fit that passes ``_check`` is used, with Satterthwaite degrees of freedom for its
+    fixed effects (``satterthwaite_df``); if none does, OLS with subject-clustered standard errors. ``notes`` says
+    why each rejected candidate was rejected.
     """
     fixed = f"{metric} ~ C(condition, Treatment({baseline!r})) + C(side)"
+    data = data.copy()
     repeated = data.groupby(["subject", "condition"])["trial_key"].nunique().max() > 1
-    trials = {"trial": "0 + C(trial_key)"} if repeated else {}
-    suffix = ", trial variance component" if trials else ""
+    components = {"trial": "0 + C(trial_key)"} if repeated else {}
+    suffix = ", trial variance component" if repeated else ""
+    if (data.groupby("subject")["side"].nunique() > 1).any():
+        # each runner's own left/right tilt (the simulator's offset_deg, SD 2.0 deg learned from real running;
+        # hipdrop/data/obliquity_template.json): the fixed side term takes out only the cohort's mean, and left in the
+        # residual it made that 4-27 times the stance-to-stance variance and the effects' SEs 1.3 times their spread
+        # over simulated studies (benchmarks/calibration.py, README)
+        components["side"] = "0 + C(side)"
+        suffix += ", subject-by-side variance component"
+    n_effects = data["condition"].nunique()  # random intercept + one slope per condition other than baseline
+    # one column per condition other than baseline, 1 on its stances: a runner's own effect of that condition
+    slopes = {}
+    for i, condition in enumerate(sorted(set(data["condition"]) - {baseline})):
+        data[f"is_condition_{i}"] = (data["condition"] == condition).astype(float)
+        slopes[f"slope[{condition}]"] = f"0 + is_condition_{i}"
     candidates = [
-        (f"{MIXED}: random intercept + condition slopes per subject{suffix}",
-         dict(re_formula=f"~C(condition, Treatment({baseline!r}))", vc_formula=trials or None)),
+        # each condition's effect varies between runners with a variance of its own, without covariances: k - 1
+        # variances where the unstructured covariance above needs k (k + 1) / 2, so it is identified from 3
+        # runners; each effect's df then come out near the paired t's n - 1. The model the simulator draws from
+        # (hipdrop.simulate.running: a runner's deviation from each condition's effect, independent, none at baseline)
+        (f"{MIXED}: random intercept + independent condition slopes per subject{suffix}",
+         dict(re_formula="1", vc_formula={**slopes, **components})),
         # the condition effects still vary between runners, with one shared variance and no covariances to
         # estimate: the effects' SEs keep the between-runner part that a random intercept alone would drop.
         # re_formula "1" is needed: given a vc_formula, statsmodels leaves the random intercept out, and the
         # runners' spread of 2-16 deg then went into the subject-by-condition component (SE 3.4 deg where the
         # paired analysis gave 0.2 on a simulated 4-runner study)
         (f"{MIXED}: random intercept per subject, subject-by-condition variance component{suffix}",
-         dict(re_formula="1", vc_formula={"condition": "0 + C(condition)", **trials})),
-        (f"{MIXED}: random intercept per subject{suffix}", dict(re_formula="1", vc_formula=trials or None)),
+         dict(re_formula="1", vc_formula={"condition": "0 + C(condition)", **components})),
+        (f"{MIXED}: random intercept per subject{suffix}", dict(re_formula="1", vc_formula=components or None)),
     ]
-    name, fit, notes = first_acceptable_fit(fixed, data, metric=metric, candidates=candidates)
+    notes = []
+    if data["subject"].nunique() > n_effects:
+        candidates.insert(0, (f"{MIXED}: random intercept + condition slopes per subject{suffix}",
+                              dict(re_formula=f"~C(condition, Treatment({baseline!r}))", vc_formula=components or None)))
+    else:
+        notes.append(f"random condition slopes not tried: {data['subject'].nunique()} runners for {n_effects} random "
+                     "effects per runner")
+    name, fit, rejected = first_acceptable_fit(fixed, data, metric=metric, candidates=candidates)
+    notes += rejected
     if fit is not None:
         vcomp = dict(zip(fit.model.exog_vc.names, np.atleast_1d(fit.vcomp))) if fit.model.k_vc else {}
-        return ConditionFit(name, fit.fe_params, fit.bse_fe, notes, pd.DataFrame(fit.cov_re), float(fit.scale), vcomp)
+        return ConditionFit(name, fit.fe_params, fit.bse_fe, notes, pd.DataFrame(fit.cov_re), float(fit.scale), vcomp,
+                            satterthwaite_df(fit))
     fit = smf.ols(fixed, data).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(data["subject"])[0]})
     return ConditionFit("ols: subject-clustered standard errors (mixed model not estimable)", fit.params, fit.bse,
                         notes, None, float(fit.scale))
+
+
+def satterthwaite_df(fit) -> pd.Series:
+    """Satterthwaite's degrees of freedom of each fixed effect of a statsmodels REML ``MixedLMResults`` ``fit``.
+
+    The effect's variance v(theta), the diagonal of (X' V(theta)^-1 X)^-1 over the variance parameters theta (the
+    random-effects covariance's elements, the variance components, the residual variance), is treated as a scaled
+    chi-square: df = 2 v^2 / (g' A g), g the gradient of v over theta and A the asymptotic covariance of theta's
+    REML estimates, the inverse of the expected information 1/2 tr(P dV_j P dV_k) with
+    P = V^-1 - V^-1 X (X' V^-1 X)^-1 X' V^-1 (Satterthwaite 1946, Biometrics Bull 2:110; Giesbrecht & Burns 1985,
+    Biometrics 41:477; the df of lmerTest and SAS's DDFM=SATTERTHWAITE). Evaluated runner by runner, V being
+    block-diagonal over runners: no N x N matrix. A paired design's df come out as n_subjects - 1 when the
+    runners' own effects dominate the SE and more when the stances' residual does, or when the model pools one
+    subject-by-condition variance over several conditions (the rm-ANOVA's (n - 1)(k - 1); tests/unit/stats).
+    NaN for a parameter whose df cannot be computed (an information matrix without a finite inverse)."""
+    model = fit.model
+    cov_re = np.asarray(fit.cov_re, float)
+    vcomp = np.atleast_1d(np.asarray(fit.vcomp, float)) if model.k_vc else np.array([])
+    pairs = [(a, b) for a in range(cov_re.shape[0]) for b in range(a + 1)]
+    k, p = len(pairs) + model.k_vc + 1, model.exog.shape[1]
+    xvx, h, cross, traces = np.zeros((p, p)), np.zeros((k, p, p)), np.zeros((k, k, p, p)), np.zeros((k, k))
+    for i in range(model.n_groups):  # V is block-diagonal over runners: sum each runner's part, keep none
+        x, z = model.exog_li[i], model.exog_re_li[i]
+        w = [model.exog_vc.mats[j][i] for j in range(model.k_vc)]
+        # dV / d theta_j = left_j right_j' (low rank but for the residual's identity), so every product below
+        # is of thin matrices: an m x m inverse per runner is the largest
+        left = [z[:, [a, b]] if a != b else z[:, [a]] for a, b in pairs] + w + [np.eye(len(x))]
+        right = [z[:, [b, a]] if a != b else z[:, [a]] for a, b in pairs] + w + [np.eye(len(x))]
+        v = z @ cov_re @ z.T + sum(s * m @ m.T for s, m in zip(vcomp, w)) + float(fit.scale) * np.eye(len(x))
+        v_inv = np.linalg.inv(v)
+        vx = v_inv @ x
+        v_left = [v_inv if j == k - 1 else v_inv @ left[j] for j in range(k)]
+        xv_left = [vx.T @ m for m in left]  # X' V^-1 left_j
+        right_vx = [m.T @ vx for m in right]  # right_j' V^-1 X
+        xvx += x.T @ vx
+        for j in range(k):
+            h[j] += xv_left[j] @ right_vx[j]  # X' V^-1 dV_j V^-1 X
+            for m in range(k):
+                inner = right[m].T @ v_left[j]  # right_m' V^-1 left_j
+                cross[m, j] += xv_left[m] @ inner @ right_vx[j]  # X' V^-1 dV_m V^-1 dV_j V^-1 X
+                traces[j, m] += np.sum(inner * (right[j].T @ v_left[m]).T)  # tr(V^-1 dV_j V^-1 dV_m)
+    cov_fe = np.linalg.inv(xvx)
+    info = np.array([[0.5 * (traces[j, m] - np.trace(cov_fe @ cross[m, j]) - np.trace(cov_fe @ cross[j, m])
+                             + np.trace(cov_fe @ h[j] @ cov_fe @ h[m])) for m in range(k)] for j in range(k)])
+    gradient = np.stack([np.diag(cov_fe @ h[j] @ cov_fe) for j in range(k)])  # [theta, fixed effect]
+    try:
+        spread = np.einsum("jb,jm,mb->b", gradient, np.linalg.pinv(info, hermitian=True), gradient)
+    except np.linalg.LinAlgError:
+        spread = np.full(p, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = 2 * np.diag(cov_fe) ** 2 / spread
+    return pd.Series(np.where(np.isfinite(df) & (df > 0), df, np.nan), index=fit.fe_params.index)
 
 
 def runners_by_condition(data: pd.DataFrame, *, baseline: str) -> dict[str, list[str]]:
@@ -208,6 +292,8 @@ def _components(fit: ConditionFit, data: pd.DataFrame, runners: dict, *, metric:
         key = f"C(condition, Treatment({baseline!r}))[T.{condition}]"
         if fit.cov_re is not None and key in fit.cov_re.index:
             slope_var, source = float(fit.cov_re.loc[key, key]), "random condition slope"
+        elif f"slope[{condition}]" in fit.vcomp:
+            slope_var, source = float(fit.vcomp[f"slope[{condition}]"]), "independent random condition slope"
         elif "condition" in fit.vcomp:
             # a runner's change is the difference of two independent deviations with this variance
             slope_var, source = 2.0 * float(fit.vcomp["condition"]), "subject-by-condition variance component"
@@ -245,9 +331,11 @@ def fit_effects(
     Notes
     -----
     Condition effects vary between subjects, so their information comes from the subjects, not the strides:
-    CIs and p values use Student's t with n_subjects - 1 degrees of freedom (the paired-design df; statsmodels
-    offers no Kenward-Roger), n_subjects counting the runners with that condition and a baseline. This keeps
-    them honest for the 8-20 runners of a typical study (95.1 % coverage over 150 simulated 8-runner studies).
+    CIs and p values use Student's t with the accepted model's Satterthwaite degrees of freedom for the effect
+    (``satterthwaite_df``; statsmodels offers neither it nor Kenward-Roger), near n_subjects - 1 when the runners'
+    own effects dominate its SE; n_subjects - 1 (the paired design's df, n_subjects counting the runners with that
+    condition and a baseline) for the OLS fallback or where they cannot be computed. Calibration at 3-8 runners:
+    ``hipdrop.stats.calibration``.
     """
     data = stances[~stances["excluded"].astype(bool)].dropna(subset=[metric])
     if exclude is not None and len(exclude):
@@ -277,9 +365,12 @@ def fit_effects(
     for condition in estimable:
         mine = data[data["subject"].isin(runners[condition])]
         n_subjects, n_stances = len(runners[condition]), int(mine["condition"].isin([condition, baseline]).sum())
-        df = n_subjects - 1
-        quantile = stats.t.ppf(1 - alpha / 2, df)
         key = f"C(condition, Treatment({baseline!r}))[T.{condition}]"
+        satterthwaite = np.nan if fit.df is None else float(fit.df[key])
+        # Satterthwaite's df of the accepted mixed model; the paired design's n - 1 for OLS (or a df not computable)
+        df, df_text = ((satterthwaite, f"t with {satterthwaite:.1f} df (Satterthwaite)") if np.isfinite(satterthwaite)
+                       else (n_subjects - 1, f"t with {n_subjects - 1} df (runners - 1)"))
+        quantile = stats.t.ppf(1 - alpha / 2, df)
         est, se = float(fit.params[key]), float(fit.bse[key])
         if not se > 0:
             # every included stance of these runners has the same value (e.g. a wrist that never crosses the midline:
@@ -291,7 +382,7 @@ def fit_effects(
         rows[condition] = {
             "metric": metric, "term": effect_term(condition), "estimate_deg": est, "se_deg": se,
             "ci_low": est - quantile * se, "ci_high": est + quantile * se, "p": float(2 * stats.t.sf(abs(est / se), df)),
-            "model": f"{fit.model}; t with {df} df", "n_subjects": n_subjects, "n_stances": n_stances,
+            "model": f"{fit.model}; {df_text}", "n_subjects": n_subjects, "n_stances": n_stances,
             "analysis": MIXED, "estimable": True, "reason": "", "model_notes": "; ".join(fit.notes),
         }
     table = pd.DataFrame([rows[c] for c in conditions], columns=EFFECT_COLUMNS)

@@ -143,7 +143,8 @@ def fit_condition_model(data: pd.DataFrame, *, metric: str, baseline: str) -> Co
 
     Candidates, fullest first: random intercept and condition slopes per subject (only with more runners than
     random effects per runner: an unstructured covariance of q effects is not identified from q or fewer runners),
-    then a random intercept with a subject-by-condition variance component, then a random intercept only; each
+    then a random intercept and independent condition slopes (one variance per condition, no covariances), then a
+    random intercept with a subject-by-condition variance component, then a random intercept only; each
     with a subject-by-side variance component when some runner has stances on both sides, and a trial variance
     component when some subject ran a condition more than once; each with every optimizer of ``OPTIMIZERS`` from
     the default start. The first fit that passes ``_check`` is used, with Satterthwaite degrees of freedom for its

@@ -13,7 +13,6 @@ import re
 
 import numpy as np
 import pandas as pd
-from scipy.signal import butter, sosfiltfilt
 
 from hipdrop.vocab import SIDES
 
@@ -112,6 +111,10 @@ def emg_envelope(signal: np.ndarray, *, rate_hz: float, band_hz: tuple[float, fl
     the envelope. Raises ``ValueError`` for a rate that cannot carry the band (its low edge at or above the capped
     high one) or for a signal too short to filter (three periods of the envelope's cut-off are needed).
     """
+    # imported here: scipy.signal brings scipy.stats with it (0.5 cpu-s), and the statistics and report jobs import
+    # this module for its names and label rules only (benchmarks/startup.py)
+    from scipy.signal import butter, sosfiltfilt
+
     x = np.array(signal, dtype=float)
     one = x.ndim == 1
     x = x.reshape(len(x), -1)

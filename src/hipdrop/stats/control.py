@@ -77,7 +77,9 @@ def drift_fit(values: np.ndarray, time_min: np.ndarray, cells: np.ndarray, *,
     dict with ``drift_per_min``, ``drift_se``, ``drift_ci_low``, ``drift_ci_high``, ``drift_p``,
     ``drift_hac_lags``, ``residual_sd`` (ddof = k) and ``drift_reason`` ("" when estimated).
     """
-    import statsmodels.api as sm
+    # OLS from its own module: statsmodels.api also imports its distributions, graphics, datasets and time-series
+    # packages, 0.2 cpu-s of the statistics job's start-up that no step uses (benchmarks/startup.py)
+    from statsmodels.regression.linear_model import OLS
 
     values, time_min = np.asarray(values, float), np.asarray(time_min, float)
     labels, codes = np.unique(np.asarray(cells).astype(str), return_inverse=True)
@@ -92,7 +94,7 @@ def drift_fit(values: np.ndarray, time_min: np.ndarray, cells: np.ndarray, *,
         return out
     design = np.column_stack([np.eye(len(labels))[codes], time_min])
     lags = newey_west_lags(n) if maxlags is None else int(maxlags)
-    fit = sm.OLS(values, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
+    fit = OLS(values, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
     low, high = fit.conf_int(alpha)[-1]
     out.update(drift_per_min=float(fit.params[-1]), drift_se=float(fit.bse[-1]), drift_ci_low=float(low),
                drift_ci_high=float(high), drift_p=float(fit.pvalues[-1]), drift_hac_lags=lags,

@@ -362,6 +362,16 @@ def fit_effects(
             estimable.append(condition)
     data = data[data["condition"].isin([baseline, *estimable])].copy()
     data["trial_key"] = data["condition"].astype(str) + "/" + data["trial"].astype(str)
+    if estimable and data[metric].nunique() == 1:
+        # one value in every included stance (a wrist that never crosses the midline: a crossover share of 0 %):
+        # no variation from which an effect or its uncertainty could come, and nothing for the optimizers to find
+        # (the candidate models' failing fits cost 7.7 cpu-s on the demo's constant crossover share)
+        for condition in estimable:
+            n_stances = int(data.loc[data["subject"].isin(runners[condition]), "condition"].isin([condition, baseline]).sum())
+            rows[condition] = _not_estimable(
+                metric, condition, f"{metric} does not vary among the included stances (every one is "
+                f"{data[metric].iloc[0]:g}): no uncertainty can be given", len(runners[condition]), n_stances)
+        estimable = []
     fit = fit_condition_model(data, metric=metric, baseline=baseline) if estimable else None
     for condition in estimable:
         mine = data[data["subject"].isin(runners[condition])]

@@ -26,7 +26,7 @@ from hipdrop.kernels.arrays import marker_positions
 from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles
 from hipdrop.kernels.events.agreement import event_agreement
 from hipdrop.kernels.events.calibration import calibrated_events, calibration_text
-from hipdrop.kernels.events.detect import kinematic_events, runs
+from hipdrop.kernels.events.detect import configured_contacts, kinematic_events, runs
 from hipdrop.kernels.events.feet import has_feet
 from hipdrop.kernels.foot import REARFOOT_MARKERS, foot_angles, rearfoot_angles, stance_foot, strike_patterns
 from hipdrop.kernels.filters import lowpass, usable_cutoff
@@ -195,14 +195,17 @@ def _kinematic_events(trial: xr.Dataset, markers: xr.DataArray, ev: dict, *, hea
     heights = {"strike_height_mm": ev["strike_height_mm"], "off_height_mm": ev["off_height_mm"]}
     settings = {"rate_hz": trial.attrs["rate_hz"], "min_contact_s": ev["min_contact_s"], **heights}
     method = method or ev["kinematic_method"]
+    found = None
     if "forces" in trial and method == "auto":
-        # decided first, as kinematic_events' auto decides, so that a calibrated trial's events are detected once
-        method = "running" if runs(markers, **settings) else "walking"
+        # decided first, as kinematic_events' auto decides, so that a calibrated trial's events are detected once;
+        # from contacts found once with the configured heights, which the calibration then reads too
+        found = configured_contacts(markers, **settings) if has_feet(markers) else None
+        method = "running" if runs(markers, contacts=found, **settings) else "walking"
     if method == "running" and "forces" in trial and has_feet(markers):
         # the trial's own plate contacts calibrate each foot's thresholds (hipdrop.kernels.events.calibration)
         plates = trial_force_events(trial, markers, ev) if plates is None else plates
         if len(plates):
-            return calibrated_events(markers, plates, heading=heading, **settings)
+            return calibrated_events(markers, plates, heading=heading, found=found, **settings)
     return kinematic_events(markers, method=method, heading=heading, **settings)
 
 

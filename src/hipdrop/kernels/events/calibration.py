@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.kernels.events.agreement import AGREEMENT_COLUMNS
-from hipdrop.kernels.events.detect import kinematic_events
+from hipdrop.kernels.events.detect import ConfiguredContacts, kinematic_events
 from hipdrop.kernels.events.running import ARREST_FRAMES, arrest_at, contact_tracks, event_at, foot_contacts, ground_velocity
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, SIDES, TIME
 
@@ -45,10 +45,16 @@ def contact_heights(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: flo
 
 
 def _heights_and_contacts(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: float, min_contact_s: float,
-                          strike_height_mm: float, off_height_mm: float) -> tuple[pd.DataFrame, list]:
+                          strike_height_mm: float, off_height_mm: float, ground: np.ndarray | None = None,
+                          found: ConfiguredContacts | None = None) -> tuple[pd.DataFrame, list]:
     """``contact_heights``' table and, apart from it, its marker contacts: in a frame's attrs pandas would deep-copy
-    them into every selection and column of it."""
-    ground = ground_velocity(markers, rate_hz=rate_hz)
+    them into every selection and column of it. ``ground``: ``ground_velocity``; ``found``:
+    ``configured_contacts`` with the same settings (their ``by_height`` are the contacts this reads); either where
+    the caller has it."""
+    if found is not None:
+        ground = found.ground
+    elif ground is None:
+        ground = ground_velocity(markers, rate_hz=rate_hz)
     t0 = float(markers[TIME][0])
     frames = np.arange(markers.sizes[TIME])
     rows, held = [], []
@@ -56,9 +62,10 @@ def _heights_and_contacts(markers: xr.DataArray, plates: pd.DataFrame, *, rate_h
         mine = plates[plates.side == side].sort_values("time_s", kind="stable")
         if mine.empty:
             continue
-        contacts = [c for c in foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
-                                             strike_height_mm=strike_height_mm, off_height_mm=off_height_mm)
-                    if c.get("levels")]
+        side_contacts = (found.by_height[side] if found is not None else
+                         foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
+                                       strike_height_mm=strike_height_mm, off_height_mm=off_height_mm))
+        contacts = [c for c in side_contacts if c.get("levels")]
         tracks = contact_tracks(markers, contacts, rate_hz)
         starts, ends = np.array([c["start"] for c in contacts], float), np.array([c["end"] for c in contacts], float)
         middles = (starts + ends) / 2
@@ -143,16 +150,22 @@ def thresholds_from_heights(heights: pd.DataFrame) -> dict:
 
 
 def calibrated_events(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: float, min_contact_s: float,
-                      strike_height_mm: float, off_height_mm: float, heading: float = 0.0) -> pd.DataFrame:
+                      strike_height_mm: float, off_height_mm: float, heading: float = 0.0,
+                      found: ConfiguredContacts | None = None) -> pd.DataFrame:
     """The running detector with each foot's thresholds measured on the trial's plate contacts (``plates``:
     ``force_plate_events``); ``strike_height_mm``, ``off_height_mm``: the configured ones (config ``events``), for
     a foot and a contact the plates cannot calibrate. ``attrs["calibration"]``: per side the thresholds, their bands and the contacts
-    used; ``attrs["calibration_check"]``: the plate events scored with the contacts hidden (``hidden_contact_errors``)."""
+    used; ``attrs["calibration_check"]``: the plate events scored with the contacts hidden (``hidden_contact_errors``).
+    ``found``: ``hipdrop.kernels.events.detect.configured_contacts`` with the configured heights, where the caller
+    has them (its running/walking choice, ``runs``, read them): each foot's contacts are then found once per set
+    of thresholds, and the ground's velocity once."""
     configured = {"strike_height_mm": strike_height_mm, "off_height_mm": off_height_mm}
-    heights, contacts = _heights_and_contacts(markers, plates, rate_hz=rate_hz, min_contact_s=min_contact_s, **configured)
+    ground = ground_velocity(markers, rate_hz=rate_hz) if found is None else found.ground
+    heights, contacts = _heights_and_contacts(markers, plates, rate_hz=rate_hz, min_contact_s=min_contact_s,
+                                              ground=ground, found=found, **configured)
     thresholds = thresholds_from_heights(heights)
     table = kinematic_events(markers, rate_hz=rate_hz, min_contact_s=min_contact_s, method="running", heading=heading,
-                             thresholds=thresholds, **configured)
+                             thresholds=thresholds, ground=ground, **configured)
     table.attrs["calibration"] = thresholds
     table.attrs["calibration_check"] = hidden_contact_errors(markers, heights, rate_hz=rate_hz, contacts=contacts)
     return table

@@ -7,12 +7,15 @@ point data; times are capture-relative seconds on the trial's clock.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from hipdrop.kernels.events.feet import events_frame, has_feet
-from hipdrop.kernels.events.running import ARREST_FRAMES, DEFAULT_BANDS, contact_rows, foot_contacts, ground_velocity
+from hipdrop.kernels.events.running import (ARREST_FRAMES, DEFAULT_BANDS, contact_rows, foot_contact_variants,
+                                           foot_contacts, ground_velocity)
 from hipdrop.kernels.events.walking import walking_events, zeni_events
 from hipdrop.kernels.pelvis import sacrum
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, MARKER, SIDES, TIME
@@ -42,24 +45,50 @@ def _has_flight_phase(contacts: dict[str, list[dict]], n_frames: int) -> bool:
     return bool(airborne[n_frames // 10 : -(n_frames // 10) or None].mean() > 0.05)
 
 
+@dataclass(frozen=True)
+class ConfiguredContacts:
+    """Each foot's ``foot_contacts`` with the configured heights, found in one pass (``foot_contact_variants``):
+    ``by_arrest`` strikes by the arrest of the descent, as ``kinematic_events`` finds them where no plate
+    calibrates the strike height (what its ``auto`` choice reads); ``by_height`` strikes by the strike height, what
+    a plate calibration measures its heights in (``hipdrop.kernels.events.calibration``). ``ground``:
+    ``ground_velocity``, for the detections that follow on the same markers."""
+
+    ground: np.ndarray
+    by_arrest: dict[str, list[dict]]
+    by_height: dict[str, list[dict]]
+
+
+def configured_contacts(markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, strike_height_mm: float,
+                        off_height_mm: float) -> ConfiguredContacts:
+    """``ConfiguredContacts`` of ``markers`` with these settings (config ``events``)."""
+    ground = ground_velocity(markers, rate_hz=rate_hz)
+    found = {side: foot_contact_variants(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
+                                         strike_height_mm=strike_height_mm, off_height_mm=off_height_mm,
+                                         edge_heights_mm=(strike_height_mm, off_height_mm),
+                                         arrest_frames=(ARREST_FRAMES, None))
+             for side in SIDES}
+    return ConfiguredContacts(ground, by_arrest={side: found[side][0] for side in SIDES},
+                              by_height={side: found[side][1] for side in SIDES})
+
+
 def runs(markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, strike_height_mm: float,
-         off_height_mm: float) -> bool:
+         off_height_mm: float, contacts: ConfiguredContacts | None = None) -> bool:
     """Whether ``kinematic_events`` with ``method="auto"`` and these settings chooses running (both feet have
     markers and the trial a flight phase), without its events: a caller that then detects them with other
-    thresholds (a plate calibration) need not sweep the uncertainty of events it discards."""
+    thresholds (a plate calibration) need not sweep the uncertainty of events it discards. ``contacts``:
+    ``configured_contacts`` with the same settings where the caller has them (the plate calibration reads them
+    too)."""
     if not has_feet(markers):
         return False
-    ground = ground_velocity(markers, rate_hz=rate_hz)
-    contacts = {side: foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
-                                    strike_height_mm=strike_height_mm, off_height_mm=off_height_mm,
-                                    edge_heights_mm=(strike_height_mm, off_height_mm), arrest_frames=ARREST_FRAMES)
-                for side in SIDES}
-    return _has_flight_phase(contacts, markers.sizes[TIME])
+    if contacts is None:
+        contacts = configured_contacts(markers, rate_hz=rate_hz, min_contact_s=min_contact_s,
+                                       strike_height_mm=strike_height_mm, off_height_mm=off_height_mm)
+    return _has_flight_phase(contacts.by_arrest, markers.sizes[TIME])
 
 
 def kinematic_events(
     markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, strike_height_mm: float, off_height_mm: float,
-    method: str = "auto", heading: float = 0.0, thresholds: dict | None = None,
+    method: str = "auto", heading: float = 0.0, thresholds: dict | None = None, ground: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Foot strike and foot off from markers, with the strike type of each stance.
 
@@ -78,6 +107,7 @@ def kinematic_events(
         ``hipdrop.kernels.events.calibration``). A side given no ``strike_mm`` lands by the arrest of its descent
         (``hipdrop.kernels.events.running.ARREST_FRAMES``, or its ``strike_frames``; band ``strike_band_frames``),
         not by ``strike_height_mm``: the strike height holds only where the trial's plates calibrate it.
+    ground : ``ground_velocity`` of these markers where the caller has it
 
     Returns
     -------
@@ -103,7 +133,7 @@ def kinematic_events(
     # the strike height holds where the trial's own plates measured it; elsewhere the arrest of the descent
     arrest = {side: None if "strike_mm" in given[side] else thresholds[side]["strike_frames"] for side in SIDES}
     if method in ("auto", "running"):
-        ground = ground_velocity(markers, rate_hz=rate_hz)
+        ground = ground_velocity(markers, rate_hz=rate_hz) if ground is None else ground
         contacts = {side: foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
                                         strike_height_mm=thresholds[side]["strike_mm"],
                                         off_height_mm=thresholds[side]["off_mm"],

@@ -243,14 +243,29 @@ def foot_contacts(
 
     With ``arrest_frames`` (no plate to calibrate the strike height: ``ARREST_FRAMES``), a marker whose descent
     ends in the contact (``_arrest``) lands by ``arrest_strike`` instead of by the strike height; the strike is
-    still the first marker to land.
+    still the first marker to land. ``foot_contact_variants`` gives the contacts for several ``arrest_frames``
+    (None among them) from one pass over the markers.
     """
+    return foot_contact_variants(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s,
+                                 strike_height_mm=strike_height_mm, off_height_mm=off_height_mm, ground=ground,
+                                 edge_heights_mm=edge_heights_mm, arrest_frames=(arrest_frames,))[0]
+
+
+def foot_contact_variants(
+    markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float, strike_height_mm: float,
+    off_height_mm: float, arrest_frames: tuple[float | None, ...], ground: np.ndarray | None = None,
+    edge_heights_mm: tuple[float, float] | None = None,
+) -> list[list[dict]]:
+    """``foot_contacts`` once for each of ``arrest_frames`` (None: strikes by the strike height alone), the same
+    contacts as separate calls give, from one pass: the rests, levels and crossings of the markers do not depend on
+    it, only each marker's landing and so the contacts assembled from them (a trial with plates needs its contacts
+    by the arrest for the running/walking choice and by the heights for the plate calibration)."""
     points = ground_points(markers, side)
     xyz = points_xyz(markers, points)
     seen = np.isfinite(xyz).any(axis=(0, 2))
     points, xyz = [p for p, s in zip(points, seen) if s], xyz[:, seen]
     if not points:
-        return []
+        return [[] for _ in arrest_frames]
     ground = ground_velocity(markers, rate_hz=rate_hz) if ground is None else ground
     heights = {p: xyz[:, k, 2] for k, p in enumerate(points)}
     positions = {p: xyz[:, k, :2] for k, p in enumerate(points)}
@@ -260,9 +275,14 @@ def foot_contacts(
     n = len(resting_all)
     cores = _rest_cores(resting_all, rate_hz, min_gap_s=min_contact_s)
     bounds = np.concatenate([[0], (cores[1:, 0] + cores[:-1, 1]) // 2, [n]]) if len(cores) else []
-    contacts, rests = [], {p: [] for p in points}
+    variants = [[] for _ in arrest_frames]
+    rests = {p: [] for p in points}
+    by_arrest = any(frames is not None for frames in arrest_frames)
     for (c0, c1), lo, hi in zip(cores, bounds[:-1], bounds[1:]):
-        resting_runs, other_runs, levels, arrests, landings = {}, {}, {}, {}, {}
+        # per variant: the markers' runs (resting or not) and their arrests; the rest is common to all
+        resting_runs, other_runs = [{} for _ in arrest_frames], [{} for _ in arrest_frames]
+        arrests = [{} for _ in arrest_frames]
+        levels, landings = {}, {}
         for k, (p, h) in enumerate(heights.items()):
             if not seen_z[lo:hi, k].any():
                 continue
@@ -284,49 +304,63 @@ def foot_contacts(
             base, low = leaving_base(h, level, seed, left[1], off_height_mm)
             # the off is read above the leaving base (``leaving_base``); the landing side of ``left`` stays
             leaves = left if base == level else _down_run(h, base + off_height_mm, low, lo, hi)
-            landing = landed[0]
-            if arrest_frames is not None and not left[2]:
+            found = None
+            if by_arrest and not left[2]:
                 vz = velocity[:, k, 2]
                 # sought from where it came within the strike height for good: a descent that stops within it and
                 # rises above it again is a pause (ezc3d_BTS's walking heel, 4 mm up 110 ms before the plate)
                 found = _arrest(h, vz, max(int(np.ceil(left[0])), int(landed[0])), lo, hi, level + strike_height_mm)
-                if found is not None:
+            for v, frames in enumerate(arrest_frames):
+                landing = landed[0]
+                if frames is not None and found is not None:
                     # not before it is within the off height of its rest: a marker still higher has not landed
-                    arrests[p] = (*found, left[0])
-                    landing = max(arrest_strike(h, vz, found, arrest_frames, rate_hz), left[0])
-            (resting_runs if rests_here else other_runs)[p] = (landing, leaves[1], landed[2], leaves[3])
+                    arrests[v][p] = (*found, left[0])
+                    landing = max(arrest_strike(h, vz, found, frames, rate_hz), left[0])
+                (resting_runs[v] if rests_here else other_runs[v])[p] = (landing, leaves[1], landed[2], leaves[3])
             levels[p] = (level, seed, lo, hi, base, low)
             landings[p] = landed[0]
-        if not resting_runs:
-            continue
-        # a marker that never rests joins the contact only where it is down at the same time as the resting ones
-        # (the heel of a fore-foot striker at mid-stance), not where it merely passes its lowest point elsewhere
-        first = min(r[0] for r in resting_runs.values())
-        last = max(r[1] for r in resting_runs.values())
-        down = resting_runs | {p: r for p, r in other_runs.items() if r[0] <= last and r[1] >= first}
-        start_cut = any(r[2] for r in down.values()) and lo == 0
-        end_cut = any(r[3] for r in down.values()) and hi == n
-        strike, off = min(r[0] for r in down.values()), max(r[1] for r in down.values())
-        # where the markers came within the strike height: what the walking/running choice reads (kinematic_events)
-        landed_at = min(landings[p] for p in down)
-        if not (start_cut or end_cut) and (off - strike) / rate_hz < min_contact_s:
-            continue  # too short: a swing foot grazing the floor
-        heel = down.get(f"{side}HEE", (None,))[0]
-        fore = min((r[0] for p, r in down.items() if not p.endswith("HEE")), default=None)
-        if fore is not None and heel is None and f"{side}HEE" in heights and not start_cut:
-            kind = "toe"  # the heel never came down to the ground in this contact: a forefoot strike, heel-less
-        elif heel is None or fore is None or start_cut:
-            kind = "unknown"
-        else:
-            lead = (heel - fore) / rate_hz
-            kind = "forefoot" if lead > STRIKE_TYPE_MARGIN_S else "rearfoot" if lead < -STRIKE_TYPE_MARGIN_S else "midfoot"
-        contacts.append({"strike": None if start_cut else strike, "off": None if end_cut else off, "strike_type": kind,
-                         "start": strike, "end": off, "landed": None if start_cut else landed_at,
-                         "levels": {p: levels[p] for p in down},
-                         "arrests": {p: arrests[p] for p in down if p in arrests},
-                         "landings": {p: landings[p] for p in down if p not in arrests}})
+        for v in range(len(arrest_frames)):
+            contact = _contact(side, heights, resting_runs[v], other_runs[v], levels, arrests[v], landings,
+                               at_start=lo == 0, at_end=hi == n, rate_hz=rate_hz, min_contact_s=min_contact_s)
+            if contact is not None:
+                variants[v].append(contact)
     edge = (strike_height_mm, off_height_mm) if edge_heights_mm is None else edge_heights_mm
-    return _edge_contacts(heights, positions, rests, contacts, n, strike_height_mm=edge[0], off_height_mm=edge[1])
+    return [_edge_contacts(heights, positions, rests, contacts, n, strike_height_mm=edge[0], off_height_mm=edge[1])
+            for contacts in variants]
+
+
+def _contact(side: str, heights: dict, resting_runs: dict, other_runs: dict, levels: dict, arrests: dict,
+             landings: dict, *, at_start: bool, at_end: bool, rate_hz: float, min_contact_s: float) -> dict | None:
+    """One ``foot_contacts`` contact from its markers' runs (``(landing, leaving, cut at the start, cut at the
+    end)``, of the markers at rest in it and of the others); None where no marker rests or it is too short."""
+    if not resting_runs:
+        return None
+    # a marker that never rests joins the contact only where it is down at the same time as the resting ones
+    # (the heel of a fore-foot striker at mid-stance), not where it merely passes its lowest point elsewhere
+    first = min(r[0] for r in resting_runs.values())
+    last = max(r[1] for r in resting_runs.values())
+    down = resting_runs | {p: r for p, r in other_runs.items() if r[0] <= last and r[1] >= first}
+    start_cut = any(r[2] for r in down.values()) and at_start
+    end_cut = any(r[3] for r in down.values()) and at_end
+    strike, off = min(r[0] for r in down.values()), max(r[1] for r in down.values())
+    # where the markers came within the strike height: what the walking/running choice reads (kinematic_events)
+    landed_at = min(landings[p] for p in down)
+    if not (start_cut or end_cut) and (off - strike) / rate_hz < min_contact_s:
+        return None  # too short: a swing foot grazing the floor
+    heel = down.get(f"{side}HEE", (None,))[0]
+    fore = min((r[0] for p, r in down.items() if not p.endswith("HEE")), default=None)
+    if fore is not None and heel is None and f"{side}HEE" in heights and not start_cut:
+        kind = "toe"  # the heel never came down to the ground in this contact: a forefoot strike, heel-less
+    elif heel is None or fore is None or start_cut:
+        kind = "unknown"
+    else:
+        lead = (heel - fore) / rate_hz
+        kind = "forefoot" if lead > STRIKE_TYPE_MARGIN_S else "rearfoot" if lead < -STRIKE_TYPE_MARGIN_S else "midfoot"
+    return {"strike": None if start_cut else strike, "off": None if end_cut else off, "strike_type": kind,
+            "start": strike, "end": off, "landed": None if start_cut else landed_at,
+            "levels": {p: levels[p] for p in down},
+            "arrests": {p: arrests[p] for p in down if p in arrests},
+            "landings": {p: landings[p] for p in down if p not in arrests}}
 
 
 #: rests of one marker farther apart than this (mm) give its floor a slope along the line through them

@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.kernels.events.agreement import AGREEMENT_COLUMNS
-from hipdrop.kernels.events.detect import ConfiguredContacts, kinematic_events
+from hipdrop.kernels.events.detect import ConfiguredContacts, configured_contacts, kinematic_events
 from hipdrop.kernels.events.running import ARREST_FRAMES, arrest_at, contact_tracks, event_at, foot_contacts, ground_velocity
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, SIDES, TIME
 
@@ -45,16 +45,12 @@ def contact_heights(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: flo
 
 
 def _heights_and_contacts(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: float, min_contact_s: float,
-                          strike_height_mm: float, off_height_mm: float, ground: np.ndarray | None = None,
+                          strike_height_mm: float, off_height_mm: float,
                           found: ConfiguredContacts | None = None) -> tuple[pd.DataFrame, list]:
     """``contact_heights``' table and, apart from it, its marker contacts: in a frame's attrs pandas would deep-copy
-    them into every selection and column of it. ``ground``: ``ground_velocity``; ``found``:
-    ``configured_contacts`` with the same settings (their ``by_height`` are the contacts this reads); either where
-    the caller has it."""
-    if found is not None:
-        ground = found.ground
-    elif ground is None:
-        ground = ground_velocity(markers, rate_hz=rate_hz)
+    them into every selection and column of it. ``found``: ``configured_contacts`` with the same settings, where
+    the caller has them (their ``by_height`` are the contacts this reads)."""
+    ground = ground_velocity(markers, rate_hz=rate_hz) if found is None else found.ground
     t0 = float(markers[TIME][0])
     frames = np.arange(markers.sizes[TIME])
     rows, held = [], []
@@ -157,15 +153,16 @@ def calibrated_events(markers: xr.DataArray, plates: pd.DataFrame, *, rate_hz: f
     a foot and a contact the plates cannot calibrate. ``attrs["calibration"]``: per side the thresholds, their bands and the contacts
     used; ``attrs["calibration_check"]``: the plate events scored with the contacts hidden (``hidden_contact_errors``).
     ``found``: ``hipdrop.kernels.events.detect.configured_contacts`` with the configured heights, where the caller
-    has them (its running/walking choice, ``runs``, read them): each foot's contacts are then found once per set
-    of thresholds, and the ground's velocity once."""
+    has them (its running/walking choice, ``runs``, read them): each foot's contacts are found once per set of
+    thresholds, its rest windows and the ground's velocity once."""
     configured = {"strike_height_mm": strike_height_mm, "off_height_mm": off_height_mm}
-    ground = ground_velocity(markers, rate_hz=rate_hz) if found is None else found.ground
+    if found is None:
+        found = configured_contacts(markers, rate_hz=rate_hz, min_contact_s=min_contact_s, **configured)
     heights, contacts = _heights_and_contacts(markers, plates, rate_hz=rate_hz, min_contact_s=min_contact_s,
-                                              ground=ground, found=found, **configured)
+                                              found=found, **configured)
     thresholds = thresholds_from_heights(heights)
     table = kinematic_events(markers, rate_hz=rate_hz, min_contact_s=min_contact_s, method="running", heading=heading,
-                             thresholds=thresholds, ground=ground, **configured)
+                             thresholds=thresholds, found=found, **configured)
     table.attrs["calibration"] = thresholds
     table.attrs["calibration_check"] = hidden_contact_errors(markers, heights, rate_hz=rate_hz, contacts=contacts)
     return table

@@ -14,8 +14,8 @@ import pandas as pd
 import xarray as xr
 
 from hipdrop.kernels.events.feet import events_frame, has_feet
-from hipdrop.kernels.events.running import (ARREST_FRAMES, DEFAULT_BANDS, contact_rows, foot_contact_variants,
-                                           foot_contacts, ground_velocity)
+from hipdrop.kernels.events.running import (ARREST_FRAMES, DEFAULT_BANDS, RestWindows, contact_rows,
+                                           foot_contact_variants, foot_contacts, ground_velocity, rest_windows)
 from hipdrop.kernels.events.walking import walking_events, zeni_events
 from hipdrop.kernels.pelvis import sacrum
 from hipdrop.vocab import FOOT_OFF, FOOT_STRIKE, MARKER, SIDES, TIME
@@ -50,10 +50,12 @@ class ConfiguredContacts:
     """Each foot's ``foot_contacts`` with the configured heights, found in one pass (``foot_contact_variants``):
     ``by_arrest`` strikes by the arrest of the descent, as ``kinematic_events`` finds them where no plate
     calibrates the strike height (what its ``auto`` choice reads); ``by_height`` strikes by the strike height, what
-    a plate calibration measures its heights in (``hipdrop.kernels.events.calibration``). ``ground``:
-    ``ground_velocity``, for the detections that follow on the same markers."""
+    a plate calibration measures its heights in (``hipdrop.kernels.events.calibration``). ``ground``
+    (``ground_velocity``) and ``windows`` (per side ``rest_windows``) hold for any threshold: the calibrated
+    detection that follows on the same markers, with the same ``min_contact_s``, reuses them."""
 
     ground: np.ndarray
+    windows: dict[str, RestWindows | None]
     by_arrest: dict[str, list[dict]]
     by_height: dict[str, list[dict]]
 
@@ -62,12 +64,14 @@ def configured_contacts(markers: xr.DataArray, *, rate_hz: float, min_contact_s:
                         off_height_mm: float) -> ConfiguredContacts:
     """``ConfiguredContacts`` of ``markers`` with these settings (config ``events``)."""
     ground = ground_velocity(markers, rate_hz=rate_hz)
-    found = {side: foot_contact_variants(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
+    windows = {side: rest_windows(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground)
+               for side in SIDES}
+    found = {side: foot_contact_variants(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s,
                                          strike_height_mm=strike_height_mm, off_height_mm=off_height_mm,
                                          edge_heights_mm=(strike_height_mm, off_height_mm),
-                                         arrest_frames=(ARREST_FRAMES, None))
+                                         arrest_frames=(ARREST_FRAMES, None), windows=windows[side])
              for side in SIDES}
-    return ConfiguredContacts(ground, by_arrest={side: found[side][0] for side in SIDES},
+    return ConfiguredContacts(ground, windows, by_arrest={side: found[side][0] for side in SIDES},
                               by_height={side: found[side][1] for side in SIDES})
 
 
@@ -88,7 +92,7 @@ def runs(markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, strike_
 
 def kinematic_events(
     markers: xr.DataArray, *, rate_hz: float, min_contact_s: float, strike_height_mm: float, off_height_mm: float,
-    method: str = "auto", heading: float = 0.0, thresholds: dict | None = None, ground: np.ndarray | None = None,
+    method: str = "auto", heading: float = 0.0, thresholds: dict | None = None, found: ConfiguredContacts | None = None,
 ) -> pd.DataFrame:
     """Foot strike and foot off from markers, with the strike type of each stance.
 
@@ -107,7 +111,8 @@ def kinematic_events(
         ``hipdrop.kernels.events.calibration``). A side given no ``strike_mm`` lands by the arrest of its descent
         (``hipdrop.kernels.events.running.ARREST_FRAMES``, or its ``strike_frames``; band ``strike_band_frames``),
         not by ``strike_height_mm``: the strike height holds only where the trial's plates calibrate it.
-    ground : ``ground_velocity`` of these markers where the caller has it
+    found : ``configured_contacts`` of these markers with this ``min_contact_s``, where the caller has them: their
+        ground velocity and rest windows are reused (they hold for any threshold)
 
     Returns
     -------
@@ -133,11 +138,12 @@ def kinematic_events(
     # the strike height holds where the trial's own plates measured it; elsewhere the arrest of the descent
     arrest = {side: None if "strike_mm" in given[side] else thresholds[side]["strike_frames"] for side in SIDES}
     if method in ("auto", "running"):
-        ground = ground_velocity(markers, rate_hz=rate_hz) if ground is None else ground
+        ground = ground_velocity(markers, rate_hz=rate_hz) if found is None else found.ground
         contacts = {side: foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
                                         strike_height_mm=thresholds[side]["strike_mm"],
                                         off_height_mm=thresholds[side]["off_mm"],
-                                        edge_heights_mm=(strike_height_mm, off_height_mm), arrest_frames=arrest[side])
+                                        edge_heights_mm=(strike_height_mm, off_height_mm), arrest_frames=arrest[side],
+                                        windows=None if found is None else found.windows[side])
                     for side in SIDES}
     if method == "auto":
         method = "running" if _has_flight_phase(contacts, markers.sizes[TIME]) else "walking"

@@ -5,6 +5,7 @@ with its uncertainty over the heights the evidence supports (docs/science.md sec
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -223,7 +224,7 @@ def arrest_strike(height: np.ndarray, vz: np.ndarray, arrest: tuple, frames: flo
 def foot_contacts(
     markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float, strike_height_mm: float,
     off_height_mm: float, ground: np.ndarray | None = None, edge_heights_mm: tuple[float, float] | None = None,
-    arrest_frames: float | None = None,
+    arrest_frames: float | None = None, windows: RestWindows | None = None,
 ) -> list[dict]:
     """Ground contacts of one foot from its markers, on any floor: treadmill or overground, level or not.
 
@@ -250,28 +251,36 @@ def foot_contacts(
     With ``arrest_frames`` (no plate to calibrate the strike height: ``ARREST_FRAMES``), a marker whose descent
     ends in the contact (``_arrest``) lands by ``arrest_strike`` instead of by the strike height; the strike is
     still the first marker to land. ``foot_contact_variants`` gives the contacts for several ``arrest_frames``
-    (None among them) from one pass over the markers.
+    (None among them) from one pass over the markers; ``windows``: as there.
     """
     return foot_contact_variants(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s,
                                  strike_height_mm=strike_height_mm, off_height_mm=off_height_mm, ground=ground,
-                                 edge_heights_mm=edge_heights_mm, arrest_frames=(arrest_frames,))[0]
+                                 edge_heights_mm=edge_heights_mm, arrest_frames=(arrest_frames,), windows=windows)[0]
 
 
-def foot_contact_variants(
-    markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float, strike_height_mm: float,
-    off_height_mm: float, arrest_frames: tuple[float | None, ...], ground: np.ndarray | None = None,
-    edge_heights_mm: tuple[float, float] | None = None,
-) -> list[list[dict]]:
-    """``foot_contacts`` once for each of ``arrest_frames`` (None: strikes by the strike height alone), the same
-    contacts as separate calls give, from one pass: the rests, levels and crossings of the markers do not depend on
-    it, only each marker's landing and so the contacts assembled from them (a trial with plates needs its contacts
-    by the arrest for the running/walking choice and by the heights for the plate calibration)."""
+@dataclass(frozen=True)
+class RestWindows:
+    """What ``foot_contacts`` finds of one foot before any threshold (``rest_windows``): the heights (mm) and
+    velocities (mm/s) of its markers, and per contact (a run of rest, ``_rest_cores``) its window ``(lo, hi)``
+    and each marker seen in it as ``(k, name, rests in it, level, seed)``; ``floors``: each marker's floor from its
+    rests (``_floor_at``), for the contacts the recording cuts."""
+
+    heights: dict[str, np.ndarray]
+    velocity: np.ndarray
+    windows: list[tuple[int, int, list[tuple]]]
+    floors: dict[str, np.ndarray]
+
+
+def rest_windows(markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float,
+                 ground: np.ndarray | None = None) -> RestWindows | None:
+    """The ``RestWindows`` of ``side``'s foot (None without a foot marker seen): the same for every threshold,
+    so found once where a trial detects its contacts with several (a plate calibration)."""
     points = ground_points(markers, side)
     xyz = points_xyz(markers, points)
     seen = np.isfinite(xyz).any(axis=(0, 2))
     points, xyz = [p for p, s in zip(points, seen) if s], xyz[:, seen]
     if not points:
-        return [[] for _ in arrest_frames]
+        return None
     ground = ground_velocity(markers, rate_hz=rate_hz) if ground is None else ground
     heights = {p: xyz[:, k, 2] for k, p in enumerate(points)}
     positions = {p: xyz[:, k, :2] for k, p in enumerate(points)}
@@ -281,14 +290,9 @@ def foot_contact_variants(
     n = len(resting_all)
     cores = _rest_cores(resting_all, rate_hz, min_gap_s=min_contact_s)
     bounds = np.concatenate([[0], (cores[1:, 0] + cores[:-1, 1]) // 2, [n]]) if len(cores) else []
-    variants = [[] for _ in arrest_frames]
-    rests = {p: [] for p in points}
-    by_arrest = any(frames is not None for frames in arrest_frames)
+    windows, rests = [], {p: [] for p in points}
     for (c0, c1), lo, hi in zip(cores, bounds[:-1], bounds[1:]):
-        # per variant: the markers' runs (resting or not) and their arrests; the rest is common to all
-        resting_runs, other_runs = [{} for _ in arrest_frames], [{} for _ in arrest_frames]
-        arrests = [{} for _ in arrest_frames]
-        levels, landings = {}, {}
+        seen_here = []
         for k, (p, h) in enumerate(heights.items()):
             if not seen_z[lo:hi, k].any():
                 continue
@@ -303,6 +307,38 @@ def foot_contact_variants(
             else:
                 seed = lo + _nanargmin(h[lo:hi])
                 level = float(h[seed])
+            seen_here.append((k, p, rests_here, level, seed))
+        windows.append((lo, hi, seen_here))
+    floors = {p: _floor_at(r, positions[p]) for p, r in rests.items() if r}
+    return RestWindows(heights, velocity, windows, floors)
+
+
+def foot_contact_variants(
+    markers: xr.DataArray, side: str, *, rate_hz: float, min_contact_s: float, strike_height_mm: float,
+    off_height_mm: float, arrest_frames: tuple[float | None, ...], ground: np.ndarray | None = None,
+    edge_heights_mm: tuple[float, float] | None = None, windows: RestWindows | None = None,
+) -> list[list[dict]]:
+    """``foot_contacts`` once for each of ``arrest_frames`` (None: strikes by the strike height alone), the same
+    contacts as separate calls give, from one pass: the rests, levels and crossings of the markers do not depend on
+    it, only each marker's landing and so the contacts assembled from them (a trial with plates needs its contacts
+    by the arrest for the running/walking choice and by the heights for the plate calibration). ``windows``:
+    ``rest_windows`` of these markers and side with the same ``min_contact_s`` and ground, where the caller has
+    them (they hold for any threshold)."""
+    if windows is None:
+        windows = rest_windows(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground)
+    if windows is None:
+        return [[] for _ in arrest_frames]
+    heights, velocity = windows.heights, windows.velocity
+    n = len(velocity)
+    variants = [[] for _ in arrest_frames]
+    by_arrest = any(frames is not None for frames in arrest_frames)
+    for lo, hi, seen_here in windows.windows:
+        # per variant: the markers' runs (resting or not) and their arrests; the rest is common to all
+        resting_runs, other_runs = [{} for _ in arrest_frames], [{} for _ in arrest_frames]
+        arrests = [{} for _ in arrest_frames]
+        levels, landings = {}, {}
+        for k, p, rests_here, level, seed in seen_here:
+            h = heights[p]
             landed = _down_run(h, level + strike_height_mm, seed, lo, hi)
             if landed is None:
                 continue
@@ -331,7 +367,7 @@ def foot_contact_variants(
             if contact is not None:
                 variants[v].append(contact)
     edge = (strike_height_mm, off_height_mm) if edge_heights_mm is None else edge_heights_mm
-    return [_edge_contacts(heights, positions, rests, contacts, n, strike_height_mm=edge[0], off_height_mm=edge[1])
+    return [_edge_contacts(heights, windows.floors, contacts, n, strike_height_mm=edge[0], off_height_mm=edge[1])
             for contacts in variants]
 
 
@@ -388,14 +424,13 @@ def _floor_at(rests: list[tuple[float, np.ndarray]], xy: np.ndarray) -> np.ndarr
     return intercept + slope * (xy @ direction)
 
 
-def _edge_contacts(heights: dict, positions: dict, rests: dict, contacts: list[dict], n: int, *,
+def _edge_contacts(heights: dict, floors: dict, contacts: list[dict], n: int, *,
                    strike_height_mm: float, off_height_mm: float) -> list[dict]:
     """``contacts`` plus those the recording cuts before the foot could rest: a foot that leaves the ground in its
     first frames or lands in its last. Each marker's floor there is where it rested in this foot's other contacts
     (``_floor_at``); such a contact counts when a marker is down at the recording's edge (within
     ``off_height_mm`` of that floor in the first frame, ``strike_height_mm`` in the last) and was up between it and
     the nearest contact seen."""
-    floors = {p: _floor_at(r, positions[p]) for p, r in rests.items() if r}
     if not contacts or not floors:
         return contacts
     first, last = int(np.floor(contacts[0]["start"])), int(np.ceil(contacts[-1]["end"])) + 1

@@ -214,3 +214,23 @@ def test_a_walking_heel_that_pauses_above_the_floor_has_not_landed():
     strikes = event_agreement(data["plates"], table, method="running", tolerance_s=0.15).query("event == 'foot_strike'")
     assert len(strikes) == 3 and strikes.error_ms.notna().all()
     assert (strikes.error_ms.abs() <= 20.0).all(), strikes
+
+
+@pytest.mark.parametrize("name", CALIBRATION_FILES)
+def test_calibrated_detection_reusing_the_configured_contacts_equals_a_fresh_one(name):
+    """A trial with plates finds each foot's rest windows and ground velocity once (``configured_contacts``) and
+    the plate-calibrated detection reuses them with its own thresholds: the events must equal a detection that
+    finds everything afresh with those thresholds (the windows hold for any threshold)."""
+    from hipdrop.kernels.events.calibration import calibrated_events
+    from hipdrop.kernels.events.detect import configured_contacts, kinematic_events
+
+    data = _benchmark().prepare(name)
+    ev, markers = data["ev"], data["markers"]
+    settings = {"rate_hz": data["trial"].attrs["rate_hz"], "min_contact_s": ev["min_contact_s"],
+                "strike_height_mm": ev["strike_height_mm"], "off_height_mm": ev["off_height_mm"]}
+    found = configured_contacts(markers, **settings)
+    reused = calibrated_events(markers, data["plates"], heading=data["heading"], found=found, **settings)
+    fresh = kinematic_events(markers, method="running", heading=data["heading"], thresholds=reused.attrs["calibration"],
+                             **settings)
+    assert len(reused) > 10
+    pd.testing.assert_frame_equal(reused.reset_index(drop=True), fresh.reset_index(drop=True))

@@ -13,6 +13,8 @@ forward axis. Markers are ``[time, marker, axis]`` in mm, canonical names (Plug-
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -105,10 +107,38 @@ def relative_yaw(forward_a: np.ndarray, forward_b: np.ndarray) -> np.ndarray:
 def first_harmonic_phase(a: np.ndarray, b: np.ndarray) -> float:
     """Phase of ``a`` relative to ``b`` (deg, (-180, 180]): the difference of the phases of their first Fourier
     harmonics over the window (one stride is one period); 0 = in phase, +: ``a`` leads."""
-    theta = 2 * np.pi * np.arange(len(a)) / len(a)
-    ca = ((a - a.mean()) * np.exp(-1j * theta)).sum()
-    cb = ((b - b.mean()) * np.exp(-1j * theta)).sum()
+    harmonic = _harmonic(len(a))
+    ca = ((a - _mean(a)) * harmonic).sum()
+    cb = ((b - _mean(b)) * harmonic).sum()
     return float(np.degrees(np.angle(ca * np.conj(cb))))
+
+
+@lru_cache(maxsize=256)
+def _harmonic(n: int) -> np.ndarray:
+    """exp(-i theta) over one period of ``n`` samples, read-only: strides of the same length recur over a trial."""
+    theta = 2 * np.pi * np.arange(n) / n
+    harmonic = np.exp(-1j * theta)
+    harmonic.flags.writeable = False
+    return harmonic
+
+
+def _mean(values: np.ndarray) -> np.float64:
+    """``values.mean()`` to the bit (numpy's mean is this sum over the count) without its dispatch, which costs
+    more than the sum over a stride."""
+    return np.add.reduce(values) / len(values)
+
+
+def _complete(counts: np.ndarray, span: slice) -> bool:
+    """No non-finite sample in ``span`` (a slice from ``_missing_before``'s series; empty spans are complete, as
+    ``np.isfinite(x[span]).all()`` of an empty slice is True)."""
+    start = min(span.start, len(counts) - 1)
+    return counts[min(max(span.stop, start), len(counts) - 1)] == counts[start]
+
+
+def _missing_before(values: np.ndarray | None) -> np.ndarray | None:
+    """Count of non-finite samples before each frame (``n + 1`` long): a span [a, b) is complete when the counts at b
+    and a are equal, one subtraction per stride instead of a scan."""
+    return None if values is None else np.concatenate([[0], np.cumsum(~np.isfinite(values))])
 
 
 def next_same_side(stances: pd.DataFrame) -> np.ndarray:
@@ -148,7 +178,7 @@ def arm_measures(markers: xr.DataArray, stances: pd.DataFrame, *, heading: float
     arm_reason : why a measure is NaN ("" when none is)
     """
     names = [str(m) for m in markers[MARKER].values]
-    xyz = markers.transpose(TIME, MARKER, AXIS).to_numpy().astype(float)
+    xyz = np.asarray(markers.transpose(TIME, MARKER, AXIS).to_numpy(), dtype=float)  # read only: no copy needed
     n = xyz.shape[0]
     if stances.empty:
         out = pd.DataFrame(index=stances.index, columns=ARM_COLUMNS)
@@ -177,6 +207,9 @@ def arm_measures(markers: xr.DataArray, stances: pd.DataFrame, *, heading: float
             arm_along[s] = along(wrists[s])
         leg_along[s] = along(legs[s])
     nxt = next_same_side(stances)
+    missing = {name: {s: _missing_before(series.get(s)) for s in SIDES}
+               for name, series in (("cross", crosses), ("angle", angles), ("arm", arm_along), ("leg", leg_along))}
+    rotation_missing = _missing_before(rotation)
     for row, (side, strike) in enumerate(zip(stances["side"], stances["strike_frame"])):
         reasons, values = [], {}
         wrist = wrists.get(side)
@@ -191,32 +224,34 @@ def arm_measures(markers: xr.DataArray, stances: pd.DataFrame, *, heading: float
             continue
         span = slice(int(strike), end)  # the stride, the next strike's frame left out
         cross = crosses[side][span]
-        if np.isfinite(cross).all() and len(cross):
-            values["arm_crossover_mm"] = float(cross.max())
-            values["arm_crossover_pct"] = 100.0 * float((cross > 0).mean())
+        if len(cross) and _complete(missing["cross"][side], span):
+            values["arm_crossover_mm"] = float(np.maximum.reduce(cross))
+            values["arm_crossover_pct"] = 100.0 * (np.count_nonzero(cross > 0) / len(cross))
         else:
             reasons.append(f"missing wrist or {frame} data in the stride: no crossover")
         if angles[side] is None:
             reasons.append(f"no elbow angle: needs {side}SHO and {side}ELB")
         else:
             angle = angles[side][span]
-            if np.isfinite(angle).all():
-                values["elbow_angle_mean_deg"] = float(angle.mean())
-                values["elbow_angle_range_deg"] = float(angle.max() - angle.min())
+            if _complete(missing["angle"][side], span):
+                values["elbow_angle_mean_deg"] = float(_mean(angle))
+                values["elbow_angle_range_deg"] = float(np.maximum.reduce(angle) - np.minimum.reduce(angle))
             else:
                 reasons.append("missing shoulder, elbow or wrist data in the stride: no elbow angle")
         if rotation is None:
             reasons.append("no thorax markers (C7 and CLAV, or LSHO and RSHO): no thorax-pelvis rotation, "
                            "crossover in the pelvis frame")
-        elif np.isfinite(rotation[span]).all():
-            values["thorax_pelvis_rotation_deg"] = float(np.ptp(rotation[span]))
+        elif _complete(rotation_missing, span):
+            values["thorax_pelvis_rotation_deg"] = float(np.maximum.reduce(rotation[span])
+                                                          - np.minimum.reduce(rotation[span]))  # np.ptp
         else:
             reasons.append("missing thorax or pelvis data in the stride: no thorax-pelvis rotation")
         if leg_along[OTHER_SIDE[side]] is None:
             reasons.append(f"no {OTHER_SIDE[side]} foot marker (ANK or HEE): no arm-leg phase")
         else:
             arm_fa, leg_fa = arm_along[side][span], leg_along[OTHER_SIDE[side]][span]
-            if np.isfinite(arm_fa).all() and np.isfinite(leg_fa).all() and len(arm_fa) > 2:
+            if (len(arm_fa) > 2 and _complete(missing["arm"][side], span)
+                    and _complete(missing["leg"][OTHER_SIDE[side]], span)):
                 values["arm_leg_phase_deg"] = first_harmonic_phase(arm_fa, leg_fa)
             else:
                 reasons.append("missing wrist, foot or pelvis data in the stride: no arm-leg phase")

@@ -113,7 +113,10 @@ def sampled_peak(signal: np.ndarray) -> tuple[float, float]:
     largest sample. The largest sample alone falls short of the curve's maximum by up to curvature x (sample
     interval / 2)^2 / 2, more for the narrower peaks of shorter stances: a bias that would differ between
     conditions that change the stance time."""
-    return parabolic_peak(signal, int(np.nanargmax(signal)))
+    k = int(np.argmax(signal))
+    if np.isnan(signal[k]):  # argmax stops at the first NaN; only then is numpy's nanargmax (and its checks) needed
+        k = int(np.nanargmax(signal))
+    return parabolic_peak(signal, k)
 
 
 def longest_run_touching(runs: np.ndarray, first: int, last: int) -> int:
@@ -228,6 +231,15 @@ def stance_table(
     counters = dict.fromkeys(SIDES, 0)
     end_s = float(time[-1]) if len(time) else np.nan
     uncertain = _uncertainty_lookup(events) if max_event_uncertainty_s is not None else {}
+    # opposite-side strikes strictly inside each stride, counted on the sorted strike times
+    sides, strikes, next_strikes = pairs["side"], pairs["strike_s"], pairs["next_strike_s"]
+    between = np.zeros(n_pairs, np.int64)
+    for side in SIDES:
+        mine, opposite = sides == side, strike_times[OTHER_SIDE[side]]
+        between[mine] = (np.searchsorted(opposite, next_strikes[mine], side="left")
+                         - np.searchsorted(opposite, strikes[mine], side="right"))
+    between[np.isnan(strikes)] = 0  # as a comparison with NaN counts none (NaN times sort last: never counted)
+    normalised = {}  # the stance's own 0-100 % grid per number of frames: few lengths recur over a trial
     for i, p in enumerate(map(_Pair._make, zip(*(pairs[c].tolist() for c in PAIR_COLUMNS)))):
         counters[p.side] += 1
         reasons = []
@@ -235,14 +247,12 @@ def stance_table(
         stance_s = p.off_s - p.strike_s
         swing_s = p.next_strike_s - p.off_s
         if np.isfinite(p.next_strike_s):
-            opposite = strike_times[OTHER_SIDE[p.side]]
-            between = int(((opposite > p.strike_s) & (opposite < p.next_strike_s)).sum())
-            if between != 1:
-                reasons.append(f"sides do not alternate: {between} opposite-side strikes in the stride")
+            if between[i] != 1:
+                reasons.append(f"sides do not alternate: {between[i]} opposite-side strikes in the stride")
             if p.off_frame >= 0 and not min_swing_s <= swing_s <= max_swing_s:
                 reasons.append(f"swing time {swing_s:.3f} s outside [{min_swing_s}, {max_swing_s}] s")
         for event, at in (("foot_strike", p.strike_s), ("foot_off", p.off_s if p.off_frame >= 0 else np.nan)):
-            u = uncertain.get((p.side, event, round(at, 9)), np.nan)
+            u = uncertain.get((p.side, event, round(at, 9)), np.nan) if uncertain else np.nan
             if max_event_uncertainty_s is not None and u > max_event_uncertainty_s:
                 reasons.append(f"{event.replace('_', ' ')} uncertain by {u:.3f} s (> {max_event_uncertainty_s:g} s)")
         if p.off_frame < 0:
@@ -265,7 +275,9 @@ def stance_table(
                 at, peak = sampled_peak(window)
                 excursion = peak - float(window[0])
                 peak_pct = 100.0 * at / max(p.off_frame - p.strike_frame, 1)
-                curves[i] = np.interp(pct, np.linspace(0, 100, len(window)), window)
+                if len(window) not in normalised:
+                    normalised[len(window)] = np.linspace(0, 100, len(window))
+                curves[i] = np.interp(pct, normalised[len(window)], window)
         if wrist is not None and p.next_strike_frame > 0:
             stride = wrist[p.side][p.strike_frame : min(p.next_strike_frame, n - 1) + 1]
             swing = float(stride.max() - stride.min()) if np.isfinite(stride).all() else np.nan

@@ -23,7 +23,7 @@ from hipdrop.io.c3d.events import FIRST_FRAME_RELATIVE, stored_event_problems
 from hipdrop.io.c3d.reader import events_table, read_c3d
 from hipdrop.kernels.arms import ARM_MARKERS, WRIST_SETS, arm_measures
 from hipdrop.kernels.arrays import marker_positions
-from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles
+from hipdrop.kernels.compensations import COMPENSATION_MARKERS, compensation_angles, facing_heading, pelvis_problem
 from hipdrop.kernels.events.agreement import event_agreement
 from hipdrop.kernels.events.calibration import calibrated_events, calibration_text
 from hipdrop.kernels.events.detect import configured_contacts, kinematic_events, runs
@@ -371,15 +371,17 @@ def process_trial(path: str | Path, *, config: dict | None = None, keep_pelvis: 
             outlier_robust_sd=st["outlier_robust_sd"], outlier_floor_s=st["outlier_floor_s"],
             outlier_min_stances=st["outlier_min_stances"],
         )
-        # the compensations over each stance, as for the single-leg windows (hipdrop.kernels.windows)
-        stances = stances.join(stance_compensations(stances, compensation_angles(markers)))
+        # the compensations over each stance, as for the single-leg windows (hipdrop.kernels.windows); the pelvis's
+        # facing direction found once for them and the rearfoot angle, both in its frontal plane
+        facing = None if pelvis_problem(markers) else facing_heading(markers)
+        stances = stances.join(stance_compensations(stances, compensation_angles(markers, heading=facing)))
         stances = stances.assign(task=RUNNING).reindex(columns=WINDOW_COLUMNS)
         # the foot over each stance: progression and strike angles (hipdrop.kernels.foot), from the feet as the
         # events see them: the strike angle is an impact's instant, which the kinematics low-pass smears; rearfoot
         # eversion, a joint angle, from the kinematics' markers
         stances = stances.join(stance_foot(stances, foot_angles(event_markers),
                                                 flat_mm=config["events"]["strike_height_mm"],
-                                                rearfoot=rearfoot_angles(markers)))
+                                                rearfoot=rearfoot_angles(markers, heading=facing)))
         stances["strike_type"] = strike_patterns(stances)  # the foot-strike angle's class (first_contact: the order)
         # surface EMG per stance where the file has it (hipdrop.trial.emg; NaN columns without)
         emg, emg_meta = trial_emg(trial, stances, config["emg"])

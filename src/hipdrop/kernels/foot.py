@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hipdrop.kernels.compensations import SIDE_SIGN, facing_heading, pelvis_problem, per_side
+from hipdrop.kernels.compensations import SIDE_COORDS, SIDE_SIGN, facing_heading, pelvis_problem, per_side
 from hipdrop.vocab import ANGLE_UNIT, AXIS, MARKER, SIDE, SIDES, TIME
 
 #: midstance (% of stance), over which the foot progression angle is averaged: after the landing part's impact and
@@ -197,11 +197,15 @@ def foot_angles(markers: xr.DataArray, *, heading: xr.DataArray | float | None =
         dask="parallelized", output_dtypes=[float] * 4,
         dask_gufunc_kwargs={"allow_rechunk": True, "output_sizes": {SIDE: len(SIDES)}},
     )
+    # from variables over the four results' one set of coordinates (and the side's): a Dataset of DataArrays aligns
+    # them, and that with a side coordinate assigned after cost 0.7 of foot_angles' 1.5 cpu-ms on a 30 s trial
+    kept = progression.attrs  # apply_ufunc's, the markers': each variable's attrs as assign_attrs would update them
     out = xr.Dataset({
-        "foot_progression": progression.assign_attrs(units=ANGLE_UNIT, sign="positive toe out"),
-        "foot_pitch": pitch.assign_attrs(units=ANGLE_UNIT, sign="positive toe up"),
-        "heel_height": heel_z.assign_attrs(units="mm"), "toe_height": toe_z.assign_attrs(units="mm"),
-    }).assign_coords({SIDE: list(SIDES)})  # once for the four: per_side on each costs more here
+        "foot_progression": (progression.dims, progression.data, kept | {"units": ANGLE_UNIT, "sign": "positive toe out"}),
+        "foot_pitch": (pitch.dims, pitch.data, kept | {"units": ANGLE_UNIT, "sign": "positive toe up"}),
+        "heel_height": (heel_z.dims, heel_z.data, kept | {"units": "mm"}),
+        "toe_height": (toe_z.dims, toe_z.data, kept | {"units": "mm"}),
+    }, coords=progression.coords.merge(SIDE_COORDS).coords)
     out.attrs.update(sources, rearfoot_missing=rearfoot_problem(names))
     return out
 

@@ -85,11 +85,10 @@ rule record_config:
     log:
         f"{RESULTS}/logs/record_config.log",
     localrule: True
-    run:
-        from hipdrop.io.run_record import write_run_config
-
-        write_run_config(output[0], params.config)
-        Path(log[0]).write_text(f"wrote {output[0]}\n")
+    conda:
+        "../envs/hipdrop.yaml"
+    script:
+        "../scripts/record_config.py"
 
 
 # The report's viewer opens images, PDF and HTML and offers any other file only as a download: the run summary, the

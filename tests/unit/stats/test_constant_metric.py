@@ -36,6 +36,13 @@ def test_a_metric_no_stance_measured_says_so_rather_than_blaming_the_baseline():
     assert effects["reason"].eq("no stance has a value of m").all()
 
 
+def test_a_constant_metric_other_than_zero_is_not_estimable_either():
+    """A metric of 5.0 in every stance: before df14f89 the model's fit came out "estimable", an effect of 9e-16 with
+    an SE of 4e-16 (rounding), which no test of a zero constant could see."""
+    effects, _, _ = both_analyses(_stances(5.0, 5.0), NO_FLAGS, baseline="baseline", metrics=["m"])
+    mixed = effects[effects["analysis"] == "mixed model"].iloc[0]
+    assert not mixed["estimable"] and np.isnan(mixed["estimate_deg"]) and "does not vary" in mixed["reason"]
+
 
 def test_every_condition_of_a_constant_metric_gets_its_row():
     stances = _stances(0.0, 0.0)

@@ -44,15 +44,3 @@ def test_the_schemas_read_by_libyaml_equal_the_pure_python_parser():
     for name in ("config", "trials"):
         text = (SCHEMA_DIR / f"{name}.schema.yaml").read_text()
         assert load_schema(name) == yaml.load(text, Loader=yaml.SafeLoader)
-
-
-def test_the_rm_anova_imports_no_plotting_library():
-    # pingouin, which computed it before, imports matplotlib and seaborn for its plots (0.3 cpu-s of the statistics
-    # job); the F and epsilon it gave are now computed in hipdrop.stats.rm_anova (tested against pingouin there)
-    loaded = _loaded_after(
-        "import pandas as pd\n"
-        "from hipdrop.stats.rm_anova import condition_anova\n"
-        "means = pd.DataFrame({'subject': list('aabbcc'), 'condition': ['x', 'y'] * 3, 'mean': [1, 2, 1, 4, 2, 3.5]})\n"
-        "assert condition_anova(means, conditions=['x', 'y'], min_subjects=2).f > 0\n",
-        ["pingouin", "matplotlib", "seaborn"])
-    assert loaded == {"pingouin": False, "matplotlib": False, "seaborn": False}

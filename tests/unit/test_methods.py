@@ -54,7 +54,7 @@ def test_software_versions_are_the_installed_ones():
     the running interpreter's, hipdrop's the one pyproject.toml declares: not what hipdrop's own lookup returns."""
     text = methods_paragraph(validate_config({}), tables())
     assert "Python {}.{}.{}".format(*sys.version_info[:3]) in text
-    for name in ("numpy", "scipy", "statsmodels", "spm1d", "snakemake"):
+    for name in ("numpy", "scipy", "statsmodels", "pingouin", "spm1d", "snakemake"):
         assert f"{name} {import_module(name).__version__}" in text, name
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     assert f"hipdrop {declared}" in text

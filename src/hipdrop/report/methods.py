@@ -20,7 +20,7 @@ from hipdrop.vocab import counted
 
 #: distributions whose versions the methods name, in that order
 #: what the analysis ran on; ezc3d only writes simulated cohorts (C3D files are decoded by hipdrop.io.c3d.format)
-SOFTWARE = ("hipdrop", "numpy", "scipy", "statsmodels", "spm1d", "snakemake")
+SOFTWARE = ("hipdrop", "numpy", "scipy", "statsmodels", "pingouin", "spm1d", "snakemake")
 
 REFERENCES = [
     "Altman AR, Davis IS (2012). A kinematic method for footstrike pattern detection in barefoot and shod runners. "

@@ -18,10 +18,12 @@ its estimate (SE 0, a CI of width 0) but no d_z, and says so.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pingouin
 from scipy import optimize, stats
 
 from hipdrop.config import schema_default
@@ -201,13 +203,11 @@ def condition_anova(means: pd.DataFrame, *, conditions: list[str],
 
     Notes
     -----
-    On the runners with a mean in every condition (a repeated-measures ANOVA needs complete cases): F and the
-    uncorrected p are the classical ones (statsmodels' ``AnovaRM`` gives the same); the Greenhouse-Geisser epsilon
-    is tr(M)^2 / ((k - 1) tr(M^2)), M the conditions' covariance centred on both sides (the covariance of
-    orthonormal contrasts has the same traces), at most 1, and p_GG uses the F's degrees of freedom times epsilon,
-    each at least 1, as ``pingouin.rm_anova(..., correction=True)`` does (tested against it). With 2 conditions
-    sphericity holds trivially: epsilon is 1 and p_GG the uncorrected p. With no subject-by-condition variation
-    (every runner changed by the same amounts) F is not defined and ``reason`` says so.
+    Runs ``pingouin.rm_anova(..., correction=True, detailed=True)`` on the runners with a mean in every condition
+    (a repeated-measures ANOVA needs complete cases); F and the uncorrected p are the classical ones (statsmodels'
+    ``AnovaRM`` gives the same). With 2 conditions sphericity holds trivially: epsilon is 1 and p_GG the
+    uncorrected p. With no subject-by-condition variation (every runner changed by the same amounts) F is not
+    defined and ``reason`` says so.
     """
     means = means[means["condition"].isin(conditions) & np.isfinite(means["mean"])]
     complete = means.groupby("subject")["condition"].nunique()
@@ -223,27 +223,24 @@ def condition_anova(means: pd.DataFrame, *, conditions: list[str],
         return result
     data = means[means["subject"].isin(subjects)].astype({"subject": str, "condition": str})
     wide = data.pivot(index="subject", columns="condition", values="mean").to_numpy()
-    # the subject-by-condition residuals, computed directly: an error SS taken as a difference of large sums of
-    # squares (pingouin's) has rounding (~1e-16 x sum of y^2) that can pass for real variation and give F ~ 1e15
+    # the subject-by-condition residuals, computed directly: pingouin's error SS is a difference of large sums of
+    # squares whose rounding (~1e-16 x sum of y^2) can pass for real variation and give F ~ 1e15
     residual = wide - wide.mean(axis=1, keepdims=True) - wide.mean(axis=0, keepdims=True) + wide.mean()
     if np.abs(residual).max() <= ZERO_SPREAD_RTOL * np.abs(wide).max():
         result.reason = ("no subject-by-condition variation: every runner changed by the same amounts, F is "
                          "not defined")
         return result
-    # computed here, not by pingouin: importing it imports matplotlib and seaborn for its plots, 0.3 cpu-s of the
-    # statistics job's start-up (benchmarks/startup.py)
-    n, k = wide.shape
-    result.df1, result.df2 = k - 1, (k - 1) * (n - 1)
-    ss_condition = n * float(np.sum((wide.mean(axis=0) - wide.mean()) ** 2))
-    result.f = (ss_condition / result.df1) / (float(np.sum(residual**2)) / result.df2)
-    result.p_unc = float(stats.f.sf(result.f, result.df1, result.df2))
-    result.eps_gg, result.p_gg = 1.0, result.p_unc  # 2 conditions: one contrast, sphericity holds trivially
-    if k > 2:
-        centring = np.eye(k) - 1.0 / k
-        m = centring @ np.cov(wide, rowvar=False) @ centring
-        result.eps_gg = float(min(np.trace(m) ** 2 / (result.df1 * np.trace(m @ m)), 1.0))
-        result.p_gg = float(stats.f.sf(result.f, max(result.df1 * result.eps_gg, 1.0),
-                                       max(result.df2 * result.eps_gg, 1.0)))
+    with warnings.catch_warnings():
+        # pingouin uses pandas APIs that pandas 3 deprecates
+        warnings.simplefilter("ignore")
+        table = pingouin.rm_anova(data=data, dv="mean", within="condition", subject="subject", correction=True,
+                                  detailed=True)
+    effect, error = table.iloc[0], table.iloc[1]
+    result.df1, result.df2 = int(effect["DF"]), int(error["DF"])
+    result.f, result.p_unc = float(effect["F"]), float(effect["p_unc"])
+    result.eps_gg = float(effect["eps"]) if "eps" in effect and np.isfinite(effect["eps"]) else 1.0
+    # pingouin leaves out p_GG_corr for 2 conditions, where epsilon is 1 and the correction changes nothing
+    result.p_gg = float(effect["p_GG_corr"]) if "p_GG_corr" in effect else result.p_unc
     return result
 
 

@@ -5,8 +5,6 @@ its textbook formula, d_z's CI against an inversion of the noncentral t quantile
 coverage over simulated studies, Holm against a hand computation.
 """
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -363,27 +361,3 @@ def test_dz_interval_is_finite_and_monotone_in_t_over_the_whole_range():
         assert np.isfinite(limits).all(), n
         assert (np.diff(limits, axis=0) > 0).all(), n  # both limits rise with t
         assert ((limits[:, 0] < ts / np.sqrt(n)) & (ts / np.sqrt(n) < limits[:, 1])).all(), n
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_f_epsilon_and_p_as_pingouin_computes_them(seed):
-    """pingouin.rm_anova (correction=True), which hipdrop called before computing these itself, as a second
-    implementation: F, the uncorrected p, the Greenhouse-Geisser epsilon and p_GG on random unbalanced-variance
-    designs of 2-5 conditions and 3-12 runners."""
-    import pingouin
-
-    rng = np.random.default_rng(seed)
-    k, n = 2 + seed % 4, 3 + 2 * seed
-    wide = rng.normal(size=(n, k)) * rng.uniform(0.5, 3.0, size=k) + rng.normal(size=(n, 1)) * 2.0
-    means = pd.DataFrame([{"subject": f"S{i}", "condition": f"c{j}", "mean": wide[i, j]}
-                          for i in range(n) for j in range(k)])
-    anova = condition_anova(means, conditions=[f"c{j}" for j in range(k)], min_subjects=2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pingouin uses pandas APIs that pandas 3 deprecates
-        table = pingouin.rm_anova(data=means, dv="mean", within="condition", subject="subject", correction=True,
-                                  detailed=True).iloc[0]
-    assert (anova.df1, anova.df2) == (k - 1, (k - 1) * (n - 1))
-    assert anova.f == pytest.approx(table["F"], rel=1e-10)
-    assert anova.p_unc == pytest.approx(table["p_unc"], rel=1e-9)
-    assert anova.eps_gg == pytest.approx(table["eps"], rel=1e-10)
-    assert anova.p_gg == pytest.approx(table["p_GG_corr"] if k > 2 else table["p_unc"], rel=1e-9)

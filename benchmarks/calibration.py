@@ -141,6 +141,25 @@ def _run(args_tuple):
     return one_study(seed, null=null, subjects=subjects, duration=duration, source=source)
 
 
+def study_jobs(args: argparse.Namespace) -> list[tuple]:
+    """One job per study: (seed, null, subjects, duration, source), the ``--studies`` seeds from ``--seed`` for each
+    set of ``--sets`` (effects: the default true effects; null: every true effect zero)."""
+    sets = [{"effects": False, "null": True}[name] for name in args.sets.split(",")]
+    return [(args.seed + k, null, args.subjects, args.duration, args.source) for null in sets
+            for k in range(args.studies)]
+
+
+def in_fresh_pools(run, jobs: list, *, cores: int) -> list:
+    """``run`` over ``jobs`` on ``cores`` worker processes, a fresh pool every few jobs: ezc3d's writer keeps about
+    3.5 MB per file written, so long-lived workers would grow by gigabytes over a few hundred studies
+    (max_tasks_per_child hangs on Python 3.11)."""
+    results = []
+    for k in range(0, len(jobs), 4 * cores):
+        with ProcessPoolExecutor(cores) as pool:
+            results += list(pool.map(run, jobs[k : k + 4 * cores]))
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--studies", type=int, default=200, help="studies per set (with effects, and null)")
@@ -153,16 +172,8 @@ def main() -> None:
     parser.add_argument("--source", choices=("c3d", "stances"), default="c3d",
                         help="c3d: the whole pipeline; stances: the simulator's stance table, statistics only")
     args = parser.parse_args()
-    sets = [{"effects": False, "null": True}[name] for name in args.sets.split(",")]
-    jobs = [(args.seed + k, null, args.subjects, args.duration, args.source) for null in sets
-            for k in range(args.studies)]
     start = time.perf_counter()
-    # a fresh pool every few studies: ezc3d's writer keeps about 3.5 MB per file written, so long-lived workers
-    # would grow by gigabytes over a few hundred studies (max_tasks_per_child hangs on Python 3.11)
-    results = []
-    for k in range(0, len(jobs), 4 * args.cores):
-        with ProcessPoolExecutor(args.cores) as pool:
-            results += list(pool.map(_run, jobs[k : k + 4 * args.cores]))
+    results = in_fresh_pools(_run, study_jobs(args), cores=args.cores)
     effects = pd.concat([r[0] for r in results], ignore_index=True)
     peaks = pd.concat([r[1] for r in results], ignore_index=True)
     responders = pd.concat([r[2] for r in results], ignore_index=True)

@@ -33,7 +33,6 @@ import argparse
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +40,7 @@ import pandas as pd
 import xarray as xr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from calibration import in_fresh_pools, study_jobs  # noqa: E402
 
 #: the workflow's settings (config/config.yaml: stats.alpha, stats.min_subjects, stances.curve_points)
 ALPHA, MIN_SUBJECTS, CURVE_POINTS = 0.05, 3, 101
@@ -154,18 +154,12 @@ def main() -> None:
     parser.add_argument("--source", choices=("curves", "c3d"), default="curves")
     parser.add_argument("--out", type=Path, help="folder for the per-study CSV")
     args = parser.parse_args()
-    sets = [{"effects": False, "null": True}[name] for name in args.sets.split(",")]
-    jobs = [(args.seed + k, null, args.subjects, args.duration, args.source) for null in sets
-            for k in range(args.studies)]
     start = time.perf_counter()
     # imported once here: the forked workers share it (and one simulator version, whatever is edited meanwhile)
     import hipdrop.simulate.running  # noqa: F401
     import hipdrop.stats.waveforms  # noqa: F401
 
-    results = []
-    for k in range(0, len(jobs), 4 * args.cores):  # a fresh pool every few studies (benchmarks/calibration.py)
-        with ProcessPoolExecutor(args.cores) as pool:
-            results += list(pool.map(one_study, jobs[k : k + 4 * args.cores]))
+    results = in_fresh_pools(one_study, study_jobs(args), cores=args.cores)
     table = pd.concat(results, ignore_index=True)
     print(f"{args.studies} studies per set ({args.sets}) of {args.subjects} runners x 4 conditions x "
           f"{args.duration:g} s, curves from {args.source}, SPM alpha {ALPHA} two-tailed, "

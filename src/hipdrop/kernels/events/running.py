@@ -124,15 +124,16 @@ def _down_run(height: np.ndarray, level: float, seed: int, lo: int, hi: int) -> 
     """The run of frames around ``seed`` (within ``[lo, hi)``) where ``height`` is below ``level``, as sub-frame
     crossing times (linear interpolation between the frames either side); and whether it reaches ``lo``/``hi``
     (cut by the window: its start or end is not seen)."""
-    up = ~(height[lo:hi] < level)  # NaN (missing) compares False: not down
+    down = height[lo:hi] < level  # NaN (missing) compares False: not down
     k = seed - lo
-    if up[k]:
+    if not down[k]:
         return None
-    # the nearest up frames either side of the seed (argmax: the first True), the detectors' innermost call
-    back = up[k - 1::-1].argmax() if k else 0
-    a = lo + k - back if k and up[k - 1 - back] else lo
-    ahead = up[k:].argmax()
-    b = seed + ahead if up[k + ahead] else hi
+    # the nearest up frames either side of the seed (argmin: the first False, without negating the window), the
+    # detectors' innermost call
+    back = down[k - 1::-1].argmin() if k else 0
+    a = lo + k - back if k and not down[k - 1 - back] else lo
+    ahead = down[k:].argmin()
+    b = seed + ahead if not down[k + ahead] else hi
     start, end = float(a), float(b - 1)
     if a > lo and math.isfinite(height[a - 1]) and height[a - 1] != height[a]:
         start = a - (level - height[a]) / (height[a - 1] - height[a])

@@ -224,6 +224,7 @@ def test_calibrated_detection_reusing_the_configured_contacts_equals_a_fresh_one
     from hipdrop.kernels.events.calibration import calibrated_events
     from hipdrop.kernels.events.detect import configured_contacts, kinematic_events
 
+    shared_file(name)  # skips, naming the file, where this checkout has no copy of it
     data = _benchmark().prepare(name)
     ev, markers = data["ev"], data["markers"]
     settings = {"rate_hz": data["trial"].attrs["rate_hz"], "min_contact_s": ev["min_contact_s"],

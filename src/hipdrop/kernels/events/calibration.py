@@ -67,15 +67,19 @@ def _heights_and_contacts(markers: xr.DataArray, plates: pd.DataFrame, *, rate_h
         tracks = contact_tracks(markers, contacts, rate_hz)
         starts, ends = np.array([c["start"] for c in contacts], float), np.array([c["end"] for c in contacts], float)
         middles = (starts + ends) / 2
+        # each marker's height at every plate event of the side, one np.interp call per marker (the same numbers
+        # as a call per event and marker)
+        at = (mine.time_s.to_numpy(float) - t0) * rate_hz
+        height_at = {p: np.interp(at, frames, track[0]) for p, track in tracks.items()}
         number = -1
-        for r in mine.itertuples():
+        for k, r in enumerate(mine.itertuples()):
             number += r.event == FOOT_STRIKE or number < 0
-            frame = (r.time_s - t0) * rate_hz
+            frame = at[k]
             holding = np.flatnonzero((starts - 0.1 * rate_hz <= frame) & (frame <= ends + 0.1 * rate_hz))
             # the first of the nearest, as min() picks it
             contact = contacts[holding[np.argmin(np.abs(middles[holding] - frame))]] if len(holding) else None
             # a strike's height above the marker's rest, an off's above its leaving base (``leaving_base``)
-            above = [np.interp(frame, frames, tracks[p][0]) - (level if r.event == FOOT_STRIKE else base)
+            above = [height_at[p][k] - (level if r.event == FOOT_STRIKE else base)
                      for p, (level, _, _, _, base, _) in (contact["levels"].items() if contact else ())]
             # min over the non-NaN heights, as np.nanmin takes it, without its array round trip (a call per plate
             # event); NaN where none is finite

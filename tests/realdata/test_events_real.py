@@ -1,5 +1,7 @@
 """Marker-based events on real files against independent references (docs/science.md section 4)."""
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -149,8 +151,10 @@ def test_opensim_jogging_strikes_are_flagged_uncertain():
     assert uncertain.sum() >= 2 and result.stances[uncertain].excluded.all()
 
 
+@functools.cache
 def _benchmark():
-    """benchmarks/events.py as a module: its ``prepare`` captures the markers the detectors see and the plates' events."""
+    """benchmarks/events.py as a module: its ``prepare`` captures the markers the detectors see and the plates' events
+    (loaded once for the tests that read it)."""
     import importlib.util
     from pathlib import Path
 

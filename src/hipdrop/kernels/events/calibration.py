@@ -97,6 +97,7 @@ def contact_arrest_frames(markers: xr.DataArray, plates: pd.DataFrame, *, rate_h
     contact of the foot's markers ends its descent near the plate's strike). Columns side, time_s, frames."""
     ground = ground_velocity(markers, rate_hz=rate_hz)
     t0 = float(markers[TIME][0])
+    grid = np.arange(0.2, 10.0, 0.05)  # the frames scanned; the strike moves earlier as they grow
     rows = []
     for side in SIDES:
         contacts = [c for c in foot_contacts(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s, ground=ground,
@@ -109,7 +110,6 @@ def contact_arrest_frames(markers: xr.DataArray, plates: pd.DataFrame, *, rate_h
             value = np.nan
             if holding:
                 contact = min(holding, key=lambda c: abs(c["start"] - frame))
-                grid = np.arange(0.2, 10.0, 0.05)  # the strike moves earlier as the frames grow
                 at = np.array([arrest_at(tracks, contact, f, rate_hz) for f in grid])
                 past = np.flatnonzero(at <= frame)
                 if len(past) and past[0] > 0 and at[past[0] - 1] != at[past[0]]:
@@ -134,12 +134,12 @@ def thresholds_from_heights(heights: pd.DataFrame) -> dict:
     ``off_band_mm``), and the contacts used (``n_strike``, ``n_off``). A foot without a plate
     contact takes the other foot's (same runner, shoes and lab; ``strike_from``/``off_from`` name it); a trial
     without any, nothing (the configured heights of ``kinematic_events``)."""
-    sides, events, heights = heights.side.to_numpy(str), heights.event.to_numpy(str), heights.height_mm.to_numpy(float)
+    sides, events, height = heights.side.to_numpy(str), heights.event.to_numpy(str), heights.height_mm.to_numpy(float)
     out = {}
     for side in SIDES:
         entry = {}
         for event in EVENTS:
-            values = heights[(sides == side) & (events == event) & ~np.isnan(heights)]
+            values = height[(sides == side) & (events == event) & ~np.isnan(height)]
             if len(values):
                 key = KEYS[event]
                 entry.update({f"{key}_mm": max(float(np.median(values)), MIN_THRESHOLD_MM), f"n_{key}": len(values)})

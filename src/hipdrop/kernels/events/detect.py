@@ -68,7 +68,6 @@ def configured_contacts(markers: xr.DataArray, *, rate_hz: float, min_contact_s:
                for side in SIDES}
     found = {side: foot_contact_variants(markers, side, rate_hz=rate_hz, min_contact_s=min_contact_s,
                                          strike_height_mm=strike_height_mm, off_height_mm=off_height_mm,
-                                         edge_heights_mm=(strike_height_mm, off_height_mm),
                                          arrest_frames=(ARREST_FRAMES, None), windows=windows[side])
              for side in SIDES}
     return ConfiguredContacts(ground, windows, by_arrest={side: found[side][0] for side in SIDES},

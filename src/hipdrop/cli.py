@@ -152,17 +152,15 @@ def _trial(args) -> int:
     if args.events and args.events != "auto":
         config["events"]["sources"] = [args.events]
     calibration = reference = None
-    if args.static:  # as the workflow gives a runner's trials its static trial (hipdrop.cohort.batches)
-        from hipdrop.errors import TrialError
-        from hipdrop.trial.calibration import static_calibration
-        from hipdrop.trial.process import static_reference
+    if args.static:  # as the workflow gives a runner's trials its static trial: the file read once for both
+        from hipdrop.cohort.batches import LANDMARK_CALIBRATION, static_trial
 
-        try:
-            calibration = static_calibration(args.static, config=config)
-            reference = static_reference(args.static, config=config)
-        except TrialError as err:
-            print(f"{args.static}: {err.stage}: {err.reason}", file=sys.stderr)
+        static = static_trial(args.static, config=config)
+        if not static.ok:
+            print(f"{args.static}: {static.failure.stage}: {static.failure.reason}", file=sys.stderr)
             return EXIT_UNUSABLE_INPUT
+        calibration = static.meta.pop(LANDMARK_CALIBRATION)
+        reference = static.meta  # static_reference's obliquity and tilt
     result = process_trial(args.file, config=config, task=args.task, calibration=calibration)
     if not result.ok:
         print(f"{args.file}: {result.failure.stage}: {result.failure.reason}", file=sys.stderr)

@@ -50,8 +50,7 @@ def _centred(low: float, high: float) -> float:
 def effect_weight(u: np.ndarray) -> np.ndarray:
     """How much of a condition's effect a stance carries at stance phase ``u`` (0 strike, 1 foot off): all of it up
     to ``EFFECT_FLAT``, then fading smoothly (zero slope at both ends) to none at foot off."""
-    x = np.clip((np.asarray(u, float) - EFFECT_FLAT) / (1.0 - EFFECT_FLAT), 0.0, 1.0)
-    return 1.0 - x * x * (3.0 - 2.0 * x)
+    return 1.0 - smoothstep((np.asarray(u, float) - EFFECT_FLAT) / (1.0 - EFFECT_FLAT))
 
 
 def smoothstep(x: np.ndarray) -> np.ndarray:

@@ -218,7 +218,8 @@ def simulate_trial(rng: np.random.Generator, *, spec: CohortSpec, runner: dict, 
     s_side = np.empty(n)
     s_side[in_stance] = spline_component(stance_curves, np.clip(u[in_stance], 0.0, 1.0), k[in_stance])
     kf, vf = k[~in_stance], v[~in_stance]
-    bend = (1 - smoothstep(vf)) * (start[kf] - flight[kf, 0]) + smoothstep(vf) * (end[kf] - flight[kf, -1])
+    ramp = smoothstep(vf)
+    bend = (1 - ramp) * (start[kf] - flight[kf, 0]) + ramp * (end[kf] - flight[kf, -1])
     s_side[~in_stance] = spline_component(flight_curves, vf, kf) + bend
     signed = np.where(sides[k] == "R", 1.0, -1.0)
     # deg, PiG sign: positive = right side up; the runner's running tilt and a standing offset tilt the whole trial

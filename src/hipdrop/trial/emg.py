@@ -20,7 +20,7 @@ def trial_emg(trial: xr.Dataset, stances: pd.DataFrame, settings: dict) -> tuple
     if "analogs" not in trial:
         return empty, {"emg_channels": "", "emg_notes": ""}
     analogs = trial["analogs"]
-    found, notes = _channels(analogs, settings)
+    found, notes = analog_emg_channels(analogs, settings)
     meta = {"emg_channels": "; ".join(f"{c['side']} {c['muscle']}={c['label']} [{c['unit']}]" for c in found)}
     if not found:
         return empty, meta | {"emg_notes": "; ".join(notes)}
@@ -34,8 +34,9 @@ def trial_emg(trial: xr.Dataset, stances: pd.DataFrame, settings: dict) -> tuple
     return table, meta | {"emg_notes": "; ".join(notes)}
 
 
-def _channels(analogs: xr.DataArray, settings: dict) -> tuple[list[dict], list[str]]:
-    """``find_emg_channels`` among ``analogs`` (``other_analogs``'s) with config ``emg``'s muscles and sides."""
+def analog_emg_channels(analogs: xr.DataArray, settings: dict) -> tuple[list[dict], list[str]]:
+    """``find_emg_channels`` among ``analogs`` (``other_analogs``'s) with config ``emg``'s muscles and sides: the
+    channels the analysis, the MVC reference and ``hipdrop inspect`` (``inspection.emg_report``) read."""
     return find_emg_channels([str(c) for c in analogs["analog_channel"].values],
                              [str(u) for u in analogs["analog_unit"].values],
                              muscles=settings["muscles"], sides=settings["sides"])
@@ -70,7 +71,7 @@ def mvc_reference(path, settings: dict) -> tuple[dict[tuple[str, str], float], d
         raise TrialError(path, "mvc", f"cannot open the file ({err.strerror})") from None
     if analogs is None:
         raise TrialError(path, "mvc", "no analog channels: no EMG for a maximal voluntary contraction")
-    found, notes = _channels(analogs, settings)
+    found, notes = analog_emg_channels(analogs, settings)
     if not found:
         raise TrialError(path, "mvc", "no EMG channel of the configured muscles (config emg.muscles)"
                          + (f": {'; '.join(notes)}" if notes else ""))

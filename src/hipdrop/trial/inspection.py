@@ -318,18 +318,16 @@ def emg_report(trial, config: dict) -> dict:
     ``emg``): per channel its label, muscle, side, analog rate (Hz) and unit; the notes on labels left out (no
     side, a second channel of a muscle and side, an unknown unit); and how many other analog channels (not a force
     plate's) there are. Empty lists without analog channels."""
-    from hipdrop.kernels.emg import find_emg_channels
+    from hipdrop.trial.emg import analog_emg_channels
 
     if "analogs" not in trial:
         return {"channels": [], "notes": [], "other_analogs": 0}
     analogs = trial["analogs"]
-    labels = [str(c) for c in analogs["analog_channel"].values]
-    found, notes = find_emg_channels(labels, [str(u) for u in analogs["analog_unit"].values],
-                                     muscles=config["emg"]["muscles"], sides=config["emg"]["sides"])
+    found, notes = analog_emg_channels(analogs, config["emg"])
     rate = float(analogs.attrs["rate_hz"])
     return {"channels": [{"label": c["label"], "muscle": c["muscle"], "side": c["side"], "rate_hz": rate,
                           "unit": c["unit"]} for c in found],
-            "notes": notes, "other_analogs": len(labels) - len(found)}
+            "notes": notes, "other_analogs": analogs.sizes["analog_channel"] - len(found)}
 
 
 def format_text(report: dict, width: int = 118) -> list[str]:

@@ -187,6 +187,11 @@ def control_table(stances: pd.DataFrame, *, metrics: tuple[str, ...] = CONTROL_M
     return pd.DataFrame(rows, columns=CONTROL_COLUMNS)
 
 
+def runner_rows(control: pd.DataFrame) -> pd.DataFrame:
+    """The runners' rows of a control table (``level`` ``runner``): all of a table without ``level``."""
+    return control[control["level"] == RUNNER] if "level" in control else control
+
+
 def cohort_drift(control: pd.DataFrame, *, alpha: float = schema_default("stats.alpha"),
                  min_subjects: int = schema_default("stats.min_subjects")) -> pd.DataFrame:
     """The cohort's drift per condition and metric from the runners' drifts (``control``'s ``runner`` rows).
@@ -209,7 +214,7 @@ def cohort_drift(control: pd.DataFrame, *, alpha: float = schema_default("stats.
     """
     from scipy import stats as st
 
-    runners = control[control["level"] == RUNNER] if "level" in control else control
+    runners = runner_rows(control)
     rows = []
     for (condition, metric), group in runners.groupby(["condition", "metric"], sort=True, observed=True):
         drifts = pd.to_numeric(group["drift_per_min"], errors="coerce")
@@ -267,7 +272,7 @@ def subject_columns(subjects: pd.DataFrame, control: pd.DataFrame) -> pd.DataFra
     """``subjects`` (stats/subjects.csv) with ``SUBJECT_CONTROL_COLUMNS`` of ``control`` beside the rows of their
     runner, condition and metric (and task, where both have one); NaN on rows of other metrics."""
     keys = [c for c in ("task", *_KEYS, "metric") if c in subjects and c in control]
-    runners = control[control["level"] == RUNNER] if "level" in control else control
+    runners = runner_rows(control)
     extra = runners[keys + SUBJECT_CONTROL_COLUMNS]
     out = subjects.merge(extra, on=keys, how="left")
     assert len(out) == len(subjects), "control rows are unique per runner, condition and metric"
@@ -277,8 +282,8 @@ def subject_columns(subjects: pd.DataFrame, control: pd.DataFrame) -> pd.DataFra
 def page_lines(subject: str, control: pd.DataFrame, *, metric: str = "cpd_peak_deg") -> list[str]:
     """One phrase per condition of a runner, for the runner page: stride-to-stride SD and CV of ``metric``, its
     drift per minute with the CI, where the time came from and the time spanned."""
-    rows = control[(control["subject"].astype(str) == str(subject)) & (control["metric"] == metric)
-                   & ((control["level"] == RUNNER) if "level" in control else True)]
+    runners = runner_rows(control)
+    rows = runners[(runners["subject"].astype(str) == str(subject)) & (runners["metric"] == metric)]
     lines = []
     for row in rows.itertuples():
         cv = f"CV {100 * row.cv:.0f} %" if np.isfinite(row.cv) else "CV -"

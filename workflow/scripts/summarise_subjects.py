@@ -5,7 +5,7 @@ import pandas as pd
 
 from hipdrop.io.results import write_table
 from hipdrop.stats.control import subject_columns as control_columns
-from hipdrop.stats.emg import normalisation_column, normalised_for_statistics
+from hipdrop.stats.emg import emg_metrics, normalisation_column, normalise_emg
 from hipdrop.stats.reference import subject_columns as reference_columns
 from hipdrop.stats.subjects import SUBJECT_METRICS, subject_table
 from hipdrop.stats.tasks import per_task
@@ -13,9 +13,10 @@ from hipdrop.stats.tasks import per_task
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 stances = pd.read_parquet(snakemake.input.stances)
 emg = []  # a study with EMG: each muscle's envelope in % of the runner's MVC where there is one, else of its
-# baseline mean (hipdrop.stats.emg.normalised_for_statistics)
+# baseline mean (hipdrop.stats.emg.normalise_emg; only the effects need normalised_for_statistics' second table)
 if snakemake.params.emg["analysed"]:
-    stances, _, emg = normalised_for_statistics(stances, baseline=snakemake.params.baseline)
+    stances = normalise_emg(stances, baseline=snakemake.params.baseline)
+    emg = emg_metrics(stances)
 table = per_task(stances,
                  lambda rows: subject_table(rows, baseline=snakemake.params.baseline, metrics=(*SUBJECT_METRICS, *emg),
                                             min_stances=snakemake.params.min_stances))

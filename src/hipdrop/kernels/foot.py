@@ -299,10 +299,11 @@ def strike_patterns(stances: pd.DataFrame) -> np.ndarray:
     alone called forefoot. A stance whose heel never touched down (the detector's "toe") is a forefoot strike
     whatever the angle: its flat reference is only the flattest the foot got, and an inverted foot's heel-to-toe
     line can point up while the outer forefoot carries the landing (dorn_JA1Gait35's second right stance: +9.1 deg,
-    the fifth metatarsal head down while the first is 50 mm up). Altman & Davis's angle is the field's kinematic classification (Altman & Davis 2012,
-    Gait Posture 35:298), whose classes follow the strike index, where along the foot the centre of pressure lies
-    at first contact (Cavanagh & Lafortune 1980, J Biomech 13:397): a near-flat foot landing on its outer edge puts
-    it in the middle third, midfoot. ``first_contact`` keeps what the markers saw first.
+    the fifth metatarsal head down while the first is 50 mm up). Altman & Davis's angle is the field's kinematic
+    classification (Altman & Davis 2012, Gait Posture 35:298), whose classes follow the strike index, where along
+    the foot the centre of pressure lies at first contact (Cavanagh & Lafortune 1980, J Biomech 13:397): a near-flat
+    foot landing on its outer edge puts it in the middle third, midfoot. ``first_contact`` keeps what the markers
+    saw first.
     """
     angles = stances["foot_strike_angle_deg"].to_numpy(float)
     by_order = stances["strike_type"].to_numpy(object)

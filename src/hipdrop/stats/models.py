@@ -362,20 +362,24 @@ def fit_effects(
             estimable.append(condition)
     data = data[data["condition"].isin([baseline, *estimable])].copy()
     data["trial_key"] = data["condition"].astype(str) + "/" + data["trial"].astype(str)
+
+    def counts(condition: str) -> tuple[int, int]:
+        """The runners with ``condition`` and the baseline, and their stances in the two."""
+        mine = data[data["subject"].isin(runners[condition])]
+        return len(runners[condition]), int(mine["condition"].isin([condition, baseline]).sum())
+
     if estimable and data[metric].nunique() == 1:
         # one value in every included stance (a wrist that never crosses the midline: a crossover share of 0 %):
         # no variation from which an effect or its uncertainty could come, and nothing for the optimizers to find
         # (the candidate models' failing fits cost 7.7 cpu-s on the demo's constant crossover share)
         for condition in estimable:
-            n_stances = int(data.loc[data["subject"].isin(runners[condition]), "condition"].isin([condition, baseline]).sum())
             rows[condition] = _not_estimable(
                 metric, condition, f"{metric} does not vary among the included stances (every one is "
-                f"{data[metric].iloc[0]:g}): no uncertainty can be given", len(runners[condition]), n_stances)
+                f"{data[metric].iloc[0]:g}): no uncertainty can be given", *counts(condition))
         estimable = []
     fit = fit_condition_model(data, metric=metric, baseline=baseline) if estimable else None
     for condition in estimable:
-        mine = data[data["subject"].isin(runners[condition])]
-        n_subjects, n_stances = len(runners[condition]), int(mine["condition"].isin([condition, baseline]).sum())
+        n_subjects, n_stances = counts(condition)
         key = f"C(condition, Treatment({baseline!r}))[T.{condition}]"
         satterthwaite = np.nan if fit.df is None else float(fit.df[key])
         # Satterthwaite's df of the accepted mixed model; the paired design's n - 1 for OLS (or a df not computable)
